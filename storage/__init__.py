@@ -1,0 +1,6 @@
+"""Persistence: all SQL lives in this package. Callers see typed records from ``records``."""
+
+from storage.db import Database, Tx
+from storage.migrations import SCHEMA_VERSION, SchemaTooNewError
+
+__all__ = ["SCHEMA_VERSION", "Database", "SchemaTooNewError", "Tx"]

@@ -1,0 +1,130 @@
+"""Customers: who they are, which chat they are linked to, whether they may be surveyed."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from storage.db import Tx
+from storage.records import Customer, from_db_time, from_db_time_req, to_db_time
+
+_COLUMNS = (
+    "id, external_id, chat_id, language, attributes, opted_out, blocked, linked_at, "
+    "created_at, updated_at"
+)
+
+
+def _customer(row: aiosqlite.Row) -> Customer:
+    return Customer(
+        id=row["id"],
+        external_id=row["external_id"],
+        chat_id=row["chat_id"],
+        language=row["language"],
+        attributes=json.loads(row["attributes"]),
+        opted_out=bool(row["opted_out"]),
+        blocked=bool(row["blocked"]),
+        linked_at=from_db_time(row["linked_at"]),
+        created_at=from_db_time_req(row["created_at"]),
+        updated_at=from_db_time_req(row["updated_at"]),
+    )
+
+
+async def _one(tx: Tx, where: str, *args: Any) -> Customer | None:
+    async with tx.conn.execute(f"SELECT {_COLUMNS} FROM customers WHERE {where}", args) as cur:
+        row = await cur.fetchone()
+    return _customer(row) if row else None
+
+
+async def get(tx: Tx, customer_id: int) -> Customer | None:
+    """The customer with this internal id."""
+    return await _one(tx, "id = ?", customer_id)
+
+
+async def get_by_external_id(tx: Tx, external_id: str) -> Customer | None:
+    """The customer with the company's own id."""
+    return await _one(tx, "external_id = ?", external_id)
+
+
+async def get_by_chat(tx: Tx, chat_id: int) -> Customer | None:
+    """The customer linked to this Telegram chat."""
+    return await _one(tx, "chat_id = ?", chat_id)
+
+
+async def upsert(
+    tx: Tx, external_id: str, now: datetime, attributes: Mapping[str, Any] | None = None
+) -> Customer:
+    """Create the customer if new; merge ``attributes`` into the stored ones (new keys win)."""
+    stamp = to_db_time(now)
+    patch = json.dumps(dict(attributes or {}), ensure_ascii=False)
+    await tx.conn.execute(
+        """
+        INSERT INTO customers (external_id, attributes, created_at, updated_at)
+        VALUES (?, ?, ?, ?)
+        ON CONFLICT (external_id) DO UPDATE SET
+            attributes = json_patch(customers.attributes, excluded.attributes),
+            updated_at = excluded.updated_at
+        """,
+        (external_id, patch, stamp, stamp),
+    )
+    customer = await get_by_external_id(tx, external_id)
+    assert customer is not None
+    return customer
+
+
+async def link_chat(
+    tx: Tx, external_id: str, chat_id: int, language: str | None, now: datetime
+) -> tuple[Customer, str | None]:
+    """Link ``chat_id`` to the customer, creating the customer if needed.
+
+    A chat belongs to one customer: if it was linked to another one, that link is removed and
+    the other customer's external id is returned so the caller can log the move. Linking also
+    clears opt-out and blocked: pressing Start on a signed link is an explicit opt-in.
+    """
+    stamp = to_db_time(now)
+    previous: str | None = None
+    other = await get_by_chat(tx, chat_id)
+    if other is not None and other.external_id != external_id:
+        previous = other.external_id
+        await tx.conn.execute(
+            "UPDATE customers SET chat_id = NULL, updated_at = ? WHERE id = ?", (stamp, other.id)
+        )
+    await upsert(tx, external_id, now)
+    await tx.conn.execute(
+        """
+        UPDATE customers SET chat_id = ?, language = COALESCE(language, ?), opted_out = 0,
+            blocked = 0, linked_at = ?, updated_at = ?
+        WHERE external_id = ?
+        """,
+        (chat_id, language, stamp, stamp, external_id),
+    )
+    customer = await get_by_external_id(tx, external_id)
+    assert customer is not None
+    return customer, previous
+
+
+async def set_opted_out(tx: Tx, customer_id: int, opted_out: bool, now: datetime) -> None:
+    """Record the customer's choice to (not) receive surveys."""
+    await tx.conn.execute(
+        "UPDATE customers SET opted_out = ?, updated_at = ? WHERE id = ?",
+        (int(opted_out), to_db_time(now), customer_id),
+    )
+
+
+async def set_blocked(tx: Tx, customer_id: int, blocked: bool, now: datetime) -> None:
+    """Record that the customer blocked (or unblocked) the bot."""
+    await tx.conn.execute(
+        "UPDATE customers SET blocked = ?, updated_at = ? WHERE id = ?",
+        (int(blocked), to_db_time(now), customer_id),
+    )
+
+
+async def mark_blocked_by_chat(tx: Tx, chat_id: int, now: datetime) -> None:
+    """Telegram said 403 for this chat: stop surveying whoever is linked to it."""
+    await tx.conn.execute(
+        "UPDATE customers SET blocked = 1, updated_at = ? WHERE chat_id = ?",
+        (to_db_time(now), chat_id),
+    )

@@ -1,0 +1,103 @@
+"""The outbox: Bot API calls written down in the same transaction as the state they report.
+
+A handler commits "score stored" and "send the follow-up" together; a sender then makes the
+call and marks it done. A crash in between leaves the call pending, and it is made after the
+restart, so no customer is left without their follow-up question.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from storage.db import Tx
+from storage.records import OutboxItem, from_db_time_req, to_db_time
+
+_PENDING = "done_at IS NULL AND failed_at IS NULL"
+
+
+def _item(row: aiosqlite.Row) -> OutboxItem:
+    return OutboxItem(
+        id=row["id"],
+        chat_id=row["chat_id"],
+        method=row["method"],
+        params=json.loads(row["params"]),
+        survey_id=row["survey_id"],
+        attempts=row["attempts"],
+        created_at=from_db_time_req(row["created_at"]),
+    )
+
+
+async def enqueue(
+    tx: Tx,
+    chat_id: int,
+    method: str,
+    params: Mapping[str, Any],
+    now: datetime,
+    *,
+    survey_id: int | None = None,
+) -> int:
+    """Record a Bot API call to make; returns its outbox id."""
+    cur = await tx.conn.execute(
+        """
+        INSERT INTO outbox (chat_id, method, params, survey_id, created_at)
+        VALUES (?, ?, ?, ?, ?)
+        """,
+        (chat_id, method, json.dumps(dict(params), ensure_ascii=False), survey_id,
+         to_db_time(now)),
+    )
+    assert cur.lastrowid is not None
+    return cur.lastrowid
+
+
+async def pending_for_chat(tx: Tx, chat_id: int) -> list[OutboxItem]:
+    """This chat's calls not yet made, in the order they were recorded."""
+    async with tx.conn.execute(
+        f"SELECT * FROM outbox WHERE chat_id = ? AND {_PENDING} ORDER BY id", (chat_id,)
+    ) as cur:
+        return [_item(r) for r in await cur.fetchall()]
+
+
+async def pending_chats(tx: Tx) -> list[int]:
+    """Chats with calls not yet made (for the recovery pass after a restart)."""
+    async with tx.conn.execute(
+        f"SELECT DISTINCT chat_id FROM outbox WHERE {_PENDING} ORDER BY chat_id"
+    ) as cur:
+        return [int(r[0]) for r in await cur.fetchall()]
+
+
+async def count_pending(tx: Tx) -> int:
+    """How many calls wait in the outbox."""
+    async with tx.conn.execute(f"SELECT COUNT(*) FROM outbox WHERE {_PENDING}") as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def mark_started(tx: Tx, item_id: int, now: datetime) -> None:
+    """Count an attempt before making the call."""
+    await tx.conn.execute(
+        "UPDATE outbox SET attempts = attempts + 1, started_at = ? WHERE id = ?",
+        (to_db_time(now), item_id),
+    )
+
+
+async def mark_done(tx: Tx, item_id: int, now: datetime) -> None:
+    """Telegram accepted the call."""
+    await tx.conn.execute("UPDATE outbox SET done_at = ? WHERE id = ?", (to_db_time(now), item_id))
+
+
+async def mark_failed(tx: Tx, item_id: int, error: str, now: datetime) -> None:
+    """Give up on the call (a permanent error, or retries exhausted)."""
+    await tx.conn.execute(
+        "UPDATE outbox SET failed_at = ?, last_error = ? WHERE id = ?",
+        (to_db_time(now), error[:500], item_id),
+    )
+
+
+async def record_error(tx: Tx, item_id: int, error: str) -> None:
+    """Remember the last transient error of a call that will be retried."""
+    await tx.conn.execute("UPDATE outbox SET last_error = ? WHERE id = ?", (error[:500], item_id))

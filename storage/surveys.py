@@ -1,0 +1,239 @@
+"""Surveys: queued, sent, answered, closed. Every state change is a guarded UPDATE."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from storage import customers
+from storage.db import Tx
+from storage.records import (
+    Customer,
+    OpenConversation,
+    Survey,
+    SurveyKind,
+    SurveyStatus,
+    from_db_time,
+    from_db_time_req,
+    to_db_time,
+)
+
+_COLUMNS = (
+    "s.id, s.customer_id, s.kind, s.event_type, s.event_id, s.status, s.status_reason, "
+    "s.attributes, s.send_at, s.send_attempts, s.send_started_at, s.chat_id, s.message_id, "
+    "s.created_at, s.sent_at, s.answered_at, s.closed_at"
+)
+
+
+def _survey(row: aiosqlite.Row) -> Survey:
+    return Survey(
+        id=row["id"],
+        customer_id=row["customer_id"],
+        kind=SurveyKind(row["kind"]),
+        event_type=row["event_type"],
+        event_id=row["event_id"],
+        status=SurveyStatus(row["status"]),
+        status_reason=row["status_reason"],
+        attributes=json.loads(row["attributes"]),
+        send_at=from_db_time_req(row["send_at"]),
+        send_attempts=row["send_attempts"],
+        send_started_at=from_db_time(row["send_started_at"]),
+        chat_id=row["chat_id"],
+        message_id=row["message_id"],
+        created_at=from_db_time_req(row["created_at"]),
+        sent_at=from_db_time(row["sent_at"]),
+        answered_at=from_db_time(row["answered_at"]),
+        closed_at=from_db_time(row["closed_at"]),
+    )
+
+
+async def create(
+    tx: Tx,
+    customer_id: int,
+    kind: SurveyKind,
+    now: datetime,
+    *,
+    send_at: datetime | None = None,
+    event_type: str | None = None,
+    event_id: str | None = None,
+    attributes: Mapping[str, Any] | None = None,
+) -> Survey:
+    """Queue a survey (status pending) to be sent at ``send_at`` (default: now)."""
+    stamp = to_db_time(now)
+    cur = await tx.conn.execute(
+        """
+        INSERT INTO surveys (customer_id, kind, event_type, event_id, attributes, send_at,
+                             created_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?)
+        """,
+        (
+            customer_id,
+            kind.value,
+            event_type,
+            event_id,
+            json.dumps(dict(attributes or {}), ensure_ascii=False),
+            to_db_time(send_at or now),
+            stamp,
+        ),
+    )
+    survey_id = cur.lastrowid
+    assert survey_id is not None
+    survey = await get(tx, survey_id)
+    assert survey is not None
+    return survey
+
+
+async def get(tx: Tx, survey_id: int) -> Survey | None:
+    """The survey with this id."""
+    sql = f"SELECT {_COLUMNS} FROM surveys s WHERE s.id = ?"
+    async with tx.conn.execute(sql, (survey_id,)) as cur:
+        row = await cur.fetchone()
+    return _survey(row) if row else None
+
+
+async def get_by_event_id(tx: Tx, event_id: str) -> Survey | None:
+    """The survey created for this triggering event (the idempotency key)."""
+    async with tx.conn.execute(
+        f"SELECT {_COLUMNS} FROM surveys s WHERE s.event_id = ?", (event_id,)
+    ) as cur:
+        row = await cur.fetchone()
+    return _survey(row) if row else None
+
+
+async def due(tx: Tx, now: datetime, limit: int) -> list[Survey]:
+    """Pending surveys whose send time has come, oldest first."""
+    async with tx.conn.execute(
+        f"""
+        SELECT {_COLUMNS} FROM surveys s
+        WHERE s.status = 'pending' AND s.send_at <= ?
+        ORDER BY s.send_at, s.id LIMIT ?
+        """,
+        (to_db_time(now), limit),
+    ) as cur:
+        rows = await cur.fetchall()
+    return [_survey(r) for r in rows]
+
+
+async def next_due_time(tx: Tx) -> datetime | None:
+    """When the earliest pending survey falls due (None if nothing is queued)."""
+    async with tx.conn.execute(
+        "SELECT MIN(send_at) FROM surveys WHERE status = 'pending'"
+    ) as cur:
+        row = await cur.fetchone()
+    return from_db_time(row[0]) if row else None
+
+
+async def count_by_status(tx: Tx) -> dict[SurveyStatus, int]:
+    """How many surveys are in each status."""
+    async with tx.conn.execute("SELECT status, COUNT(*) FROM surveys GROUP BY status") as cur:
+        rows = await cur.fetchall()
+    counts = {s: 0 for s in SurveyStatus}
+    for status, n in rows:
+        counts[SurveyStatus(status)] = n
+    return counts
+
+
+async def mark_send_started(tx: Tx, survey_id: int, now: datetime) -> bool:
+    """Record an attempt *before* calling Telegram; False if the survey is no longer pending."""
+    cur = await tx.conn.execute(
+        """
+        UPDATE surveys SET send_attempts = send_attempts + 1, send_started_at = ?
+        WHERE id = ? AND status = 'pending'
+        """,
+        (to_db_time(now), survey_id),
+    )
+    return cur.rowcount == 1
+
+
+async def postpone(tx: Tx, survey_id: int, send_at: datetime, reason: str | None) -> None:
+    """Retry later (after a transient error); the attempt stays counted."""
+    await tx.conn.execute(
+        """
+        UPDATE surveys SET send_at = ?, send_started_at = NULL, status_reason = ?
+        WHERE id = ? AND status = 'pending'
+        """,
+        (to_db_time(send_at), reason, survey_id),
+    )
+
+
+async def mark_sent(
+    tx: Tx, survey_id: int, chat_id: int, message_id: int, now: datetime
+) -> bool:
+    """The question is in the customer's chat: remember where, to edit it later."""
+    cur = await tx.conn.execute(
+        """
+        UPDATE surveys SET status = 'sent', status_reason = NULL, chat_id = ?, message_id = ?,
+            sent_at = ?
+        WHERE id = ? AND status = 'pending'
+        """,
+        (chat_id, message_id, to_db_time(now), survey_id),
+    )
+    return cur.rowcount == 1
+
+
+async def close(
+    tx: Tx,
+    survey_id: int,
+    status: SurveyStatus,
+    reason: str | None,
+    now: datetime,
+    *,
+    from_statuses: tuple[SurveyStatus, ...] = (SurveyStatus.PENDING,),
+) -> bool:
+    """Move a survey to a final status (skipped / failed / expired) if it is still open."""
+    marks = ",".join("?" for _ in from_statuses)
+    cur = await tx.conn.execute(
+        f"""
+        UPDATE surveys SET status = ?, status_reason = ?, closed_at = ?
+        WHERE id = ? AND status IN ({marks})
+        """,
+        (status.value, reason, to_db_time(now), survey_id, *(s.value for s in from_statuses)),
+    )
+    return cur.rowcount == 1
+
+
+async def mark_answered(tx: Tx, survey_id: int, now: datetime) -> bool:
+    """sent → answered; False if the survey was not awaiting a score (a second press)."""
+    cur = await tx.conn.execute(
+        "UPDATE surveys SET status = 'answered', answered_at = ? WHERE id = ? AND status = 'sent'",
+        (to_db_time(now), survey_id),
+    )
+    return cur.rowcount == 1
+
+
+async def open_conversation(tx: Tx, chat_id: int) -> OpenConversation | None:
+    """The survey this chat is answering now: the latest one sent and not yet finished."""
+    from storage import answers  # local import: answers imports records only, no cycle risk
+
+    customer = await customers.get_by_chat(tx, chat_id)
+    if customer is None:
+        return None
+    async with tx.conn.execute(
+        f"""
+        SELECT {_COLUMNS} FROM surveys s LEFT JOIN answers a ON a.survey_id = s.id
+        WHERE s.customer_id = ?
+          AND (s.status = 'sent' OR (s.status = 'answered' AND a.completed_at IS NULL))
+        ORDER BY s.sent_at DESC, s.id DESC LIMIT 1
+        """,
+        (customer.id,),
+    ) as cur:
+        row = await cur.fetchone()
+    if row is None:
+        return None
+    survey = _survey(row)
+    answer = await answers.get_for_survey(tx, survey.id)
+    return OpenConversation(survey=survey, customer=customer, answer=answer)
+
+
+async def get_with_customer(tx: Tx, survey_id: int) -> tuple[Survey, Customer] | None:
+    """A survey together with its customer."""
+    survey = await get(tx, survey_id)
+    if survey is None:
+        return None
+    customer = await customers.get(tx, survey.customer_id)
+    assert customer is not None  # foreign key
+    return survey, customer
