@@ -1,0 +1,1 @@
+"""Pure domain logic: NPS categories, scores and their statistical uncertainty."""
