@@ -1,0 +1,204 @@
+"""Settings, read from the environment and an optional ``.env`` file.
+
+Every setting is documented in ``.env.example``. A missing or invalid value raises
+:class:`SettingsError` whose message is one line naming the setting and the problem; the
+value of a secret is never echoed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+PREFIX = "NPSBOT_"
+DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
+
+_TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,}$")
+_USERNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
+
+T = TypeVar("T")
+
+
+class SettingsError(ValueError):
+    """A setting is missing or invalid; the message names it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the bot can be configured with. Build with :func:`load_settings`."""
+
+    token: str = field(repr=False)
+    link_secret: str = field(repr=False)
+    company_name: str
+    api_base_url: str = DEFAULT_API_BASE_URL
+    api_base_file_url: str = ""
+    bot_username: str | None = None
+    database_path: str = "npsbot.sqlite3"
+    admin_chat_ids: tuple[int, ...] = ()
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))
+    send_rate_per_second: float = 25.0
+    per_chat_per_second: float = 1.0
+    poll_timeout_seconds: int = 25
+    log_level: str = "INFO"
+
+    def __post_init__(self) -> None:
+        if not self.api_base_file_url:
+            object.__setattr__(self, "api_base_file_url", _file_url_for(self.api_base_url))
+
+
+def _file_url_for(base_url: str) -> str:
+    # PTB wants the file URL separately; Telegram and the stand-in both serve files under
+    # /file/bot<token>, a sibling of /bot<token>.
+    if base_url.endswith("/bot"):
+        return base_url[: -len("bot")] + "file/bot"
+    return base_url.rstrip("/") + "/file/bot"
+
+
+def read_env_file(path: Path) -> dict[str, str]:
+    """Parse a ``.env`` file: ``KEY=value`` lines, ``#`` comments, optional quotes."""
+    values: dict[str, str] = {}
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("export "):
+            line = line[len("export ") :].strip()
+        key, sep, value = line.partition("=")
+        key = key.strip()
+        if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
+            raise SettingsError(f"{path}:{number}: expected KEY=value")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        elif " #" in value:
+            value = value.split(" #", 1)[0].rstrip()
+        values[key] = value
+    return values
+
+
+def _required(env: Mapping[str, str], name: str) -> str:
+    value = env.get(PREFIX + name, "").strip()
+    if not value:
+        raise SettingsError(f"{PREFIX}{name} is required but not set")
+    return value
+
+
+def _optional(env: Mapping[str, str], name: str, parse: Callable[[str], T], default: T) -> T:
+    raw = env.get(PREFIX + name, "").strip()
+    if not raw:
+        return default
+    try:
+        return parse(raw)
+    except (ValueError, ZoneInfoNotFoundError) as exc:
+        raise SettingsError(f"{PREFIX}{name} is invalid: {exc}") from None
+
+
+def _positive_float(raw: str) -> float:
+    value = float(raw)
+    if not value > 0 or value != value or value == float("inf"):
+        raise ValueError(f"expected a positive number, got {raw!r}")
+    return value
+
+
+def _int_range(low: int, high: int) -> Callable[[str], int]:
+    def parse(raw: str) -> int:
+        value = int(raw)
+        if not low <= value <= high:
+            raise ValueError(f"expected a whole number from {low} to {high}, got {raw!r}")
+        return value
+
+    return parse
+
+
+def _chat_ids(raw: str) -> tuple[int, ...]:
+    ids = []
+    for part in raw.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not re.fullmatch(r"-?\d{1,20}", part):
+            raise ValueError(f"expected comma-separated chat ids (integers), got {part!r}")
+        ids.append(int(part))
+    return tuple(ids)
+
+
+def _timezone(raw: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(raw)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {raw!r} (use an IANA name such as Europe/Berlin)"
+        ) from None
+
+
+def _url(raw: str) -> str:
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"expected an http(s) URL, got {raw!r}")
+    return raw
+
+
+def _username(raw: str) -> str:
+    name = raw.removeprefix("@")
+    if not _USERNAME_RE.fullmatch(name):
+        raise ValueError("expected a Telegram bot username such as my_nps_bot")
+    return name
+
+
+def _log_level(raw: str) -> str:
+    level = raw.upper()
+    if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ValueError(f"expected DEBUG, INFO, WARNING or ERROR, got {raw!r}")
+    return level
+
+
+def settings_from_mapping(env: Mapping[str, str]) -> Settings:
+    """Build settings from a mapping of ``NPSBOT_*`` variables, validating each."""
+    token = _required(env, "TOKEN")
+    if not _TOKEN_RE.fullmatch(token):
+        # Never echo the value: it is a secret even when malformed.
+        raise SettingsError(
+            f"{PREFIX}TOKEN is invalid: expected the form 123456:ABC... from BotFather"
+        )
+    secret = _required(env, "LINK_SECRET")
+    if len(secret) < 32:
+        raise SettingsError(f"{PREFIX}LINK_SECRET is invalid: use at least 32 random characters")
+    company = _required(env, "COMPANY_NAME")
+    if len(company) > 100:
+        raise SettingsError(f"{PREFIX}COMPANY_NAME is invalid: at most 100 characters")
+    base_url = _optional(env, "API_BASE_URL", _url, DEFAULT_API_BASE_URL)
+    return Settings(
+        token=token,
+        link_secret=secret,
+        company_name=company,
+        api_base_url=base_url,
+        api_base_file_url=_optional(env, "API_BASE_FILE_URL", _url, ""),
+        bot_username=_optional(env, "BOT_USERNAME", _username, None),
+        database_path=_optional(env, "DATABASE", str, "npsbot.sqlite3"),
+        admin_chat_ids=_optional(env, "ADMIN_CHAT_IDS", _chat_ids, ()),
+        timezone=_optional(env, "TIMEZONE", _timezone, ZoneInfo("UTC")),
+        send_rate_per_second=_optional(env, "SEND_RATE", _positive_float, 25.0),
+        per_chat_per_second=_optional(env, "PER_CHAT_RATE", _positive_float, 1.0),
+        poll_timeout_seconds=_optional(env, "POLL_TIMEOUT", _int_range(0, 50), 25),
+        log_level=_optional(env, "LOG_LEVEL", _log_level, "INFO"),
+    )
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Settings from ``.env`` (path in ``NPSBOT_ENV_FILE``, default ``./.env``) and the
+    environment; the environment wins where both set a value."""
+    environ = dict(os.environ if environ is None else environ)
+    env_file = Path(environ.get(PREFIX + "ENV_FILE", ".env"))
+    merged: dict[str, str] = {}
+    if env_file.is_file():
+        merged.update(read_env_file(env_file))
+    elif PREFIX + "ENV_FILE" in environ:
+        raise SettingsError(f"{PREFIX}ENV_FILE is invalid: no file at {env_file}")
+    merged.update({k: v for k, v in environ.items() if k.startswith(PREFIX)})
+    return settings_from_mapping(merged)
