@@ -1,0 +1,1 @@
+"""Pure report composition: periods, digests, charts, CSV export, Telegram text limits."""
