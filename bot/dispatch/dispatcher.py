@@ -1,0 +1,163 @@
+"""The dispatcher: sends queued surveys when they fall due.
+
+Delivery guarantee, step by step (see README, "Delivery guarantees"):
+
+1. ``mark_send_started`` commits the attempt *before* the Bot API call.
+2. The call is made.
+3. ``mark_sent`` commits the message id.
+
+A crash before 1 or during 2 leaves the survey pending and it is sent after the restart:
+nothing is lost. A crash after Telegram accepted the message (2) but before 3 committed is
+the one window where the customer can receive the question twice: the restart sees a pending
+survey with ``send_started_at`` set and sends it again (at-least-once), logging a warning.
+The window is the time between Telegram's answer and one local SQLite commit (well under a
+millisecond). Both copies carry the same survey id, so only the first press counts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from bot.survey.keyboards import score_keyboard
+from bot.survey.texts import render
+from bot.telegram.sender import Failure, Sender
+from storage import Database, customers, surveys
+from storage.records import Customer, Survey, SurveyStatus
+
+log = logging.getLogger(__name__)
+
+MAX_SEND_ATTEMPTS = 6
+BATCH = 200
+IDLE_POLL_SECONDS = 1.0
+
+
+def skip_reason(customer: Customer) -> str | None:
+    """Why this customer must not be sent anything, or None if they may be surveyed."""
+    if customer.chat_id is None:
+        return "not_linked"
+    if customer.opted_out:
+        return "opted_out"
+    if customer.blocked:
+        return "blocked"
+    return None
+
+
+def retry_delay(attempt: int) -> timedelta:
+    """Bounded exponential backoff between send attempts: 30 s, 1 min, 2 min ... 15 min."""
+    return timedelta(seconds=min(30 * 2 ** max(attempt - 1, 0), 900))
+
+
+class Dispatcher:
+    """Runs as one task (SQLite has no SKIP LOCKED, so one sender claims work)."""
+
+    def __init__(
+        self,
+        db: Database,
+        sender: Sender,
+        company: str,
+        clock: Callable[[], datetime],
+        *,
+        concurrency: int = 32,
+    ) -> None:
+        self.db = db
+        self.sender = sender
+        self.company = company
+        self.clock = clock
+        self._concurrency = concurrency
+        self._wake = asyncio.Event()
+        self.sent = 0
+        self.possible_duplicates = 0
+
+    def wake(self) -> None:
+        """Something was queued: look now instead of at the next poll."""
+        self._wake.set()
+
+    async def run_forever(self) -> None:
+        """Send due surveys until cancelled."""
+        while True:
+            try:
+                handled = await self.run_once()
+            except Exception:
+                log.exception("dispatcher pass failed; retrying")
+                handled = 0
+            if handled == 0:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), IDLE_POLL_SECONDS)
+
+    async def run_once(self) -> int:
+        """Send one batch of due surveys; return how many were handled."""
+        async with self.db.read() as tx:
+            batch = await surveys.due(tx, self.clock(), BATCH)
+        if not batch:
+            return 0
+        # Surveys to the same chat go one after another; different chats in parallel.
+        by_customer: dict[int, list[Survey]] = {}
+        for survey in batch:
+            by_customer.setdefault(survey.customer_id, []).append(survey)
+        semaphore = asyncio.Semaphore(self._concurrency)
+
+        async def send_all(items: list[Survey]) -> None:
+            async with semaphore:
+                for survey in items:
+                    await self.send(survey)
+
+        await asyncio.gather(*(send_all(items) for items in by_customer.values()))
+        return len(batch)
+
+    async def send(self, survey: Survey) -> SurveyStatus:
+        """Send one survey's question, or close it with the reason it cannot be sent."""
+        now = self.clock()
+        async with self.db.transaction() as tx:
+            customer = await customers.get(tx, survey.customer_id)
+            assert customer is not None
+            reason = skip_reason(customer)
+            if reason is not None:
+                await surveys.close(tx, survey.id, SurveyStatus.SKIPPED, reason, now)
+                log.info("survey %s skipped: %s", survey.id, reason)
+                return SurveyStatus.SKIPPED
+            if not await surveys.mark_send_started(tx, survey.id, now):
+                return survey.status
+        if survey.send_started_at is not None:
+            self.possible_duplicates += 1
+            log.warning(
+                "survey %s: a previous send attempt may have reached chat %s; sending again",
+                survey.id, customer.chat_id,
+            )
+        assert customer.chat_id is not None
+        params = {
+            "chat_id": customer.chat_id,
+            "text": render("question", company=self.company),
+            "reply_markup": score_keyboard(survey.id),
+        }
+        outcome = await self.sender.call(customer.chat_id, "sendMessage", params)
+        now = self.clock()
+        async with self.db.transaction() as tx:
+            if outcome.ok:
+                await surveys.mark_sent(
+                    tx, survey.id, customer.chat_id, int(outcome.result["message_id"]), now
+                )
+                self.sent += 1
+                log.info("survey %s sent to chat %s", survey.id, customer.chat_id)
+                return SurveyStatus.SENT
+            if outcome.failure is Failure.BLOCKED:
+                await customers.set_blocked(tx, customer.id, True, now)
+                await surveys.close(tx, survey.id, SurveyStatus.FAILED, "blocked", now)
+                log.info("survey %s failed: chat %s blocked the bot", survey.id, customer.chat_id)
+                return SurveyStatus.FAILED
+            attempts = survey.send_attempts + 1
+            if outcome.failure is Failure.REJECTED or attempts >= MAX_SEND_ATTEMPTS:
+                kind = outcome.failure.value if outcome.failure else "error"
+                reason = f"{kind}: {outcome.description}"
+                await surveys.close(tx, survey.id, SurveyStatus.FAILED, reason[:300], now)
+                log.warning("survey %s failed: %s", survey.id, reason)
+                return SurveyStatus.FAILED
+            await surveys.postpone(
+                tx, survey.id, now + retry_delay(attempts), outcome.description[:300]
+            )
+            log.info("survey %s: transient failure, retrying later", survey.id)
+            return SurveyStatus.PENDING

@@ -1,0 +1,1 @@
+"""The customer's survey conversation as pure logic: inputs, decisions, texts, keyboards."""

@@ -1,0 +1,117 @@
+"""Survey state transitions as pure decisions.
+
+Handlers describe what arrived (:class:`Incoming`) and where the chat stands (:class:`Step`);
+:func:`decide` says what to do. The database then applies the decision with guarded
+updates, so a decision taken on stale state changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from bot.survey.scores import NotAScore, Score, parse_typed_score
+
+MAX_REASON_CHARS = 4096
+
+
+class Step(Enum):
+    """Where a chat stands in its survey."""
+
+    NO_SURVEY = "no_survey"
+    AWAITING_SCORE = "awaiting_score"
+    AWAITING_REASON = "awaiting_reason"
+
+
+@dataclass(frozen=True)
+class TextIn:
+    """A new text message."""
+
+    text: str
+    message_id: int
+
+
+@dataclass(frozen=True)
+class MediaIn:
+    """A sticker, photo, voice note, document... anything that is not text."""
+
+    kind: str
+
+
+@dataclass(frozen=True)
+class EditIn:
+    """An edit of an earlier message."""
+
+    text: str | None
+    message_id: int
+
+
+Incoming = TextIn | MediaIn | EditIn
+
+
+@dataclass(frozen=True)
+class Reply:
+    """Answer with a fixed text."""
+
+    key: str
+
+
+@dataclass(frozen=True)
+class RecordScore:
+    """Store this score (as if the button had been pressed)."""
+
+    score: int
+
+
+@dataclass(frozen=True)
+class RecordReason:
+    """Store this text as the reason and finish the conversation."""
+
+    text: str
+    truncated: bool
+
+
+@dataclass(frozen=True)
+class UpdateReason:
+    """The edited message may be the stored reason: replace it if so."""
+
+    text: str
+    message_id: int
+
+
+Decision = Reply | RecordScore | RecordReason | UpdateReason
+
+_NOT_A_SCORE_REPLY = {
+    NotAScore.OUT_OF_RANGE: "score_out_of_range",
+    NotAScore.NOT_WHOLE: "score_not_whole",
+    NotAScore.NOT_A_NUMBER: "score_not_a_number",
+}
+
+
+def decide(step: Step, incoming: Incoming) -> Decision:
+    """What to do with a customer's message given where their survey stands."""
+    if isinstance(incoming, EditIn):
+        if incoming.text and incoming.text.strip():
+            return UpdateReason(text=_clip(incoming.text)[0], message_id=incoming.message_id)
+        return Reply("edit_ignored")
+    if step is Step.NO_SURVEY:
+        return Reply("no_open_survey")
+    if step is Step.AWAITING_SCORE:
+        if isinstance(incoming, MediaIn):
+            return Reply("score_media")
+        parsed = parse_typed_score(incoming.text)
+        if isinstance(parsed, Score):
+            return RecordScore(parsed.value)
+        return Reply(_NOT_A_SCORE_REPLY[parsed])
+    # Awaiting the reason: any non-empty text is the customer's own words.
+    if isinstance(incoming, MediaIn) or not incoming.text.strip():
+        return Reply("reason_media")
+    text, truncated = _clip(incoming.text)
+    return RecordReason(text=text, truncated=truncated)
+
+
+def _clip(text: str) -> tuple[str, bool]:
+    text = text.strip()
+    if len(text) <= MAX_REASON_CHARS:
+        return text, False
+    return text[:MAX_REASON_CHARS], True

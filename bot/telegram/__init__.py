@@ -1,0 +1,1 @@
+"""Telegram glue: receiving updates, handlers, and sending within Telegram's limits."""
