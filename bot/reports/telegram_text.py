@@ -23,8 +23,8 @@ from enum import Enum
 
 __all__ = [
     "CAPTION_LIMIT",
-    "MESSAGE_LIMIT",
     "ELLIPSIS",
+    "MESSAGE_LIMIT",
     "shorten",
     "split_message",
     "utf16_len",
@@ -139,7 +139,7 @@ def split_message(html_text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     that must wrap it.
     """
     if utf16_len(html_text) <= limit:
-        return [html_text] if html_text.strip() else []
+        return [html_text] if visible_text(html_text).strip() else []
     atoms = _atoms(html_text)
     parts: list[str] = []
     start = 0
@@ -167,6 +167,7 @@ def _find_cut(
     current = list(stack)
     content = 0
     candidates: list[_Candidate] = []
+    first_visible = len(atoms)  # a part must contain at least this atom
     index = start
     while index < len(atoms):
         atom = atoms[index]
@@ -188,11 +189,13 @@ def _find_cut(
             break
         current = trial
         content += atom.size
+        if first_visible == len(atoms) and _has_visible(atoms, index, index + 1):
+            first_visible = index
         index += 1
     else:
         return _Candidate(len(atoms), len(atoms), 3, 0)
 
-    usable = [c for c in candidates if c.fill <= limit and _has_visible(atoms, start, c.end)]
+    usable = [c for c in candidates if c.fill <= limit and c.end > first_visible]
     if not usable:
         if index == start:
             raise ValueError(f"limit {limit} is too small to hold any text with its tags")
