@@ -1,0 +1,95 @@
+"""Running the bot: storage, Telegram application, poller and dispatcher in one event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from datetime import timedelta
+
+from telegram.error import InvalidToken, NetworkError
+from telegram.ext import Application, ContextTypes
+
+from bot.config import Settings
+from bot.dispatch.dispatcher import Dispatcher
+from bot.domain.nps import STANDARD_CUTOFFS
+from bot.telegram.application import build_application
+from bot.telegram.polling import Poller
+from bot.telegram.ratelimit import RateLimiter
+from bot.telegram.sender import Sender
+from bot.telegram.services import SERVICES_KEY, Services, utc_now
+from bot.telegram.wiring import FailedUpdates, register_handlers
+from storage import Database, updates
+
+log = logging.getLogger(__name__)
+
+OUTBOX_SWEEP_SECONDS = 5.0
+
+
+class StartupError(RuntimeError):
+    """The bot cannot start; the message says why in one line (never with the token)."""
+
+
+async def _sweep_outbox(context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc = context.application.bot_data[SERVICES_KEY]
+    assert isinstance(svc, Services)
+    await svc.sender.flush_all()
+
+
+async def _prune_updates(context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc = context.application.bot_data[SERVICES_KEY]
+    assert isinstance(svc, Services)
+    async with svc.db.transaction() as tx:
+        removed = await updates.prune(tx, svc.clock() - timedelta(hours=48))
+    log.info("pruned %d processed update ids", removed)
+
+
+async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Run until ``stop`` is set (or SIGINT/SIGTERM)."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+
+    db = await Database.open(settings.database_path)
+    app: Application = build_application(settings)  # type: ignore[type-arg]
+    limiter = RateLimiter(settings.send_rate_per_second, settings.per_chat_per_second)
+    sender = Sender(app.bot, db, limiter, utc_now)
+    svc = Services(settings=settings, db=db, sender=sender, cutoffs=STANDARD_CUTOFFS)
+    app.bot_data[SERVICES_KEY] = svc
+    failures = FailedUpdates()
+    register_handlers(app, failures)
+    dispatcher = Dispatcher(db, sender, settings.company_name, utc_now)
+    poller = Poller(app, failures, settings.poll_timeout_seconds)
+    try:
+        try:
+            await app.initialize()  # getMe: checks the token and the server
+        except InvalidToken:
+            raise StartupError("NPSBOT_TOKEN was rejected by the Bot API server") from None
+        except NetworkError as exc:
+            raise StartupError(
+                f"cannot reach the Bot API server at {settings.api_base_url} ({exc.message})"
+            ) from None
+        log.info("connected as @%s via %s", app.bot.username, settings.api_base_url)
+        await app.start()
+        assert app.job_queue is not None
+        app.job_queue.run_repeating(_sweep_outbox, OUTBOX_SWEEP_SECONDS, first=0.0,
+                                    job_kwargs={"max_instances": 1, "coalesce": True})
+        app.job_queue.run_repeating(_prune_updates, 3600.0, first=60.0,
+                                    job_kwargs={"max_instances": 1, "coalesce": True})
+        dispatch_task = asyncio.create_task(dispatcher.run_forever(), name="dispatcher")
+        try:
+            await poller.run(stop)
+        finally:
+            dispatch_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await dispatch_task
+            if app.running:
+                await app.stop()
+    finally:
+        with contextlib.suppress(Exception):
+            await app.shutdown()
+        await db.close()
+        log.info("stopped")

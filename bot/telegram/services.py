@@ -1,0 +1,39 @@
+"""What handlers need, in one object stored in ``application.bot_data``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from telegram.ext import ContextTypes
+
+from bot.config import Settings
+from bot.domain.nps import Cutoffs
+from bot.telegram.sender import Sender
+from storage import Database
+
+SERVICES_KEY = "services"
+
+
+def utc_now() -> datetime:
+    """The real clock."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class Services:
+    """The bot's collaborators, shared by every handler."""
+
+    settings: Settings
+    db: Database
+    sender: Sender
+    cutoffs: Cutoffs
+    clock: Callable[[], datetime] = utc_now
+
+
+def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
+    """The services registered at start-up."""
+    found = context.application.bot_data[SERVICES_KEY]
+    assert isinstance(found, Services)
+    return found
