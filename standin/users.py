@@ -8,6 +8,7 @@ them. Actions never yield to the event loop before the update is queued, so a
 from __future__ import annotations
 
 import asyncio
+import copy
 import re
 from collections.abc import Callable
 from typing import Any
@@ -145,7 +146,8 @@ class _ChatView:
             if replied is not None:
                 body["reply_to_message"] = replied
         self._chat.user_messages[message_id] = body
-        self._world.push_update("message", body)
+        # A copy: a later edit must not change the update already queued.
+        self._world.push_update("message", copy.deepcopy(body))
         return message_id
 
     def _text_fields(self, text: str) -> dict[str, Any]:
@@ -279,11 +281,10 @@ class SimUser(_ChatView):
         body = self._chat.user_messages.get(message_id)
         if body is None or "text" not in body:
             raise LookupError(f"user {self.id} has no text message {message_id}")
+        body.pop("entities", None)
         body.update(self._text_fields(new_text))
-        if "entities" not in self._text_fields(new_text):
-            body.pop("entities", None)
         body["edit_date"] = now_seconds()
-        self._world.push_update("edited_message", dict(body))
+        self._world.push_update("edited_message", copy.deepcopy(body))
 
     async def press(self, message: BotMessage | int, data: str | None = None,
                     text: str | None = None) -> str:
