@@ -196,7 +196,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     environ = dict(os.environ if environ is None else environ)
     env_file = Path(environ.get(PREFIX + "ENV_FILE", ".env"))
     merged: dict[str, str] = {}
-    if env_file.is_file():
+    if env_file.exists() and not env_file.is_dir():
         merged.update(read_env_file(env_file))
     elif PREFIX + "ENV_FILE" in environ:
         raise SettingsError(f"{PREFIX}ENV_FILE is invalid: no file at {env_file}")

@@ -1,0 +1,143 @@
+"""Running the real bot process against the in-process Telegram stand-in."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.linking import make_payload
+from standin import StandIn, SimUser
+from storage import Database
+
+TOKEN = "123456789:TEST-token-for-the-local-stand-in-only"
+SECRET = "e2e-link-secret-0123456789abcdef0123456789"
+COMPANY = "Acme Delivery"
+BOT_USERNAME = "nps_test_bot"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class BotProcess:
+    """The bot running as a child process (``python -m bot run``)."""
+
+    env: dict[str, str]
+    log_path: Path
+    proc: subprocess.Popen[bytes] | None = None
+    restarts: int = field(default=0)
+
+    def start(self) -> None:
+        """Start the process (logs go to ``log_path``)."""
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "bot", "run"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        log.close()
+
+    def kill(self) -> None:
+        """SIGKILL: no chance to clean up, as in a crash."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self, timeout: float = 15) -> int | None:
+        """SIGTERM and wait: a graceful shutdown."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        return self.proc.returncode
+
+    def log(self) -> str:
+        """Everything the process logged so far."""
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+def bot_env(server: StandIn, db_path: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Environment for a bot talking to ``server``; no .env file is read."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NPSBOT_")}
+    env.update(
+        {
+            "NPSBOT_ENV_FILE": os.devnull,
+            "NPSBOT_TOKEN": TOKEN,
+            "NPSBOT_API_BASE_URL": server.base_url,
+            "NPSBOT_DATABASE": str(db_path),
+            "NPSBOT_LINK_SECRET": SECRET,
+            "NPSBOT_COMPANY_NAME": COMPANY,
+            "NPSBOT_BOT_USERNAME": BOT_USERNAME,
+            "NPSBOT_POLL_TIMEOUT": "2",
+            "NPSBOT_LOG_LEVEL": "INFO",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    env.update(extra or {})
+    return env
+
+
+class Harness:
+    """The stand-in, the bot process and a way to read the bot's database."""
+
+    def __init__(self, server: StandIn, tmp: Path, extra_env: Mapping[str, str] | None = None):
+        self.server = server
+        self.db_path = tmp / "bot.sqlite3"
+        self.bot = BotProcess(bot_env(server, self.db_path, extra_env), tmp / "bot.log")
+
+    async def start_bot(self) -> None:
+        """Start the bot and wait until it polls the stand-in."""
+        before = self.server.stats.calls.get("getUpdates", 0)
+        self.bot.start()
+        await self.wait_for(
+            lambda: self.server.stats.calls.get("getUpdates", 0) > before, 30, "bot polling"
+        )
+
+    async def wait_for(self, cond: Any, timeout: float = 10, what: str = "condition") -> None:
+        """Poll ``cond`` until true; fail with the bot's log if it never is."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while not cond():
+            if self.bot.proc is not None and self.bot.proc.poll() is not None:
+                raise AssertionError(f"bot exited ({self.bot.proc.returncode}):\n{self.bot.log()}")
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError(f"timed out waiting for {what}; bot log:\n{self.bot.log()}")
+            await asyncio.sleep(0.05)
+
+    @contextlib.asynccontextmanager
+    async def db(self) -> AsyncIterator[Database]:
+        """A second connection to the bot's database (WAL allows it while the bot runs)."""
+        db = await Database.open(self.db_path, migrate=False)
+        try:
+            yield db
+        finally:
+            await db.close()
+
+    async def linked_user(self, customer_id: str, **user_kwargs: Any) -> SimUser:
+        """A simulated user who opened the customer's signed deep link."""
+        user = self.server.add_user(**user_kwargs)
+        count = len(user.messages)
+        await user.start(make_payload(SECRET, customer_id))
+        await user.wait_for(lambda: len(user.messages) > count, timeout=10)
+        return user
+
+    async def queue_survey(self, customer_id: str, **kwargs: Any) -> int:
+        """Queue a survey the way the CLI does (straight into the database)."""
+        from bot.dispatch.queueing import queue_survey
+        from bot.telegram.services import utc_now
+
+        async with self.db() as db:
+            result = await queue_survey(db, customer_id, utc_now(), **kwargs)
+        return result.survey_id
