@@ -244,7 +244,8 @@ class Methods:
         info = chat.as_dict()
         info.update(accent_color_id=0, max_reaction_count=11,
                     accepted_gift_types={"unlimited_gifts": False, "limited_gifts": False,
-                                         "unique_gifts": False, "premium_subscription": False})
+                                         "unique_gifts": False, "premium_subscription": False,
+                                         "gifts_from_channels": False})
         return info
 
     async def send_chat_action(self, p: Params, ctx: CallContext) -> Any:

@@ -17,11 +17,16 @@ from typing import Any
 
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.warnings import PTBUserWarning
 
 from bot.telegram.ratelimit import RateLimiter
 from storage import Database, customers, outbox
 
 log = logging.getLogger(__name__)
+
+# Outbox calls are stored as (method, params) and replayed generically through
+# do_api_request, which PTB flags as unusual for methods it wraps; that is intended here.
+warnings.filterwarnings("ignore", message="Please use 'Bot.", category=PTBUserWarning)
 
 MAX_RATE_LIMIT_RETRIES = 8
 MAX_TRANSIENT_RETRIES = 3
