@@ -65,8 +65,9 @@ def test_chart_works_with_a_single_day_and_non_standard_cutoffs() -> None:
 
 
 def test_title_with_dollar_signs_is_not_parsed_as_mathtext() -> None:
-    # An unbalanced "$" would raise a mathtext parse error if the title were parsed.
-    assert render_chart([], (0,) * 11, "Price $5 & $ <b>").startswith(PNG_SIGNATURE)
+    # Parsed as mathtext, this company name would raise a ParseException while drawing.
+    title = r"Acme $\nosuchcommand{x}$ & <b> Ltd"
+    assert render_chart([], (0,) * 11, title).startswith(PNG_SIGNATURE)
 
 
 def test_histogram_must_have_eleven_buckets() -> None:
