@@ -79,7 +79,8 @@ class Stats:
     ``calls``: calls per method (canonical spelling, e.g. ``sendMessage``), failed ones
     included; ``rate_limited``: 429s issued (injected ones included); ``forbidden``: 403s
     issued; ``deliveries``: messages successfully sent per chat id (edits not counted);
-    ``bad_requests``: 400s issued; ``faults``: injected failures (429 and 5xx).
+    ``bad_requests``: 400s issued; ``faults``: injected failures (429 and 5xx);
+    ``errors``: every error answer by status code (409s show up here).
     """
 
     calls: dict[str, int] = field(default_factory=dict)
@@ -88,6 +89,7 @@ class Stats:
     bad_requests: int = 0
     faults: int = 0
     deliveries: dict[int, int] = field(default_factory=dict)
+    errors: dict[int, int] = field(default_factory=dict)
 
     @property
     def total_deliveries(self) -> int:

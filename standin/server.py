@@ -192,6 +192,7 @@ class StandIn:
             o, ensure_ascii=False))
 
     def _error(self, error: ApiError) -> web.Response:
+        self.stats.errors[error.code] = self.stats.errors.get(error.code, 0) + 1
         if error.code == 429:
             self.stats.rate_limited += 1
         elif error.code == 403:

@@ -44,6 +44,7 @@ _HREF_RE = re.compile(r"""href\s*=\s*(?:"([^"]*)"|'([^']*)'|(\S+))""")
 # Characters MarkdownV2 reserves that a bot most often forgets to escape; formatting
 # characters (*, _, ~, `, [, ]) are left alone because pairing them needs a full parser.
 _MDV2_RESERVED = set("#+-=|{}.!>()")
+_MDV2_LINK_RE = re.compile(r"\[((?:[^\]\\]|\\.)*)\]\(((?:[^)\\]|\\.)*)\)")
 
 
 def utf16_len(text: str) -> int:
@@ -133,6 +134,12 @@ def parse_markdown_v2(source: str) -> str:
     pos = 0
     while pos < len(source):
         char = source[pos]
+        link = _MDV2_LINK_RE.match(source, pos) if char == "[" else None
+        if link is not None:
+            # [text](url): the parentheses and the URL's characters are not reserved here.
+            out.append(parse_markdown_v2(link.group(1)))
+            pos = link.end()
+            continue
         if char == "\\" and pos + 1 < len(source):
             out.append(source[pos + 1])
             pos += 2

@@ -67,6 +67,7 @@ async def test_second_poller_gets_409(server: StandIn, bot: Bot) -> None:
             await second.get_updates(timeout=0)
     await server.add_user("Ann").send_text("still delivered to the first poller")
     assert len(await asyncio.wait_for(poll, 2)) == 1
+    assert server.stats.errors == {409: 1}
 
 
 async def test_abandoned_poll_does_not_block_a_restarted_bot(server: StandIn,
