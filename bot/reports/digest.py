@@ -158,11 +158,11 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
-def _change(current: Counts, previous: Counts, previous_name: str) -> str:
+def _change(current: Counts, previous: Counts, missing_previous: str) -> str:
     result = compare(current, previous)
     if result.difference is None:
-        missing = "this period" if current.n == 0 else previous_name
-        return f"no comparison (no answers in {missing})"
+        missing = "in this period" if current.n == 0 else missing_previous
+        return f"no comparison (no answers {missing})"
     verdict = "beyond the noise" if result.significant else "within the noise"
     return f"{format_points(result.difference)} points, {verdict}"
 
@@ -188,10 +188,10 @@ def _trends(data: DigestData) -> list[str]:
     if data.today.n:
         lines.append(
             f"vs the day before, {format_estimate(estimate(data.yesterday))}: "
-            f"{_change(data.today, data.yesterday, 'the day before')}"
+            f"{_change(data.today, data.yesterday, 'on the day before')}"
         )
     for days, current, previous in ((7, data.last7, data.prev7), (30, data.last30, data.prev30)):
-        window = f"the previous {days} days"
+        window = f"in the previous {days} days"
         lines.append(
             f"Last {days} days {format_estimate(estimate(current))} vs "
             f"{format_estimate(estimate(previous))}: {_change(current, previous, window)}"

@@ -149,6 +149,11 @@ def test_a_window_compared_with_an_empty_previous_window_names_what_is_missing()
     assert "no comparison (no answers in the previous 30 days)" in text
 
 
+def test_a_day_compared_with_a_silent_day_before_says_there_is_no_comparison() -> None:
+    text = compose_digest(replace(fixed_data(), yesterday=Counts())).text
+    assert "vs the day before, no answers: no comparison (no answers on the day before)" in text
+
+
 def test_non_standard_cutoffs_are_noted_in_text_and_caption() -> None:
     data = replace(fixed_data(), cutoffs=Cutoffs(promoter_min=8, passive_min=6))
     digest = compose_digest(data)
