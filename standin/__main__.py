@@ -25,10 +25,17 @@ def main(argv: list[str] | None = None) -> None:
 
 async def _serve(args: argparse.Namespace) -> None:
     limits = Limits(global_per_second=args.global_per_second)
-    async with StandIn(token=args.token, bot_username=args.bot_username, limits=limits,
-                       host=args.host, port=args.port) as server:
-        print(f"stand-in serving: base_url={server.base_url} "
-              f"base_file_url={server.base_file_url}", flush=True)
+    async with StandIn(
+        token=args.token,
+        bot_username=args.bot_username,
+        limits=limits,
+        host=args.host,
+        port=args.port,
+    ) as server:
+        print(
+            f"stand-in serving: base_url={server.base_url} base_file_url={server.base_file_url}",
+            flush=True,
+        )
         await asyncio.Event().wait()
 
 

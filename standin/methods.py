@@ -34,11 +34,25 @@ from standin.validation import (
 
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
-CONFLICT = "Conflict: terminated by other getUpdates request; make sure that only one bot " \
+CONFLICT = (
+    "Conflict: terminated by other getUpdates request; make sure that only one bot "
     "instance is running"
-CHAT_ACTIONS = frozenset({"typing", "upload_photo", "record_video", "upload_video",
-                          "record_voice", "upload_voice", "upload_document", "choose_sticker",
-                          "find_location", "record_video_note", "upload_video_note"})
+)
+CHAT_ACTIONS = frozenset(
+    {
+        "typing",
+        "upload_photo",
+        "record_video",
+        "upload_video",
+        "record_voice",
+        "upload_voice",
+        "upload_document",
+        "choose_sticker",
+        "find_location",
+        "record_video_note",
+        "upload_video_note",
+    }
+)
 
 
 @dataclass
@@ -162,8 +176,11 @@ class Methods:
 
     async def get_webhook_info(self, p: Params, ctx: CallContext) -> Any:
         """getWebhookInfo: no webhook, with the pending update count."""
-        return {"url": "", "has_custom_certificate": False,
-                "pending_update_count": len(self.world.updates)}
+        return {
+            "url": "",
+            "has_custom_certificate": False,
+            "pending_update_count": len(self.world.updates),
+        }
 
     async def set_webhook(self, p: Params, ctx: CallContext) -> Any:
         """setWebhook: not simulated; the stand-in only serves long polling."""
@@ -184,7 +201,8 @@ class Methods:
             if isinstance(allowed, list):
                 # Like Telegram, the list applies to updates created from now on.
                 self.world.allowed_updates = (
-                    frozenset(str(a) for a in allowed) if allowed else DEFAULT_UPDATE_TYPES)
+                    frozenset(str(a) for a in allowed) if allowed else DEFAULT_UPDATE_TYPES
+                )
             if offset is not None:
                 self.world.confirm(offset)
             loop = asyncio.get_running_loop()
@@ -242,10 +260,17 @@ class Methods:
         """getChat: a ChatFullInfo with the fields PTB requires."""
         chat = self._chat(p)
         info = chat.as_dict()
-        info.update(accent_color_id=0, max_reaction_count=11,
-                    accepted_gift_types={"unlimited_gifts": False, "limited_gifts": False,
-                                         "unique_gifts": False, "premium_subscription": False,
-                                         "gifts_from_channels": False})
+        info.update(
+            accent_color_id=0,
+            max_reaction_count=11,
+            accepted_gift_types={
+                "unlimited_gifts": False,
+                "limited_gifts": False,
+                "unique_gifts": False,
+                "premium_subscription": False,
+                "gifts_from_channels": False,
+            },
+        )
         return info
 
     async def send_chat_action(self, p: Params, ctx: CallContext) -> Any:
@@ -260,8 +285,12 @@ class Methods:
         stored = self.world.files.get(p.str_("file_id") or "")
         if stored is None:
             raise bad_request("invalid file_id")
-        return {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
-                "file_size": len(stored.data), "file_path": stored.path}
+        return {
+            "file_id": stored.file_id,
+            "file_unique_id": stored.file_unique_id,
+            "file_size": len(stored.data),
+            "file_path": stored.path,
+        }
 
     # --- sending -------------------------------------------------------------------------
 
@@ -277,9 +306,17 @@ class Methods:
         reply_to = self._reply_to(p, chat)
         self._rate_limit(chat)
         msg = BotMessage(
-            message_id=chat.next_message_id(), chat_id=chat.id, text=visible, caption=None,
-            reply_markup=markup, kind="text", date=now_seconds(), parse_mode=parse_mode,
-            reply_to_message_id=reply_to, source=p.str_("text"), entities=entities,
+            message_id=chat.next_message_id(),
+            chat_id=chat.id,
+            text=visible,
+            caption=None,
+            reply_markup=markup,
+            kind="text",
+            date=now_seconds(),
+            parse_mode=parse_mode,
+            reply_to_message_id=reply_to,
+            source=p.str_("text"),
+            entities=entities,
         )
         return self._deliver(chat, msg)
 
@@ -306,8 +343,9 @@ class Methods:
                     raise bad_request("file is too big")
                 raise ApiError(413, "Request Entity Too Large")
             data, file_name, mime = media.data, media.filename, media.content_type
-            stored = self.world.store_file(data, "photos" if kind == "photo" else "documents",
-                                           file_name)
+            stored = self.world.store_file(
+                data, "photos" if kind == "photo" else "documents", file_name
+            )
             file_id = stored.file_id
         elif isinstance(media, str) and media:
             known = self.world.files.get(media)
@@ -326,11 +364,21 @@ class Methods:
         reply_to = self._reply_to(p, chat)
         self._rate_limit(chat)
         msg = BotMessage(
-            message_id=chat.next_message_id(), chat_id=chat.id, text=None, caption=caption,
-            reply_markup=markup, kind="photo" if kind == "photo" else "document",
-            date=now_seconds(), file_bytes=data, file_name=file_name, parse_mode=parse_mode,
-            reply_to_message_id=reply_to, source=p.str_("caption"), entities=entities,
-            file_id=file_id, mime_type=mime,
+            message_id=chat.next_message_id(),
+            chat_id=chat.id,
+            text=None,
+            caption=caption,
+            reply_markup=markup,
+            kind="photo" if kind == "photo" else "document",
+            date=now_seconds(),
+            file_bytes=data,
+            file_name=file_name,
+            parse_mode=parse_mode,
+            reply_to_message_id=reply_to,
+            source=p.str_("caption"),
+            entities=entities,
+            file_id=file_id,
+            mime_type=mime,
         )
         return self._deliver(chat, msg)
 
@@ -400,13 +448,14 @@ class Methods:
         if text is not None and len(text) > MAX_ANSWER_TEXT:
             raise bad_request("MESSAGE_TOO_LONG")
         record = self.world.callback_queries.get(p.str_("callback_query_id") or "")
-        if record is None or record.answered or (
-            self.world.clock() - record.created > self.limits.callback_answer_timeout
+        if (
+            record is None
+            or record.answered
+            or (self.world.clock() - record.created > self.limits.callback_answer_timeout)
         ):
             raise bad_request(QUERY_TOO_OLD)
         record.answered = True
-        answer = CallbackAnswer(record.query_id, text or None, p.bool_("show_alert"),
-                                p.str_("url"))
+        answer = CallbackAnswer(record.query_id, text or None, p.bool_("show_alert"), p.str_("url"))
         self.world.callback_answers.setdefault(record.user_id, []).append(answer)
         self.world.notify()
         return True
@@ -453,5 +502,13 @@ REGISTRY: dict[str, tuple[str, Method]] = {
     name.lower(): (name, impl) for name, impl in _METHODS.items()
 }
 # Methods random fault injection applies to: the ones that deliver or change messages.
-FAULTABLE = frozenset({"sendMessage", "sendPhoto", "sendDocument", "editMessageText",
-                       "editMessageCaption", "editMessageReplyMarkup"})
+FAULTABLE = frozenset(
+    {
+        "sendMessage",
+        "sendPhoto",
+        "sendDocument",
+        "editMessageText",
+        "editMessageCaption",
+        "editMessageReplyMarkup",
+    }
+)

@@ -1,3 +1,4 @@
+# ruff: noqa: ASYNC109  -- the public API takes timeout= seconds, as the brief specifies
 """The stand-in's HTTP side and its public face, :class:`StandIn`.
 
 An aiohttp server on 127.0.0.1 answering ``/bot<TOKEN>/<method>`` like the Bot API and
@@ -55,9 +56,13 @@ class StandIn:
         self.stats = Stats()
         bot_id = int(token.split(":", 1)[0]) if token.split(":", 1)[0].isdigit() else 123456
         self.bot_user: dict[str, Any] = {
-            "id": bot_id, "is_bot": True, "first_name": bot_first_name,
-            "username": bot_username, "can_join_groups": True,
-            "can_read_all_group_messages": False, "supports_inline_queries": False,
+            "id": bot_id,
+            "is_bot": True,
+            "first_name": bot_first_name,
+            "username": bot_username,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
         }
         self.world = World(self.bot_user, clock, first_update_id)
         self.limiter = RateLimiter(self.limits, clock)
@@ -78,8 +83,9 @@ class StandIn:
         app.router.add_route("*", "/{bot}/{method}", self._handle)
         # handler_cancellation: a killed bot's long poll must end, or it would hold the
         # polling slot (409 for its successor) until its timeout ran out.
-        self._runner = web.AppRunner(app, handler_cancellation=True, access_log=None,
-                                      shutdown_timeout=0.5)
+        self._runner = web.AppRunner(
+            app, handler_cancellation=True, access_log=None, shutdown_timeout=0.5
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
         await site.start()
@@ -101,8 +107,12 @@ class StandIn:
         await self.start()
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None,
-                        exc: BaseException | None, tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         await self.stop()
 
     @property
@@ -117,9 +127,14 @@ class StandIn:
 
     # --- simulated people --------------------------------------------------------------
 
-    def add_user(self, first_name: str = "Ann", language_code: str | None = "en",
-                 user_id: int | None = None, last_name: str | None = None,
-                 username: str | None = None) -> SimUser:
+    def add_user(
+        self,
+        first_name: str = "Ann",
+        language_code: str | None = "en",
+        user_id: int | None = None,
+        last_name: str | None = None,
+        username: str | None = None,
+    ) -> SimUser:
         """A new user with a private chat (not started yet: the bot cannot write first)."""
         uid = user_id if user_id is not None else next(self._user_ids)
         while user_id is None and uid in self.world.chats:
@@ -127,8 +142,11 @@ class StandIn:
         if uid in self.world.chats:
             raise ValueError(f"chat {uid} already exists")
         user: dict[str, Any] = {"id": uid, "is_bot": False, "first_name": first_name}
-        for key, value in (("last_name", last_name), ("username", username),
-                           ("language_code", language_code)):
+        for key, value in (
+            ("last_name", last_name),
+            ("username", username),
+            ("language_code", language_code),
+        ):
             if value is not None:
                 user[key] = value
         chat = Chat(id=uid, type="private", user=user)
@@ -137,8 +155,12 @@ class StandIn:
         self.users[uid] = sim
         return sim
 
-    def add_group(self, title: str = "Admins", members: list[SimUser] | None = None,
-                  chat_id: int | None = None) -> SimGroup:
+    def add_group(
+        self,
+        title: str = "Admins",
+        members: list[SimUser] | None = None,
+        chat_id: int | None = None,
+    ) -> SimGroup:
         """A supergroup with the bot in it (ids like -1001000000001)."""
         gid = chat_id if chat_id is not None else -1001000000000 - next(self._group_ids)
         while chat_id is None and gid in self.world.chats:
@@ -151,7 +173,7 @@ class StandIn:
         self.groups[gid] = group
         return group
 
-    async def wait_for(self, condition: Callable[[], bool], timeout: float = 10.0) -> None:  # noqa: ASYNC109 (public API takes a timeout)
+    async def wait_for(self, condition: Callable[[], bool], timeout: float = 10.0) -> None:
         """Poll ``condition`` until true; TimeoutError after ``timeout`` seconds."""
         await wait_until(self.world, condition, timeout)
 
@@ -167,15 +189,22 @@ class StandIn:
 
     # --- faults ------------------------------------------------------------------------
 
-    def inject_faults(self, p_429: float = 0.0, p_5xx: float = 0.0, retry_after: int = 1,
-                      seed: int | None = None) -> None:
+    def inject_faults(
+        self, p_429: float = 0.0, p_5xx: float = 0.0, retry_after: int = 1, seed: int | None = None
+    ) -> None:
         """Random 429 / 500 / 502 on send*/edit* methods; ``inject_faults()`` turns them off."""
         self.faults.p_429, self.faults.p_5xx = p_429, p_5xx
         self.faults.retry_after = retry_after
         self.faults.rng = random.Random(seed)
 
-    def fail_next(self, method: str, status: int, count: int = 1, retry_after: int = 1,
-                  after_delivery: bool = False) -> None:
+    def fail_next(
+        self,
+        method: str,
+        status: int,
+        count: int = 1,
+        retry_after: int = 1,
+        after_delivery: bool = False,
+    ) -> None:
         """Fail the next ``count`` calls of ``method`` with ``status``.
 
         With ``after_delivery`` the call takes effect (the message is sent) and still
@@ -188,8 +217,9 @@ class StandIn:
 
     @staticmethod
     def _reply(body: dict[str, Any], status: int = 200) -> web.Response:
-        return web.json_response(body, status=status, dumps=lambda o: json.dumps(
-            o, ensure_ascii=False))
+        return web.json_response(
+            body, status=status, dumps=lambda o: json.dumps(o, ensure_ascii=False)
+        )
 
     def _error(self, error: ApiError) -> web.Response:
         self.stats.errors[error.code] = self.stats.errors.get(error.code, 0) + 1
@@ -203,12 +233,10 @@ class StandIn:
 
     async def _handle(self, request: web.Request) -> web.Response:
         if request.match_info["bot"] != f"bot{self.token}":
-            return self._reply({"ok": False, "error_code": 401, "description": "Unauthorized"},
-                               401)
+            return self._reply({"ok": False, "error_code": 401, "description": "Unauthorized"}, 401)
         entry = REGISTRY.get(request.match_info["method"].lower())
         if entry is None:
-            return self._reply({"ok": False, "error_code": 404, "description": "Not Found"},
-                               404)
+            return self._reply({"ok": False, "error_code": 404, "description": "Not Found"}, 404)
         name, impl = entry
         self.stats.calls[name] = self.stats.calls.get(name, 0) + 1
         try:
@@ -228,12 +256,10 @@ class StandIn:
 
     async def _serve_file(self, request: web.Request) -> web.Response:
         if request.match_info["bot"] != f"bot{self.token}":
-            return self._reply({"ok": False, "error_code": 401, "description": "Unauthorized"},
-                               401)
+            return self._reply({"ok": False, "error_code": 401, "description": "Unauthorized"}, 401)
         stored = self.world.files_by_path.get(request.match_info["path"])
         if stored is None:
-            return self._reply({"ok": False, "error_code": 404, "description": "Not Found"},
-                               404)
+            return self._reply({"ok": False, "error_code": 404, "description": "Not Found"}, 404)
         return web.Response(body=stored.data, content_type="application/octet-stream")
 
 
@@ -255,8 +281,7 @@ async def _read_params(request: web.Request) -> Params:
                 form = await request.post()
                 for key, value in form.items():
                     if isinstance(value, web.FileField):
-                        values[key] = Upload(value.file.read(), value.filename,
-                                             value.content_type)
+                        values[key] = Upload(value.file.read(), value.filename, value.content_type)
                     else:
                         values[key] = value
         except web.HTTPRequestEntityTooLarge:
@@ -264,5 +289,3 @@ async def _read_params(request: web.Request) -> Params:
         except (ValueError, UnicodeDecodeError):
             raise ApiError(400, "Bad Request: can't parse request body") from None
     return Params(values)
-
-

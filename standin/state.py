@@ -1,3 +1,4 @@
+# ruff: noqa: ASYNC109  -- the public API takes timeout= seconds, as the brief specifies
 """The stand-in's world: chats, their messages, the update queue, callback queries, files.
 
 Everything runs in one asyncio event loop, so no locks are needed; waiting code (long
@@ -21,9 +22,21 @@ from standin.models import BotMessage, CallbackAnswer
 UPDATE_TTL = 24 * 3600.0
 # Update types Telegram delivers when allowed_updates is empty or absent.
 DEFAULT_UPDATE_TYPES = frozenset(
-    {"message", "edited_message", "callback_query", "my_chat_member", "channel_post",
-     "edited_channel_post", "inline_query", "chosen_inline_result", "shipping_query",
-     "pre_checkout_query", "poll", "poll_answer", "chat_join_request"}
+    {
+        "message",
+        "edited_message",
+        "callback_query",
+        "my_chat_member",
+        "channel_post",
+        "edited_channel_post",
+        "inline_query",
+        "chosen_inline_result",
+        "shipping_query",
+        "pre_checkout_query",
+        "poll",
+        "poll_answer",
+        "chat_join_request",
+    }
 )
 
 
@@ -58,8 +71,11 @@ class Chat:
         if self.is_group:
             return {"id": self.id, "type": self.type, "title": self.title or ""}
         assert self.user is not None
-        chat: dict[str, Any] = {"id": self.id, "type": "private",
-                                "first_name": self.user["first_name"]}
+        chat: dict[str, Any] = {
+            "id": self.id,
+            "type": "private",
+            "first_name": self.user["first_name"],
+        }
         for key in ("last_name", "username"):
             if key in self.user:
                 chat[key] = self.user[key]
@@ -100,14 +116,14 @@ class PendingUpdate:
 class World:
     """Chats, messages, updates, callback queries and files of one stand-in."""
 
-    def __init__(self, bot_user: dict[str, Any], clock: Clock,
-                 first_update_id: int | None = None) -> None:
+    def __init__(
+        self, bot_user: dict[str, Any], clock: Clock, first_update_id: int | None = None
+    ) -> None:
         self.bot_user = bot_user
         self.clock = clock
         self.chats: dict[int, Chat] = {}
         self.updates: list[PendingUpdate] = []
-        start = first_update_id if first_update_id is not None else random.randint(
-            100_000, 900_000)
+        start = first_update_id if first_update_id is not None else random.randint(100_000, 900_000)
         self._update_ids = itertools.count(start)
         self.allowed_updates: frozenset[str] = DEFAULT_UPDATE_TYPES
         self.callback_queries: dict[str, CallbackQueryRecord] = {}
@@ -128,7 +144,7 @@ class World:
                 waiter.set_result(None)
         self._waiters.clear()
 
-    async def wait_changed(self, timeout: float) -> None:  # noqa: ASYNC109 (public API takes a timeout)
+    async def wait_changed(self, timeout: float) -> None:
         """Sleep until the next change or ``timeout`` seconds, whichever comes first."""
         if timeout <= 0:
             return
@@ -201,14 +217,27 @@ class World:
             unique = f"U{msg.file_id}"
             if msg.kind == "photo":
                 body["photo"] = [
-                    {"file_id": msg.file_id, "file_unique_id": unique, "width": 90,
-                     "height": 90, "file_size": min(size, 4000)},
-                    {"file_id": msg.file_id, "file_unique_id": unique + "x", "width": 800,
-                     "height": 800, "file_size": size},
+                    {
+                        "file_id": msg.file_id,
+                        "file_unique_id": unique,
+                        "width": 90,
+                        "height": 90,
+                        "file_size": min(size, 4000),
+                    },
+                    {
+                        "file_id": msg.file_id,
+                        "file_unique_id": unique + "x",
+                        "width": 800,
+                        "height": 800,
+                        "file_size": size,
+                    },
                 ]
             else:
-                document: dict[str, Any] = {"file_id": msg.file_id,
-                                            "file_unique_id": unique, "file_size": size}
+                document: dict[str, Any] = {
+                    "file_id": msg.file_id,
+                    "file_unique_id": unique,
+                    "file_size": size,
+                }
                 if msg.file_name:
                     document["file_name"] = msg.file_name
                 if msg.mime_type:
@@ -227,8 +256,9 @@ class World:
     def lookup(self, chat: Chat, message_id: int) -> dict[str, Any] | None:
         """Any message of the chat (user's or bot's) as a Message dict, without replies."""
         if message_id in chat.user_messages:
-            return {k: v for k, v in chat.user_messages[message_id].items()
-                    if k != "reply_to_message"}
+            return {
+                k: v for k, v in chat.user_messages[message_id].items() if k != "reply_to_message"
+            }
         bot_msg = chat.by_id.get(message_id)
         if bot_msg is not None and not bot_msg.deleted:
             body = self.message_dict(bot_msg, chat)

@@ -1,3 +1,4 @@
+# ruff: noqa: ASYNC109  -- the public API takes timeout= seconds, as the brief specifies
 """Simulated Telegram users and groups, driven from test code in the server's event loop.
 
 Their actions become updates in the stand-in's queue, exactly as Telegram would deliver
@@ -25,8 +26,12 @@ TINY_PNG = bytes.fromhex(
 )
 
 
-async def wait_until(world: World, condition: Callable[[], bool], timeout: float,  # noqa: ASYNC109 (public API takes a timeout)
-                     what: str = "condition") -> None:
+async def wait_until(
+    world: World,
+    condition: Callable[[], bool],
+    timeout: float,
+    what: str = "condition",
+) -> None:
     """Return once ``condition()`` is true; TimeoutError after ``timeout`` seconds.
 
     Wakes on every change of the world and also every 50 ms, so conditions on outside
@@ -49,8 +54,12 @@ def _describe(msg: BotMessage) -> str:
 
 
 async def wait_for_bot_message(
-    world: World, chat: Chat, predicate: Callable[[BotMessage], bool] | None,
-    timeout: float, count: int, since: int | None,  # noqa: ASYNC109 (public API takes a timeout)
+    world: World,
+    chat: Chat,
+    predicate: Callable[[BotMessage], bool] | None,
+    timeout: float,
+    count: int,
+    since: int | None,
 ) -> BotMessage:
     """The ``count``-th bot message with id above ``since`` (default: now) matching predicate.
 
@@ -59,8 +68,9 @@ async def wait_for_bot_message(
     floor = chat.last_message_id if since is None else since
 
     def fresh() -> list[BotMessage]:
-        return sorted((m for m in chat.by_id.values() if m.message_id > floor),
-                      key=lambda m: m.message_id)
+        return sorted(
+            (m for m in chat.by_id.values() if m.message_id > floor), key=lambda m: m.message_id
+        )
 
     def new_matching() -> list[BotMessage]:
         return [m for m in fresh() if predicate is None or predicate(m)]
@@ -109,38 +119,54 @@ class _ChatView:
         return self._chat.by_id.get(message_id)
 
     async def wait_for_message(
-        self, predicate: Callable[[BotMessage], bool] | None = None, timeout: float = 10.0,  # noqa: ASYNC109 (public API takes a timeout)
-        count: int = 1, since: int | None = None,
+        self,
+        predicate: Callable[[BotMessage], bool] | None = None,
+        timeout: float = 10.0,
+        count: int = 1,
+        since: int | None = None,
     ) -> BotMessage:
         """Wait for the ``count``-th NEW bot message (sent after this call) matching predicate.
 
         ``since`` (a ``last_message_id`` taken earlier) moves the start back. Raises
         ``TimeoutError`` listing what did arrive.
         """
-        return await wait_for_bot_message(self._world, self._chat, predicate, timeout, count,
-                                          since)
+        return await wait_for_bot_message(self._world, self._chat, predicate, timeout, count, since)
 
-    async def wait_for_edit(self, message_id: int, timeout: float = 10.0,  # noqa: ASYNC109 (public API takes a timeout)
-                            edits: int | None = None) -> BotMessage:
+    async def wait_for_edit(
+        self,
+        message_id: int,
+        timeout: float = 10.0,
+        edits: int | None = None,
+    ) -> BotMessage:
         """Wait until bot message ``message_id`` has been edited ``edits`` times (default: once
         more than now)."""
         msg = self._chat.by_id.get(message_id)
         if msg is None:
             raise KeyError(f"no bot message {message_id} in chat {self._chat.id}")
         target = msg.edit_count + 1 if edits is None else edits
-        await wait_until(self._world, lambda: msg.edit_count >= target, timeout,
-                         f"edit #{target} of message {message_id}")
+        await wait_until(
+            self._world,
+            lambda: msg.edit_count >= target,
+            timeout,
+            f"edit #{target} of message {message_id}",
+        )
         return msg
 
-    async def wait_for(self, condition: Callable[[], bool], timeout: float = 10.0) -> None:  # noqa: ASYNC109 (public API takes a timeout)
+    async def wait_for(self, condition: Callable[[], bool], timeout: float = 10.0) -> None:
         """Poll ``condition`` until true; TimeoutError after ``timeout`` seconds."""
         await wait_until(self._world, condition, timeout)
 
-    def _push_message(self, sender: dict[str, Any], fields: dict[str, Any],
-                      reply_to: int | None = None) -> int:
+    def _push_message(
+        self, sender: dict[str, Any], fields: dict[str, Any], reply_to: int | None = None
+    ) -> int:
         message_id = self._chat.next_message_id()
-        body: dict[str, Any] = {"message_id": message_id, "from": sender,
-                                "chat": self._chat.as_dict(), "date": now_seconds(), **fields}
+        body: dict[str, Any] = {
+            "message_id": message_id,
+            "from": sender,
+            "chat": self._chat.as_dict(),
+            "date": now_seconds(),
+            **fields,
+        }
         if reply_to is not None:
             replied = self._world.lookup(self._chat, reply_to)
             if replied is not None:
@@ -154,8 +180,9 @@ class _ChatView:
         fields: dict[str, Any] = {"text": text}
         match = _COMMAND_RE.match(text)
         if match:
-            fields["entities"] = [{"type": "bot_command", "offset": 0,
-                                   "length": utf16_len(match.group(0))}]
+            fields["entities"] = [
+                {"type": "bot_command", "offset": 0, "length": utf16_len(match.group(0))}
+            ]
         return fields
 
     def _press(self, sender: dict[str, Any], message_id: int, data: str) -> str:
@@ -167,15 +194,23 @@ class _ChatView:
             # Telegram's InaccessibleMessage: date 0.
             message = {"message_id": message_id, "chat": self._chat.as_dict(), "date": 0}
         self._world.callback_queries[query_id] = CallbackQueryRecord(
-            query_id, sender["id"], self._chat.id, self._world.clock())
-        self._world.push_update("callback_query", {
-            "id": query_id, "from": sender, "message": message,
-            "chat_instance": str(abs(self._chat.id) * 7919 + 17), "data": data,
-        })
+            query_id, sender["id"], self._chat.id, self._world.clock()
+        )
+        self._world.push_update(
+            "callback_query",
+            {
+                "id": query_id,
+                "from": sender,
+                "message": message,
+                "chat_instance": str(abs(self._chat.id) * 7919 + 17),
+                "data": data,
+            },
+        )
         return query_id
 
-    def _find_button(self, message: BotMessage | int, data: str | None,
-                     text: str | None) -> tuple[int, str]:
+    def _find_button(
+        self, message: BotMessage | int, data: str | None, text: str | None
+    ) -> tuple[int, str]:
         message_id = message if isinstance(message, int) else message.message_id
         current = self._chat.by_id.get(message_id)
         if current is None or current.deleted:
@@ -184,7 +219,8 @@ class _ChatView:
             if button_data is None:
                 continue
             if (data is not None and button_data == data) or (
-                    data is None and text is not None and button_text == text):
+                data is None and text is not None and button_text == text
+            ):
                 return message_id, button_data
         raise LookupError(
             f"message {message_id} has no button with data={data!r} text={text!r}; "
@@ -242,17 +278,35 @@ class SimUser(_ChatView):
     async def send_sticker(self, emoji: str = "👍") -> int:
         """Send a regular sticker."""
         stored = self._world.store_file(b"RIFF-sticker", "stickers", "sticker.webp")
-        return self._push_message(self.user, {"sticker": {
-            "file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
-            "width": 512, "height": 512, "is_animated": False, "is_video": False,
-            "type": "regular", "emoji": emoji}})
+        return self._push_message(
+            self.user,
+            {
+                "sticker": {
+                    "file_id": stored.file_id,
+                    "file_unique_id": stored.file_unique_id,
+                    "width": 512,
+                    "height": 512,
+                    "is_animated": False,
+                    "is_video": False,
+                    "type": "regular",
+                    "emoji": emoji,
+                }
+            },
+        )
 
     async def send_photo(self, data: bytes = TINY_PNG, caption: str | None = None) -> int:
         """Send a photo (two sizes, like Telegram)."""
         stored = self._world.store_file(data, "photos", "photo.png")
-        sizes = [{"file_id": stored.file_id, "file_unique_id": stored.file_unique_id + s,
-                  "width": w, "height": w, "file_size": len(data)}
-                 for s, w in (("a", 90), ("b", 320))]
+        sizes = [
+            {
+                "file_id": stored.file_id,
+                "file_unique_id": stored.file_unique_id + s,
+                "width": w,
+                "height": w,
+                "file_size": len(data),
+            }
+            for s, w in (("a", 90), ("b", 320))
+        ]
         fields: dict[str, Any] = {"photo": sizes}
         if caption:
             fields["caption"] = caption
@@ -261,17 +315,37 @@ class SimUser(_ChatView):
     async def send_voice(self, duration: int = 3, data: bytes = b"OggS-voice") -> int:
         """Send a voice note."""
         stored = self._world.store_file(data, "voice", "voice.ogg")
-        return self._push_message(self.user, {"voice": {
-            "file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
-            "duration": duration, "mime_type": "audio/ogg", "file_size": len(data)}})
+        return self._push_message(
+            self.user,
+            {
+                "voice": {
+                    "file_id": stored.file_id,
+                    "file_unique_id": stored.file_unique_id,
+                    "duration": duration,
+                    "mime_type": "audio/ogg",
+                    "file_size": len(data),
+                }
+            },
+        )
 
-    async def send_document(self, data: bytes = b"hello", file_name: str = "file.txt",
-                            mime_type: str = "text/plain", caption: str | None = None) -> int:
+    async def send_document(
+        self,
+        data: bytes = b"hello",
+        file_name: str = "file.txt",
+        mime_type: str = "text/plain",
+        caption: str | None = None,
+    ) -> int:
         """Send a document."""
         stored = self._world.store_file(data, "documents", file_name)
-        fields: dict[str, Any] = {"document": {
-            "file_id": stored.file_id, "file_unique_id": stored.file_unique_id,
-            "file_name": file_name, "mime_type": mime_type, "file_size": len(data)}}
+        fields: dict[str, Any] = {
+            "document": {
+                "file_id": stored.file_id,
+                "file_unique_id": stored.file_unique_id,
+                "file_name": file_name,
+                "mime_type": mime_type,
+                "file_size": len(data),
+            }
+        }
         if caption:
             fields["caption"] = caption
         return self._push_message(self.user, fields)
@@ -286,8 +360,9 @@ class SimUser(_ChatView):
         body["edit_date"] = now_seconds()
         self._world.push_update("edited_message", copy.deepcopy(body))
 
-    async def press(self, message: BotMessage | int, data: str | None = None,
-                    text: str | None = None) -> str:
+    async def press(
+        self, message: BotMessage | int, data: str | None = None, text: str | None = None
+    ) -> str:
         """Press a button of the message's CURRENT keyboard, by callback_data or by text.
 
         Raises LookupError if there is no such button. Returns the callback query id.
@@ -325,18 +400,31 @@ class SimUser(_ChatView):
                 body["until_date"] = 0
             return body
 
-        self._world.push_update("my_chat_member", {
-            "chat": self._chat.as_dict(), "from": self.user, "date": now_seconds(),
-            "old_chat_member": member(old), "new_chat_member": member(new)})
+        self._world.push_update(
+            "my_chat_member",
+            {
+                "chat": self._chat.as_dict(),
+                "from": self.user,
+                "date": now_seconds(),
+                "old_chat_member": member(old),
+                "new_chat_member": member(new),
+            },
+        )
 
-    async def wait_for_callback_answer(self, query_id: str,
-                                       timeout: float = 10.0) -> CallbackAnswer:  # noqa: ASYNC109 (public API takes a timeout)
+    async def wait_for_callback_answer(
+        self, query_id: str, timeout: float = 10.0
+    ) -> CallbackAnswer:
         """Wait for the bot's answerCallbackQuery to press ``query_id``."""
+
         def found() -> CallbackAnswer | None:
             return next((a for a in self.callback_answers if a.query_id == query_id), None)
 
-        await wait_until(self._world, lambda: found() is not None, timeout,
-                         f"answer to callback query {query_id}")
+        await wait_until(
+            self._world,
+            lambda: found() is not None,
+            timeout,
+            f"answer to callback query {query_id}",
+        )
         answer = found()
         assert answer is not None
         return answer
@@ -363,8 +451,13 @@ class SimGroup(_ChatView):
         """``from_user`` writes in the group. Returns the message id."""
         return self._push_message(from_user.user, self._text_fields(text), reply_to)
 
-    async def press(self, from_user: SimUser, message: BotMessage | int,
-                    data: str | None = None, text: str | None = None) -> str:
+    async def press(
+        self,
+        from_user: SimUser,
+        message: BotMessage | int,
+        data: str | None = None,
+        text: str | None = None,
+    ) -> str:
         """``from_user`` presses a button of a bot message in the group."""
         if data is None and text is None:
             raise ValueError("press() needs data= or text=")

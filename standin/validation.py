@@ -204,8 +204,10 @@ def check_reply_markup(markup: Any) -> dict[str, Any] | None:
         return markup
     rows = markup["inline_keyboard"]
     if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-        raise bad_request("can't parse inline keyboard button: field \"inline_keyboard\" "
-                          "must be an Array of Arrays")
+        raise bad_request(
+            'can\'t parse inline keyboard button: field "inline_keyboard" '
+            "must be an Array of Arrays"
+        )
     total = sum(len(row) for row in rows)
     if total > MAX_BUTTONS or any(len(row) > MAX_BUTTONS_PER_ROW for row in rows):
         raise bad_request("BUTTONS_TOO_MUCH")
@@ -218,7 +220,8 @@ def check_reply_markup(markup: Any) -> dict[str, Any] | None:
 def _check_button(button: Any) -> None:
     if not isinstance(button, dict) or not isinstance(button.get("text"), str):
         raise bad_request(
-            "can't parse inline keyboard button: Field \"text\" must be of type String")
+            'can\'t parse inline keyboard button: Field "text" must be of type String'
+        )
     if not button["text"].strip():
         raise bad_request("BUTTON_TEXT_INVALID")
     actions = [key for key in button if key != "text"]
@@ -227,8 +230,9 @@ def _check_button(button: Any) -> None:
             "can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard"
         )
     if len(actions) > 1:
-        raise bad_request("can't parse inline keyboard button: only one of the optional fields "
-                          "must be present")
+        raise bad_request(
+            "can't parse inline keyboard button: only one of the optional fields must be present"
+        )
     if "callback_data" in button:
         data = button["callback_data"]
         if not isinstance(data, str) or not 1 <= len(data.encode()) <= MAX_CALLBACK_DATA_BYTES:

@@ -22,16 +22,16 @@ def clock() -> FakeClock:
 @pytest.fixture
 async def server(clock: FakeClock) -> AsyncIterator[StandIn]:
     """A running stand-in whose limits follow the fake clock."""
-    async with StandIn(token=TOKEN, limits=Limits(), clock=clock,
-                       first_update_id=500_000) as stand_in:
+    async with StandIn(
+        token=TOKEN, limits=Limits(), clock=clock, first_update_id=500_000
+    ) as stand_in:
         yield stand_in
 
 
 @pytest.fixture
 async def bot(server: StandIn) -> AsyncIterator[Bot]:
     """A real PTB Bot talking to the stand-in."""
-    async with Bot(TOKEN, base_url=server.base_url,
-                   base_file_url=server.base_file_url) as ptb_bot:
+    async with Bot(TOKEN, base_url=server.base_url, base_file_url=server.base_file_url) as ptb_bot:
         yield ptb_bot
 
 

@@ -12,10 +12,13 @@ from tests.standin.conftest import TOKEN
 async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert update.effective_chat is not None
     payload = " ".join(context.args or [])
-    buttons = [[InlineKeyboardButton(str(n), callback_data=f"nps:{n}") for n in range(0, 6)],
-               [InlineKeyboardButton(str(n), callback_data=f"nps:{n}") for n in range(6, 11)]]
-    await context.bot.send_message(update.effective_chat.id, f"Rate us ({payload})",
-                                   reply_markup=InlineKeyboardMarkup(buttons))
+    buttons = [
+        [InlineKeyboardButton(str(n), callback_data=f"nps:{n}") for n in range(0, 6)],
+        [InlineKeyboardButton(str(n), callback_data=f"nps:{n}") for n in range(6, 11)],
+    ]
+    await context.bot.send_message(
+        update.effective_chat.id, f"Rate us ({payload})", reply_markup=InlineKeyboardMarkup(buttons)
+    )
 
 
 async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -26,8 +29,13 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def test_polling_application_round_trip(server: StandIn) -> None:
-    app = (Application.builder().token(TOKEN).base_url(server.base_url)
-           .base_file_url(server.base_file_url).build())
+    app = (
+        Application.builder()
+        .token(TOKEN)
+        .base_url(server.base_url)
+        .base_file_url(server.base_file_url)
+        .build()
+    )
     app.add_handler(CommandHandler("start", on_start))
     app.add_handler(CallbackQueryHandler(on_press))
     ann = server.add_user("Ann")

@@ -18,14 +18,25 @@ def free_port() -> int:
 async def test_cli_serves_get_me() -> None:
     port = free_port()
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "standin", "--port", str(port), "--token", "42:abc",
-        "--bot-username", "cli_bot", stdout=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "standin",
+        "--port",
+        str(port),
+        "--token",
+        "42:abc",
+        "--bot-username",
+        "cli_bot",
+        stdout=asyncio.subprocess.PIPE,
+    )
     try:
         assert process.stdout is not None
         line = await asyncio.wait_for(process.stdout.readline(), 10)
         assert f"http://127.0.0.1:{port}/bot" in line.decode()
-        async with aiohttp.ClientSession() as session, session.get(
-                f"http://127.0.0.1:{port}/bot42:abc/getMe") as response:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(f"http://127.0.0.1:{port}/bot42:abc/getMe") as response,
+        ):
             body = await response.json()
         assert body["result"]["username"] == "cli_bot" and body["result"]["id"] == 42
     finally:

@@ -72,20 +72,26 @@ async def test_per_chat_burst_then_429(server: StandIn, bot: Bot, clock: FakeClo
     assert server.stats.rate_limited == 1 and server.stats.deliveries[ann.id] == 5
 
 
-async def test_429_body_shape(server: StandIn, http: aiohttp.ClientSession,
-                              clock: FakeClock) -> None:
+async def test_429_body_shape(
+    server: StandIn, http: aiohttp.ClientSession, clock: FakeClock
+) -> None:
     ann = server.add_user("Ann")
     await ann.start()
     for _ in range(4):
-        async with http.post(api(server, "sendMessage"),
-                             data={"chat_id": str(ann.id), "text": "x"}) as response:
+        async with http.post(
+            api(server, "sendMessage"), data={"chat_id": str(ann.id), "text": "x"}
+        ) as response:
             assert response.status == 200
-    async with http.post(api(server, "sendMessage"),
-                         data={"chat_id": str(ann.id), "text": "x"}) as response:
+    async with http.post(
+        api(server, "sendMessage"), data={"chat_id": str(ann.id), "text": "x"}
+    ) as response:
         assert response.status == 429
         assert json.loads(await response.text()) == {
-            "ok": False, "error_code": 429, "description": "Too Many Requests: retry after 1",
-            "parameters": {"retry_after": 1}}
+            "ok": False,
+            "error_code": 429,
+            "description": "Too Many Requests: retry after 1",
+            "parameters": {"retry_after": 1},
+        }
 
 
 async def test_group_limit_is_per_minute(server: StandIn, bot: Bot, clock: FakeClock) -> None:

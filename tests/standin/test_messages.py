@@ -11,8 +11,7 @@ from standin.users import TINY_PNG
 
 
 def keyboard(*data: str) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton(d.upper(), callback_data=d)
-                                  for d in data]])
+    return InlineKeyboardMarkup([[InlineKeyboardButton(d.upper(), callback_data=d) for d in data]])
 
 
 @pytest.fixture
@@ -22,26 +21,25 @@ async def ann(server: StandIn) -> SimUser:
     return user
 
 
-async def test_edit_text_keeps_history_and_drops_omitted_keyboard(
-        bot: Bot, ann: SimUser) -> None:
+async def test_edit_text_keeps_history_and_drops_omitted_keyboard(bot: Bot, ann: SimUser) -> None:
     sent = await bot.send_message(ann.id, "Q1", reply_markup=keyboard("a", "b"))
     await bot.edit_message_text("Q1 (answered)", chat_id=ann.id, message_id=sent.message_id)
     msg = ann.messages[0]
-    assert (msg.text, msg.history, msg.edited, msg.edit_count) == (
-        "Q1 (answered)", ["Q1"], True, 1)
+    assert (msg.text, msg.history, msg.edited, msg.edit_count) == ("Q1 (answered)", ["Q1"], True, 1)
     assert msg.reply_markup is None  # Telegram drops the keyboard when it is not resent
     with pytest.raises(BadRequest, match="Message is not modified"):
-        await bot.edit_message_text("Q1 (answered)", chat_id=ann.id,
-                                    message_id=sent.message_id)
+        await bot.edit_message_text("Q1 (answered)", chat_id=ann.id, message_id=sent.message_id)
     with pytest.raises(BadRequest, match="Message to edit not found"):
         await bot.edit_message_text("x", chat_id=ann.id, message_id=999)
-    edited = await bot.edit_message_reply_markup(chat_id=ann.id, message_id=sent.message_id,
-                                                 reply_markup=keyboard("c"))
+    edited = await bot.edit_message_reply_markup(
+        chat_id=ann.id, message_id=sent.message_id, reply_markup=keyboard("c")
+    )
     assert not isinstance(edited, bool) and edited.edit_date is not None
     assert ann.messages[0].button_data == ["c"]
     with pytest.raises(BadRequest, match="Message is not modified"):
-        await bot.edit_message_reply_markup(chat_id=ann.id, message_id=sent.message_id,
-                                            reply_markup=keyboard("c"))
+        await bot.edit_message_reply_markup(
+            chat_id=ann.id, message_id=sent.message_id, reply_markup=keyboard("c")
+        )
 
 
 async def test_edits_to_a_blocked_user_are_forbidden(bot: Bot, ann: SimUser) -> None:
@@ -51,8 +49,7 @@ async def test_edits_to_a_blocked_user_are_forbidden(bot: Bot, ann: SimUser) -> 
         await bot.edit_message_text("Q2", chat_id=ann.id, message_id=sent.message_id)
 
 
-async def test_callback_answers(server: StandIn, bot: Bot, ann: SimUser,
-                                clock: FakeClock) -> None:
+async def test_callback_answers(server: StandIn, bot: Bot, ann: SimUser, clock: FakeClock) -> None:
     sent = await bot.send_message(ann.id, "Rate", reply_markup=keyboard("1", "2"))
     first = await ann.press(sent.message_id, text="1")
     with pytest.raises(BadRequest, match="Message_too_long"):
@@ -103,10 +100,10 @@ async def test_reply_to(bot: Bot, ann: SimUser) -> None:
         await bot.send_message(ann.id, "x", reply_to_message_id=555)
 
 
-async def test_send_photo_and_document(server: StandIn, bot: Bot, ann: SimUser,
-                                       clock: FakeClock) -> None:
-    sent = await bot.send_photo(ann.id, TINY_PNG, caption="<b>NPS</b> chart",
-                                parse_mode="HTML")
+async def test_send_photo_and_document(
+    server: StandIn, bot: Bot, ann: SimUser, clock: FakeClock
+) -> None:
+    sent = await bot.send_photo(ann.id, TINY_PNG, caption="<b>NPS</b> chart", parse_mode="HTML")
     assert sent.caption == "NPS chart" and sent.photo
     msg = ann.last_message
     assert msg is not None and msg.kind == "photo" and msg.file_bytes == TINY_PNG
@@ -125,8 +122,9 @@ async def test_send_photo_and_document(server: StandIn, bot: Bot, ann: SimUser,
     assert again.document is not None
     assert ann.last_message is not None and ann.last_message.file_bytes == b"a,b\n1,2\n"
     clock.advance(1)  # four sends used the chat's burst; edits are rate-limited too
-    edited = await bot.edit_message_caption(chat_id=ann.id, message_id=again.message_id,
-                                            caption="new caption")
+    edited = await bot.edit_message_caption(
+        chat_id=ann.id, message_id=again.message_id, caption="new caption"
+    )
     assert not isinstance(edited, bool) and edited.caption == "new caption"
     assert server.stats.deliveries[ann.id] == 4
 

@@ -15,10 +15,12 @@ async def test_button_round_trip(server: StandIn, bot: Bot) -> None:
     updates = await bot.get_updates(timeout=1)
     assert updates[0].message is not None
     assert updates[0].message.text == "/start order_42"
-    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(str(i), callback_data=f"nps:{i}")
-                                      for i in range(5)]])
-    sent = await bot.send_message(ann.id, "<b>How likely?</b>", parse_mode="HTML",
-                                  reply_markup=keyboard)
+    keyboard = InlineKeyboardMarkup(
+        [[InlineKeyboardButton(str(i), callback_data=f"nps:{i}") for i in range(5)]]
+    )
+    sent = await bot.send_message(
+        ann.id, "<b>How likely?</b>", parse_mode="HTML", reply_markup=keyboard
+    )
     assert sent.text == "How likely?"
     assert ann.last_message is not None and ann.last_message.button_data[2] == "nps:2"
     query_id = await ann.press(ann.last_message, data="nps:3")

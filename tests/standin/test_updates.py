@@ -70,12 +70,10 @@ async def test_second_poller_gets_409(server: StandIn, bot: Bot) -> None:
     assert server.stats.errors == {409: 1}
 
 
-async def test_abandoned_poll_does_not_block_a_restarted_bot(server: StandIn,
-                                                             bot: Bot) -> None:
+async def test_abandoned_poll_does_not_block_a_restarted_bot(server: StandIn, bot: Bot) -> None:
     # A bot killed mid-poll leaves a hanging request; its successor must not get 409.
     session = aiohttp.ClientSession()
-    abandoned = asyncio.create_task(session.post(api(server, "getUpdates"),
-                                                 data={"timeout": "30"}))
+    abandoned = asyncio.create_task(session.post(api(server, "getUpdates"), data={"timeout": "30"}))
     await asyncio.sleep(0.1)
     abandoned.cancel()
     await session.close()
@@ -144,8 +142,7 @@ async def test_stop_ends_pending_poll(clock: object) -> None:
     await server.start()
     session = aiohttp.ClientSession()
     try:
-        poll = asyncio.create_task(session.post(api(server, "getUpdates"),
-                                                data={"timeout": "30"}))
+        poll = asyncio.create_task(session.post(api(server, "getUpdates"), data={"timeout": "30"}))
         await asyncio.sleep(0.1)
         started = time.monotonic()
         await server.stop()

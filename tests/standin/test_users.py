@@ -21,8 +21,9 @@ async def test_ids(server: StandIn) -> None:
     assert server.add_group("G2").id == -1001000000002
 
 
-async def test_wait_for_message_sees_only_new_messages(server: StandIn, bot: Bot,
-                                                       clock: FakeClock) -> None:
+async def test_wait_for_message_sees_only_new_messages(
+    server: StandIn, bot: Bot, clock: FakeClock
+) -> None:
     ann = server.add_user("Ann")
     await ann.start()
     await bot.send_message(ann.id, "old")
@@ -33,8 +34,9 @@ async def test_wait_for_message_sees_only_new_messages(server: StandIn, bot: Bot
         await bot.send_message(ann.id, "second")
 
     task = asyncio.create_task(reply_later())
-    msg = await ann.wait_for_message(lambda m: m.text is not None and m.text.startswith("s"),
-                                     timeout=2)
+    msg = await ann.wait_for_message(
+        lambda m: m.text is not None and m.text.startswith("s"), timeout=2
+    )
     assert msg.text == "second"
     await task
     clock.advance(2)  # the chat's burst of four is spent
@@ -48,8 +50,7 @@ async def test_wait_for_message_sees_only_new_messages(server: StandIn, bot: Bot
 async def test_wait_for_message_timeout_lists_what_arrived(server: StandIn, bot: Bot) -> None:
     ann = server.add_user("Ann")
     await ann.start()
-    waiting = asyncio.create_task(ann.wait_for_message(lambda m: m.text == "never",
-                                                       timeout=0.3))
+    waiting = asyncio.create_task(ann.wait_for_message(lambda m: m.text == "never", timeout=0.3))
     await asyncio.sleep(0)
     await bot.send_message(ann.id, "something else")
     with pytest.raises(TimeoutError, match="'something else'"):
@@ -79,8 +80,9 @@ async def test_group_messages_and_presses(server: StandIn, bot: Bot) -> None:
     group = server.add_group("Admins", members=[boss])
     mid = await group.send_text(boss, "/nps@nps_test_bot week")
     markup = InlineKeyboardMarkup([[InlineKeyboardButton("Ack", callback_data="ack:1")]])
-    alert = await bot.send_message(group.id, "Detractor!", reply_markup=markup,
-                                   reply_to_message_id=mid)
+    alert = await bot.send_message(
+        group.id, "Detractor!", reply_markup=markup, reply_to_message_id=mid
+    )
     assert group.last_message is not None and group.last_message.text == "Detractor!"
     query_id = await group.press(boss, alert.message_id, text="Ack")
     updates = await bot.get_updates()

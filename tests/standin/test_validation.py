@@ -20,11 +20,11 @@ from standin.validation import (
 
 @given(st.text(min_size=1, max_size=50), st.text(max_size=20))
 def test_escaped_text_round_trips_through_html(inner: str, before: str) -> None:
-    visible, entities = parse_html(html.escape(before, quote=False)
-                                   + "<b>" + html.escape(inner, quote=False) + "</b>")
+    visible, entities = parse_html(
+        html.escape(before, quote=False) + "<b>" + html.escape(inner, quote=False) + "</b>"
+    )
     assert visible == before + inner
-    assert entities == [{"type": "bold", "offset": utf16_len(before),
-                         "length": utf16_len(inner)}]
+    assert entities == [{"type": "bold", "offset": utf16_len(before), "length": utf16_len(inner)}]
 
 
 @given(st.text(alphabet=st.characters(blacklist_characters="<>&"), max_size=40))
