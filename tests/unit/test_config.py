@@ -1,0 +1,343 @@
+"""Specification of settings loading (bot.config)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import (
+    DEFAULT_API_BASE_URL,
+    Settings,
+    SettingsError,
+    load_settings,
+    read_env_file,
+    settings_from_mapping,
+)
+
+SECRET_MARKER = "SUPERSECRETxyz987"
+TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+
+VALID = {
+    "NPSBOT_TOKEN": TOKEN,
+    "NPSBOT_LINK_SECRET": "k" * 32,
+    "NPSBOT_COMPANY_NAME": "Acme",
+}
+
+
+def env(**overrides: str) -> dict[str, str]:
+    """The valid minimal environment with some ``NPSBOT_*`` values replaced."""
+    result = dict(VALID)
+    for key, value in overrides.items():
+        result["NPSBOT_" + key] = value
+    return result
+
+
+def error_for(mapping: dict[str, str]) -> str:
+    with pytest.raises(SettingsError) as info:
+        settings_from_mapping(mapping)
+    return str(info.value)
+
+
+# --- required settings -------------------------------------------------------------------
+
+
+def test_minimal_valid_environment_gives_documented_defaults() -> None:
+    s = settings_from_mapping(VALID)
+    assert s.token == TOKEN
+    assert s.company_name == "Acme"
+    assert s.api_base_url == DEFAULT_API_BASE_URL
+    assert s.api_base_file_url == "https://api.telegram.org/file/bot"
+    assert s.bot_username is None
+    assert s.database_path == "npsbot.sqlite3"
+    assert s.admin_chat_ids == ()
+    assert s.timezone.key == "UTC"
+    assert s.send_rate_per_second == 25.0
+    assert s.per_chat_per_second == 1.0
+    assert s.poll_timeout_seconds == 25
+    assert s.log_level == "INFO"
+
+
+@pytest.mark.parametrize("name", ["TOKEN", "LINK_SECRET", "COMPANY_NAME"])
+@pytest.mark.parametrize("blank", [None, "", "   "])
+def test_missing_required_setting_is_named(name: str, blank: str | None) -> None:
+    mapping = dict(VALID)
+    if blank is None:
+        del mapping["NPSBOT_" + name]
+    else:
+        mapping["NPSBOT_" + name] = blank
+    message = error_for(mapping)
+    assert f"NPSBOT_{name}" in message
+    assert "required" in message
+    assert "\n" not in message
+
+
+# --- invalid values name their setting ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("TOKEN", "not-a-token"),
+        ("TOKEN", "123456:short"),
+        ("TOKEN", "abc:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"),
+        ("LINK_SECRET", "k" * 31),
+        ("COMPANY_NAME", "x" * 101),
+        ("API_BASE_URL", "ftp://example.com/bot"),
+        ("API_BASE_URL", "not a url"),
+        ("API_BASE_URL", "http://"),
+        ("API_BASE_FILE_URL", "example.com/file"),
+        ("BOT_USERNAME", "a b"),
+        ("BOT_USERNAME", "1bot"),
+        ("ADMIN_CHAT_IDS", "12,abc"),
+        ("ADMIN_CHAT_IDS", "1.5"),
+        ("TIMEZONE", "Mars/Olympus_Mons"),
+        ("TIMEZONE", "../../etc/passwd"),
+        ("SEND_RATE", "0"),
+        ("SEND_RATE", "-3"),
+        ("SEND_RATE", "fast"),
+        ("SEND_RATE", "nan"),
+        ("SEND_RATE", "inf"),
+        ("PER_CHAT_RATE", "0"),
+        ("POLL_TIMEOUT", "51"),
+        ("POLL_TIMEOUT", "-1"),
+        ("POLL_TIMEOUT", "2.5"),
+        ("LOG_LEVEL", "VERBOSE"),
+    ],
+)
+def test_invalid_value_error_names_the_setting(name: str, value: str) -> None:
+    message = error_for(env(**{name: value}))
+    assert message.startswith(f"NPSBOT_{name} is invalid")
+    assert "\n" not in message
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="BUG: NPSBOT_TIMEZONE naming a tzdata directory (e.g. 'Europe') raises "
+    "IsADirectoryError instead of SettingsError",
+)
+def test_timezone_naming_a_zone_directory_is_a_settings_error() -> None:
+    message = error_for(env(TIMEZONE="Europe"))
+    assert message.startswith("NPSBOT_TIMEZONE is invalid")
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        f"{SECRET_MARKER}",
+        f"123456:{SECRET_MARKER}",  # too short after the colon
+        f"12345a:{SECRET_MARKER}{SECRET_MARKER}",
+        f"123456:{SECRET_MARKER}!!{SECRET_MARKER}",
+        f"123456 {SECRET_MARKER}{SECRET_MARKER}",
+    ],
+)
+def test_malformed_token_is_never_echoed(token: str) -> None:
+    message = error_for(env(TOKEN=token))
+    assert message.startswith("NPSBOT_TOKEN is invalid")
+    assert SECRET_MARKER not in message
+
+
+def test_short_link_secret_is_never_echoed() -> None:
+    message = error_for(env(LINK_SECRET=SECRET_MARKER))
+    assert "NPSBOT_LINK_SECRET" in message
+    assert SECRET_MARKER not in message
+
+
+def test_token_is_absent_from_errors_about_other_settings() -> None:
+    token = f"123456:{SECRET_MARKER}{SECRET_MARKER}"
+    for name, value in [("SEND_RATE", "x"), ("TIMEZONE", "Nowhere/Land"), ("LOG_LEVEL", "x")]:
+        message = error_for(env(TOKEN=token, **{name: value}))
+        assert SECRET_MARKER not in message
+
+
+def test_settings_repr_hides_token_and_link_secret() -> None:
+    s = settings_from_mapping(env(TOKEN=f"123456:{SECRET_MARKER}{SECRET_MARKER}",
+                                  LINK_SECRET=SECRET_MARKER * 3))
+    assert SECRET_MARKER not in repr(s)
+
+
+# --- valid values are parsed ----------------------------------------------------------
+
+
+def test_optional_values_are_parsed() -> None:
+    s = settings_from_mapping(
+        env(
+            BOT_USERNAME="@my_nps_bot",
+            ADMIN_CHAT_IDS=" 42, -1001234567890 ,,7 ",
+            TIMEZONE="Europe/Berlin",
+            SEND_RATE="12.5",
+            PER_CHAT_RATE="0.5",
+            POLL_TIMEOUT="0",
+            LOG_LEVEL="debug",
+            DATABASE="/data/nps.db",
+        )
+    )
+    assert s.bot_username == "my_nps_bot"
+    assert s.admin_chat_ids == (42, -1001234567890, 7)
+    assert s.timezone.key == "Europe/Berlin"
+    assert s.send_rate_per_second == 12.5
+    assert s.per_chat_per_second == 0.5
+    assert s.poll_timeout_seconds == 0
+    assert s.log_level == "DEBUG"
+    assert s.database_path == "/data/nps.db"
+
+
+@pytest.mark.parametrize(
+    ("base", "file_url"),
+    [
+        ("https://api.telegram.org/bot", "https://api.telegram.org/file/bot"),
+        ("http://127.0.0.1:8081/bot", "http://127.0.0.1:8081/file/bot"),
+        ("http://localhost:9000/api/", "http://localhost:9000/api/file/bot"),
+        ("http://localhost:9000", "http://localhost:9000/file/bot"),
+    ],
+)
+def test_file_url_is_derived_from_base_url(base: str, file_url: str) -> None:
+    assert settings_from_mapping(env(API_BASE_URL=base)).api_base_file_url == file_url
+
+
+def test_explicit_file_url_is_kept() -> None:
+    s = settings_from_mapping(
+        env(API_BASE_URL="http://a.example/bot", API_BASE_FILE_URL="http://files.example/x")
+    )
+    assert s.api_base_file_url == "http://files.example/x"
+
+
+def test_settings_built_directly_derive_file_url() -> None:
+    s = Settings(token=TOKEN, link_secret="k" * 32, company_name="A",
+                 api_base_url="http://h:1/bot")
+    assert s.api_base_file_url == "http://h:1/file/bot"
+
+
+# --- .env files -----------------------------------------------------------------------
+
+
+def test_env_file_comments_quotes_and_export(tmp_path: Path) -> None:
+    path = tmp_path / ".env"
+    path.write_text(
+        "# a comment\n"
+        "\n"
+        "   # indented comment\n"
+        "PLAIN=value\n"
+        'DOUBLE="quoted # not a comment"\n'
+        "SINGLE='single quoted'\n"
+        "export EXPORTED=yes\n"
+        "INLINE=kept # dropped\n"
+        "HASH=a#b\n"
+        "EMPTY=\n"
+        "  SPACED  =  padded  \n"
+        "EQUALS=a=b=c\n",
+        encoding="utf-8",
+    )
+    assert read_env_file(path) == {
+        "PLAIN": "value",
+        "DOUBLE": "quoted # not a comment",
+        "SINGLE": "single quoted",
+        "EXPORTED": "yes",
+        "INLINE": "kept",
+        "HASH": "a#b",
+        "EMPTY": "",
+        "SPACED": "padded",
+        "EQUALS": "a=b=c",
+    }
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason='BUG: a quoted value followed by an inline comment (KEY="v" # c) keeps its quotes',
+)
+def test_env_file_quoted_value_with_trailing_comment(tmp_path: Path) -> None:
+    path = tmp_path / ".env"
+    path.write_text('NAME="Acme Inc" # the company\n', encoding="utf-8")
+    assert read_env_file(path) == {"NAME": "Acme Inc"}
+
+
+@pytest.mark.parametrize(
+    ("lines", "bad_line"),
+    [
+        (["A=1", "no equals sign here"], 2),
+        (["# c", "", "1ABC=x"], 3),
+        (["BAD-KEY=x"], 1),
+        (["A=1", "B=2", "=value"], 3),
+    ],
+)
+def test_env_file_bad_line_names_file_and_line(
+    tmp_path: Path, lines: list[str], bad_line: int
+) -> None:
+    path = tmp_path / "settings.env"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(SettingsError) as info:
+        read_env_file(path)
+    assert str(info.value).startswith(f"{path}:{bad_line}:")
+
+
+def test_env_file_bad_line_does_not_echo_its_content(tmp_path: Path) -> None:
+    path = tmp_path / ".env"
+    path.write_text(f"NPSBOT_TOKEN 123456:{SECRET_MARKER}{SECRET_MARKER}\n", encoding="utf-8")
+    with pytest.raises(SettingsError) as info:
+        read_env_file(path)
+    assert SECRET_MARKER not in str(info.value)
+
+
+def write_env(tmp_path: Path, values: dict[str, str]) -> Path:
+    path = tmp_path / "bot.env"
+    path.write_text("".join(f"{k}={v}\n" for k, v in values.items()), encoding="utf-8")
+    return path
+
+
+def test_load_settings_reads_env_file(tmp_path: Path) -> None:
+    path = write_env(tmp_path, {**VALID, "NPSBOT_LOG_LEVEL": "warning"})
+    s = load_settings({"NPSBOT_ENV_FILE": str(path)})
+    assert s.token == TOKEN
+    assert s.log_level == "WARNING"
+
+
+def test_environment_overrides_env_file(tmp_path: Path) -> None:
+    path = write_env(tmp_path, {**VALID, "NPSBOT_COMPANY_NAME": "FromFile",
+                                "NPSBOT_SEND_RATE": "5"})
+    s = load_settings({"NPSBOT_ENV_FILE": str(path), "NPSBOT_COMPANY_NAME": "FromEnv"})
+    assert s.company_name == "FromEnv"
+    assert s.send_rate_per_second == 5.0
+
+
+def test_unprefixed_environment_variables_are_ignored(tmp_path: Path) -> None:
+    path = write_env(tmp_path, VALID)
+    s = load_settings({"NPSBOT_ENV_FILE": str(path), "COMPANY_NAME": "Other", "TOKEN": "x"})
+    assert s.company_name == "Acme"
+    assert s.token == TOKEN
+
+
+def test_env_file_setting_pointing_at_missing_file_is_an_error(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.env"
+    with pytest.raises(SettingsError) as info:
+        load_settings({**VALID, "NPSBOT_ENV_FILE": str(missing)})
+    assert str(info.value).startswith("NPSBOT_ENV_FILE is invalid")
+    assert str(missing) in str(info.value)
+
+
+def test_env_file_setting_pointing_at_directory_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="NPSBOT_ENV_FILE"):
+        load_settings({**VALID, "NPSBOT_ENV_FILE": str(tmp_path)})
+
+
+def test_missing_default_env_file_is_fine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert load_settings(dict(VALID)).company_name == "Acme"
+
+
+def test_default_env_file_in_working_directory_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ".env").write_text(
+        "".join(f"{k}={v}\n" for k, v in VALID.items()), encoding="utf-8"
+    )
+    monkeypatch.chdir(tmp_path)
+    assert load_settings({}).token == TOKEN
+
+
+def test_env_file_error_surfaces_through_load_settings(tmp_path: Path) -> None:
+    path = tmp_path / "broken.env"
+    path.write_text("NPSBOT_TOKEN\n", encoding="utf-8")
+    with pytest.raises(SettingsError, match=r"broken\.env:1:"):
+        load_settings({"NPSBOT_ENV_FILE": str(path)})
