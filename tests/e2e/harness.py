@@ -69,7 +69,9 @@ class BotProcess:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
-def bot_env(server: StandIn, db_path: Path, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+def bot_env(
+    server: StandIn, db_path: Path, extra: Mapping[str, str] | None = None
+) -> dict[str, str]:
     """Environment for a bot talking to ``server``; no .env file is read."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("NPSBOT_")}
     env.update(
@@ -141,3 +143,31 @@ class Harness:
         async with self.db() as db:
             result = await queue_survey(db, customer_id, utc_now(), **kwargs)
         return result.survey_id
+
+
+async def survey_state(h: Harness, survey_id: int) -> tuple[Any, Any]:
+    """(survey, answer) as stored now."""
+    from storage import answers, surveys
+
+    async with h.db() as db, db.read() as tx:
+        return await surveys.get(tx, survey_id), await answers.get_for_survey(tx, survey_id)
+
+
+async def customer_state(h: Harness, customer_id: str) -> Any:
+    """The stored customer (or None)."""
+    from storage import customers
+
+    async with h.db() as db, db.read() as tx:
+        return await customers.get_by_external_id(tx, customer_id)
+
+
+async def receive_survey(
+    h: Harness, user: SimUser, customer_id: str, **kwargs: Any
+) -> tuple[int, Any]:
+    """Queue a survey and wait until the user sees its question; (survey id, message)."""
+    mark = user.last_message_id
+    survey_id = await h.queue_survey(customer_id, **kwargs)
+    question = await user.wait_for_message(
+        lambda m: f"nps:{survey_id}:0" in m.button_data, timeout=15, since=mark
+    )
+    return survey_id, question
