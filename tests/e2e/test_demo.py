@@ -1,0 +1,43 @@
+"""``npsbot demo`` end to end: the real bot, simulated customers, the printed report."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from standin.demo import run_demo
+from storage.records import SurveyStatus
+
+_STATUS_LINE = re.compile(r"^\s+(" + "|".join(s.value for s in SurveyStatus) + r")\s+(\d+)\b",
+                          re.MULTILINE)
+_TOTAL_LINE = re.compile(r"^\s+total\s+(\d+)\s*$", re.MULTILINE)
+_NPS_LINE = re.compile(r"^NPS: ([+−]?\d+) \(n=(\d+), 95% interval ([+−]?\d+) to ([+−]?\d+)\)$",
+                       re.MULTILINE)
+
+
+@pytest.mark.timeout(90)
+async def test_demo_runs_and_reports(capsys: pytest.CaptureFixture[str]) -> None:
+    started = time.monotonic()
+    code = await run_demo(customers=12, seed=3)
+    elapsed = time.monotonic() - started
+    out, err = capsys.readouterr()
+
+    assert code == 0, f"demo failed:\n{out}\n{err}"
+    assert elapsed < 60, f"demo took {elapsed:.1f} s"
+
+    section = out.split("Surveys by status", 1)[1].split("Answers by category", 1)[0]
+    statuses = {name: int(n) for name, n in _STATUS_LINE.findall(section)}
+    assert sum(statuses.values()) == 12, section
+    total = _TOTAL_LINE.search(section)
+    assert total is not None and int(total.group(1)) == 12
+    # One customer opts out before the survey: skipped, with the reason shown.
+    assert statuses.get("skipped") == 1 and "opted_out: 1" in section
+
+    nps = _NPS_LINE.search(out)
+    assert nps is not None, out
+    assert int(nps.group(2)) == statuses["answered"]
+
+    assert "Sample conversations" in out and "Reasons by category" in out
+    assert "Bot log" not in out + err  # the log path is printed only on failure
