@@ -58,15 +58,18 @@ async def test_limit_and_negative_offset(server: StandIn, bot: Bot) -> None:
     assert server.pending_updates == 2
 
 
-async def test_second_poller_gets_409(server: StandIn, bot: Bot) -> None:
+async def test_a_newer_poller_terminates_the_older_one_with_409(
+    server: StandIn, bot: Bot
+) -> None:
     poll = asyncio.create_task(bot.get_updates(timeout=3))
     await asyncio.sleep(0.1)
     # A second bot instance (PTB's getUpdates pool holds one connection per Bot).
     async with Bot(TOKEN, base_url=server.base_url) as second:
+        second_poll = asyncio.create_task(second.get_updates(timeout=3))
         with pytest.raises(Conflict, match="terminated by other getUpdates request"):
-            await second.get_updates(timeout=0)
-    await server.add_user("Ann").send_text("still delivered to the first poller")
-    assert len(await asyncio.wait_for(poll, 2)) == 1
+            await asyncio.wait_for(poll, 2)
+        await server.add_user("Ann").send_text("delivered to the newer poller")
+        assert len(await asyncio.wait_for(second_poll, 2)) == 1
     assert server.stats.errors == {409: 1}
 
 
