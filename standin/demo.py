@@ -639,13 +639,18 @@ def admin_lines(group: SimGroup) -> list[str]:
 
 
 def report(people: Sequence[Customer], outcomes: Sequence[Outcome],
-           by_status: dict[SurveyStatus, int], admins: SimGroup, seconds: float) -> str:
+           by_status: dict[SurveyStatus, int], server: StandIn, admins: SimGroup,
+           seconds: float) -> str:
     """The whole printed report."""
     answered = [o for o in outcomes if o.answer is not None]
     behaviours = Counter(p.behaviour for p in people)
+    stats = server.stats
     lines = [heading("The customers"),
              f"  {len(people)} customers in {seconds:.1f} s: "
-             + ", ".join(f"{n} {b}" for b, n in behaviours.most_common())]
+             + ", ".join(f"{n} {b}" for b, n in behaviours.most_common()),
+             f"  The bot made {sum(stats.calls.values())} Bot API calls and sent "
+             f"{stats.total_deliveries} messages; the stand-in refused {stats.rate_limited} "
+             f"for going too fast (429) and {stats.bad_requests} as malformed (400)."]
     lines.append(heading("Sample conversations"))
     for person in pick_samples(outcomes):
         lines += format_transcript(person)
@@ -701,20 +706,23 @@ async def demo_in(tmp: Path, count: int, seed: int) -> bool:
         except DemoError as exc:
             problems.append(str(exc))
         finally:
+            was_running = bot.proc is not None and not bot.exited
             try:
                 code = await bot.stop()
             except DemoError as exc:
                 problems.append(str(exc))
             else:
-                if code not in (0, None):
+                if was_running and code != 0:
                     problems.append(f"the bot exited with code {code} after SIGTERM")
+                elif not was_running and bot.proc is not None and not problems:
+                    problems.append(f"the bot exited on its own (code {code})")
         seconds = loop.time() - started
         if problems:
             print_failure(problems, bot, tmp)
             return False
         outcomes, by_status = await read_outcomes(db_path, people)
         problems = check_outcomes(outcomes)
-        print(report(people, outcomes, by_status, admins, seconds))
+        print(report(people, outcomes, by_status, server, admins, seconds))
         if problems:
             print_failure(["the database disagrees with what the customers did:", *problems],
                           bot, tmp)
