@@ -177,6 +177,11 @@ class StandIn:
         """Poll ``condition`` until true; TimeoutError after ``timeout`` seconds."""
         await wait_until(self.world, condition, timeout)
 
+    def redeliver(self, count: int = 1) -> list[int]:
+        """Replay the last ``count`` confirmed updates (same update ids): a lost offset
+        confirmation, so tests can check that handling an update twice does no harm."""
+        return self.world.redeliver(count)
+
     @property
     def pending_updates(self) -> int:
         """Updates not yet confirmed by a getUpdates offset."""

@@ -9,6 +9,7 @@ wakes up.
 from __future__ import annotations
 
 import asyncio
+import collections
 import itertools
 import random
 import time
@@ -123,6 +124,8 @@ class World:
         self.clock = clock
         self.chats: dict[int, Chat] = {}
         self.updates: list[PendingUpdate] = []
+        # Confirmed updates, kept so tests can replay a lost confirmation (redeliver()).
+        self.confirmed: collections.deque[PendingUpdate] = collections.deque(maxlen=10_000)
         start = first_update_id if first_update_id is not None else random.randint(100_000, 900_000)
         self._update_ids = itertools.count(start)
         self.allowed_updates: frozenset[str] = DEFAULT_UPDATE_TYPES
@@ -172,11 +175,21 @@ class World:
     def confirm(self, offset: int) -> None:
         """Drop updates below ``offset``; a negative offset keeps only the last -offset."""
         if offset < 0:
+            self.confirmed.extend(self.updates[:offset])
             self.updates = self.updates[offset:]
         else:
+            self.confirmed.extend(u for u in self.updates if u.update_id < offset)
             self.updates = [u for u in self.updates if u.update_id >= offset]
         horizon = self.clock() - UPDATE_TTL
         self.updates = [u for u in self.updates if u.created > horizon]
+
+    def redeliver(self, count: int) -> list[int]:
+        """Put the last ``count`` confirmed updates back in the queue, ids unchanged, as
+        Telegram does when a bot's confirmation never arrived."""
+        replay = [self.confirmed.pop() for _ in range(min(count, len(self.confirmed)))][::-1]
+        self.updates = sorted([*replay, *self.updates], key=lambda u: u.update_id)
+        self.notify()
+        return [u.update_id for u in replay]
 
     # --- ids and files -----------------------------------------------------------------
 

@@ -25,7 +25,7 @@ async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
         try:
             yield h
         finally:
-            h.bot.stop()
+            await h.bot.stop_async()
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
@@ -37,4 +37,4 @@ async def shared_harness(tmp_path_factory: pytest.TempPathFactory) -> AsyncItera
         try:
             yield h
         finally:
-            h.bot.stop()
+            await h.bot.stop_async()

@@ -64,6 +64,11 @@ class BotProcess:
                 self.proc.wait(10)
         return self.proc.returncode
 
+    async def stop_async(self, timeout: float = 15) -> int | None:
+        """:meth:`stop` without blocking the event loop, which serves the stand-in the bot
+        still talks to while it shuts down."""
+        return await asyncio.to_thread(self.stop, timeout)
+
     def log(self) -> str:
         """Everything the process logged so far."""
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
