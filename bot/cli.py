@@ -48,8 +48,9 @@ def _parser() -> argparse.ArgumentParser:
     link.add_argument("customer_id", type=_customer_id)
     survey = sub.add_parser("survey", help="queue a survey for a customer")
     survey.add_argument("customer_id", type=_customer_id)
-    survey.add_argument("--kind", choices=["transactional", "relationship", "episode"],
-                        default="transactional")
+    survey.add_argument(
+        "--kind", choices=["transactional", "relationship", "episode"], default="transactional"
+    )
     survey.add_argument("--event-type", default=None)
     survey.add_argument("--event-id", default=None, help="idempotency key of the event")
     survey.add_argument("--delay", type=parse_duration, default=None, help="e.g. 2h")

@@ -75,10 +75,15 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         log.info("connected as @%s via %s", app.bot.username, settings.api_base_url)
         await app.start()
         assert app.job_queue is not None
-        app.job_queue.run_repeating(_sweep_outbox, OUTBOX_SWEEP_SECONDS, first=0.0,
-                                    job_kwargs={"max_instances": 1, "coalesce": True})
-        app.job_queue.run_repeating(_prune_updates, 3600.0, first=60.0,
-                                    job_kwargs={"max_instances": 1, "coalesce": True})
+        app.job_queue.run_repeating(
+            _sweep_outbox,
+            OUTBOX_SWEEP_SECONDS,
+            first=0.0,
+            job_kwargs={"max_instances": 1, "coalesce": True},
+        )
+        app.job_queue.run_repeating(
+            _prune_updates, 3600.0, first=60.0, job_kwargs={"max_instances": 1, "coalesce": True}
+        )
         dispatch_task = asyncio.create_task(dispatcher.run_forever(), name="dispatcher")
         try:
             await poller.run(stop)

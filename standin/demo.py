@@ -56,9 +56,32 @@ PLANS = ("basic", "basic", "basic", "pro")  # three in four customers are on bas
 REGIONS = ("north", "south", "east", "west")
 EVENT_TYPES = ("delivery", "delivery", "support_ticket")  # deliveries are more common
 FIRST_NAMES = (
-    "Anna", "Ben", "Chloé", "Dmitri", "Elif", "Farid", "Greta", "Hiro", "Ines", "Jonas",
-    "Kemal", "Lena", "Mateo", "Nadia", "Oskar", "Priya", "Quentin", "Rosa", "Sven", "Tamar",
-    "Umar", "Vera", "Wei", "Ximena", "Yusuf", "Zoe",
+    "Anna",
+    "Ben",
+    "Chloé",
+    "Dmitri",
+    "Elif",
+    "Farid",
+    "Greta",
+    "Hiro",
+    "Ines",
+    "Jonas",
+    "Kemal",
+    "Lena",
+    "Mateo",
+    "Nadia",
+    "Oskar",
+    "Priya",
+    "Quentin",
+    "Rosa",
+    "Sven",
+    "Tamar",
+    "Umar",
+    "Vera",
+    "Wei",
+    "Ximena",
+    "Yusuf",
+    "Zoe",
 )
 # What people type instead of a score; each gets a polite correction from the bot.
 JUNK = ("10/10", "ten", "sticker", "11")
@@ -223,21 +246,23 @@ def plan_customers(count: int, seed: int) -> list[Customer]:
         junk: tuple[str, ...] = ()
         if behaviour is Behaviour.JUNK_FIRST:
             junk = tuple(own.sample(JUNK, own.choice((1, 2))))
-        people.append(Customer(
-            index=index,
-            external_id=f"cust-{index:04d}",
-            name=own.choice(FIRST_NAMES),
-            plan=own.choice(PLANS),
-            region=own.choice(REGIONS),
-            event_type=event_type,
-            event_id=f"demo-{seed}-{event_type}-{index:04d}",
-            behaviour=behaviour,
-            category=category,
-            score=pick_score(category, own) if category else None,
-            reason=own.choice(REASONS[category][event_type]) if category else None,
-            junk=junk,
-            rng=own,
-        ))
+        people.append(
+            Customer(
+                index=index,
+                external_id=f"cust-{index:04d}",
+                name=own.choice(FIRST_NAMES),
+                plan=own.choice(PLANS),
+                region=own.choice(REGIONS),
+                event_type=event_type,
+                event_id=f"demo-{seed}-{event_type}-{index:04d}",
+                behaviour=behaviour,
+                category=category,
+                score=pick_score(category, own) if category else None,
+                reason=own.choice(REASONS[category][event_type]) if category else None,
+                junk=junk,
+                rng=own,
+            )
+        )
     return people
 
 
@@ -252,19 +277,21 @@ def fake_token() -> str:
 def bot_environment(server: StandIn, db_path: Path, secret: str, admin_chat: int) -> dict[str, str]:
     """The bot's settings: all from the environment, none from a ``.env`` file."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("NPSBOT_")}
-    env.update({
-        "NPSBOT_ENV_FILE": os.devnull,
-        "NPSBOT_TOKEN": server.token,
-        "NPSBOT_API_BASE_URL": server.base_url,
-        "NPSBOT_DATABASE": str(db_path),
-        "NPSBOT_LINK_SECRET": secret,
-        "NPSBOT_COMPANY_NAME": COMPANY,
-        "NPSBOT_BOT_USERNAME": BOT_USERNAME,
-        "NPSBOT_ADMIN_CHAT_IDS": str(admin_chat),
-        "NPSBOT_POLL_TIMEOUT": "2",
-        "NPSBOT_LOG_LEVEL": "INFO",
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "NPSBOT_ENV_FILE": os.devnull,
+            "NPSBOT_TOKEN": server.token,
+            "NPSBOT_API_BASE_URL": server.base_url,
+            "NPSBOT_DATABASE": str(db_path),
+            "NPSBOT_LINK_SECRET": secret,
+            "NPSBOT_COMPANY_NAME": COMPANY,
+            "NPSBOT_BOT_USERNAME": BOT_USERNAME,
+            "NPSBOT_ADMIN_CHAT_IDS": str(admin_chat),
+            "NPSBOT_POLL_TIMEOUT": "2",
+            "NPSBOT_LOG_LEVEL": "INFO",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     return env
 
 
@@ -281,8 +308,14 @@ class BotProcess:
         """Start the process; its stdout and stderr go to ``log_path``."""
         with self.log_path.open("ab") as log:
             self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot", "run",
-                cwd=self.cwd, env=self.env, stdout=log, stderr=asyncio.subprocess.STDOUT,
+                sys.executable,
+                "-m",
+                "bot",
+                "run",
+                cwd=self.cwd,
+                env=self.env,
+                stdout=log,
+                stderr=asyncio.subprocess.STDOUT,
             )
 
     @property
@@ -327,17 +360,20 @@ class BotProcess:
 # --- the customers' side ----------------------------------------------------------------
 
 
-async def next_reply(person: Customer, user: SimUser, what: str, since: int | None = None,
-                     buttons: bool = False) -> BotMessage:
+async def next_reply(
+    person: Customer, user: SimUser, what: str, since: int | None = None, buttons: bool = False
+) -> BotMessage:
     """Wait for the bot's next message to this customer and record it in the transcript."""
     try:
         message = await user.wait_for_message(
             (lambda m: bool(m.button_data)) if buttons else None,
-            timeout=STEP_TIMEOUT, since=since,
+            timeout=STEP_TIMEOUT,
+            since=since,
         )
     except TimeoutError as exc:
-        raise DemoError(f"{person.external_id} ({person.behaviour}) waited in vain for "
-                        f"{what}: {exc}") from None
+        raise DemoError(
+            f"{person.external_id} ({person.behaviour}) waited in vain for {what}: {exc}"
+        ) from None
     person.sees(message)
     return message
 
@@ -365,8 +401,11 @@ async def opt_out(person: Customer, user: SimUser) -> None:
 async def enqueue(person: Customer, db: Database) -> None:
     """Queue the customer's transactional survey, with their attributes."""
     result = await queue_survey(
-        db, person.external_id, utc_now(),
-        event_type=person.event_type, event_id=person.event_id,
+        db,
+        person.external_id,
+        utc_now(),
+        event_type=person.event_type,
+        event_id=person.event_id,
         attributes={"plan": person.plan, "region": person.region},
     )
     person.survey_id = result.survey_id
@@ -406,8 +445,10 @@ async def give_reason(person: Customer, user: SimUser) -> None:
     thanks = await next_reply(person, user, "the thank-you")
     expected = render(thanks_key(person.category))
     if thanks.text != expected:
-        raise DemoError(f"{person.external_id} scored {person.score} and expected the thank-you "
-                        f"{expected!r} but got {thanks.text!r}")
+        raise DemoError(
+            f"{person.external_id} scored {person.score} and expected the thank-you "
+            f"{expected!r} but got {thanks.text!r}"
+        )
     person.thanked = True
 
 
@@ -432,8 +473,9 @@ async def act(person: Customer, server: StandIn, db: Database, secret: str) -> N
     await give_reason(person, user)
 
 
-async def run_customers(people: Sequence[Customer], server: StandIn, db: Database,
-                        secret: str) -> list[str]:
+async def run_customers(
+    people: Sequence[Customer], server: StandIn, db: Database, secret: str
+) -> list[str]:
     """All customers at once; returns the problems (empty when all went as planned)."""
     try:
         async with asyncio.timeout(RUN_TIMEOUT):
@@ -463,8 +505,9 @@ class Outcome:
     answer: Answer | None
 
 
-async def read_outcomes(db_path: Path, people: Iterable[Customer]) -> tuple[
-        list[Outcome], dict[SurveyStatus, int]]:
+async def read_outcomes(
+    db_path: Path, people: Iterable[Customer]
+) -> tuple[list[Outcome], dict[SurveyStatus, int]]:
     """Every customer's survey and answer, and the status counts, from the bot's database."""
     db = await Database.open(db_path, migrate=False)
     try:
@@ -475,8 +518,10 @@ async def read_outcomes(db_path: Path, people: Iterable[Customer]) -> tuple[
                     continue
                 survey = await surveys.get(tx, person.survey_id)
                 if survey is None:
-                    raise DemoError(f"survey {person.survey_id} of {person.external_id} is "
-                                    "missing from the database")
+                    raise DemoError(
+                        f"survey {person.survey_id} of {person.external_id} is "
+                        "missing from the database"
+                    )
                 answer = await answers.get_for_survey(tx, survey.id)
                 outcomes.append(Outcome(person, survey, answer))
             by_status = await surveys.count_by_status(tx)
@@ -494,14 +539,20 @@ def check_outcomes(outcomes: Iterable[Outcome]) -> list[str]:
             if o.answer is None:
                 problems.append(f"{who}: no answer stored (survey {o.survey.status})")
             elif (o.answer.score, o.answer.reason) != (o.person.score, o.person.reason):
-                problems.append(f"{who}: stored {o.answer.score} / {o.answer.reason!r}, "
-                                f"gave {o.person.score} / {o.person.reason!r}")
+                problems.append(
+                    f"{who}: stored {o.answer.score} / {o.answer.reason!r}, "
+                    f"gave {o.person.score} / {o.person.reason!r}"
+                )
         elif o.person.behaviour is Behaviour.IGNORE and o.survey.status is not SurveyStatus.SENT:
             problems.append(f"{who}: survey is {o.survey.status}, expected sent")
         elif o.person.behaviour is Behaviour.OPT_OUT and (
-                o.survey.status, o.survey.status_reason) != (SurveyStatus.SKIPPED, "opted_out"):
-            problems.append(f"{who}: survey is {o.survey.status} ({o.survey.status_reason}), "
-                            "expected skipped (opted_out)")
+            o.survey.status,
+            o.survey.status_reason,
+        ) != (SurveyStatus.SKIPPED, "opted_out"):
+            problems.append(
+                f"{who}: survey is {o.survey.status} ({o.survey.status_reason}), "
+                "expected skipped (opted_out)"
+            )
     return problems
 
 
@@ -523,15 +574,19 @@ def nps_line(est: NpsEstimate, label: str = "NPS") -> str:
     """``NPS: +32 (n=30, 95% interval +5 to +52)``."""
     if est.score is None or est.low is None or est.high is None:
         return f"{label}: no answers yet (n=0)"
-    return (f"{label}: {signed(est.score)} (n={est.n}, 95% interval "
-            f"{signed(est.low)} to {signed(est.high)})")
+    return (
+        f"{label}: {signed(est.score)} (n={est.n}, 95% interval "
+        f"{signed(est.low)} to {signed(est.high)})"
+    )
 
 
 def format_transcript(person: Customer) -> list[str]:
     """What the customer saw and typed, one speaker per block."""
     scored = f" — scored {person.score} ({person.category})" if person.score is not None else ""
-    lines = [f"\n▸ {person.name}, {person.external_id}: {person.plan} plan, {person.region}, "
-             f"after a {person.event_type.replace('_', ' ')}; {person.behaviour}{scored}"]
+    lines = [
+        f"\n▸ {person.name}, {person.external_id}: {person.plan} plan, {person.region}, "
+        f"after a {person.event_type.replace('_', ' ')}; {person.behaviour}{scored}"
+    ]
     for speaker, text in person.transcript:
         label = "Bot" if speaker == "bot" else "Customer"
         first, *rest = text.split("\n")
@@ -544,8 +599,9 @@ def pick_samples(outcomes: Sequence[Outcome]) -> list[Customer]:
     """A promoter, a passive and a detractor, preferring different behaviours."""
     chosen: list[Customer] = []
     for category in (Category.PROMOTER, Category.PASSIVE, Category.DETRACTOR):
-        candidates = [o.person for o in outcomes if o.person.thanked
-                      and o.person.category is category]
+        candidates = [
+            o.person for o in outcomes if o.person.thanked and o.person.category is category
+        ]
         shown = {p.behaviour for p in chosen}
         fresh = [p for p in candidates if p.behaviour not in shown]
         if fresh or candidates:
@@ -557,11 +613,13 @@ def status_lines(by_status: dict[SurveyStatus, int], outcomes: Sequence[Outcome]
     """Counts of surveys by status, with the reasons of the closed ones."""
     total = sum(by_status.values())
     lines = [heading(f"Surveys by status ({total} queued)")]
-    reasons = {status: Counter(o.survey.status_reason or "no reason" for o in outcomes
-                               if o.survey.status is status)
-               for status in (SurveyStatus.SKIPPED, SurveyStatus.FAILED, SurveyStatus.EXPIRED)}
-    notes = {SurveyStatus.SENT: "delivered, not answered",
-             SurveyStatus.PENDING: "not sent yet"}
+    reasons = {
+        status: Counter(
+            o.survey.status_reason or "no reason" for o in outcomes if o.survey.status is status
+        )
+        for status in (SurveyStatus.SKIPPED, SurveyStatus.FAILED, SurveyStatus.EXPIRED)
+    }
+    notes = {SurveyStatus.SENT: "delivered, not answered", SurveyStatus.PENDING: "not sent yet"}
     for status, count in by_status.items():
         if count == 0:
             continue
@@ -582,8 +640,9 @@ def answer_lines(answered: Sequence[Outcome]) -> list[str]:
         pct = f"{share:.0%}" if share is not None else "–"
         lines.append(f"  {category.value + 's':<11} {counts.count(category):>4}   {pct:>4}")
     histogram = Counter(scores)
-    lines.append("  scores      " + "  ".join(f"{s}:{histogram[s]}" for s in range(11)
-                                              if histogram[s]))
+    lines.append(
+        "  scores      " + "  ".join(f"{s}:{histogram[s]}" for s in range(11) if histogram[s])
+    )
     lines.append("")
     lines.append(nps_line(estimate(counts)))
     return lines
@@ -611,14 +670,18 @@ def reason_lines(answered: Sequence[Outcome]) -> list[str]:
     """The customers' own words, by category."""
     lines = [heading("Reasons by category")]
     for category in Category:
-        rows = [o for o in answered if o.answer is not None and categorize(o.answer.score)
-                is category]
+        rows = [
+            o for o in answered if o.answer is not None and categorize(o.answer.score) is category
+        ]
         lines.append(f"  {category.value.capitalize()}s ({len(rows)}):")
         for o in sorted(rows, key=lambda o: -(o.answer.score if o.answer else 0))[
-                :SAMPLE_REASONS_PER_CATEGORY]:
+            :SAMPLE_REASONS_PER_CATEGORY
+        ]:
             assert o.answer is not None
-            lines.append(f"    [{o.answer.score:>2}] “{o.answer.reason or '(no reason)'}” "
-                         f"— {o.survey.attributes.get('plan')}, {o.survey.event_type}")
+            lines.append(
+                f"    [{o.answer.score:>2}] “{o.answer.reason or '(no reason)'}” "
+                f"— {o.survey.attributes.get('plan')}, {o.survey.event_type}"
+            )
         if len(rows) > SAMPLE_REASONS_PER_CATEGORY:
             lines.append(f"    … and {len(rows) - SAMPLE_REASONS_PER_CATEGORY} more")
     return lines
@@ -638,19 +701,26 @@ def admin_lines(group: SimGroup) -> list[str]:
     return lines
 
 
-def report(people: Sequence[Customer], outcomes: Sequence[Outcome],
-           by_status: dict[SurveyStatus, int], server: StandIn, admins: SimGroup,
-           seconds: float) -> str:
+def report(
+    people: Sequence[Customer],
+    outcomes: Sequence[Outcome],
+    by_status: dict[SurveyStatus, int],
+    server: StandIn,
+    admins: SimGroup,
+    seconds: float,
+) -> str:
     """The whole printed report."""
     answered = [o for o in outcomes if o.answer is not None]
     behaviours = Counter(p.behaviour for p in people)
     stats = server.stats
-    lines = [heading("The customers"),
-             f"  {len(people)} customers in {seconds:.1f} s: "
-             + ", ".join(f"{n} {b}" for b, n in behaviours.most_common()),
-             f"  The bot made {sum(stats.calls.values())} Bot API calls and sent "
-             f"{stats.total_deliveries} messages; the stand-in refused {stats.rate_limited} "
-             f"for going too fast (429) and {stats.bad_requests} as malformed (400)."]
+    lines = [
+        heading("The customers"),
+        f"  {len(people)} customers in {seconds:.1f} s: "
+        + ", ".join(f"{n} {b}" for b, n in behaviours.most_common()),
+        f"  The bot made {sum(stats.calls.values())} Bot API calls and sent "
+        f"{stats.total_deliveries} messages; the stand-in refused {stats.rate_limited} "
+        f"for going too fast (429) and {stats.bad_requests} as malformed (400).",
+    ]
     lines.append(heading("Sample conversations"))
     for person in pick_samples(outcomes):
         lines += format_transcript(person)
@@ -674,8 +744,7 @@ def print_failure(problems: Sequence[str], bot: BotProcess, tmp: Path) -> None:
         print(f"  ... and {len(problems) - 20} more", file=sys.stderr)
     if bot.exited and bot.proc is not None:
         print(f"The bot process exited with code {bot.proc.returncode}.", file=sys.stderr)
-    print(f"Bot log: {bot.log_path} (the directory {tmp} is kept for inspection)",
-          file=sys.stderr)
+    print(f"Bot log: {bot.log_path} (the directory {tmp} is kept for inspection)", file=sys.stderr)
     print(f"Last {LOG_TAIL_LINES} lines of the bot's log:", file=sys.stderr)
     print(bot.tail(), file=sys.stderr)
 
@@ -688,10 +757,11 @@ async def demo_in(tmp: Path, count: int, seed: int) -> bool:
     loop = asyncio.get_running_loop()
     async with StandIn(token=fake_token(), bot_username=BOT_USERNAME) as server:
         admins = server.add_group(ADMIN_GROUP_TITLE)
-        bot = BotProcess(bot_environment(server, db_path, secret, admins.id),
-                         tmp / "bot.log", tmp)
-        print(f"NPS bot demo: {count} simulated customers of {COMPANY} (seed {seed}), "
-              f"local Telegram stand-in at {server.base_url.removesuffix('/bot')}")
+        bot = BotProcess(bot_environment(server, db_path, secret, admins.id), tmp / "bot.log", tmp)
+        print(
+            f"NPS bot demo: {count} simulated customers of {COMPANY} (seed {seed}), "
+            f"local Telegram stand-in at {server.base_url.removesuffix('/bot')}"
+        )
         started = loop.time()
         problems: list[str] = []
         try:
@@ -724,8 +794,9 @@ async def demo_in(tmp: Path, count: int, seed: int) -> bool:
         problems = check_outcomes(outcomes)
         print(report(people, outcomes, by_status, server, admins, seconds))
         if problems:
-            print_failure(["the database disagrees with what the customers did:", *problems],
-                          bot, tmp)
+            print_failure(
+                ["the database disagrees with what the customers did:", *problems], bot, tmp
+            )
             return False
     print("\nDemo finished: the bot was stopped with SIGTERM and shut down cleanly.")
     return True

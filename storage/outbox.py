@@ -47,8 +47,7 @@ async def enqueue(
         INSERT INTO outbox (chat_id, method, params, survey_id, created_at)
         VALUES (?, ?, ?, ?, ?)
         """,
-        (chat_id, method, json.dumps(dict(params), ensure_ascii=False), survey_id,
-         to_db_time(now)),
+        (chat_id, method, json.dumps(dict(params), ensure_ascii=False), survey_id, to_db_time(now)),
     )
     assert cur.lastrowid is not None
     return cur.lastrowid

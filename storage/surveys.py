@@ -120,9 +120,7 @@ async def due(tx: Tx, now: datetime, limit: int) -> list[Survey]:
 
 async def next_due_time(tx: Tx) -> datetime | None:
     """When the earliest pending survey falls due (None if nothing is queued)."""
-    async with tx.conn.execute(
-        "SELECT MIN(send_at) FROM surveys WHERE status = 'pending'"
-    ) as cur:
+    async with tx.conn.execute("SELECT MIN(send_at) FROM surveys WHERE status = 'pending'") as cur:
         row = await cur.fetchone()
     return from_db_time(row[0]) if row else None
 
@@ -160,9 +158,7 @@ async def postpone(tx: Tx, survey_id: int, send_at: datetime, reason: str | None
     )
 
 
-async def mark_sent(
-    tx: Tx, survey_id: int, chat_id: int, message_id: int, now: datetime
-) -> bool:
+async def mark_sent(tx: Tx, survey_id: int, chat_id: int, message_id: int, now: datetime) -> bool:
     """The question is in the customer's chat: remember where, to edit it later."""
     cur = await tx.conn.execute(
         """

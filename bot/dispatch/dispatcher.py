@@ -126,7 +126,8 @@ class Dispatcher:
             self.possible_duplicates += 1
             log.warning(
                 "survey %s: a previous send attempt may have reached chat %s; sending again",
-                survey.id, customer.chat_id,
+                survey.id,
+                customer.chat_id,
             )
         assert customer.chat_id is not None
         params = {

@@ -27,8 +27,7 @@ EN: dict[str, str] = {
     "press_closed": "This survey has closed.",
     "press_invalid": "This button is no longer valid.",
     "score_out_of_range": (
-        "Scores go from 0 to 10. Please send a whole number in that range, "
-        "or tap a button above."
+        "Scores go from 0 to 10. Please send a whole number in that range, or tap a button above."
     ),
     "score_not_whole": (
         "Please send a whole number from 0 to 10 (no decimals), or tap a button above."
@@ -46,8 +45,7 @@ EN: dict[str, str] = {
         "experience with {company}. Send /stop to stop receiving surveys."
     ),
     "not_linked": (
-        "This bot collects feedback for {company}. To take part, open the link "
-        "{company} sent you."
+        "This bot collects feedback for {company}. To take part, open the link {company} sent you."
     ),
     "greeting": (
         "Hello! I'm the feedback bot of {company}. After you've used our service I may ask "
@@ -60,16 +58,14 @@ EN: dict[str, str] = {
         "question. Send /stop at any time to stop receiving surveys."
     ),
     "opted_back_in": (
-        "Welcome back! You'll receive surveys from {company} again. "
-        "Send /stop at any time to stop."
+        "Welcome back! You'll receive surveys from {company} again. Send /stop at any time to stop."
     ),
     "link_invalid": (
         "Sorry, this link isn't valid. Please use the link {company} sent you, "
         "or ask them for a new one."
     ),
     "stopped": (
-        "Done: you won't receive any more surveys from {company}. "
-        "Changed your mind? Send /start."
+        "Done: you won't receive any more surveys from {company}. Changed your mind? Send /start."
     ),
     "already_stopped": "You're already unsubscribed. Send /start to receive surveys again.",
 }

@@ -107,8 +107,9 @@ class Poller:
                 if update.update_id not in self.failures.ids:
                     break
                 if attempt == HANDLER_ATTEMPTS:
-                    log.error("update %s failed %d times; giving up on it",
-                              update.update_id, attempt)
+                    log.error(
+                        "update %s failed %d times; giving up on it", update.update_id, attempt
+                    )
                 else:
                     await asyncio.sleep(0.2 * attempt)
             self.failures.ids.discard(update.update_id)
@@ -121,5 +122,8 @@ class Poller:
         try:
             await self.app.bot.get_updates(offset=self.offset, timeout=0, limit=1)
         except TelegramError as exc:
-            log.warning("could not confirm the last updates (%s); they will be redelivered "
-                        "and deduplicated", exc.message)
+            log.warning(
+                "could not confirm the last updates (%s); they will be redelivered "
+                "and deduplicated",
+                exc.message,
+            )

@@ -158,7 +158,11 @@ class Sender:
                 continue
             log.warning(
                 "outbox call %s %s to chat %s failed (%s): %s",
-                item.id, item.method, chat_id, outcome.failure, outcome.description,
+                item.id,
+                item.method,
+                chat_id,
+                outcome.failure,
+                outcome.description,
             )
             async with self.db.transaction() as tx:
                 if outcome.failure is Failure.BLOCKED:

@@ -34,8 +34,9 @@ class FailedUpdates:
         if isinstance(update, Update):
             update_id = update.update_id
             chat_id = update.effective_chat.id if update.effective_chat else None
-        log.error("handler failed for update %s (chat %s)", update_id, chat_id,
-                  exc_info=context.error)
+        log.error(
+            "handler failed for update %s (chat %s)", update_id, chat_id, exc_info=context.error
+        )
         if update_id is not None:
             self.ids.add(update_id)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.linking import make_payload
-from standin import StandIn, SimUser
+from standin import SimUser, StandIn
 from storage import Database
 
 TOKEN = "123456789:TEST-token-for-the-local-stand-in-only"

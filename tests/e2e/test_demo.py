@@ -10,11 +10,13 @@ import pytest
 from standin.demo import run_demo
 from storage.records import SurveyStatus
 
-_STATUS_LINE = re.compile(r"^\s+(" + "|".join(s.value for s in SurveyStatus) + r")\s+(\d+)\b",
-                          re.MULTILINE)
+_STATUS_LINE = re.compile(
+    r"^\s+(" + "|".join(s.value for s in SurveyStatus) + r")\s+(\d+)\b", re.MULTILINE
+)
 _TOTAL_LINE = re.compile(r"^\s+total\s+(\d+)\s*$", re.MULTILINE)
-_NPS_LINE = re.compile(r"^NPS: ([+−]?\d+) \(n=(\d+), 95% interval ([+−]?\d+) to ([+−]?\d+)\)$",
-                       re.MULTILINE)
+_NPS_LINE = re.compile(
+    r"^NPS: ([+−]?\d+) \(n=(\d+), 95% interval ([+−]?\d+) to ([+−]?\d+)\)$", re.MULTILINE
+)
 
 
 @pytest.mark.timeout(90)

@@ -18,8 +18,9 @@ async def test_a_reason_sent_while_the_bot_was_down_is_taken_after_restart(
     mark = user.last_message_id
     await user.send_text("The parcel arrived broken")
     await harness.start_bot()
-    await user.wait_for_message(lambda m: "Thank you for telling us" in (m.text or ""),
-                                since=mark, timeout=20)
+    await user.wait_for_message(
+        lambda m: "Thank you for telling us" in (m.text or ""), since=mark, timeout=20
+    )
     _, answer = await survey_state(harness, survey_id)
     assert (answer.score, answer.reason) == (4, "The parcel arrived broken")
 

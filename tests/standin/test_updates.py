@@ -58,9 +58,7 @@ async def test_limit_and_negative_offset(server: StandIn, bot: Bot) -> None:
     assert server.pending_updates == 2
 
 
-async def test_a_newer_poller_terminates_the_older_one_with_409(
-    server: StandIn, bot: Bot
-) -> None:
+async def test_a_newer_poller_terminates_the_older_one_with_409(server: StandIn, bot: Bot) -> None:
     poll = asyncio.create_task(bot.get_updates(timeout=3))
     await asyncio.sleep(0.1)
     # A second bot instance (PTB's getUpdates pool holds one connection per Bot).

@@ -32,8 +32,9 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
         await database.close()
 
 
-async def sent_survey(db: Database, external_id: str, chat_id: int, message_id: int,
-                      minute: float = 0) -> int:
+async def sent_survey(
+    db: Database, external_id: str, chat_id: int, message_id: int, minute: float = 0
+) -> int:
     """A customer linked to ``chat_id`` with one survey sent to it; returns the survey id."""
     async with db.transaction() as tx:
         customer, _ = await customers.link_chat(tx, external_id, chat_id, "en", at(minute))
@@ -72,7 +73,11 @@ async def test_upsert_creates_then_merges_attributes(db: Database) -> None:
     assert second.created_at == at(0)
     assert second.updated_at == at(5)
     assert (first.chat_id, first.opted_out, first.blocked, first.linked_at) == (
-        None, False, False, None)
+        None,
+        False,
+        False,
+        None,
+    )
 
 
 async def test_upsert_keeps_unicode_attributes(db: Database) -> None:
@@ -159,11 +164,22 @@ async def test_mark_blocked_by_chat_flags_only_that_chat(db: Database) -> None:
 async def test_create_queues_a_pending_survey(db: Database) -> None:
     async with db.transaction() as tx:
         c = await customers.upsert(tx, "c1", at(0))
-        s = await surveys.create(tx, c.id, SurveyKind.TRANSACTIONAL, at(0), event_type="order",
-                                 event_id="ord-1", attributes={"sku": "X"})
+        s = await surveys.create(
+            tx,
+            c.id,
+            SurveyKind.TRANSACTIONAL,
+            at(0),
+            event_type="order",
+            event_id="ord-1",
+            attributes={"sku": "X"},
+        )
         plain = await surveys.create(tx, c.id, REL, at(0), send_at=at(30))
     assert (s.status, s.kind, s.event_type, s.event_id) == (
-        SurveyStatus.PENDING, SurveyKind.TRANSACTIONAL, "order", "ord-1")
+        SurveyStatus.PENDING,
+        SurveyKind.TRANSACTIONAL,
+        "order",
+        "ord-1",
+    )
     assert s.attributes == {"sku": "X"}
     assert (s.send_at, s.created_at, s.send_attempts) == (at(0), at(0), 0)
     assert (s.sent_at, s.chat_id, s.message_id) == (None, None, None)
@@ -195,7 +211,11 @@ async def test_due_returns_pending_surveys_oldest_first_up_to_limit(db: Database
         await surveys.close(tx, closed.id, SurveyStatus.SKIPPED, "opted out", at(1))
     async with db.read() as tx:
         assert [s.id for s in await surveys.due(tx, at(10), 10)] == [
-            early.id, same_a.id, same_b.id, late.id]
+            early.id,
+            same_a.id,
+            same_b.id,
+            late.id,
+        ]
         assert [s.id for s in await surveys.due(tx, at(10), 2)] == [early.id, same_a.id]
         assert await surveys.due(tx, at(4), 10) == []
         assert await surveys.next_due_time(tx) == at(5)
@@ -228,8 +248,12 @@ async def test_mark_send_started_counts_attempts_only_while_pending(db: Database
         assert await surveys.mark_send_started(tx, s.id, at(32)) is False
         final = await surveys.get(tx, s.id)
     assert postponed is not None and final is not None
-    assert (postponed.send_attempts, postponed.send_at, postponed.send_started_at,
-            postponed.status_reason) == (2, at(30), None, "timeout")
+    assert (
+        postponed.send_attempts,
+        postponed.send_at,
+        postponed.send_started_at,
+        postponed.status_reason,
+    ) == (2, at(30), None, "timeout")
     assert final.send_attempts == 2
     assert final.status_reason is None
 
@@ -243,7 +267,11 @@ async def test_mark_sent_only_once_and_records_where(db: Database) -> None:
         got = await surveys.get(tx, s.id)
     assert got is not None
     assert (got.status, got.chat_id, got.message_id, got.sent_at) == (
-        SurveyStatus.SENT, 100, 55, at(1))
+        SurveyStatus.SENT,
+        100,
+        55,
+        at(1),
+    )
 
 
 async def test_mark_answered_only_from_sent(db: Database) -> None:
@@ -274,16 +302,27 @@ async def test_close_only_from_allowed_statuses(db: Database) -> None:
         assert await surveys.close(tx, pending.id, SurveyStatus.FAILED, "400", at(3)) is True
         assert await surveys.close(tx, pending.id, SurveyStatus.SKIPPED, "x", at(4)) is False
         expire_from = (SurveyStatus.SENT,)
-        assert await surveys.close(tx, sent.id, SurveyStatus.EXPIRED, "late", at(5),
-                                   from_statuses=expire_from) is True
-        assert await surveys.close(tx, answered.id, SurveyStatus.EXPIRED, "late", at(5),
-                                   from_statuses=expire_from) is False
+        assert (
+            await surveys.close(
+                tx, sent.id, SurveyStatus.EXPIRED, "late", at(5), from_statuses=expire_from
+            )
+            is True
+        )
+        assert (
+            await surveys.close(
+                tx, answered.id, SurveyStatus.EXPIRED, "late", at(5), from_statuses=expire_from
+            )
+            is False
+        )
         got_pending = await surveys.get(tx, pending.id)
         got_sent = await surveys.get(tx, sent.id)
         got_answered = await surveys.get(tx, answered.id)
     assert got_pending is not None and got_sent is not None and got_answered is not None
     assert (got_pending.status, got_pending.status_reason, got_pending.closed_at) == (
-        SurveyStatus.FAILED, "400", at(3))
+        SurveyStatus.FAILED,
+        "400",
+        at(3),
+    )
     assert (got_sent.status, got_sent.closed_at) == (SurveyStatus.EXPIRED, at(5))
     assert got_answered.status is SurveyStatus.ANSWERED
 
@@ -339,8 +378,9 @@ async def test_open_conversation_is_the_latest_sent_survey(db: Database) -> None
 async def test_open_conversation_ignores_closed_and_finished_surveys(db: Database) -> None:
     sid = await sent_survey(db, "c1", 100, 1)
     async with db.transaction() as tx:
-        await surveys.close(tx, sid, SurveyStatus.EXPIRED, "late", at(5),
-                            from_statuses=(SurveyStatus.SENT,))
+        await surveys.close(
+            tx, sid, SurveyStatus.EXPIRED, "late", at(5), from_statuses=(SurveyStatus.SENT,)
+        )
         assert await surveys.open_conversation(tx, 100) is None
 
 
@@ -369,7 +409,11 @@ async def test_record_score_only_once(db: Database) -> None:
         stored = await answers.get_for_survey(tx, sid)
     assert first is not None
     assert (first.survey_id, first.score, first.category, first.scored_at) == (
-        sid, 9, "promoter", at(1))
+        sid,
+        9,
+        "promoter",
+        at(1),
+    )
     assert (first.reason, first.completed_at) == (None, None)
     assert second is None
     assert stored == first
@@ -392,7 +436,11 @@ async def test_record_reason_only_once(db: Database) -> None:
         stored = await answers.get_for_survey(tx, sid)
     assert stored is not None
     assert (stored.reason, stored.reason_message_id, stored.reason_at, stored.completed_at) == (
-        "good", 20, at(2), at(2))
+        "good",
+        20,
+        at(2),
+        at(2),
+    )
 
 
 async def test_update_reason_from_edit_only_for_the_matching_chat(db: Database) -> None:
@@ -420,8 +468,9 @@ async def test_update_reason_from_edit_only_for_the_matching_chat(db: Database) 
 async def test_outbox_pending_in_order_until_done_or_failed(db: Database) -> None:
     async with db.transaction() as tx:
         first = await outbox.enqueue(tx, 100, "sendMessage", {"text": "hé"}, at(0))
-        second = await outbox.enqueue(tx, 100, "editMessageText", {"text": "b"}, at(1),
-                                      survey_id=None)
+        second = await outbox.enqueue(
+            tx, 100, "editMessageText", {"text": "b"}, at(1), survey_id=None
+        )
         other = await outbox.enqueue(tx, -5, "sendMessage", {"text": "c"}, at(2))
         third = await outbox.enqueue(tx, 100, "sendMessage", {"text": "d"}, at(3))
     assert first < second < other < third
@@ -431,7 +480,11 @@ async def test_outbox_pending_in_order_until_done_or_failed(db: Database) -> Non
         assert await outbox.count_pending(tx) == 4
     assert [i.id for i in items] == [first, second, third]
     assert (items[0].method, items[0].params, items[0].attempts, items[0].created_at) == (
-        "sendMessage", {"text": "hé"}, 0, at(0))
+        "sendMessage",
+        {"text": "hé"},
+        0,
+        at(0),
+    )
 
     async with db.transaction() as tx:
         await outbox.mark_started(tx, first, at(4))
@@ -444,9 +497,7 @@ async def test_outbox_pending_in_order_until_done_or_failed(db: Database) -> Non
         left = await outbox.pending_for_chat(tx, 100)
         assert await outbox.pending_chats(tx) == [100]
         assert await outbox.count_pending(tx) == 2
-        async with tx.conn.execute(
-            "SELECT last_error FROM outbox WHERE id = ?", (other,)
-        ) as cur:
+        async with tx.conn.execute("SELECT last_error FROM outbox WHERE id = ?", (other,)) as cur:
             (last_error,) = await cur.fetchone()  # type: ignore[misc]
     assert [(i.id, i.attempts) for i in left] == [(second, 2), (third, 0)]
     assert last_error == "x" * 500
@@ -568,7 +619,8 @@ async def test_many_concurrent_units_all_commit_whole(db: Database) -> None:
     assert [isinstance(r, ValueError) for r in results] == [n % 3 == 0 for n in range(9)]
     names = await customer_names(db)
     assert sorted(names) == sorted(
-        f"{n}-{part}" for n in range(9) if n % 3 for part in ("first", "second"))
+        f"{n}-{part}" for n in range(9) if n % 3 for part in ("first", "second")
+    )
     # Each unit's two rows are adjacent: no other unit wrote in between.
     for i in range(0, len(names), 2):
         assert names[i].split("-")[0] == names[i + 1].split("-")[0]

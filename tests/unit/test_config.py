@@ -151,8 +151,9 @@ def test_token_is_absent_from_errors_about_other_settings() -> None:
 
 
 def test_settings_repr_hides_token_and_link_secret() -> None:
-    s = settings_from_mapping(env(TOKEN=f"123456:{SECRET_MARKER}{SECRET_MARKER}",
-                                  LINK_SECRET=SECRET_MARKER * 3))
+    s = settings_from_mapping(
+        env(TOKEN=f"123456:{SECRET_MARKER}{SECRET_MARKER}", LINK_SECRET=SECRET_MARKER * 3)
+    )
     assert SECRET_MARKER not in repr(s)
 
 
@@ -203,8 +204,7 @@ def test_explicit_file_url_is_kept() -> None:
 
 
 def test_settings_built_directly_derive_file_url() -> None:
-    s = Settings(token=TOKEN, link_secret="k" * 32, company_name="A",
-                 api_base_url="http://h:1/bot")
+    s = Settings(token=TOKEN, link_secret="k" * 32, company_name="A", api_base_url="http://h:1/bot")
     assert s.api_base_file_url == "http://h:1/file/bot"
 
 
@@ -292,8 +292,9 @@ def test_load_settings_reads_env_file(tmp_path: Path) -> None:
 
 
 def test_environment_overrides_env_file(tmp_path: Path) -> None:
-    path = write_env(tmp_path, {**VALID, "NPSBOT_COMPANY_NAME": "FromFile",
-                                "NPSBOT_SEND_RATE": "5"})
+    path = write_env(
+        tmp_path, {**VALID, "NPSBOT_COMPANY_NAME": "FromFile", "NPSBOT_SEND_RATE": "5"}
+    )
     s = load_settings({"NPSBOT_ENV_FILE": str(path), "NPSBOT_COMPANY_NAME": "FromEnv"})
     assert s.company_name == "FromEnv"
     assert s.send_rate_per_second == 5.0
@@ -319,9 +320,7 @@ def test_env_file_setting_pointing_at_directory_is_an_error(tmp_path: Path) -> N
         load_settings({**VALID, "NPSBOT_ENV_FILE": str(tmp_path)})
 
 
-def test_missing_default_env_file_is_fine(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_missing_default_env_file_is_fine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     assert load_settings(dict(VALID)).company_name == "Acme"
 

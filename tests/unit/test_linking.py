@@ -24,8 +24,7 @@ ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 # Ids that validate_customer_id accepts: no control chars, no surrounding space, <= 36 bytes.
 customer_ids = (
-    st.text(st.characters(min_codepoint=32, exclude_categories=("Cs",)), min_size=1,
-            max_size=36)
+    st.text(st.characters(min_codepoint=32, exclude_categories=("Cs",)), min_size=1, max_size=36)
     .filter(lambda s: s == s.strip())
     .filter(lambda s: len(s.encode()) <= MAX_CUSTOMER_ID_BYTES)
 )
@@ -37,8 +36,17 @@ def test_max_customer_id_is_36_bytes() -> None:
 
 @pytest.mark.parametrize(
     "customer_id",
-    ["1", "cust-42", "user@example.com", "Zoë Müller", "顧客-7", "🙂", "a" * 36, "€" * 12,
-     "with space inside"],
+    [
+        "1",
+        "cust-42",
+        "user@example.com",
+        "Zoë Müller",
+        "顧客-7",
+        "🙂",
+        "a" * 36,
+        "€" * 12,
+        "with space inside",
+    ],
 )
 def test_payload_round_trips(customer_id: str) -> None:
     payload = make_payload(SECRET, customer_id)

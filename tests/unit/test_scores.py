@@ -42,8 +42,20 @@ def test_decimals_are_not_whole(text: str) -> None:
 @pytest.mark.parametrize(
     "text",
     [
-        "ten", "10/10", "👍", "", "   ", "9!", "7 8", ".5", "5.", "1e1", "0x5", "½",
-        "score: 8", "8-9",
+        "ten",
+        "10/10",
+        "👍",
+        "",
+        "   ",
+        "9!",
+        "7 8",
+        ".5",
+        "5.",
+        "1e1",
+        "0x5",
+        "½",
+        "score: 8",
+        "8-9",
     ],
 )
 def test_anything_else_is_not_a_number(text: str) -> None:

@@ -44,8 +44,9 @@ async def record_score(
     for message_id in sorted(edited):
         replies.edit(message_id, answered)
     replies.send(render(followup_key(category), company=svc.settings.company_name))
-    log.info("survey %s scored %d (%s) in chat %s", survey.id, score, category.value,
-             replies.chat_id)
+    log.info(
+        "survey %s scored %d (%s) in chat %s", survey.id, score, category.value, replies.chat_id
+    )
     return True
 
 

@@ -50,15 +50,17 @@ async def on_score_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             return "press_invalid"
         survey, customer = found
         if survey.chat_id != chat_id or customer.chat_id != chat_id:
-            log.warning("chat %s pressed a button for survey %s of another chat",
-                        chat_id, survey.id)
+            log.warning(
+                "chat %s pressed a button for survey %s of another chat", chat_id, survey.id
+            )
             return "press_invalid"
         if survey.status is SurveyStatus.ANSWERED:
             return "press_already_answered"
         if survey.status is not SurveyStatus.SENT:
             return "press_closed"
-        await record_score(svc, tx, replies, survey, press.score, now,
-                           pressed_message_id=message.message_id)
+        await record_score(
+            svc, tx, replies, survey, press.score, now, pressed_message_id=message.message_id
+        )
         return "press_recorded"
 
     fresh, key = await run_unit(svc, update, chat_id, work)
@@ -79,8 +81,23 @@ def _incoming(message: Message, edited: bool) -> Incoming:
     if message.text is not None:
         return TextIn(text=message.text, message_id=message.message_id)
     kind = next(
-        (k for k in ("sticker", "photo", "voice", "video", "video_note", "document", "audio",
-                     "animation", "location", "contact", "poll") if getattr(message, k)),
+        (
+            k
+            for k in (
+                "sticker",
+                "photo",
+                "voice",
+                "video",
+                "video_note",
+                "document",
+                "audio",
+                "animation",
+                "location",
+                "contact",
+                "poll",
+            )
+            if getattr(message, k)
+        ),
         "other",
     )
     return MediaIn(kind=kind)
@@ -120,9 +137,17 @@ async def _handle(update: Update, context: ContextTypes.DEFAULT_TYPE, edited: bo
             await record_score(svc, tx, replies, conversation.survey, decision.score, now)
         elif isinstance(decision, RecordReason):
             assert conversation.answer is not None
-            await record_reason(svc, tx, replies, conversation.survey.id,
-                                conversation.answer.category, decision.text,
-                                message.message_id, decision.truncated, now)
+            await record_reason(
+                svc,
+                tx,
+                replies,
+                conversation.survey.id,
+                conversation.answer.category,
+                decision.text,
+                message.message_id,
+                decision.truncated,
+                now,
+            )
 
     await run_unit(svc, update, chat_id, work)
 

@@ -32,8 +32,9 @@ async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             try:
                 external_id = read_payload(svc.settings.link_secret, payload)
             except LinkError as exc:
-                log.warning("chat %s sent an invalid link payload (%s): %.64r",
-                            chat_id, exc, payload)
+                log.warning(
+                    "chat %s sent an invalid link payload (%s): %.64r", chat_id, exc, payload
+                )
                 replies.send(render("link_invalid", company=company))
                 return
             _, previous = await customers.link_chat(tx, external_id, chat_id, language, now)
