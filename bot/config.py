@@ -74,8 +74,9 @@ def read_env_file(path: Path) -> dict[str, str]:
         if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", key):
             raise SettingsError(f"{path}:{number}: expected KEY=value")
         value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-            value = value[1:-1]
+        quoted = re.fullmatch(r"""(["'])(.*?)\1(\s+#.*)?""", value)
+        if quoted:
+            value = quoted.group(2)
         elif " #" in value:
             value = value.split(" #", 1)[0].rstrip()
         values[key] = value
@@ -131,7 +132,7 @@ def _chat_ids(raw: str) -> tuple[int, ...]:
 def _timezone(raw: str) -> ZoneInfo:
     try:
         return ZoneInfo(raw)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Europe" is a directory
         raise ValueError(
             f"unknown time zone {raw!r} (use an IANA name such as Europe/Berlin)"
         ) from None

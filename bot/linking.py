@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import re
+import unicodedata
 
 MAX_PAYLOAD = 64
 _TAG_CHARS = 16
@@ -40,7 +41,7 @@ def validate_customer_id(customer_id: str) -> str:
     """Return the id if it can be linked; raise ValueError saying why not."""
     if not customer_id or customer_id != customer_id.strip():
         raise ValueError("customer id must be non-empty without leading/trailing spaces")
-    if any(ord(ch) < 32 for ch in customer_id):
+    if any(unicodedata.category(ch) == "Cc" for ch in customer_id):
         raise ValueError("customer id must not contain control characters")
     if len(customer_id.encode()) > MAX_CUSTOMER_ID_BYTES:
         raise ValueError(
@@ -62,9 +63,14 @@ def read_payload(secret: str, payload: str) -> str:
         raise LinkError("malformed payload")
     body, tag = payload[:-_TAG_CHARS], payload[-_TAG_CHARS:]
     try:
-        customer_id = _unb64(body).decode("utf-8")
+        raw = _unb64(body)
+        customer_id = raw.decode("utf-8")
     except (ValueError, UnicodeDecodeError):
         raise LinkError("malformed payload") from None
+    if _b64(raw) != body:
+        # Non-zero padding bits: several bodies would decode to one id. Only the canonical
+        # encoding is accepted, so any altered character is refused.
+        raise LinkError("malformed payload")
     if not hmac.compare_digest(tag, _tag(secret, customer_id)):
         raise LinkError("bad signature")
     return customer_id

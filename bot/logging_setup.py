@@ -26,7 +26,10 @@ class RedactingFilter(logging.Filter):
         return _TOKEN_PATTERN.sub("<redacted-token>", text)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
+        try:
+            message = record.getMessage()
+        except Exception:  # mismatched args: let the handler report it as logging would
+            return True
         redacted = self.redact(message)
         if record.exc_info and record.exc_info[1] is not None:
             # Render the traceback now so the token in an exception message is masked too.

@@ -57,19 +57,25 @@ async def get_by_chat(tx: Tx, chat_id: int) -> Customer | None:
 async def upsert(
     tx: Tx, external_id: str, now: datetime, attributes: Mapping[str, Any] | None = None
 ) -> Customer:
-    """Create the customer if new; merge ``attributes`` into the stored ones (new keys win)."""
+    """Create the customer if new; merge ``attributes`` into the stored ones.
+
+    The merge is per top-level key: a given key's value replaces the stored one whole
+    (``None`` included); keys not given are kept.
+    """
     stamp = to_db_time(now)
-    patch = json.dumps(dict(attributes or {}), ensure_ascii=False)
-    await tx.conn.execute(
-        """
-        INSERT INTO customers (external_id, attributes, created_at, updated_at)
-        VALUES (?, ?, ?, ?)
-        ON CONFLICT (external_id) DO UPDATE SET
-            attributes = json_patch(customers.attributes, excluded.attributes),
-            updated_at = excluded.updated_at
-        """,
-        (external_id, patch, stamp, stamp),
-    )
+    existing = await get_by_external_id(tx, external_id)
+    if existing is None:
+        await tx.conn.execute(
+            "INSERT INTO customers (external_id, attributes, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?)",
+            (external_id, json.dumps(dict(attributes or {}), ensure_ascii=False), stamp, stamp),
+        )
+    elif attributes:
+        merged = {**existing.attributes, **attributes}
+        await tx.conn.execute(
+            "UPDATE customers SET attributes = ?, updated_at = ? WHERE id = ?",
+            (json.dumps(merged, ensure_ascii=False), stamp, existing.id),
+        )
     customer = await get_by_external_id(tx, external_id)
     assert customer is not None
     return customer

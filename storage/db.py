@@ -15,7 +15,7 @@ from pathlib import Path
 
 import aiosqlite
 
-from storage.migrations import apply_migrations
+from storage.migrations import apply_migrations, check_not_too_new
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,8 @@ class Database:
         try:
             conn.row_factory = aiosqlite.Row
             await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            # Refuse a newer schema before touching the file (WAL mode is written to it).
+            await check_not_too_new(conn)
             await conn.execute("PRAGMA journal_mode = WAL")
             # NORMAL under WAL: an application crash loses nothing committed; only a power
             # loss can drop the last transactions, which is the documented trade-off.

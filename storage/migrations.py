@@ -115,14 +115,20 @@ async def schema_version(conn: aiosqlite.Connection) -> int:
     return int(row[0]) if row else 0
 
 
-async def apply_migrations(conn: aiosqlite.Connection) -> int:
-    """Upgrade the schema in place to :data:`SCHEMA_VERSION`; return the resulting version."""
+async def check_not_too_new(conn: aiosqlite.Connection) -> int:
+    """The file's schema version; SchemaTooNewError if a newer bot wrote it."""
     current = await schema_version(conn)
     if current > SCHEMA_VERSION:
         raise SchemaTooNewError(
             f"database schema version {current} is newer than this bot supports "
             f"({SCHEMA_VERSION}); upgrade the bot or use a backup made by this version"
         )
+    return current
+
+
+async def apply_migrations(conn: aiosqlite.Connection) -> int:
+    """Upgrade the schema in place to :data:`SCHEMA_VERSION`; return the resulting version."""
+    current = await check_not_too_new(conn)
     for version in range(current + 1, SCHEMA_VERSION + 1):
         await conn.execute("BEGIN IMMEDIATE")
         try:

@@ -12,7 +12,9 @@ from typing import Any
 
 from bot.survey.scores import MAX_SCORE, MIN_SCORE
 
-_SCORE_DATA = re.compile(r"nps:([1-9]\d{0,17}):(\d{1,2})")
+# ASCII digits only (\d would match any Unicode digit), no leading zeros, ids up to 2**63-1.
+MAX_SURVEY_ID = 2**63 - 1  # SQLite's largest rowid; larger ints cannot even be queried
+_SCORE_DATA = re.compile(r"nps:([1-9][0-9]{0,18}):(10|[0-9])")
 
 
 @dataclass(frozen=True)
@@ -35,10 +37,10 @@ def parse_score_callback(data: str | None) -> ScorePress | None:
     match = _SCORE_DATA.fullmatch(data)
     if not match:
         return None
-    score = int(match.group(2))
-    if not MIN_SCORE <= score <= MAX_SCORE:
+    survey_id, score = int(match.group(1)), int(match.group(2))
+    if survey_id > MAX_SURVEY_ID or not MIN_SCORE <= score <= MAX_SCORE:
         return None
-    return ScorePress(survey_id=int(match.group(1)), score=score)
+    return ScorePress(survey_id=survey_id, score=score)
 
 
 def score_keyboard(survey_id: int) -> dict[str, Any]:

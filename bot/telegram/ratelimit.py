@@ -1,13 +1,16 @@
 """Pacing of Bot API calls: a global rate, a per-chat rate, and pauses after a 429.
 
-Uses virtual scheduling (GCRA): each call reserves the next free slot, so concurrent
-senders queue fairly without a background task and nothing ever exceeds the configured
-rates, even momentarily.
+Each call reserves a slot: per chat with virtual scheduling (GCRA, allowing a small burst in
+private chats), globally on a calendar of reserved send times spaced 1/rate apart. A call
+that must wait for its own chat (an admin group's 20/min) takes a global slot in the future
+and leaves the free slots before it to other chats, so one slow chat never holds back the
+rest. No background task is needed, and no rate is exceeded even momentarily.
 """
 
 from __future__ import annotations
 
 import asyncio
+import bisect
 import time
 from collections.abc import Callable
 
@@ -30,7 +33,7 @@ class RateLimiter:
         self._chat_burst = per_chat_burst
         self._group_interval = 60.0 / GROUP_PER_MINUTE
         self._clock = clock
-        self._global_next = 0.0
+        self._reserved: list[float] = []  # future global send times, sorted
         self._chat_tat: dict[int, float] = {}
         self._paused_until = 0.0
         self._successes_since_slowdown = 0
@@ -43,7 +46,6 @@ class RateLimiter:
     def reserve(self, chat_id: int) -> float:
         """Reserve a slot for a call to ``chat_id``; return how long to wait for it."""
         now = self._clock()
-        start = max(now, self._paused_until, self._global_next)
         # Per chat: a private chat may burst a few messages (a follow-up right after an
         # edit), a group chat may not (its limit is per minute).
         if chat_id < 0:
@@ -51,12 +53,27 @@ class RateLimiter:
         else:
             interval, tolerance = self._chat_interval, self._chat_interval * (self._chat_burst - 1)
         tat = max(self._chat_tat.get(chat_id, 0.0), now)
-        start = max(start, tat - tolerance)
+        ready = max(now, self._paused_until, tat - tolerance)
+        start = self._global_slot(ready, now)
         self._chat_tat[chat_id] = max(tat, start) + interval
-        self._global_next = start + 1.0 / self._rate
         if len(self._chat_tat) > 50_000:
             self._forget_idle(now)
         return start - now
+
+    def _global_slot(self, ready: float, now: float) -> float:
+        """The earliest time >= ``ready`` at least 1/rate from every reserved send."""
+        gap = 1.0 / self._rate
+        stale = bisect.bisect_left(self._reserved, now - gap)
+        if stale:
+            del self._reserved[:stale]
+        slot = ready
+        for taken in self._reserved[bisect.bisect_left(self._reserved, ready - gap) :]:
+            if taken >= slot + gap:
+                break  # a free gap before this reservation
+            if taken + gap > slot:
+                slot = taken + gap
+        bisect.insort(self._reserved, slot)
+        return slot
 
     async def acquire(self, chat_id: int) -> None:
         """Wait until a call to ``chat_id`` may be made."""

@@ -125,11 +125,6 @@ async def test_database_from_newer_bot_is_refused_and_left_unchanged(tmp_path: P
     assert table_names(path) == {"future_things"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Database.open switches the file to WAL before checking the version, so a "
-    "refused (too new) database in rollback-journal mode is modified anyway",
-)
 async def test_refused_database_in_rollback_journal_mode_is_left_unchanged(
     tmp_path: Path,
 ) -> None:

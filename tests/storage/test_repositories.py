@@ -88,11 +88,6 @@ async def test_upsert_keeps_unicode_attributes(db: Database) -> None:
     assert c.attributes == {"город": "Москва"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: upsert merges with json_patch, which deletes keys whose new value is null, "
-    "while the first insert stores null: the same upsert twice gives different attributes",
-)
 async def test_upsert_with_null_attribute_is_idempotent(db: Database) -> None:
     async with db.transaction() as tx:
         first = await customers.upsert(tx, "c1", at(0), {"vip": None})

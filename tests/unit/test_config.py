@@ -111,11 +111,6 @@ def test_invalid_value_error_names_the_setting(name: str, value: str) -> None:
     assert "\n" not in message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: NPSBOT_TIMEZONE naming a tzdata directory (e.g. 'Europe') raises "
-    "IsADirectoryError instead of SettingsError",
-)
 def test_timezone_naming_a_zone_directory_is_a_settings_error() -> None:
     message = error_for(env(TIMEZONE="Europe"))
     assert message.startswith("NPSBOT_TIMEZONE is invalid")
@@ -241,10 +236,6 @@ def test_env_file_comments_quotes_and_export(tmp_path: Path) -> None:
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='BUG: a quoted value followed by an inline comment (KEY="v" # c) keeps its quotes',
-)
 def test_env_file_quoted_value_with_trailing_comment(tmp_path: Path) -> None:
     path = tmp_path / ".env"
     path.write_text('NAME="Acme Inc" # the company\n', encoding="utf-8")

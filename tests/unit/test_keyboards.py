@@ -89,21 +89,11 @@ def test_malformed_or_forged_data_is_rejected(data: str | None) -> None:
     assert parse_score_callback(data) is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the callback regex uses \\d (any Unicode digit) and allows a leading zero "
-    "in the score, so data the bot never produces is accepted",
-)
 @pytest.mark.parametrize("data", ["nps:1:05", "nps:1:٥", "nps:1٠:5", "nps:7:００"])
 def test_non_canonical_data_is_rejected(data: str) -> None:
     assert parse_score_callback(data) is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: parse accepts at most 18-digit survey ids, but SQLite rowids go up to "
-    "2**63-1 (19 digits); such a survey's buttons would be ignored",
-)
 def test_round_trip_for_largest_sqlite_rowid() -> None:
     data = score_callback_data(SQLITE_MAX_ROWID, 3)
     assert parse_score_callback(data) == ScorePress(SQLITE_MAX_ROWID, 3)

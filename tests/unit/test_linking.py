@@ -24,7 +24,9 @@ ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 
 # Ids that validate_customer_id accepts: no control chars, no surrounding space, <= 36 bytes.
 customer_ids = (
-    st.text(st.characters(min_codepoint=32, exclude_categories=("Cs",)), min_size=1, max_size=36)
+    st.text(
+        st.characters(min_codepoint=32, exclude_categories=("Cs", "Cc")), min_size=1, max_size=36
+    )
     .filter(lambda s: s == s.strip())
     .filter(lambda s: len(s.encode()) <= MAX_CUSTOMER_ID_BYTES)
 )
@@ -108,11 +110,6 @@ def test_changing_a_full_body_character_is_rejected() -> None:
                 read_payload(SECRET, payload[:i] + ch + payload[i + 1 :])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: base64 padding bits are not checked, so altering the last body character "
-    "of an id whose length is not a multiple of 3 still verifies (payload malleability)",
-)
 def test_changing_the_last_body_character_is_rejected() -> None:
     payload = make_payload(SECRET, "a")  # "YQ" + tag: Q carries 4 unused bits
     tampered = payload[:1] + "R" + payload[2:]
@@ -172,11 +169,6 @@ def test_too_long_error_names_the_limit() -> None:
         make_payload(SECRET, "x" * 37)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: validate_customer_id only rejects code points < 32; DEL (U+007F) and C1 "
-    "controls such as U+0085 pass although the message says 'no control characters'",
-)
 @pytest.mark.parametrize("customer_id", ["a\x7fb", "a\x85b"])
 def test_every_control_character_is_rejected(customer_id: str) -> None:
     with pytest.raises(ValueError):

@@ -69,11 +69,6 @@ def test_chats_within_their_burst_only_share_the_global_spacing(clock: FakeClock
     assert limiter.reserve(8) == pytest.approx(0.003)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a call waiting for its own chat's slot moves the global 'next slot' to that "
-    "future time, so every other chat waits behind it (head-of-line blocking)",
-)
 def test_a_chat_waiting_for_its_own_slot_does_not_hold_back_other_chats(
     clock: FakeClock,
 ) -> None:
