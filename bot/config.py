@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -21,6 +21,10 @@ DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 
 _TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,}$")
 _USERNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
+
+if TYPE_CHECKING:
+    from bot.admin.settings import AdminSettings
+    from bot.ops.settings import OpsSettings
 
 T = TypeVar("T")
 
@@ -46,10 +50,26 @@ class Settings:
     per_chat_per_second: float = 1.0
     poll_timeout_seconds: int = 25
     log_level: str = "INFO"
+    # Settings of the ops side (API, contact rules) and the admin side (digest, alerts),
+    # parsed by their own modules from the same NPSBOT_* variables.
+    ops: OpsSettings = field(default_factory=lambda: _default_ops())
+    admin: AdminSettings = field(default_factory=lambda: _default_admin())
 
     def __post_init__(self) -> None:
         if not self.api_base_file_url:
             object.__setattr__(self, "api_base_file_url", _file_url_for(self.api_base_url))
+
+
+def _default_ops() -> OpsSettings:
+    from bot.ops.settings import ops_settings_from_mapping
+
+    return ops_settings_from_mapping({})
+
+
+def _default_admin() -> AdminSettings:
+    from bot.admin.settings import admin_settings_from_mapping
+
+    return admin_settings_from_mapping({})
 
 
 def _file_url_for(base_url: str) -> str:
@@ -83,14 +103,14 @@ def read_env_file(path: Path) -> dict[str, str]:
     return values
 
 
-def _required(env: Mapping[str, str], name: str) -> str:
+def required_setting(env: Mapping[str, str], name: str) -> str:
     value = env.get(PREFIX + name, "").strip()
     if not value:
         raise SettingsError(f"{PREFIX}{name} is required but not set")
     return value
 
 
-def _optional(env: Mapping[str, str], name: str, parse: Callable[[str], T], default: T) -> T:
+def optional_setting(env: Mapping[str, str], name: str, parse: Callable[[str], T], default: T) -> T:
     raw = env.get(PREFIX + name, "").strip()
     if not raw:
         return default
@@ -100,14 +120,14 @@ def _optional(env: Mapping[str, str], name: str, parse: Callable[[str], T], defa
         raise SettingsError(f"{PREFIX}{name} is invalid: {exc}") from None
 
 
-def _positive_float(raw: str) -> float:
+def positive_float(raw: str) -> float:
     value = float(raw)
     if not value > 0 or value != value or value == float("inf"):
         raise ValueError(f"expected a positive number, got {raw!r}")
     return value
 
 
-def _int_range(low: int, high: int) -> Callable[[str], int]:
+def int_range(low: int, high: int) -> Callable[[str], int]:
     def parse(raw: str) -> int:
         value = int(raw)
         if not low <= value <= high:
@@ -117,7 +137,7 @@ def _int_range(low: int, high: int) -> Callable[[str], int]:
     return parse
 
 
-def _chat_ids(raw: str) -> tuple[int, ...]:
+def chat_ids(raw: str) -> tuple[int, ...]:
     ids = []
     for part in raw.split(","):
         part = part.strip()
@@ -129,7 +149,7 @@ def _chat_ids(raw: str) -> tuple[int, ...]:
     return tuple(ids)
 
 
-def _timezone(raw: str) -> ZoneInfo:
+def timezone_name(raw: str) -> ZoneInfo:
     try:
         return ZoneInfo(raw)
     except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: "Europe" is a directory
@@ -138,7 +158,7 @@ def _timezone(raw: str) -> ZoneInfo:
         ) from None
 
 
-def _url(raw: str) -> str:
+def http_url(raw: str) -> str:
     parts = urlsplit(raw)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValueError(f"expected an http(s) URL, got {raw!r}")
@@ -161,33 +181,38 @@ def _log_level(raw: str) -> str:
 
 def settings_from_mapping(env: Mapping[str, str]) -> Settings:
     """Build settings from a mapping of ``NPSBOT_*`` variables, validating each."""
-    token = _required(env, "TOKEN")
+    token = required_setting(env, "TOKEN")
     if not _TOKEN_RE.fullmatch(token):
         # Never echo the value: it is a secret even when malformed.
         raise SettingsError(
             f"{PREFIX}TOKEN is invalid: expected the form 123456:ABC... from BotFather"
         )
-    secret = _required(env, "LINK_SECRET")
+    secret = required_setting(env, "LINK_SECRET")
     if len(secret) < 32:
         raise SettingsError(f"{PREFIX}LINK_SECRET is invalid: use at least 32 random characters")
-    company = _required(env, "COMPANY_NAME")
+    company = required_setting(env, "COMPANY_NAME")
     if len(company) > 100:
         raise SettingsError(f"{PREFIX}COMPANY_NAME is invalid: at most 100 characters")
-    base_url = _optional(env, "API_BASE_URL", _url, DEFAULT_API_BASE_URL)
+    base_url = optional_setting(env, "API_BASE_URL", http_url, DEFAULT_API_BASE_URL)
+    from bot.admin.settings import admin_settings_from_mapping
+    from bot.ops.settings import ops_settings_from_mapping
+
     return Settings(
         token=token,
         link_secret=secret,
         company_name=company,
         api_base_url=base_url,
-        api_base_file_url=_optional(env, "API_BASE_FILE_URL", _url, ""),
-        bot_username=_optional(env, "BOT_USERNAME", _username, None),
-        database_path=_optional(env, "DATABASE", str, "npsbot.sqlite3"),
-        admin_chat_ids=_optional(env, "ADMIN_CHAT_IDS", _chat_ids, ()),
-        timezone=_optional(env, "TIMEZONE", _timezone, ZoneInfo("UTC")),
-        send_rate_per_second=_optional(env, "SEND_RATE", _positive_float, 25.0),
-        per_chat_per_second=_optional(env, "PER_CHAT_RATE", _positive_float, 1.0),
-        poll_timeout_seconds=_optional(env, "POLL_TIMEOUT", _int_range(0, 50), 25),
-        log_level=_optional(env, "LOG_LEVEL", _log_level, "INFO"),
+        api_base_file_url=optional_setting(env, "API_BASE_FILE_URL", http_url, ""),
+        bot_username=optional_setting(env, "BOT_USERNAME", _username, None),
+        database_path=optional_setting(env, "DATABASE", str, "npsbot.sqlite3"),
+        admin_chat_ids=optional_setting(env, "ADMIN_CHAT_IDS", chat_ids, ()),
+        timezone=optional_setting(env, "TIMEZONE", timezone_name, ZoneInfo("UTC")),
+        send_rate_per_second=optional_setting(env, "SEND_RATE", positive_float, 25.0),
+        per_chat_per_second=optional_setting(env, "PER_CHAT_RATE", positive_float, 1.0),
+        poll_timeout_seconds=optional_setting(env, "POLL_TIMEOUT", int_range(0, 50), 25),
+        log_level=optional_setting(env, "LOG_LEVEL", _log_level, "INFO"),
+        ops=ops_settings_from_mapping(env),
+        admin=admin_settings_from_mapping(env),
     )
 
 

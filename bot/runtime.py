@@ -11,9 +11,11 @@ from datetime import timedelta
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application, ContextTypes
 
+from bot.admin.runtime import start_admin
 from bot.config import Settings
 from bot.dispatch.dispatcher import Dispatcher
 from bot.domain.nps import STANDARD_CUTOFFS
+from bot.ops.runtime import start_ops
 from bot.telegram.application import build_application
 from bot.telegram.polling import Poller
 from bot.telegram.ratelimit import RateLimiter
@@ -62,6 +64,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     failures = FailedUpdates()
     register_handlers(app, failures)
     dispatcher = Dispatcher(db, sender, settings.company_name, utc_now)
+    svc.dispatcher = dispatcher
     poller = Poller(app, failures, settings.poll_timeout_seconds)
     try:
         try:
@@ -85,9 +88,13 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
             _prune_updates, 3600.0, first=60.0, job_kwargs={"max_instances": 1, "coalesce": True}
         )
         dispatch_task = asyncio.create_task(dispatcher.run_forever(), name="dispatcher")
+        stoppers = [await start_ops(app, svc), await start_admin(app, svc)]
         try:
             await poller.run(stop)
         finally:
+            for stopper in reversed(stoppers):
+                with contextlib.suppress(Exception):
+                    await stopper()
             dispatch_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await dispatch_task

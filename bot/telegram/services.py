@@ -5,10 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from telegram.ext import ContextTypes
 
 from bot.config import Settings
+
+if TYPE_CHECKING:
+    from bot.dispatch.dispatcher import Dispatcher
 from bot.domain.nps import Cutoffs
 from bot.telegram.sender import Sender
 from storage import Database
@@ -30,6 +34,7 @@ class Services:
     sender: Sender
     cutoffs: Cutoffs
     clock: Callable[[], datetime] = utc_now
+    dispatcher: Dispatcher | None = None  # set at start-up; wake() it after queueing
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:

@@ -43,6 +43,9 @@ class FailedUpdates:
 
 def register_handlers(app: Application, failures: FailedUpdates) -> None:  # type: ignore[type-arg]
     """Register every handler on ``app``."""
+    from bot.admin.wiring import register_admin_handlers
+
+    register_admin_handlers(app)
     app.add_handler(CommandHandler("start", linking.on_start, filters=PRIVATE & NEW_MESSAGE))
     app.add_handler(CommandHandler("stop", linking.on_stop, filters=PRIVATE & NEW_MESSAGE))
     app.add_handler(CommandHandler("help", linking.on_help, filters=PRIVATE & NEW_MESSAGE))

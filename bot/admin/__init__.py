@@ -1,0 +1,1 @@
+"""The admin side: daily digest, detractor alerts, admin commands."""

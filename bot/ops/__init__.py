@@ -1,0 +1,1 @@
+"""The ops side: the HTTP API, contact rules, CSV import, relationship cycles."""
