@@ -1,0 +1,70 @@
+"""Which days' scheduled digests were sent, so that none is ever sent twice.
+
+A day is *claimed* (a row inserted, primary key = the local date) in its own transaction
+before anything is sent, and marked *sent* afterwards. Whoever inserts the row sends; a
+second claimer (a concurrent run, a restart) finds the row and does nothing. A ``baseline``
+row, written on the very first start, marks the day before the bot first ran, so a fresh
+install does not post digests for days it never saw.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from storage.db import Tx
+from storage.records import to_db_time
+
+
+async def last_day(tx: Tx) -> date | None:
+    """The latest day claimed, sent or recorded as the baseline (None on a new database)."""
+    async with tx.conn.execute("SELECT MAX(day) FROM digests") as cur:
+        row = await cur.fetchone()
+    return date.fromisoformat(row[0]) if row and row[0] else None
+
+
+async def record_baseline(tx: Tx, day: date, now: datetime) -> bool:
+    """On a database with no digest rows, record ``day`` as already handled; False if any
+    row exists (the baseline is only ever written once)."""
+    cur = await tx.conn.execute(
+        """
+        INSERT INTO digests (day, status, claimed_at)
+        SELECT ?, 'baseline', ? WHERE NOT EXISTS (SELECT 1 FROM digests)
+        """,
+        (day.isoformat(), to_db_time(now)),
+    )
+    return cur.rowcount == 1
+
+
+async def claim(tx: Tx, day: date, now: datetime) -> bool:
+    """Claim ``day``'s digest; True only for the first claimer."""
+    cur = await tx.conn.execute(
+        "INSERT INTO digests (day, status, claimed_at) VALUES (?, 'claimed', ?) "
+        "ON CONFLICT (day) DO NOTHING",
+        (day.isoformat(), to_db_time(now)),
+    )
+    return cur.rowcount == 1
+
+
+async def mark_sent(tx: Tx, day: date, chats: int, now: datetime) -> None:
+    """The claimed digest went out to ``chats`` admin chats."""
+    await tx.conn.execute(
+        "UPDATE digests SET status = 'sent', sent_at = ?, chats_sent = ? WHERE day = ?",
+        (to_db_time(now), chats, day.isoformat()),
+    )
+
+
+async def interrupted(tx: Tx) -> list[date]:
+    """Days claimed but never marked sent: a crash between claim and send (never resent)."""
+    async with tx.conn.execute(
+        "SELECT day FROM digests WHERE status = 'claimed' ORDER BY day"
+    ) as cur:
+        return [date.fromisoformat(r[0]) for r in await cur.fetchall()]
+
+
+async def status_of(tx: Tx, day: date) -> str | None:
+    """The recorded status of ``day`` (None when nothing was recorded)."""
+    async with tx.conn.execute(
+        "SELECT status FROM digests WHERE day = ?", (day.isoformat(),)
+    ) as cur:
+        row = await cur.fetchone()
+    return str(row[0]) if row else None

@@ -1,0 +1,314 @@
+"""Aggregations for the digest, ``/nps``, ``/export`` and ``/stats``.
+
+Everything is counted in SQL (``GROUP BY`` over index ranges); Python only ever sees
+per-day score histograms, small per-group tallies and a handful of verbatims. Day bounds
+are given by the caller as UTC instants (local midnights, DST-correct, see
+:meth:`bot.reports.periods.Period.utc_bounds`): SQLite cannot convert time zones.
+
+Answers are placed in time by ``answers.scored_at``. Splits and filters use the survey's
+attribute snapshot (``surveys.attributes``, copied from the customer when the survey was
+queued): a report describes who the customer was when they answered.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from storage.db import Tx
+from storage.records import from_db_time, from_db_time_req, to_db_time
+
+HISTOGRAM_BUCKETS = 11
+NO_VALUE = "(none)"
+
+Histogram = tuple[int, ...]
+
+
+def empty_histogram() -> Histogram:
+    """Eleven zeros (scores 0..10)."""
+    return (0,) * HISTOGRAM_BUCKETS
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerFilter:
+    """Restrict aggregations to one event type, survey kind and/or attribute value."""
+
+    event_type: str | None = None
+    kind: str | None = None
+    attribute: tuple[str, str] | None = None
+
+    def where(self) -> tuple[str, list[Any]]:
+        """SQL conditions on ``s`` (surveys) and their parameters; ``""`` when empty."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if self.event_type is not None:
+            clauses.append("s.event_type = ?")
+            params.append(self.event_type)
+        if self.kind is not None:
+            clauses.append("s.kind = ?")
+            params.append(self.kind)
+        if self.attribute is not None:
+            key, value = self.attribute
+            clauses.append("CAST(json_extract(s.attributes, ?) AS TEXT) = ?")
+            params += [_json_path(key), value]
+        return (" AND " + " AND ".join(clauses)) if clauses else "", params
+
+    @property
+    def needs_surveys(self) -> bool:
+        """True when the filter reads survey columns (a join is needed)."""
+        return self.event_type is not None or self.kind is not None or self.attribute is not None
+
+
+NO_FILTER = AnswerFilter()
+
+
+def _json_path(key: str) -> str:
+    # A quoted member name: keys with dots or other punctuation are taken literally.
+    return '$."' + key.replace('"', '""') + '"'
+
+
+async def histograms_by_day(
+    tx: Tx, boundaries: Sequence[datetime], flt: AnswerFilter = NO_FILTER
+) -> list[Histogram]:
+    """Score histograms of consecutive periods: ``boundaries`` b0 < b1 < ... < bN give N
+    periods ``[b(i), b(i+1))``; the result has one 11-bucket histogram per period.
+
+    One query: a VALUES table of periods joined to an index range scan per period over the
+    covering index ``answers(scored_at, score, survey_id)``.
+    """
+    periods = len(boundaries) - 1
+    if periods <= 0:
+        return []
+    values = ", ".join("(?, ?, ?)" for _ in range(periods))
+    params: list[Any] = []
+    for i in range(periods):
+        params += [i, to_db_time(boundaries[i]), to_db_time(boundaries[i + 1])]
+    where, filter_params = flt.where()
+    join = "JOIN surveys s ON s.id = a.survey_id" if flt.needs_surveys else ""
+    sql = f"""
+        WITH periods(i, lo, hi) AS (VALUES {values})
+        SELECT p.i, a.score, COUNT(*) FROM periods p
+        JOIN answers a ON a.scored_at >= p.lo AND a.scored_at < p.hi
+        {join}
+        WHERE 1 = 1 {where}
+        GROUP BY p.i, a.score
+        """
+    result = [[0] * HISTOGRAM_BUCKETS for _ in range(periods)]
+    async with tx.conn.execute(sql, [*params, *filter_params]) as cur:
+        for index, score, count in await cur.fetchall():
+            result[int(index)][int(score)] = int(count)
+    return [tuple(h) for h in result]
+
+
+async def histograms_by_group(
+    tx: Tx,
+    start: datetime,
+    end: datetime,
+    group: str,
+    flt: AnswerFilter = NO_FILTER,
+    *,
+    attribute: str | None = None,
+) -> dict[str, Histogram]:
+    """Score histograms in ``[start, end)`` per value of ``group``: ``"event_type"``,
+    ``"kind"`` or ``"attribute"`` (the survey attribute named ``attribute``). Answers without
+    a value are grouped under :data:`NO_VALUE`."""
+    params: list[Any] = []
+    if group == "event_type":
+        column = "s.event_type"
+    elif group == "kind":
+        column = "s.kind"
+    elif group == "attribute" and attribute:
+        column = "CAST(json_extract(s.attributes, ?) AS TEXT)"
+        params.append(_json_path(attribute))
+    else:
+        raise ValueError(f"unknown grouping {group!r}")
+    where, filter_params = flt.where()
+    sql = f"""
+        SELECT {column} AS value, a.score, COUNT(*) FROM answers a
+        JOIN surveys s ON s.id = a.survey_id
+        WHERE a.scored_at >= ? AND a.scored_at < ? {where}
+        GROUP BY value, a.score
+        """
+    groups: dict[str, list[int]] = {}
+    params += [to_db_time(start), to_db_time(end), *filter_params]
+    async with tx.conn.execute(sql, params) as cur:
+        for value, score, count in await cur.fetchall():
+            key = NO_VALUE if value is None or value == "" else str(value)
+            groups.setdefault(key, [0] * HISTOGRAM_BUCKETS)[int(score)] += int(count)
+    return {key: tuple(h) for key, h in groups.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseCounts:
+    """Surveys sent in a period, how many of those were answered, and how many closed in
+    the period as expired or failed."""
+
+    sent: int
+    answered: int
+    expired: int
+    failed: int
+
+
+async def response_counts(tx: Tx, start: datetime, end: datetime) -> ResponseCounts:
+    """Response figures for ``[start, end)`` (two index range scans)."""
+    lo, hi = to_db_time(start), to_db_time(end)
+    async with tx.conn.execute(
+        """
+        SELECT COUNT(*), COALESCE(SUM(status = 'answered'), 0) FROM surveys
+        WHERE sent_at >= ? AND sent_at < ?
+        """,
+        (lo, hi),
+    ) as cur:
+        row = await cur.fetchone()
+    sent, answered = (int(row[0]), int(row[1])) if row else (0, 0)
+    async with tx.conn.execute(
+        """
+        SELECT COALESCE(SUM(status = 'expired'), 0), COALESCE(SUM(status = 'failed'), 0)
+        FROM surveys WHERE closed_at >= ? AND closed_at < ?
+        """,
+        (lo, hi),
+    ) as cur:
+        row = await cur.fetchone()
+    expired, failed = (int(row[0]), int(row[1])) if row else (0, 0)
+    return ResponseCounts(sent, answered, expired, failed)
+
+
+@dataclass(frozen=True, slots=True)
+class VerbatimRow:
+    """A reason with its score, the customer's id and the survey's event type."""
+
+    score: int
+    text: str
+    customer_ref: str
+    event_type: str | None
+
+
+async def latest_verbatims(
+    tx: Tx, start: datetime, end: datetime, low: int, high: int, limit: int
+) -> list[VerbatimRow]:
+    """The newest reasons of answers scored in ``[start, end)`` with ``low <= score <= high``."""
+    async with tx.conn.execute(
+        """
+        SELECT a.score, a.reason, c.external_id, s.event_type FROM answers a
+        JOIN surveys s ON s.id = a.survey_id JOIN customers c ON c.id = s.customer_id
+        WHERE a.scored_at >= ? AND a.scored_at < ? AND a.score BETWEEN ? AND ?
+          AND a.reason IS NOT NULL AND a.reason <> ''
+        ORDER BY a.scored_at DESC, a.id DESC LIMIT ?
+        """,
+        (to_db_time(start), to_db_time(end), low, high, limit),
+    ) as cur:
+        rows = await cur.fetchall()
+    return [VerbatimRow(int(r[0]), str(r[1]), str(r[2]), r[3]) for r in rows]
+
+
+async def detractor_follow_ups(
+    tx: Tx, start: datetime, end: datetime, detractor_max: int
+) -> tuple[int, int]:
+    """(detractors scored in ``[start, end)``, how many of them were followed up: a reply
+    relayed to them or their alert marked resolved)."""
+    async with tx.conn.execute(
+        """
+        SELECT COUNT(*), COUNT(al.followed_up_at) FROM answers a
+        LEFT JOIN alerts al ON al.survey_id = a.survey_id
+        WHERE a.scored_at >= ? AND a.scored_at < ? AND a.score <= ?
+        """,
+        (to_db_time(start), to_db_time(end), detractor_max),
+    ) as cur:
+        row = await cur.fetchone()
+    return (int(row[0]), int(row[1])) if row else (0, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRecord:
+    """One answered survey with what the CSV export shows."""
+
+    survey_id: int
+    scored_at: datetime
+    customer_ref: str
+    kind: str
+    event_type: str | None
+    event_id: str | None
+    score: int
+    reason: str | None
+    attributes: dict[str, Any]
+
+
+async def export_records(
+    tx: Tx, start: datetime, end: datetime, flt: AnswerFilter, limit: int
+) -> list[ExportRecord]:
+    """Answers scored in ``[start, end)``, oldest first, at most ``limit`` of them."""
+    where, params = flt.where()
+    async with tx.conn.execute(
+        f"""
+        SELECT s.id, a.scored_at, c.external_id, s.kind, s.event_type, s.event_id, a.score,
+               a.reason, s.attributes
+        FROM answers a JOIN surveys s ON s.id = a.survey_id
+        JOIN customers c ON c.id = s.customer_id
+        WHERE a.scored_at >= ? AND a.scored_at < ? {where}
+        ORDER BY a.scored_at, a.id LIMIT ?
+        """,
+        (to_db_time(start), to_db_time(end), *params, limit),
+    ) as cur:
+        rows = await cur.fetchall()
+    return [
+        ExportRecord(
+            survey_id=int(r[0]),
+            scored_at=from_db_time_req(r[1]),
+            customer_ref=str(r[2]),
+            kind=str(r[3]),
+            event_type=r[4],
+            event_id=r[5],
+            score=int(r[6]),
+            reason=r[7],
+            attributes=_object(r[8]),
+        )
+        for r in rows
+    ]
+
+
+def _object(raw: str) -> dict[str, Any]:
+    value = json.loads(raw)
+    return value if isinstance(value, dict) else {}
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryHealth:
+    """Outbox and sending figures for ``/stats``."""
+
+    outbox_pending: int
+    outbox_failed: int
+    oldest_pending_at: datetime | None
+    last_outbox_done_at: datetime | None
+    last_survey_sent_at: datetime | None
+    alerts_unnotified: int
+    alerts_open: int
+
+
+async def delivery_health(tx: Tx) -> DeliveryHealth:
+    """Queue and delivery figures from the database (cheap: indexed or small tables)."""
+    async with tx.conn.execute(
+        """
+        SELECT
+          (SELECT COUNT(*) FROM outbox WHERE done_at IS NULL AND failed_at IS NULL),
+          (SELECT COUNT(*) FROM outbox WHERE failed_at IS NOT NULL),
+          (SELECT MIN(created_at) FROM outbox WHERE done_at IS NULL AND failed_at IS NULL),
+          (SELECT MAX(done_at) FROM outbox),
+          (SELECT MAX(sent_at) FROM surveys WHERE sent_at IS NOT NULL),
+          (SELECT COUNT(*) FROM alert_events WHERE notified_at IS NULL),
+          (SELECT COUNT(*) FROM alerts WHERE resolved_at IS NULL)
+        """
+    ) as cur:
+        row = await cur.fetchone()
+    assert row is not None
+    return DeliveryHealth(
+        outbox_pending=int(row[0]),
+        outbox_failed=int(row[1]),
+        oldest_pending_at=from_db_time(row[2]),
+        last_outbox_done_at=from_db_time(row[3]),
+        last_survey_sent_at=from_db_time(row[4]),
+        alerts_unnotified=int(row[5]),
+        alerts_open=int(row[6]),
+    )
