@@ -85,7 +85,10 @@ ZH: dict[str, str] = {
     "link_invalid": "抱歉，此链接无效。请使用{company}发给您的链接，或向他们索取新链接。",
     "stopped": "已完成：您将不再收到{company}的调查。改变主意了？发送 /start 即可。",
     "already_stopped": "您已经退订了。发送 /start 可重新接收调查。",
-    "reminder": "温馨提醒：您有多大可能向朋友或同事推荐{company}？请点击上方问题中0到10的数字，只需一秒钟。",
+    "reminder": (
+        "温馨提醒：您有多大可能向朋友或同事推荐{company}？"
+        "请点击上方问题中0到10的数字，只需一秒钟。"
+    ),
     "relay_from_team": "{company}团队就您的反馈给您留言：\n\n{text}",
     "relay_received": "谢谢，我们已将您的消息转达给{company}团队。",
     "drivers_prompt": "哪些因素最重要？可多选，选好后点击“完成”。",
