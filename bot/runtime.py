@@ -15,6 +15,7 @@ from bot.admin.runtime import start_admin
 from bot.config import Settings
 from bot.dispatch.dispatcher import Dispatcher
 from bot.domain.nps import STANDARD_CUTOFFS
+from bot.ops.contact_rules import ContactRules
 from bot.ops.runtime import start_ops
 from bot.telegram.application import build_application
 from bot.telegram.polling import Poller
@@ -63,7 +64,13 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     app.bot_data[SERVICES_KEY] = svc
     failures = FailedUpdates()
     register_handlers(app, failures)
-    dispatcher = Dispatcher(db, sender, settings.company_name, utc_now)
+    dispatcher = Dispatcher(
+        db,
+        sender,
+        settings.company_name,
+        utc_now,
+        rules=ContactRules.from_settings(settings.ops, settings.timezone),
+    )
     svc.dispatcher = dispatcher
     poller = Poller(app, failures, settings.poll_timeout_seconds)
     try:

@@ -134,3 +134,13 @@ async def mark_blocked_by_chat(tx: Tx, chat_id: int, now: datetime) -> None:
         "UPDATE customers SET blocked = 1, updated_at = ? WHERE chat_id = ?",
         (to_db_time(now), chat_id),
     )
+
+
+async def surveyable(tx: Tx) -> list[tuple[int, str]]:
+    """(id, external id) of every customer who may be surveyed: linked, not opted out,
+    not blocked."""
+    async with tx.conn.execute(
+        "SELECT id, external_id FROM customers "
+        "WHERE chat_id IS NOT NULL AND opted_out = 0 AND blocked = 0 ORDER BY id"
+    ) as cur:
+        return [(int(r[0]), str(r[1])) for r in await cur.fetchall()]

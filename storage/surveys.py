@@ -233,3 +233,109 @@ async def get_with_customer(tx: Tx, survey_id: int) -> tuple[Survey, Customer] |
     customer = await customers.get(tx, survey.customer_id)
     assert customer is not None  # foreign key
     return survey, customer
+
+
+# --- ops side: contact rules, reminders, expiry, health ----------------------------------
+
+
+async def contacts(tx: Tx, customer_id: int, since: datetime) -> list[tuple[datetime, str | None]]:
+    """(time, event type) of the customer's surveys that reached or will reach them, at or
+    after ``since``: sent ones at their send time, queued ones at their planned time.
+    Skipped and failed surveys never reached the customer and do not count."""
+    async with tx.conn.execute(
+        """
+        SELECT COALESCE(sent_at, send_at) AS at, event_type FROM surveys
+        WHERE customer_id = ? AND status IN ('pending', 'sent', 'answered', 'expired')
+          AND COALESCE(sent_at, send_at) >= ?
+        ORDER BY at
+        """,
+        (customer_id, to_db_time(since)),
+    ) as cur:
+        rows = await cur.fetchall()
+    return [(from_db_time_req(r["at"]), r["event_type"]) for r in rows]
+
+
+async def defer(tx: Tx, survey_id: int, send_at: datetime) -> bool:
+    """Move a pending survey's send time (quiet hours); no attempt is counted."""
+    cur = await tx.conn.execute(
+        "UPDATE surveys SET send_at = ? WHERE id = ? AND status = 'pending'",
+        (to_db_time(send_at), survey_id),
+    )
+    return cur.rowcount == 1
+
+
+async def sent_before(tx: Tx, cutoff: datetime, limit: int) -> list[Survey]:
+    """Unanswered surveys sent at or before ``cutoff`` (candidates for expiry), oldest first."""
+    async with tx.conn.execute(
+        f"""
+        SELECT {_COLUMNS} FROM surveys s
+        WHERE s.status = 'sent' AND s.sent_at <= ?
+        ORDER BY s.sent_at, s.id LIMIT ?
+        """,
+        (to_db_time(cutoff), limit),
+    ) as cur:
+        rows = await cur.fetchall()
+    return [_survey(r) for r in rows]
+
+
+async def unreminded_sent_between(
+    tx: Tx, after: datetime, cutoff: datetime, limit: int
+) -> list[Survey]:
+    """Unanswered surveys without a reminder, sent in (``after``, ``cutoff``], oldest first."""
+    async with tx.conn.execute(
+        f"""
+        SELECT {_COLUMNS} FROM surveys s
+        WHERE s.status = 'sent' AND s.reminded_at IS NULL AND s.sent_at > ? AND s.sent_at <= ?
+        ORDER BY s.sent_at, s.id LIMIT ?
+        """,
+        (to_db_time(after), to_db_time(cutoff), limit),
+    ) as cur:
+        rows = await cur.fetchall()
+    return [_survey(r) for r in rows]
+
+
+async def mark_reminded(tx: Tx, survey_id: int, now: datetime) -> bool:
+    """Record the one reminder; False if already reminded or no longer awaiting a score."""
+    cur = await tx.conn.execute(
+        "UPDATE surveys SET reminded_at = ? "
+        "WHERE id = ? AND status = 'sent' AND reminded_at IS NULL",
+        (to_db_time(now), survey_id),
+    )
+    return cur.rowcount == 1
+
+
+async def reminded_at(tx: Tx, survey_id: int) -> datetime | None:
+    """When the survey's reminder was recorded (None: no reminder)."""
+    async with tx.conn.execute("SELECT reminded_at FROM surveys WHERE id = ?", (survey_id,)) as cur:
+        row = await cur.fetchone()
+    return from_db_time(row[0]) if row else None
+
+
+async def queue_depth(tx: Tx, now: datetime) -> tuple[int, int]:
+    """(pending surveys, pending surveys already due)."""
+    async with tx.conn.execute(
+        "SELECT COUNT(*), COALESCE(SUM(send_at <= ?), 0) FROM surveys WHERE status = 'pending'",
+        (to_db_time(now),),
+    ) as cur:
+        row = await cur.fetchone()
+    return (int(row[0]), int(row[1])) if row else (0, 0)
+
+
+async def last_sent_at(tx: Tx) -> datetime | None:
+    """When the latest survey question reached a customer."""
+    async with tx.conn.execute("SELECT MAX(sent_at) FROM surveys") as cur:
+        row = await cur.fetchone()
+    return from_db_time(row[0]) if row else None
+
+
+async def existing_event_ids(tx: Tx, event_ids: list[str]) -> set[str]:
+    """Which of ``event_ids`` already have a survey."""
+    found: set[str] = set()
+    for start in range(0, len(event_ids), 500):  # stay under SQLite's variable limit
+        chunk = event_ids[start : start + 500]
+        marks = ",".join("?" for _ in chunk)
+        async with tx.conn.execute(
+            f"SELECT event_id FROM surveys WHERE event_id IN ({marks})", chunk
+        ) as cur:
+            found.update(r[0] for r in await cur.fetchall())
+    return found

@@ -1,17 +1,13 @@
 """The dispatcher: sends queued surveys when they fall due.
 
-Delivery guarantee, step by step (see README, "Delivery guarantees"):
-
-1. ``mark_send_started`` commits the attempt *before* the Bot API call.
-2. The call is made.
-3. ``mark_sent`` commits the message id.
-
-A crash before 1 or during 2 leaves the survey pending and it is sent after the restart:
-nothing is lost. A crash after Telegram accepted the message (2) but before 3 committed is
-the one window where the customer can receive the question twice: the restart sees a pending
-survey with ``send_started_at`` set and sends it again (at-least-once), logging a warning.
-The window is the time between Telegram's answer and one local SQLite commit (well under a
-millisecond). Both copies carry the same survey id, so only the first press counts.
+Queued surveys live in the database (status ``pending``), so they survive any restart. One
+task sends them (SQLite has no ``SKIP LOCKED``), paced by the Sender's rate limiter. What a
+crash at each step can and cannot do is written down in ``docs/delivery-guarantees.md``; in
+short: ``mark_send_started`` commits before the Bot API call and ``mark_sent`` after it, so
+a survey is never dropped, and is sent twice only if the process dies between Telegram
+accepting the message and the ``mark_sent`` commit (or a timed-out request had in fact been
+accepted). Such a re-send is logged and counted in ``possible_duplicates``; both copies
+carry the same survey id, so only the first press counts.
 """
 
 from __future__ import annotations
@@ -22,6 +18,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from bot.ops.contact_rules import ContactRules, customer_timezone, end_of_quiet_hours
 from bot.survey.keyboards import score_keyboard
 from bot.survey.texts import render
 from bot.telegram.sender import Failure, Sender
@@ -62,12 +59,16 @@ class Dispatcher:
         clock: Callable[[], datetime],
         *,
         concurrency: int = 32,
+        rules: ContactRules | None = None,
     ) -> None:
         self.db = db
         self.sender = sender
         self.company = company
         self.clock = clock
         self._concurrency = concurrency
+        # Quiet hours are checked again at send time: a survey queued for the afternoon
+        # but retried (or delayed by an outage) into the night waits for the morning.
+        self.rules = rules
         self._wake = asyncio.Event()
         self.sent = 0
         self.possible_duplicates = 0
@@ -120,6 +121,13 @@ class Dispatcher:
                 await surveys.close(tx, survey.id, SurveyStatus.SKIPPED, reason, now)
                 log.info("survey %s skipped: %s", survey.id, reason)
                 return SurveyStatus.SKIPPED
+            if self.rules is not None and self.rules.quiet_hours is not None:
+                tz = customer_timezone(customer.attributes, self.rules.default_tz)
+                allowed = end_of_quiet_hours(now, self.rules.quiet_hours, tz)
+                if allowed > now:
+                    await surveys.defer(tx, survey.id, allowed)
+                    log.info("survey %s deferred to %s (quiet hours)", survey.id, allowed)
+                    return SurveyStatus.PENDING
             if not await surveys.mark_send_started(tx, survey.id, now):
                 return survey.status
         if survey.send_started_at is not None:

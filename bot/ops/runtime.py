@@ -1,20 +1,128 @@
-"""Starting and stopping the ops side inside the bot's event loop."""
+"""Starting and stopping the ops side inside the bot's event loop.
+
+The periodic work (reminders, expiry, the relationship cycle) runs as PTB JobQueue jobs,
+i.e. APScheduler in this loop. Jobs live in memory, so they are registered here at every
+start-up; everything they have done is recorded in the database (``reminded_at``, status
+``expired``, one survey per relationship cycle), so a restart neither repeats nor skips work.
+The dispatcher itself is a long-running task started by :mod:`bot.runtime`.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
-from telegram.ext import Application
+from telegram.ext import Application, ContextTypes, Job
 
-from bot.telegram.services import Services
+from bot.ops.api import OpsApi, start_api
+from bot.ops.contact_rules import ContactRules
+from bot.ops.maintenance import expire_surveys, send_reminders
+from bot.ops.relationship import queue_due_relationship_surveys
+from bot.telegram.services import SERVICES_KEY, Services
+
+log = logging.getLogger(__name__)
+
+
+class OpsStartupError(RuntimeError):
+    """The ops side cannot start (e.g. the API's port is taken); the message says why."""
+
 
 Stopper = Callable[[], Awaitable[None]]
+
+RELATIONSHIP_INTERVAL_SECONDS = 3600.0
+# APScheduler skips a run whose moment passed more than misfire_grace_time ago (default
+# 1 s) while the loop was busy; these jobs are idempotent, so a late run is always wanted.
+JOB_KWARGS: dict[str, Any] = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 3600}
+
+
+def contact_rules(svc: Services) -> ContactRules:
+    """The contact rules configured for this bot."""
+    return ContactRules.from_settings(svc.settings.ops, svc.settings.timezone)
+
+
+def _services(context: ContextTypes.DEFAULT_TYPE) -> Services:
+    svc = context.application.bot_data[SERVICES_KEY]
+    assert isinstance(svc, Services)
+    return svc
+
+
+async def _maintenance_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc = _services(context)
+    rules = contact_rules(svc)
+    company = svc.settings.company_name
+    now = svc.clock()
+    expired = await expire_surveys(svc.db, rules, company, now, svc.sender)
+    reminded = await send_reminders(svc.db, rules, company, now, svc.sender)
+    if expired or reminded:
+        log.info("maintenance: %d surveys expired, %d reminders", expired, reminded)
+
+
+async def _relationship_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc = _services(context)
+    cycle = svc.settings.ops.relationship_cycle
+    if cycle is None:
+        return
+    created = await queue_due_relationship_surveys(svc.db, contact_rules(svc), cycle, svc.clock())
+    if created:
+        log.info("relationship cycle: %d surveys created", created)
+        if svc.dispatcher is not None:
+            svc.dispatcher.wake()
 
 
 async def start_ops(app: Application, svc: Services) -> Stopper:  # type: ignore[type-arg]
     """Start the ops side (after the Application started); return how to stop it."""
+    ops = svc.settings.ops
+    jobs: list[Job[Any]] = []
+    assert app.job_queue is not None
+    jobs.append(
+        app.job_queue.run_repeating(
+            _maintenance_job,
+            ops.maintenance_interval_seconds,
+            first=1.0,
+            name="ops-maintenance",
+            job_kwargs=JOB_KWARGS,
+        )
+    )
+    if ops.relationship_cycle is not None:
+        jobs.append(
+            app.job_queue.run_repeating(
+                _relationship_job,
+                RELATIONSHIP_INTERVAL_SECONDS,
+                first=5.0,
+                name="ops-relationship",
+                job_kwargs=JOB_KWARGS,
+            )
+        )
+    runner = None
+    if ops.api_enabled:
+        dispatcher = svc.dispatcher
+        api = OpsApi(
+            db=svc.db,
+            tokens=ops.api_tokens,
+            rules=contact_rules(svc),
+            clock=svc.clock,
+            link_secret=svc.settings.link_secret,
+            bot_username=svc.settings.bot_username or app.bot.username,
+            max_body_bytes=ops.api_max_body_bytes,
+            wake_dispatcher=dispatcher.wake if dispatcher is not None else (lambda: None),
+            last_success=lambda: svc.sender.last_success,
+        )
+        try:
+            runner = await start_api(api, ops.api_host, ops.api_port)
+        except OSError as exc:
+            for job in jobs:
+                job.schedule_removal()
+            raise OpsStartupError(
+                f"cannot serve the ops API on {ops.api_host}:{ops.api_port} ({exc.strerror})"
+            ) from None
+    else:
+        log.info("ops API off: set NPSBOT_API_TOKENS to serve it")
 
     async def stop() -> None:
-        return None
+        for job in jobs:
+            job.schedule_removal()
+        if runner is not None:
+            await runner.cleanup()
 
     return stop

@@ -2,15 +2,201 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import time, timedelta
+from typing import TypeVar
+
+from bot.config import PREFIX, SettingsError, int_range, optional_setting
+
+T = TypeVar("T")
+
+# Scopes a bearer token can carry (see docs/ops-api.md).
+SCOPES = frozenset({"events", "customers", "read"})
+MIN_TOKEN_CHARS = 24
+_TOKEN_RE = re.compile(r"^[A-Za-z0-9._~+/=-]+$")
+_EVENT_TYPE_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+_DURATION_RE = re.compile(r"^(\d{1,6})([smhd])$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_OFF = ("off", "none", "0")
+
+
+@dataclass(frozen=True)
+class ApiToken:
+    """A bearer token and the scopes it grants (never printed: ``repr`` hides it)."""
+
+    secret: str = field(repr=False)
+    scopes: frozenset[str]
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    """Local times between which nothing is sent; ``start > end`` spans midnight."""
+
+    start: time
+    end: time
 
 
 @dataclass(frozen=True)
 class OpsSettings:
     """Settings of the ops API and contact rules."""
 
+    api_host: str = "127.0.0.1"
+    api_port: int = 8088
+    api_tokens: tuple[ApiToken, ...] = field(default=(), repr=False)
+    api_max_body_bytes: int = 64 * 1024
+    contact_interval: timedelta = timedelta(days=30)
+    contact_interval_by_event: Mapping[str, timedelta] = field(default_factory=dict)
+    event_delays: Mapping[str, timedelta] = field(default_factory=dict)
+    quiet_hours: QuietHours | None = QuietHours(time(21, 0), time(9, 0))
+    survey_expiry: timedelta = timedelta(hours=72)
+    reminder_after: timedelta | None = timedelta(hours=24)
+    relationship_cycle: timedelta | None = timedelta(days=90)
+    maintenance_interval_seconds: float = 60.0
+
+    @property
+    def api_enabled(self) -> bool:
+        """The API is served only when at least one token is configured."""
+        return bool(self.api_tokens)
+
+
+def parse_duration(raw: str) -> timedelta:
+    """``90s``, ``15m``, ``2h``, ``3d`` (whole numbers)."""
+    match = _DURATION_RE.fullmatch(raw.strip())
+    if not match:
+        raise ValueError(f"expected a duration such as 90s, 15m, 2h or 3d, got {raw!r}")
+    return timedelta(seconds=int(match.group(1)) * _UNIT_SECONDS[match.group(2)])
+
+
+def _event_type(raw: str) -> str:
+    if not _EVENT_TYPE_RE.fullmatch(raw):
+        raise ValueError(f"event type {raw!r} must be 1-64 characters of A-Z a-z 0-9 _ . : -")
+    return raw
+
+
+def _per_event(parse_value: Callable[[str], T]) -> Callable[[str], dict[str, T]]:
+    """``type=value,type=value`` into a dict, each value parsed with ``parse_value``."""
+
+    def parse(raw: str) -> dict[str, T]:
+        result: dict[str, T] = {}
+        for part in raw.split(","):
+            part = part.strip()
+            if not part:
+                continue
+            name, sep, value = part.partition("=")
+            if not sep:
+                raise ValueError(f"expected event_type=value pairs, got {part!r}")
+            name = _event_type(name.strip())
+            if name in result:
+                raise ValueError(f"event type {name!r} is given twice")
+            result[name] = parse_value(value.strip())
+        return result
+
+    return parse
+
+
+def _days(raw: str) -> timedelta:
+    return timedelta(days=int_range(0, 3650)(raw))
+
+
+def _optional_hours(raw: str) -> timedelta | None:
+    if raw.lower() in _OFF:
+        return None
+    return timedelta(hours=int_range(1, 8760)(raw))
+
+
+def _optional_days(raw: str) -> timedelta | None:
+    if raw.lower() in _OFF:
+        return None
+    return timedelta(days=int_range(1, 3650)(raw))
+
+
+def _clock_time(raw: str) -> time:
+    match = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", raw.strip())
+    if not match:
+        raise ValueError(f"expected a time such as 21:00, got {raw!r}")
+    return time(int(match.group(1)), int(match.group(2)))
+
+
+def _quiet_hours(raw: str) -> QuietHours | None:
+    if raw.lower() in _OFF:
+        return None
+    start, sep, end = raw.partition("-")
+    if not sep:
+        raise ValueError(f"expected HH:MM-HH:MM (e.g. 21:00-09:00) or off, got {raw!r}")
+    quiet = QuietHours(_clock_time(start), _clock_time(end))
+    if quiet.start == quiet.end:
+        raise ValueError("start and end are equal; use off to disable quiet hours")
+    return quiet
+
+
+def _tokens(raw: str) -> tuple[ApiToken, ...]:
+    tokens: list[ApiToken] = []
+    for part in raw.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        secret, sep, scope_text = part.partition(":")
+        # The message never includes a token, only its position.
+        position = len(tokens) + 1
+        if len(secret) < MIN_TOKEN_CHARS or not _TOKEN_RE.fullmatch(secret):
+            raise ValueError(
+                f"token {position} must be at least {MIN_TOKEN_CHARS} characters of "
+                "A-Z a-z 0-9 . _ ~ + / = -"
+            )
+        scopes = frozenset(s.strip() for s in scope_text.split("+") if s.strip()) if sep else SCOPES
+        unknown = scopes - SCOPES
+        if not scopes or unknown:
+            raise ValueError(
+                f"token {position} has unknown scopes {sorted(unknown)} "
+                f"(use {'+'.join(sorted(SCOPES))})"
+            )
+        if any(t.secret == secret for t in tokens):
+            raise ValueError(f"token {position} is given twice")
+        tokens.append(ApiToken(secret, scopes))
+    return tuple(tokens)
+
+
+def _host(raw: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9.:_-]{1,253}", raw):
+        raise ValueError(f"expected a host name or IP address, got {raw!r}")
+    return raw
+
 
 def ops_settings_from_mapping(env: Mapping[str, str]) -> OpsSettings:
     """Parse and validate; raise :class:`bot.config.SettingsError` naming the setting."""
-    return OpsSettings()
+    defaults = OpsSettings()
+    expiry = timedelta(hours=optional_setting(env, "SURVEY_EXPIRY_HOURS", int_range(1, 8760), 72))
+    reminder = optional_setting(
+        env, "REMINDER_AFTER_HOURS", _optional_hours, defaults.reminder_after
+    )
+    if reminder is not None and reminder >= expiry:
+        raise SettingsError(
+            f"{PREFIX}REMINDER_AFTER_HOURS is invalid: the reminder must come before the "
+            f"survey expires ({PREFIX}SURVEY_EXPIRY_HOURS), or be off"
+        )
+    return OpsSettings(
+        api_host=optional_setting(env, "API_HOST", _host, defaults.api_host),
+        api_port=optional_setting(env, "API_PORT", int_range(1, 65535), defaults.api_port),
+        api_tokens=optional_setting(env, "API_TOKENS", _tokens, ()),
+        api_max_body_bytes=optional_setting(
+            env, "API_MAX_BODY_BYTES", int_range(1024, 10 * 1024 * 1024), 64 * 1024
+        ),
+        contact_interval=optional_setting(
+            env, "CONTACT_INTERVAL_DAYS", _days, defaults.contact_interval
+        ),
+        contact_interval_by_event=optional_setting(
+            env, "CONTACT_INTERVAL_BY_EVENT", _per_event(_days), {}
+        ),
+        event_delays=optional_setting(env, "EVENT_DELAYS", _per_event(parse_duration), {}),
+        quiet_hours=optional_setting(env, "QUIET_HOURS", _quiet_hours, defaults.quiet_hours),
+        survey_expiry=expiry,
+        reminder_after=reminder,
+        relationship_cycle=optional_setting(
+            env, "RELATIONSHIP_CYCLE_DAYS", _optional_days, defaults.relationship_cycle
+        ),
+        maintenance_interval_seconds=float(
+            optional_setting(env, "MAINTENANCE_INTERVAL", int_range(1, 3600), 60)
+        ),
+    )

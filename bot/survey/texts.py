@@ -68,6 +68,11 @@ EN: dict[str, str] = {
         "Done: you won't receive any more surveys from {company}. Changed your mind? Send /start."
     ),
     "already_stopped": "You're already unsubscribed. Send /start to receive surveys again.",
+    # Ops side: the one reminder to a non-responder (a reply to the question message).
+    "reminder": (
+        "A quick reminder: how likely are you to recommend {company}? Tap a number from 0 to 10 "
+        "on the question above, it takes a second."
+    ),
 }
 
 

@@ -1,0 +1,126 @@
+"""Reminders to non-responders and expiry of unanswered surveys.
+
+Both write their Bot API call to the outbox in the same transaction as the state change
+(``reminded_at`` set, status ``expired``), so a crash can neither lose the call nor make it
+twice from a second pass: the guarded UPDATE lets exactly one pass win.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from bot.ops.contact_rules import ContactRules, customer_timezone, expired, reminder_due
+from bot.survey.texts import render
+from bot.telegram.sender import Sender
+from storage import Database, customers, outbox, surveys
+from storage.records import SurveyStatus
+
+log = logging.getLogger(__name__)
+
+BATCH = 500
+
+
+async def _flush(sender: Sender | None, chat_ids: set[int]) -> None:
+    if sender is not None:
+        for chat_id in sorted(chat_ids):
+            await sender.flush_chat(chat_id)
+
+
+async def expire_surveys(
+    db: Database, rules: ContactRules, company: str, now: datetime, sender: Sender | None = None
+) -> int:
+    """Close surveys unanswered for longer than the expiry and take their buttons away
+    (the question message is edited to say the survey has closed). Returns how many."""
+    closed = 0
+    chats: set[int] = set()
+    while True:
+        async with db.read() as tx:
+            batch = await surveys.sent_before(tx, now - rules.expiry, BATCH)
+        if not batch:
+            break
+        question = render("question", company=company)
+        async with db.transaction() as tx:
+            for survey in batch:
+                assert survey.sent_at is not None
+                if not expired(survey.sent_at, now, rules):
+                    continue
+                if not await surveys.close(
+                    tx,
+                    survey.id,
+                    SurveyStatus.EXPIRED,
+                    "no answer",
+                    now,
+                    from_statuses=(SurveyStatus.SENT,),
+                ):
+                    continue  # answered meanwhile
+                closed += 1
+                if survey.chat_id is not None and survey.message_id is not None:
+                    text = render("question_expired", question=question)
+                    params = {
+                        "chat_id": survey.chat_id,
+                        "message_id": survey.message_id,
+                        "text": text,
+                    }
+                    await outbox.enqueue(
+                        tx, survey.chat_id, "editMessageText", params, now, survey_id=survey.id
+                    )
+                    chats.add(survey.chat_id)
+                log.info("survey %s expired unanswered (chat %s)", survey.id, survey.chat_id)
+        if len(batch) < BATCH:
+            break
+    await _flush(sender, chats)
+    return closed
+
+
+async def send_reminders(
+    db: Database, rules: ContactRules, company: str, now: datetime, sender: Sender | None = None
+) -> int:
+    """Record (and send) the one reminder to customers who have not answered after the
+    configured time; never in their quiet hours, never after expiry. Returns how many."""
+    if rules.reminder_after is None:
+        return 0
+    reminded = 0
+    chats: set[int] = set()
+    after = now - rules.expiry
+    cutoff = now - rules.reminder_after
+    while True:
+        async with db.read() as tx:
+            batch = await surveys.unreminded_sent_between(tx, after, cutoff, BATCH)
+        if not batch:
+            break
+        async with db.transaction() as tx:
+            for survey in batch:
+                assert survey.sent_at is not None
+                customer = await customers.get(tx, survey.customer_id)
+                if customer is None or customer.opted_out or customer.blocked:
+                    continue
+                if customer.chat_id is None or customer.chat_id != survey.chat_id:
+                    continue  # relinked to another chat: the question is not theirs to see
+                tz = customer_timezone(customer.attributes, rules.default_tz)
+                if not reminder_due(survey.sent_at, now, rules, tz):
+                    continue  # quiet hours: a later pass sends it
+                if not await surveys.mark_reminded(tx, survey.id, now):
+                    continue
+                params: dict[str, object] = {
+                    "chat_id": customer.chat_id,
+                    "text": render("reminder", company=company),
+                }
+                if survey.message_id is not None:
+                    params["reply_parameters"] = {
+                        "message_id": survey.message_id,
+                        "allow_sending_without_reply": True,
+                    }
+                await outbox.enqueue(
+                    tx, customer.chat_id, "sendMessage", params, now, survey_id=survey.id
+                )
+                chats.add(customer.chat_id)
+                reminded += 1
+                log.info("survey %s: reminder queued for chat %s", survey.id, customer.chat_id)
+        if len(batch) < BATCH:
+            break
+        last = batch[-1].sent_at
+        assert last is not None
+        after = last
+    await _flush(sender, chats)
+    return reminded
