@@ -1,4 +1,5 @@
-"""The ``npsbot`` command: run the bot, queue surveys, print deep links, run the demo."""
+"""The ``npsbot`` command: run the bot, report events, import customers, queue surveys,
+print deep links, run the demo."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ import json
 import re
 import sys
 from datetime import timedelta
+from pathlib import Path
 from typing import NoReturn
 
-from bot.config import SettingsError, load_settings
+from bot.config import Settings, SettingsError, load_settings
 from bot.linking import deep_link, validate_customer_id
 from bot.logging_setup import setup_logging
 
@@ -54,6 +56,32 @@ def _parser() -> argparse.ArgumentParser:
     survey.add_argument("--event-type", default=None)
     survey.add_argument("--event-id", default=None, help="idempotency key of the event")
     survey.add_argument("--delay", type=parse_duration, default=None, help="e.g. 2h")
+    event = sub.add_parser(
+        "event", help="report a service event (as POST /v1/events): queue or skip its survey"
+    )
+    event.add_argument("customer_id", type=_customer_id)
+    event.add_argument("--type", dest="event_type", required=True, help="e.g. delivery")
+    event.add_argument("--event-id", required=True, help="idempotency key of the event")
+    event.add_argument("--occurred-at", default=None, help="RFC 3339, default now")
+    event.add_argument(
+        "--property",
+        dest="properties",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a customer property (repeatable), e.g. --property segment=smb",
+    )
+    event.add_argument(
+        "--kind", choices=["transactional", "relationship", "episode"], default="transactional"
+    )
+    when = event.add_mutually_exclusive_group()
+    when.add_argument("--delay", type=parse_duration, default=None, help="e.g. 2h")
+    when.add_argument("--send-at", default=None, help="RFC 3339 send time")
+    importer = sub.add_parser(
+        "import-customers",
+        help="create/update customers from a CSV file (customer_id + properties)",
+    )
+    importer.add_argument("csv_file", help="UTF-8 CSV with a header row; - reads stdin")
     demo = sub.add_parser("demo", help="offline demo on the local Telegram stand-in")
     demo.add_argument("--customers", type=int, default=40)
     demo.add_argument("--seed", type=int, default=7)
@@ -89,6 +117,86 @@ async def _queue(args: argparse.Namespace) -> dict[str, object]:
     }
 
 
+def _event_body(args: argparse.Namespace) -> dict[str, object]:
+    """The CLI's arguments as a ``POST /v1/events`` body, validated the same way."""
+    properties: dict[str, object] = {}
+    for item in args.properties:
+        name, sep, value = item.partition("=")
+        if not sep:
+            _fail(f"--property expects NAME=VALUE, got {item!r}")
+        properties[name.strip()] = value
+    body: dict[str, object] = {
+        "customer_id": args.customer_id,
+        "event_type": args.event_type,
+        "event_id": args.event_id,
+        "kind": args.kind,
+        "properties": properties,
+    }
+    if args.occurred_at is not None:
+        body["occurred_at"] = args.occurred_at
+    if args.delay is not None:
+        body["delay_seconds"] = int(args.delay.total_seconds())
+    if args.send_at is not None:
+        body["send_at"] = args.send_at
+    return body
+
+
+async def _event(settings: Settings, args: argparse.Namespace) -> dict[str, object]:
+    from bot.ops.contact_rules import ContactRules
+    from bot.ops.events import EventConflict, trigger_event
+    from bot.ops.validation import ValidationFailed, event_request
+    from bot.telegram.services import utc_now
+    from storage import Database
+
+    now = utc_now()
+    try:
+        request = event_request(_event_body(args), now)
+    except ValidationFailed as exc:
+        _fail("invalid event: " + "; ".join(f"{e.field}: {e.message}" for e in exc.errors))
+    rules = ContactRules.from_settings(settings.ops, settings.timezone)
+    db = await Database.open(settings.database_path)
+    try:
+        outcome = await trigger_event(db, request, rules, now)
+    except EventConflict as exc:
+        _fail(str(exc), 1)
+    finally:
+        await db.close()
+    result = outcome.as_json()
+    result["replayed"] = outcome.replayed
+    return result
+
+
+def _import(settings: Settings, path: str) -> int:
+    from bot.ops.csv_import import CsvFormatError, import_customers, parse_customers_csv
+    from bot.telegram.services import utc_now
+    from storage import Database
+
+    try:
+        data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    except OSError as exc:
+        _fail(f"cannot read {path}: {exc.strerror}", 1)
+    try:
+        report = parse_customers_csv(data)
+    except CsvFormatError as exc:
+        _fail(f"{path}: {exc}", 1)
+    for line, problem in report.errors:
+        print(f"{path}:{line}: {problem}", file=sys.stderr)
+
+    async def store() -> tuple[int, int]:
+        db = await Database.open(settings.database_path)
+        try:
+            return await import_customers(db, report.rows, utc_now())
+        finally:
+            await db.close()
+
+    created, updated = asyncio.run(store())
+    print(
+        f"imported {len(report.rows)} customers ({created} new, {updated} updated); "
+        f"{len(report.errors)} bad rows skipped"
+    )
+    return 1 if report.errors else 0
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``npsbot`` console script."""
     args = _parser().parse_args(argv)
@@ -108,13 +216,19 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "survey":
         print(json.dumps(asyncio.run(_queue(args))))
         return
+    if args.command == "event":
+        print(json.dumps(asyncio.run(_event(settings, args))))
+        return
+    if args.command == "import-customers":
+        raise SystemExit(_import(settings, args.csv_file))
     setup_logging(settings.log_level, secrets=(settings.token, settings.link_secret))
+    from bot.ops.runtime import OpsStartupError
     from bot.runtime import StartupError, serve
     from storage import SchemaTooNewError
 
     try:
         asyncio.run(serve(settings))
-    except (StartupError, SchemaTooNewError) as exc:
+    except (StartupError, SchemaTooNewError, OpsStartupError) as exc:
         _fail(str(exc), 1)
     except KeyboardInterrupt:
         pass
