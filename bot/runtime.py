@@ -14,7 +14,6 @@ from telegram.ext import Application, ContextTypes
 from bot.admin.runtime import start_admin
 from bot.config import Settings
 from bot.dispatch.dispatcher import Dispatcher
-from bot.domain.nps import STANDARD_CUTOFFS
 from bot.ops.contact_rules import ContactRules
 from bot.ops.runtime import start_ops
 from bot.telegram.application import build_application
@@ -60,7 +59,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     app: Application = build_application(settings)  # type: ignore[type-arg]
     limiter = RateLimiter(settings.send_rate_per_second, settings.per_chat_per_second)
     sender = Sender(app.bot, db, limiter, utc_now)
-    svc = Services(settings=settings, db=db, sender=sender, cutoffs=STANDARD_CUTOFFS)
+    svc = Services(settings=settings, db=db, sender=sender, cutoffs=settings.admin.cutoffs)
     app.bot_data[SERVICES_KEY] = svc
     failures = FailedUpdates()
     register_handlers(app, failures)

@@ -85,7 +85,9 @@ class DigestData:
     ``today`` is the digest's day and ``yesterday`` the day before it; ``last7``/``last30``
     are the windows ending on ``day`` and ``prev7``/``prev30`` the windows just before them.
     ``drivers`` lists (driver, count) most frequent first; ``verbatims`` newest first.
-    ``trend`` (30 days) and ``histogram`` feed the chart, not the text.
+    ``trend`` (30 days) and ``histogram`` feed the chart, not the text. ``by_kind`` splits
+    the day's answers by survey kind: reports never mix kinds silently, so one kind is named
+    in the headline and several are listed.
     """
 
     day: date
@@ -103,6 +105,7 @@ class DigestData:
     expired: int = 0
     failed: int = 0
     by_event_type: Mapping[str, Counts] = field(default_factory=dict)
+    by_kind: Mapping[str, Counts] = field(default_factory=dict)
     by_attribute_name: str | None = None
     by_attribute: Mapping[str, Counts] = field(default_factory=dict)
     drivers: Mapping[Category, Sequence[tuple[str, int]]] = field(default_factory=dict)
@@ -213,6 +216,13 @@ def _responses(data: DigestData) -> list[str]:
     ]
 
 
+def _kinds(data: DigestData) -> list[str]:
+    present = sorted(kind for kind, counts in data.by_kind.items() if counts.n > 0)
+    if len(present) == 1:
+        return [f"<i>All answers are from {_esc(present[0])} surveys.</i>"]
+    return _split("By survey kind", data.by_kind)
+
+
 def _split(title: str, rows: Mapping[str, Counts]) -> list[str]:
     present = [(name, counts) for name, counts in rows.items() if counts.n > 0]
     if not present:
@@ -289,6 +299,7 @@ def compose_digest(data: DigestData) -> Digest:
     sections = [
         header,
         _headline(data),
+        _kinds(data),
         _trends(data),
         _responses(data),
         _split("By event type", data.by_event_type),

@@ -73,6 +73,9 @@ EN: dict[str, str] = {
         "A quick reminder: how likely are you to recommend {company}? Tap a number from 0 to 10 "
         "on the question above, it takes a second."
     ),
+    # Admin side: a team member answers a detractor through the bot (the reply relay).
+    "relay_from_team": "A message from the {company} team about your feedback:\n\n{text}",
+    "relay_received": "Thank you, we've passed your message on to the {company} team.",
 }
 
 

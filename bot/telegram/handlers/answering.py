@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from bot.admin.alerts import record_detractor_event
 from bot.domain.nps import Category, categorize
 from bot.survey.flow import MAX_REASON_CHARS
 from bot.survey.texts import followup_key, render, thanks_key
@@ -14,6 +15,10 @@ from storage import Tx, answers, surveys
 from storage.records import Survey
 
 log = logging.getLogger(__name__)
+
+
+def _alerts_on(svc: Services) -> bool:
+    return svc.settings.admin.alerts_enabled and bool(svc.settings.admin_chat_ids)
 
 
 def question_text(svc: Services, survey: Survey) -> str:
@@ -39,6 +44,9 @@ async def record_score(
         return False
     category = categorize(score, svc.cutoffs)
     await answers.record_score(tx, survey.id, score, category.value, now)
+    if category is Category.DETRACTOR and _alerts_on(svc):
+        # Same transaction as the answer: an alert exists exactly when the answer does.
+        await record_detractor_event(tx, survey.id, "score", now)
     answered = render("question_answered", question=question_text(svc, survey), score=score)
     edited = {m for m in (survey.message_id, pressed_message_id) if m is not None}
     for message_id in sorted(edited):
@@ -64,6 +72,8 @@ async def record_reason(
     """Store the customer's reason, thank them; False if the conversation already ended."""
     if not await answers.record_reason(tx, survey_id, text, message_id, now):
         return False
+    if category == Category.DETRACTOR.value and _alerts_on(svc):
+        await record_detractor_event(tx, survey_id, "reason", now)
     thanks = render(thanks_key(Category(category)))
     if truncated:
         thanks += "\n" + render("reason_truncated", limit=f"{MAX_REASON_CHARS:,}")

@@ -8,6 +8,7 @@ from datetime import datetime
 from telegram import Message, Update
 from telegram.ext import ContextTypes
 
+from bot.admin.relay import relay_customer_message
 from bot.survey.flow import (
     EditIn,
     Incoming,
@@ -119,6 +120,13 @@ async def _handle(update: Update, context: ContextTypes.DEFAULT_TYPE, edited: bo
             step = Step.AWAITING_SCORE
         else:
             step = Step.AWAITING_REASON
+        if step is Step.NO_SURVEY and not isinstance(incoming, EditIn):
+            # No survey is waiting for an answer, so the message may answer an admin's
+            # reply (see bot.admin.relay for the precise rule).
+            media = incoming.kind if isinstance(incoming, MediaIn) else None
+            text = incoming.text if isinstance(incoming, TextIn) else None
+            if await relay_customer_message(svc, tx, replies, chat_id, text, media, now):
+                return
         decision = decide(step, incoming)
         if isinstance(decision, UpdateReason):
             updated = await answers.update_reason_from_edit(

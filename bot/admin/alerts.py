@@ -1,0 +1,342 @@
+"""Detractor alerts: recording them with the answer, posting them (batched) to the admin
+chats, and the Reply / Mark resolved buttons.
+
+Recording: :func:`record_detractor_event` runs inside the answer's transaction, so an
+alert exists exactly when the answer does.
+
+Posting: :func:`flush_alerts` runs every couple of seconds. It posts only to admin chats
+whose outbox is empty, so while a group is being paced (Telegram allows 20 messages a
+minute in a group; the sender keeps to 19) new alerts wait in the database and the next
+message carries all of them: a burst is batched, never dropped.
+
+Buttons: callback data ``al:r:<alert id>`` (Reply) and ``al:x:<alert id>`` (Mark resolved),
+at most 21 bytes, parsed strictly and honoured only from admins.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from telegram import Update
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+from bot.admin import texts
+from bot.admin.common import admin_name, admin_unit, esc, spawn, update_is_admin
+from bot.reports.telegram_text import MESSAGE_LIMIT, utf16_len
+from bot.survey.texts import render
+from bot.telegram.services import Services, services
+from bot.telegram.unit_of_work import Replies
+from storage import Tx, alerts, outbox
+from storage.alerts import AlertView
+
+log = logging.getLogger(__name__)
+
+CALLBACK_RE = re.compile(r"al:([rx]):([1-9][0-9]{0,15})", re.ASCII)
+MAX_ALERTS_PER_MESSAGE = 8
+MAX_EVENTS_PER_FLUSH = 400
+REASON_MAX_CHARS = 300
+MAX_ATTRIBUTES_SHOWN = 8
+#: An admin's Reply lapses if they do not write within this time.
+REPLY_DRAFT_TTL = timedelta(minutes=30)
+#: Longest admin reply relayed to a customer (the customer text adds a short preamble).
+MAX_REPLY_CHARS = 3500
+#: Budget for one alert message, below Telegram's 4,096 (the measure is conservative).
+_MESSAGE_BUDGET = MESSAGE_LIMIT - 200
+
+
+def alert_callback(action: str, alert_id: int) -> str:
+    """Callback data of an alert button: ``al:r:<id>`` or ``al:x:<id>``."""
+    if action not in ("r", "x") or alert_id < 1:
+        raise ValueError(f"invalid alert button {action!r} {alert_id!r}")
+    data = f"al:{action}:{alert_id}"
+    assert len(data.encode()) <= 64
+    return data
+
+
+def parse_alert_callback(data: str | None) -> tuple[str, int] | None:
+    """``(action, alert id)`` from callback data, or None for anything not exactly ours."""
+    if data is None or len(data) > 64:
+        return None
+    match = CALLBACK_RE.fullmatch(data)
+    if match is None:
+        return None
+    return match.group(1), int(match.group(2))
+
+
+async def record_detractor_event(tx: Tx, survey_id: int, kind: str, now: datetime) -> int:
+    """Inside the answer's transaction: the alert for this survey (created on the score)
+    and an event telling the admin chats about ``kind`` ("score" or "reason")."""
+    alert_id = await alerts.create(tx, survey_id, now)
+    await alerts.add_event(tx, alert_id, kind, now)
+    return alert_id
+
+
+def _keyboard(alert_ids: Sequence[int]) -> dict[str, Any]:
+    rows = []
+    for alert_id in alert_ids:
+        suffix = f" #{alert_id}" if len(alert_ids) > 1 else ""
+        rows.append(
+            [
+                {"text": f"↩️ Reply{suffix}", "callback_data": alert_callback("r", alert_id)},
+                {
+                    "text": f"✅ Mark resolved{suffix}",
+                    "callback_data": alert_callback("x", alert_id),
+                },
+            ]
+        )
+    return {"inline_keyboard": rows}
+
+
+def format_alert(view: AlertView, kinds: set[str], tz: ZoneInfo) -> str:
+    """One alert as Telegram HTML: score, reason, customer and attributes, event."""
+    if "score" in kinds:
+        title = f"🚨 <b>Detractor #{view.id}</b> · score <b>{view.score}</b>"
+    else:
+        title = f"💬 <b>Reason from detractor #{view.id}</b> · score <b>{view.score}</b>"
+    lines = [title, f"Customer <code>{esc(view.customer_ref, 64)}</code>"]
+    if view.attributes:
+        items = sorted(view.attributes.items())
+        shown = ", ".join(f"{esc(k, 32)}={esc(v, 48)}" for k, v in items[:MAX_ATTRIBUTES_SHOWN])
+        if len(items) > MAX_ATTRIBUTES_SHOWN:
+            shown += f", … ({len(items) - MAX_ATTRIBUTES_SHOWN} more)"
+        lines.append(f"Attributes: {shown}")
+    event = esc(view.event_type, 64) if view.event_type else "no event type"
+    if view.event_id:
+        event += f" (<code>{esc(view.event_id, 64)}</code>)"
+    when = view.scored_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    lines.append(f"Event: {event} · {esc(view.kind, 20)} survey · {when}")
+    if view.reason:
+        lines.append(f"Reason: <i>{esc(view.reason, REASON_MAX_CHARS)}</i>")
+    else:
+        lines.append("Reason: <i>not given yet</i>")
+    if view.resolved_at is not None:
+        lines.append(f"Resolved by {esc(view.resolved_by or '?', 80)}")
+    return "\n".join(lines)
+
+
+def compose_alert_messages(
+    items: Sequence[tuple[AlertView, set[str]]], tz: ZoneInfo
+) -> list[tuple[str, dict[str, Any]]]:
+    """Alert messages (text, inline keyboard): one alert alone, several batched, each
+    message within Telegram's size and with a Reply / Mark resolved row per alert."""
+    if not items:
+        return []
+    if len(items) == 1:
+        view, kinds = items[0]
+        return [(format_alert(view, kinds, tz), _keyboard([view.id]))]
+    chunks: list[list[tuple[int, str]]] = [[]]
+    size = 0
+    for view, kinds in items:
+        entry = format_alert(view, kinds, tz)
+        length = utf16_len(entry) + 2
+        current = chunks[-1]
+        if current and (len(current) >= MAX_ALERTS_PER_MESSAGE or size + length > _MESSAGE_BUDGET):
+            chunks.append([])
+            size = 0
+        chunks[-1].append((view.id, entry))
+        size += length
+    messages = []
+    for chunk in chunks:
+        header = f"🚨 <b>{len(chunk)} detractor alerts</b>"
+        text = "\n\n".join([header, *(entry for _, entry in chunk)])
+        messages.append((text, _keyboard([alert_id for alert_id, _ in chunk])))
+    return messages
+
+
+async def flush_alerts(svc: Services, now: datetime) -> int:
+    """Post pending alert events to every admin chat whose outbox is empty; then flush the
+    admin chats. Returns how many messages were queued per chat."""
+    chats = svc.settings.admin_chat_ids
+    if not chats:
+        return 0
+    queued = 0
+    async with svc.db.transaction() as tx:
+        busy = [chat for chat in chats if await outbox.pending_for_chat(tx, chat)]
+        events = [] if busy else await alerts.pending_events(tx, MAX_EVENTS_PER_FLUSH)
+        if events:
+            kinds: dict[int, set[str]] = {}
+            for event in events:
+                kinds.setdefault(event.alert_id, set()).add(event.kind)
+            views = await alerts.get_many(tx, list(kinds))
+            messages = compose_alert_messages(
+                [(view, kinds[view.id]) for view in views], svc.settings.timezone
+            )
+            for chat_id in chats:
+                for text, keyboard in messages:
+                    params = {
+                        "chat_id": chat_id,
+                        "text": text,
+                        "parse_mode": "HTML",
+                        "reply_markup": keyboard,
+                    }
+                    await outbox.enqueue(tx, chat_id, "sendMessage", params, now)
+            await alerts.mark_notified(tx, [event.id for event in events], now)
+            queued = len(messages)
+            log.info(
+                "queued %d alert message(s) for %d alert(s) to %d admin chat(s)",
+                queued,
+                len(views),
+                len(chats),
+            )
+    await asyncio.gather(*(svc.sender.flush_chat(chat_id) for chat_id in chats))
+    return queued
+
+
+async def on_alert_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Reply / Mark resolved on an alert, honoured only from admins."""
+    query = update.callback_query
+    assert query is not None
+    svc = services(context)
+    parsed = parse_alert_callback(query.data)
+    message = query.message
+    if parsed is None or message is None:
+        await query.answer(texts.BUTTON_INVALID)
+        raise ApplicationHandlerStop
+    if not update_is_admin(svc.settings, update):
+        log.warning(
+            "user %s pressed an alert button in non-admin chat %s",
+            query.from_user.id,
+            message.chat.id,
+        )
+        await query.answer(texts.NOT_ADMIN_BUTTON)
+        raise ApplicationHandlerStop
+    action, alert_id = parsed
+    chat_id = message.chat.id
+    user = query.from_user
+
+    async def work(tx: Tx, replies: Replies, now: datetime) -> str:
+        view = await alerts.get(tx, alert_id)
+        if view is None:
+            return texts.ALERT_UNKNOWN.format(alert_id=alert_id)
+        if action == "r":
+            why = _unreachable(view)
+            if why is not None:
+                return texts.CUSTOMER_UNREACHABLE.format(customer=view.customer_ref, why=why)
+            await alerts.set_draft(tx, chat_id, user.id, alert_id, message.message_id, now)
+            replies.send(
+                texts.REPLY_PROMPT.format(
+                    admin=esc(user.full_name or "admin", 64),
+                    customer=esc(view.customer_ref, 64),
+                    alert_id=alert_id,
+                ),
+                parse_mode="HTML",
+                reply_to=message.message_id,
+                reply_markup={"force_reply": True, "selective": True},
+            )
+            log.info("admin %s in chat %s is replying to alert %s", user.id, chat_id, alert_id)
+            return texts.REPLY_PROMPT_ANSWER
+        if view.resolved_at is not None:
+            when = view.resolved_at.astimezone(svc.settings.timezone).strftime("%Y-%m-%d %H:%M")
+            return texts.ALREADY_RESOLVED.format(who=view.resolved_by or "?", when=when)
+        await alerts.resolve(tx, alert_id, admin_name(user), None, now)
+        replies.send(
+            texts.RESOLVED.format(
+                alert_id=alert_id,
+                customer=esc(view.customer_ref, 64),
+                admin=esc(user.full_name or "admin", 64),
+            ),
+            parse_mode="HTML",
+            reply_to=message.message_id,
+        )
+        log.info("alert %s resolved by %s in chat %s", alert_id, user.id, chat_id)
+        return texts.RESOLVED_ANSWER
+
+    fresh, answer = await admin_unit(svc, update, chat_id, work)
+    if fresh and answer:
+        await query.answer(answer[:200])
+    raise ApplicationHandlerStop
+
+
+def _unreachable(view: AlertView) -> str | None:
+    if view.customer_chat_id is None:
+        return "not linked to a chat"
+    if view.customer_blocked:
+        return "they blocked the bot"
+    return None
+
+
+async def on_admin_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An admin's message after pressing Reply: relay it to the customer.
+
+    Messages of admins without a live draft are left alone (not claimed), so that in an
+    admin's private chat the customer handlers still see them.
+    """
+    message = update.message
+    if message is None or message.from_user is None:
+        return
+    svc = services(context)
+    if not update_is_admin(svc.settings, update):
+        return
+    chat_id = message.chat.id
+    user_id = message.from_user.id
+    async with svc.db.read() as tx:
+        draft = await alerts.get_draft(tx, chat_id, user_id, svc.clock() - REPLY_DRAFT_TTL)
+    if draft is None:
+        return
+
+    async def work(tx: Tx, replies: Replies, now: datetime) -> int | None:
+        current = await alerts.get_draft(tx, chat_id, user_id, now - REPLY_DRAFT_TTL)
+        if current is None:
+            return None
+        text = message.text
+        if text is None:
+            replies.send(texts.REPLY_NOT_TEXT, reply_to=message.message_id)
+            return None
+        if len(text) > MAX_REPLY_CHARS:
+            replies.send(
+                texts.REPLY_TOO_LONG.format(length=len(text), limit=MAX_REPLY_CHARS),
+                reply_to=message.message_id,
+            )
+            return None
+        await alerts.delete_draft(tx, chat_id, user_id)
+        view = await alerts.get(tx, current.alert_id)
+        why = None if view is None else _unreachable(view)
+        if view is None or view.customer_chat_id is None or why is not None:
+            replies.send(
+                texts.CUSTOMER_UNREACHABLE.format(
+                    customer=view.customer_ref if view else "?", why=why or "unknown alert"
+                ),
+                reply_to=message.message_id,
+            )
+            return None
+        customer_chat = view.customer_chat_id
+        company = svc.settings.company_name
+        await outbox.enqueue(
+            tx,
+            customer_chat,
+            "sendMessage",
+            {
+                "chat_id": customer_chat,
+                "text": render("relay_from_team", company=company, text=text),
+            },
+            now,
+        )
+        expires = now + timedelta(hours=svc.settings.admin.relay_hours)
+        await alerts.open_relay(
+            tx, view.customer_id, view.id, chat_id, current.alert_message_id, now, expires
+        )
+        await alerts.mark_followed_up(tx, view.id, now)
+        replies.send(
+            texts.REPLY_SENT.format(customer=esc(view.customer_ref, 64), alert_id=view.id),
+            parse_mode="HTML",
+            reply_to=message.message_id,
+        )
+        log.info(
+            "admin %s in chat %s replied to alert %s (survey %s)",
+            user_id,
+            chat_id,
+            view.id,
+            view.survey_id,
+        )
+        return customer_chat
+
+    _, customer_chat = await admin_unit(svc, update, chat_id, work)
+    if customer_chat is not None:
+        spawn(svc.sender.flush_chat(customer_chat), f"flush-{customer_chat}")
+    raise ApplicationHandlerStop

@@ -1,0 +1,358 @@
+"""Admin commands: /nps, /digest, /export, /survey, /stats, /resolve, /cancel.
+
+Each is refused politely to anyone who is not an admin (see :func:`bot.admin.common.is_admin`),
+answers bad arguments with the usage line, and stops the update there
+(``ApplicationHandlerStop``) so the customers' handlers never see it. Text replies go
+through the outbox with the update's claim; the digest's chart and the CSV are files, sent
+by a background task right after the claim commits (a crash in between loses that one
+answer, never duplicates it; the admin can ask again).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from telegram import InputFile, Update
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+from bot.admin import texts
+from bot.admin.common import admin_unit, esc, spawn, update_is_admin
+from bot.admin.digest import build_digest, send_digest
+from bot.domain.nps import Counts, categorize
+from bot.reports.csv_export import ExportRow, export_csv
+from bot.reports.nps_report import NpsReportData, compose_nps_report
+from bot.reports.periods import (
+    Period,
+    ReportArgumentError,
+    ReportFilter,
+    local_today,
+    parse_period,
+    parse_report_args,
+)
+from bot.telegram.services import Services, services
+from bot.telegram.unit_of_work import Replies
+from storage import Tx, alerts, digests, outbox, reports, surveys
+from storage.records import SurveyKind, SurveyStatus
+from storage.reports import AnswerFilter
+
+log = logging.getLogger(__name__)
+
+MAX_EXPORT_ROWS = 100_000
+MAX_NOTE_CHARS = 500
+ADMIN_SURVEY_EVENT_TYPE = "admin_request"
+
+
+class UsageError(Exception):
+    """Bad arguments: reply with this message (if any) and the command's usage line."""
+
+
+def _answer_filter(flt: ReportFilter) -> AnswerFilter:
+    """The storage filter; ``kind=<kind>`` filters on the survey kind, not an attribute."""
+    kind = None
+    attribute = flt.attribute
+    if attribute is not None and attribute[0].lower() == "kind":
+        value = attribute[1].lower()
+        if value not in {k.value for k in SurveyKind}:
+            raise ReportArgumentError(
+                f"“{attribute[1][:40]}” is not a survey kind: use transactional, "
+                "relationship or episode."
+            )
+        kind, attribute = value, None
+    return AnswerFilter(event_type=flt.event_type, kind=kind, attribute=attribute)
+
+
+async def _nps_work(svc: Services, tx: Tx, args: list[str], now: datetime) -> list[str]:
+    settings = svc.settings
+    tz = settings.timezone
+    period, flt = parse_report_args(args, local_today(now, tz), "7d")
+    storage_filter = _answer_filter(flt)
+    previous = Period(
+        period.start - timedelta(days=period.days),
+        period.start - timedelta(days=1),
+        f"{period.days} day{'s' if period.days != 1 else ''} before",
+    )
+    start, end = period.utc_bounds(tz)
+    bounds = [previous.utc_bounds(tz)[0], start, end]
+    before, current = await reports.histograms_by_day(tx, bounds, storage_filter)
+    cutoffs = settings.admin.cutoffs
+
+    async def split(group: str) -> dict[str, Counts]:
+        groups = await reports.histograms_by_group(tx, start, end, group, storage_filter)
+        return {k: Counts.from_histogram(h, cutoffs) for k, h in groups.items()}
+
+    data = NpsReportData(
+        period=period,
+        previous_period=previous,
+        current=Counts.from_histogram(current, cutoffs),
+        previous=Counts.from_histogram(before, cutoffs),
+        filter_label=flt.label,
+        tz_name=tz.key,
+        cutoffs=cutoffs,
+        by_kind=await split("kind"),
+        by_event_type=await split("event_type"),
+    )
+    return compose_nps_report(data)
+
+
+def _stats_text(svc: Services, by_status: dict[SurveyStatus, int], health: Any, last: Any) -> str:
+    tz = svc.settings.timezone
+
+    def when(value: datetime | None) -> str:
+        return value.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S") if value else "never"
+
+    sender = svc.sender
+    statuses = " · ".join(f"{status.value} {by_status.get(status, 0)}" for status in SurveyStatus)
+    lines = [
+        "<b>Queue and delivery health</b>",
+        f"Surveys: {statuses}",
+        f"Outbox: {health.outbox_pending} pending"
+        + (f" (oldest since {when(health.oldest_pending_at)})" if health.outbox_pending else "")
+        + f" · {health.outbox_failed} failed",
+        f"Last successful send: {when(sender.last_success or health.last_outbox_done_at)}",
+        f"Last survey sent: {when(health.last_survey_sent_at)}",
+        f"429 (Too Many Requests) since start: {sender.rate_limited} · "
+        f"send rate now {sender.limiter.rate:g}/s of {sender.limiter.configured_rate:g}/s",
+        f"Alerts: {health.alerts_open} unresolved · "
+        f"{health.alerts_unnotified} waiting to be posted",
+        f"Last scheduled digest: {last.isoformat() if last else 'none yet'}",
+    ]
+    if svc.dispatcher is not None:
+        lines.append(f"Surveys sent since start: {svc.dispatcher.sent}")
+    return "\n".join(lines)
+
+
+def _export_rows(
+    records: list[reports.ExportRecord], svc: Services
+) -> tuple[list[ExportRow], list[str]]:
+    keys: dict[str, None] = {}
+    rows = []
+    for record in records:
+        attributes = {}
+        for key, value in record.attributes.items():
+            keys.setdefault(str(key), None)
+            # Text as it is; numbers, booleans and nested values as JSON.
+            attributes[str(key)] = value if isinstance(value, str) else json.dumps(value)
+        rows.append(
+            ExportRow(
+                survey_id=record.survey_id,
+                answered_at=record.scored_at,
+                customer_id=record.customer_ref,
+                kind=record.kind,
+                score=record.score,
+                category=categorize(record.score, svc.settings.admin.cutoffs),
+                event_type=record.event_type,
+                event_id=record.event_id,
+                reason=record.reason,
+                attributes=attributes,
+            )
+        )
+    return rows, sorted(keys)
+
+
+async def _send_export(svc: Services, chat_id: int, args: list[str], now: datetime) -> None:
+    tz = svc.settings.timezone
+    period, flt = parse_report_args(args, local_today(now, tz), "30d")
+    storage_filter = _answer_filter(flt)
+    start, end = period.utc_bounds(tz)
+    async with svc.db.read() as tx:
+        records = await reports.export_records(tx, start, end, storage_filter, MAX_EXPORT_ROWS + 1)
+    filters = f" · {esc(flt.label)}" if flt.label else ""
+    if not records:
+        await svc.sender.call(
+            chat_id,
+            "sendMessage",
+            {
+                "chat_id": chat_id,
+                "text": texts.NO_ANSWERS_EXPORT.format(period=esc(period.label), filters=filters),
+                "parse_mode": "HTML",
+            },
+        )
+        return
+    truncated = len(records) > MAX_EXPORT_ROWS
+    records = records[:MAX_EXPORT_ROWS]
+    rows, keys = _export_rows(records, svc)
+    data = export_csv(rows, keys)
+    caption = texts.EXPORT_CAPTION.format(rows=len(rows), period=esc(period.label), filters=filters)
+    if truncated:
+        caption += texts.EXPORT_TRUNCATED.format(rows=MAX_EXPORT_ROWS)
+    name = f"nps-answers-{period.start.isoformat()}-{period.end.isoformat()}.csv"
+    result = await svc.sender.call(
+        chat_id,
+        "sendDocument",
+        {
+            "chat_id": chat_id,
+            "document": InputFile(data, filename=name),
+            "caption": caption,
+            "parse_mode": "HTML",
+        },
+    )
+    log.info(
+        "export of %d answers to chat %s: %s", len(rows), chat_id, "ok" if result.ok else result
+    )
+
+
+async def _send_digest_now(svc: Services, chat_id: int, day: date) -> None:
+    try:
+        rendered = await build_digest(svc, day)
+        await send_digest(svc.sender, chat_id, rendered)
+    except Exception:
+        log.exception("on-demand digest for %s to chat %s failed", day, chat_id)
+        await svc.sender.call(
+            chat_id, "sendMessage", {"chat_id": chat_id, "text": texts.DIGEST_FAILED}
+        )
+
+
+def _digest_day(args: list[str], today: date) -> date:
+    if len(args) > 1:
+        raise UsageError("")
+    period = parse_period(args[0] if args else None, today, "today")
+    if period.start != period.end:
+        raise UsageError("Give one day.")
+    return period.start
+
+
+async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Every admin command: check the sender, parse, answer; always stop the update here."""
+    message = update.message
+    if message is None or message.text is None:
+        raise ApplicationHandlerStop
+    svc = services(context)
+    chat_id = message.chat.id
+    command = message.text.split()[0][1:].split("@")[0].lower()
+    args = list(context.args or [])
+    admin = update_is_admin(svc.settings, update)
+    after: list[Any] = []
+
+    async def work(tx: Tx, replies: Replies, now: datetime) -> None:
+        if not admin:
+            log.warning("non-admin chat %s used /%s", chat_id, command)
+            replies.send(texts.NOT_ADMIN.format(company=svc.settings.company_name))
+            return
+        try:
+            await _dispatch(svc, tx, replies, command, args, chat_id, message.from_user, now, after)
+        except (UsageError, ReportArgumentError) as exc:
+            detail = str(exc)
+            text = (esc(detail, 400) + "\n" if detail else "") + esc(texts.USAGE[command], 400)
+            replies.send(text, parse_mode="HTML")
+
+    await admin_unit(svc, update, chat_id, work)
+    for task in after:
+        spawn(task, f"admin-{command}-{chat_id}")
+    raise ApplicationHandlerStop
+
+
+async def _dispatch(
+    svc: Services,
+    tx: Tx,
+    replies: Replies,
+    command: str,
+    args: list[str],
+    chat_id: int,
+    user: Any,
+    now: datetime,
+    after: list[Any],
+) -> None:
+    tz = svc.settings.timezone
+    if command == "nps":
+        for part in await _nps_work(svc, tx, args, now):
+            replies.send(part, parse_mode="HTML")
+    elif command == "digest":
+        day = _digest_day(args, local_today(now, tz))
+        after.append(_send_digest_now(svc, chat_id, day))
+        log.info("chat %s asked for the digest of %s", chat_id, day)
+    elif command == "export":
+        # Parse now, so bad arguments get the usage line in this transaction.
+        _answer_filter(parse_report_args(args, local_today(now, tz), "30d")[1])
+        after.append(_send_export(svc, chat_id, args, now))
+    elif command == "survey":
+        # Queued right after this update's claim commits (queue_survey has its own
+        # transaction): a redelivered /survey is already claimed and queues nothing twice.
+        after.append(_queue_survey(svc, chat_id, _survey_args(args)))
+    elif command == "stats":
+        if args:
+            raise UsageError("")
+        by_status = await surveys.count_by_status(tx)
+        health = await reports.delivery_health(tx)
+        last = await digests.last_day(tx)
+        replies.send(_stats_text(svc, by_status, health, last), parse_mode="HTML")
+    elif command == "resolve":
+        await _resolve(svc, tx, replies, args, user, now)
+    elif command == "cancel":
+        if args:
+            raise UsageError("")
+        user_id = user.id if user else 0
+        dropped = await alerts.delete_draft(tx, chat_id, user_id)
+        replies.send(texts.REPLY_CANCELLED if dropped else texts.NOTHING_TO_CANCEL)
+
+
+def _survey_args(args: list[str]) -> str:
+    from bot.linking import validate_customer_id
+
+    if len(args) != 1:
+        raise UsageError("")
+    try:
+        return validate_customer_id(args[0])
+    except ValueError as exc:
+        raise UsageError(f"“{args[0][:64]}” is not a valid customer id: {exc}") from None
+
+
+async def _queue_survey(svc: Services, chat_id: int, external_id: str) -> None:
+    """Queue through the one entry point the CLI and the API use, then answer."""
+    from bot.dispatch.queueing import queue_survey
+
+    now = svc.clock()
+    result = await queue_survey(
+        svc.db, external_id, now, kind=SurveyKind.TRANSACTIONAL, event_type=ADMIN_SURVEY_EVENT_TYPE
+    )
+    if result.status is SurveyStatus.SKIPPED:
+        reason = result.reason or "unknown"
+        text = texts.SURVEY_SKIPPED.format(
+            survey_id=result.survey_id,
+            customer=esc(external_id, 64),
+            reason=esc(texts.SKIP_REASONS.get(reason, reason), 200),
+        )
+    else:
+        text = texts.SURVEY_QUEUED.format(survey_id=result.survey_id, customer=esc(external_id, 64))
+        if svc.dispatcher is not None:
+            svc.dispatcher.wake()
+    log.info(
+        "admin chat %s queued survey %s for customer %r: %s",
+        chat_id,
+        result.survey_id,
+        external_id,
+        result.status.value,
+    )
+    async with svc.db.transaction() as tx:
+        params = {"chat_id": chat_id, "text": text, "parse_mode": "HTML"}
+        await outbox.enqueue(tx, chat_id, "sendMessage", params, now)
+    await svc.sender.flush_chat(chat_id)
+
+
+async def _resolve(
+    svc: Services, tx: Tx, replies: Replies, args: list[str], user: Any, now: datetime
+) -> None:
+    from bot.admin.common import admin_name
+
+    if not args or not args[0].lstrip("#").isascii() or not args[0].lstrip("#").isdigit():
+        raise UsageError("")
+    alert_id = int(args[0].lstrip("#"))
+    note = " ".join(args[1:]).strip() or None
+    if note is not None and len(note) > MAX_NOTE_CHARS:
+        raise UsageError(texts.NOTE_TOO_LONG.format(length=len(note), limit=MAX_NOTE_CHARS))
+    if await alerts.get(tx, alert_id) is None:
+        replies.send(texts.ALERT_UNKNOWN.format(alert_id=alert_id))
+        return
+    view = await alerts.resolve(tx, alert_id, admin_name(user), note, now)
+    assert view is not None
+    text = texts.RESOLVED.format(
+        alert_id=alert_id,
+        customer=esc(view.customer_ref, 64),
+        admin=esc(view.resolved_by or "?", 80),
+    )
+    if view.resolved_note:
+        text += texts.RESOLVED_NOTE.format(note=esc(view.resolved_note, MAX_NOTE_CHARS))
+    replies.send(text, parse_mode="HTML")
+    log.info("alert %s resolved with /resolve in chat %s", alert_id, replies.chat_id)
