@@ -30,6 +30,9 @@ log = logging.getLogger(__name__)
 MAX_SEND_ATTEMPTS = 6
 BATCH = 200
 IDLE_POLL_SECONDS = 1.0
+# Surveys in flight at once: the most that a crash can leave "send started, not recorded",
+# hence the bound on duplicates after a crash (docs/delivery-guarantees.md).
+CONCURRENCY = 32
 
 
 def skip_reason(customer: Customer) -> str | None:
@@ -58,7 +61,7 @@ class Dispatcher:
         company: str,
         clock: Callable[[], datetime],
         *,
-        concurrency: int = 32,
+        concurrency: int = CONCURRENCY,
         rules: ContactRules | None = None,
     ) -> None:
         self.db = db

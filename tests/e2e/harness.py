@@ -89,6 +89,10 @@ def bot_env(
             "NPSBOT_COMPANY_NAME": COMPANY,
             "NPSBOT_BOT_USERNAME": BOT_USERNAME,
             "NPSBOT_POLL_TIMEOUT": "2",
+            # Ops contact rules that depend on the wall clock are off, so runs at any hour
+            # behave alike (no quiet hours, no relationship surveys of their own).
+            "NPSBOT_QUIET_HOURS": "off",
+            "NPSBOT_RELATIONSHIP_CYCLE_DAYS": "off",
             "NPSBOT_LOG_LEVEL": "INFO",
             "PYTHONUNBUFFERED": "1",
         }
