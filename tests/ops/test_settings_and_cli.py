@@ -1,0 +1,178 @@
+"""Ops settings (defaults, each error names its setting) and the ops CLI commands."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import time, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.config import SettingsError
+from bot.ops.csv_import import CsvFormatError, parse_customers_csv
+from bot.ops.settings import SCOPES, QuietHours, ops_settings_from_mapping
+from storage import Database, customers
+
+TOKEN_A = "a" * 24
+TOKEN_B = "b" * 30
+
+
+def test_defaults() -> None:
+    ops = ops_settings_from_mapping({})
+    assert (ops.api_host, ops.api_port, ops.api_enabled) == ("127.0.0.1", 8088, False)
+    assert ops.contact_interval == timedelta(days=30)
+    assert ops.quiet_hours == QuietHours(time(21), time(9))
+    assert ops.survey_expiry == timedelta(hours=72)
+    assert ops.reminder_after == timedelta(hours=24)
+    assert ops.relationship_cycle == timedelta(days=90)
+
+
+def test_values_are_parsed() -> None:
+    ops = ops_settings_from_mapping(
+        {
+            "NPSBOT_API_TOKENS": f"{TOKEN_A}:read, {TOKEN_B}",
+            "NPSBOT_CONTACT_INTERVAL_BY_EVENT": "support=7, delivery=14",
+            "NPSBOT_EVENT_DELAYS": "delivery=2h,support.closed=30m",
+            "NPSBOT_QUIET_HOURS": "off",
+            "NPSBOT_REMINDER_AFTER_HOURS": "off",
+            "NPSBOT_RELATIONSHIP_CYCLE_DAYS": "off",
+        }
+    )
+    assert [t.scopes for t in ops.api_tokens] == [frozenset({"read"}), SCOPES]
+    assert TOKEN_A not in repr(ops)
+    assert ops.contact_interval_by_event == {
+        "support": timedelta(days=7),
+        "delivery": timedelta(days=14),
+    }
+    assert ops.event_delays == {
+        "delivery": timedelta(hours=2),
+        "support.closed": timedelta(minutes=30),
+    }
+    assert (ops.quiet_hours, ops.reminder_after, ops.relationship_cycle) == (None, None, None)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("API_TOKENS", "short"),
+        ("API_TOKENS", f"{TOKEN_A}:admin"),
+        ("API_TOKENS", f"{TOKEN_A},{TOKEN_A}"),
+        ("API_PORT", "70000"),
+        ("API_MAX_BODY_BYTES", "10"),
+        ("CONTACT_INTERVAL_DAYS", "-1"),
+        ("CONTACT_INTERVAL_BY_EVENT", "support"),
+        ("CONTACT_INTERVAL_BY_EVENT", "bad type=3"),
+        ("EVENT_DELAYS", "delivery=2 hours"),
+        ("QUIET_HOURS", "21-9"),
+        ("QUIET_HOURS", "09:00-09:00"),
+        ("SURVEY_EXPIRY_HOURS", "0"),
+        ("REMINDER_AFTER_HOURS", "72"),
+        ("RELATIONSHIP_CYCLE_DAYS", "x"),
+    ],
+)
+def test_invalid_values_name_the_setting_and_never_echo_a_token(name: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=f"NPSBOT_{name} is invalid") as caught:
+        ops_settings_from_mapping({f"NPSBOT_{name}": value})
+    assert TOKEN_A not in str(caught.value)
+
+
+def test_csv_bad_rows_are_reported_by_the_line_they_start_on() -> None:
+    data = (
+        "\ufeffcustomer_id,segment,timezone\r\n"
+        "c1,smb,Europe/Berlin\r\n"
+        ",x,\r\n"
+        "c2,ent,Mars/Base\r\n"
+        '"c3","two\nlines",UTC\r\n'
+        "c4,only-two-cells\r\n"
+        "\r\n"
+        "c1,again,\r\n"
+        "c5,,\r\n"
+    ).encode()
+    report = parse_customers_csv(data)
+    assert [(r.line, r.customer_id, r.properties) for r in report.rows] == [
+        (2, "c1", {"segment": "smb", "timezone": "Europe/Berlin"}),
+        (10, "c5", {}),
+    ]
+    assert [line for line, _ in report.errors] == [3, 4, 5, 7, 9]  # c3 spans lines 5-6
+    assert "already appears on line 2" in report.errors[-1][1]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "empty"),
+        (b"id,segment\n", "no customer_id column"),
+        (b"customer_id,seg ment\n", "column 'seg ment'"),
+        (b"customer_id,a,a\n", "twice"),
+        (b"customer_id\n\xff\n", "not UTF-8"),
+    ],
+)
+def test_csv_files_that_cannot_be_read_at_all(data: bytes, message: str) -> None:
+    with pytest.raises(CsvFormatError, match=message):
+        parse_customers_csv(data)
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    db_path = tmp_path / "cli.sqlite3"
+    for key, value in {
+        "NPSBOT_ENV_FILE": "/dev/null",
+        "NPSBOT_TOKEN": "123:abcdefghijklmnopqrstuvwxyz",
+        "NPSBOT_LINK_SECRET": "cli-test-secret-0123456789abcdef0123",
+        "NPSBOT_COMPANY_NAME": "Acme",
+        "NPSBOT_DATABASE": str(db_path),
+        "NPSBOT_QUIET_HOURS": "off",
+    }.items():
+        monkeypatch.setenv(key, value)
+    return db_path
+
+
+def run_cli(*args: str) -> int:
+    try:
+        main(list(args))
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0
+
+
+def test_cli_import_imports_good_rows_and_reports_bad_ones(
+    cli_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "customers.csv"
+    path.write_text("customer_id,plan\ncx-1,pro\n cx-2,free\ncx-3,\n", encoding="utf-8")
+    assert run_cli("import-customers", str(path)) == 1  # some rows were bad
+    out = capsys.readouterr()
+    assert f"{path}:3: customer_id:" in out.err
+    assert "imported 2 customers (2 new, 0 updated); 1 bad rows skipped" in out.out
+
+    async def stored() -> dict[str, dict[str, object]]:
+        db = await Database.open(cli_env)
+        try:
+            async with db.read() as tx:
+                return {
+                    c: (await customers.get_by_external_id(tx, c)).attributes  # type: ignore[union-attr]
+                    for c in ("cx-1", "cx-3")
+                }
+        finally:
+            await db.close()
+
+    assert asyncio.run(stored()) == {"cx-1": {"plan": "pro"}, "cx-3": {}}
+
+
+def test_cli_event_is_idempotent_and_validated(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ("event", "ev-1", "--type", "delivery", "--event-id", "e-1", "--property", "plan=pro")
+    assert run_cli(*args) == 0
+    first = json.loads(capsys.readouterr().out)
+    assert run_cli(*args) == 0
+    second = json.loads(capsys.readouterr().out)
+    assert (first["outcome"], first["reason"]) == ("skipped", "not_linked")
+    assert {**first, "replayed": True} == second
+    assert (
+        run_cli("event", "ev-1", "--type", "delivery", "--event-id", "e-2", "--occurred-at", "soon")
+        == 2
+    )
+    assert "occurred_at" in capsys.readouterr().err
