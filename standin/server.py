@@ -21,7 +21,7 @@ from standin.errors import ApiError
 from standin.faults import Fault, FaultPlan
 from standin.limits import Clock, Limits, RateLimiter
 from standin.methods import FAULTABLE, REGISTRY, CallContext, Methods
-from standin.models import Stats
+from standin.models import BotMessage, Stats
 from standin.params import Params, Upload
 from standin.state import Chat, World
 from standin.users import SimGroup, SimUser, wait_until
@@ -181,6 +181,10 @@ class StandIn:
         """Replay the last ``count`` confirmed updates (same update ids): a lost offset
         confirmation, so tests can check that handling an update twice does no harm."""
         return self.world.redeliver(count)
+
+    def on_bot_message(self, listener: Callable[[int, BotMessage], None]) -> None:
+        """Call ``listener(chat_id, message)`` whenever the bot sends a new message."""
+        self.world.message_listeners.append(listener)
 
     @property
     def pending_updates(self) -> int:

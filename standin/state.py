@@ -13,6 +13,7 @@ import collections
 import itertools
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -137,6 +138,9 @@ class World:
         self._file_ids = itertools.count(1)
         self._query_ids = itertools.count(random.randint(10**15, 9 * 10**15))
         self._waiters: set[asyncio.Future[None]] = set()
+        # Called with (chat id, message) for every new bot message: lets benchmarks observe
+        # thousands of chats without a waiter per chat.
+        self.message_listeners: list[Callable[[int, BotMessage], None]] = []
 
     # --- change notification -------------------------------------------------------
 
@@ -283,6 +287,8 @@ class World:
         """Record a message the bot has just sent."""
         chat.bot_messages.append(msg)
         chat.by_id[msg.message_id] = msg
+        for listener in self.message_listeners:
+            listener(chat.id, msg)
         self.notify()
 
 

@@ -98,6 +98,10 @@ class _ChatView:
         """The chat's id."""
         return self._chat.id
 
+    def mark_started(self) -> None:
+        """As if the user had pressed Start long ago, without an update (bulk set-ups)."""
+        self._chat.started = True
+
     @property
     def messages(self) -> list[BotMessage]:
         """Bot messages in this chat, in order, in their current state (deleted left out)."""

@@ -1,0 +1,1 @@
+"""Benchmarks against the local Telegram stand-in (see README, "Benchmarks")."""

@@ -1,0 +1,143 @@
+"""Shared plumbing: the stand-in in this process, the real bot as a child process, results."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import platform
+import resource
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from standin import StandIn
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+TOKEN = "123456789:BENCH-token-for-the-local-stand-in-only"
+SECRET = "bench-link-secret-0123456789abcdef0123456789"
+BOT_USERNAME = "nps_bench_bot"
+
+
+@dataclass
+class ChildBot:
+    """A child process against the stand-in (the bot, or the bare PTB app)."""
+
+    proc: subprocess.Popen[bytes]
+    log_path: Path
+
+    async def stop(self, timeout: float = 30) -> int:
+        """SIGTERM and wait without blocking the loop that serves the stand-in."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        return await asyncio.to_thread(self.proc.wait, timeout)
+
+    def peak_rss_mb(self) -> float | None:
+        """Peak resident memory of the child, read from /proc while it runs."""
+        try:
+            status = Path(f"/proc/{self.proc.pid}/status").read_text()
+        except OSError:
+            return None
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+        return None
+
+
+def bot_env(
+    server: StandIn, db_path: Path, extra: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """Environment for the bot process: the stand-in, a scratch database, quiet logs."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NPSBOT_")}
+    env.update(
+        {
+            "NPSBOT_ENV_FILE": os.devnull,
+            "NPSBOT_TOKEN": TOKEN,
+            "NPSBOT_API_BASE_URL": server.base_url,
+            "NPSBOT_DATABASE": str(db_path),
+            "NPSBOT_LINK_SECRET": SECRET,
+            "NPSBOT_COMPANY_NAME": "Bench Co",
+            "NPSBOT_BOT_USERNAME": BOT_USERNAME,
+            "NPSBOT_POLL_TIMEOUT": "1",
+            "NPSBOT_QUIET_HOURS": "off",
+            "NPSBOT_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    env.update(extra or {})
+    return env
+
+
+def start_child(args: Sequence[str], env: Mapping[str, str], log_path: Path) -> ChildBot:
+    """Start ``python <args>`` with output to ``log_path``."""
+    with log_path.open("ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, *args], cwd=ROOT, env=dict(env), stdout=log, stderr=subprocess.STDOUT
+        )
+    return ChildBot(proc, log_path)
+
+
+async def wait_until(cond: Any, timeout: float, what: str, child: ChildBot | None = None) -> None:
+    """Poll ``cond`` every 20 ms; fail with the child's log tail if it never holds."""
+    deadline = time.monotonic() + timeout
+    while not cond():
+        if child is not None and child.proc.poll() is not None:
+            raise RuntimeError(f"child exited while waiting for {what}:\n{tail(child.log_path)}")
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+def tail(path: Path, lines: int = 30) -> str:
+    """The last lines of a log file."""
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
+
+
+@asynccontextmanager
+async def stand_in(**kwargs: Any) -> AsyncIterator[StandIn]:
+    """A stand-in on 127.0.0.1 for the benchmark's lifetime."""
+    async with StandIn(token=TOKEN, bot_username=BOT_USERNAME, **kwargs) as server:
+        yield server
+
+
+def percentile(values: Sequence[float], pct: float) -> float:
+    """Nearest-rank percentile (values need not be sorted)."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, round(pct / 100 * len(ordered) + 0.5) - 1))
+    return ordered[rank]
+
+
+def print_table(title: str, rows: Sequence[tuple[str, str, str]]) -> None:
+    """A three-column table: measure, value, target."""
+    widths = [max(len(r[i]) for r in [("measure", "value", "target"), *rows]) for i in range(3)]
+    print(f"\n{title}\n" + "-" * len(title))
+    for row in [("measure", "value", "target"), *rows]:
+        print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)))
+
+
+def write_result(name: str, figures: Mapping[str, Any]) -> Path:
+    """Write figures as JSON under benchmarks/results/ with the machine's description."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    payload = {
+        "benchmark": name,
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "self_peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "figures": dict(figures),
+    }
+    path.write_text(json.dumps(payload, indent=2), encoding="utf-8")
+    return path
