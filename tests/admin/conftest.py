@@ -1,0 +1,51 @@
+"""Fixtures for the admin side: a bot with an admin group, against the stand-in."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from standin import SimGroup, SimUser, StandIn
+from tests.e2e.harness import BOT_USERNAME, TOKEN, Harness
+
+
+#: The ops side's schedules would defer or add surveys at unpredictable moments (quiet
+#: hours by the wall clock, contact intervals, relationship cycles): off for these tests.
+OPS_QUIET = {
+    "NPSBOT_QUIET_HOURS": "off",
+    "NPSBOT_CONTACT_INTERVAL_DAYS": "0",
+    "NPSBOT_RELATIONSHIP_CYCLE_DAYS": "off",
+    "NPSBOT_REMINDER_AFTER_HOURS": "off",
+}
+
+
+@dataclass
+class AdminWorld:
+    """A running bot whose admin chat is ``group``; ``admin`` is a member who writes there."""
+
+    h: Harness
+    group: SimGroup
+    admin: SimUser
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def admin_world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[AdminWorld]:
+    """One stand-in and bot (admin group configured, scheduled digest off) per module."""
+    async with StandIn(token=TOKEN, bot_username=BOT_USERNAME) as server:
+        admin = server.add_user("Alex", username="alex_admin")
+        group = server.add_group("NPS admins", members=[admin])
+        tmp: Path = tmp_path_factory.mktemp("admin")
+        h = Harness(
+            server,
+            tmp,
+            {**OPS_QUIET, "NPSBOT_ADMIN_CHAT_IDS": str(group.id), "NPSBOT_DIGEST_TIME": "off"},
+        )
+        await h.start_bot()
+        try:
+            yield AdminWorld(h, group, admin)
+        finally:
+            await h.bot.stop_async()
