@@ -25,6 +25,7 @@ _USERNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
 if TYPE_CHECKING:
     from bot.admin.settings import AdminSettings
     from bot.ops.settings import OpsSettings
+    from bot.webhooks.settings import WebhookSettings
 
 T = TypeVar("T")
 
@@ -54,6 +55,7 @@ class Settings:
     # parsed by their own modules from the same NPSBOT_* variables.
     ops: OpsSettings = field(default_factory=lambda: _default_ops())
     admin: AdminSettings = field(default_factory=lambda: _default_admin())
+    webhooks: WebhookSettings = field(default_factory=lambda: _default_webhooks())
 
     def __post_init__(self) -> None:
         if not self.api_base_file_url:
@@ -70,6 +72,12 @@ def _default_admin() -> AdminSettings:
     from bot.admin.settings import admin_settings_from_mapping
 
     return admin_settings_from_mapping({})
+
+
+def _default_webhooks() -> WebhookSettings:
+    from bot.webhooks.settings import WebhookSettings
+
+    return WebhookSettings()
 
 
 def _file_url_for(base_url: str) -> str:
@@ -196,6 +204,7 @@ def settings_from_mapping(env: Mapping[str, str]) -> Settings:
     base_url = optional_setting(env, "API_BASE_URL", http_url, DEFAULT_API_BASE_URL)
     from bot.admin.settings import admin_settings_from_mapping
     from bot.ops.settings import ops_settings_from_mapping
+    from bot.webhooks.settings import webhook_settings_from_mapping
 
     return Settings(
         token=token,
@@ -213,6 +222,7 @@ def settings_from_mapping(env: Mapping[str, str]) -> Settings:
         log_level=optional_setting(env, "LOG_LEVEL", _log_level, "INFO"),
         ops=ops_settings_from_mapping(env),
         admin=admin_settings_from_mapping(env),
+        webhooks=webhook_settings_from_mapping(env),
     )
 
 

@@ -22,6 +22,7 @@ from bot.telegram.ratelimit import RateLimiter
 from bot.telegram.sender import Sender
 from bot.telegram.services import SERVICES_KEY, Services, utc_now
 from bot.telegram.wiring import FailedUpdates, register_handlers
+from bot.webhooks.runtime import start_webhooks
 from storage import Database, updates
 
 log = logging.getLogger(__name__)
@@ -94,7 +95,11 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
             _prune_updates, 3600.0, first=60.0, job_kwargs={"max_instances": 1, "coalesce": True}
         )
         dispatch_task = asyncio.create_task(dispatcher.run_forever(), name="dispatcher")
-        stoppers = [await start_ops(app, svc), await start_admin(app, svc)]
+        stoppers = [
+            await start_webhooks(svc),
+            await start_ops(app, svc),
+            await start_admin(app, svc),
+        ]
         try:
             await poller.run(stop)
         finally:

@@ -12,7 +12,7 @@ import logging
 
 import aiosqlite
 
-from storage.schema import v001_initial, v002_ops, v003_admin
+from storage.schema import v001_initial, v002_ops, v003_admin, v004_webhooks
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +25,7 @@ MIGRATIONS: list[list[str]] = [
     v001_initial.STATEMENTS,
     v002_ops.STATEMENTS,
     v003_admin.STATEMENTS,
+    v004_webhooks.STATEMENTS,
     # Add the next version as storage/schema/v00N_<name>.py, appended here, never edited
     # once released: databases in the field have already run the earlier ones.
 ]

@@ -86,8 +86,7 @@ ZH: dict[str, str] = {
     "stopped": "已完成：您将不再收到{company}的调查。改变主意了？发送 /start 即可。",
     "already_stopped": "您已经退订了。发送 /start 可重新接收调查。",
     "reminder": (
-        "温馨提醒：您有多大可能向朋友或同事推荐{company}？"
-        "请点击上方问题中0到10的数字，只需一秒钟。"
+        "温馨提醒：您有多大可能向朋友或同事推荐{company}？请点击上方问题中0到10的数字，只需一秒钟。"
     ),
     "relay_from_team": "{company}团队就您的反馈给您留言：\n\n{text}",
     "relay_received": "谢谢，我们已将您的消息转达给{company}团队。",

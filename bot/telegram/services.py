@@ -13,6 +13,7 @@ from bot.config import Settings
 
 if TYPE_CHECKING:
     from bot.dispatch.dispatcher import Dispatcher
+    from bot.webhooks.deliverer import WebhookDeliverer
 from bot.domain.nps import Cutoffs
 from bot.telegram.sender import Sender
 from storage import Database
@@ -35,6 +36,7 @@ class Services:
     cutoffs: Cutoffs
     clock: Callable[[], datetime] = utc_now
     dispatcher: Dispatcher | None = None  # set at start-up; wake() it after queueing
+    webhooks: WebhookDeliverer | None = None  # set at start-up when endpoints exist
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:

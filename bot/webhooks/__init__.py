@@ -1,0 +1,1 @@
+"""Signed outbound webhooks: answers flow out to the company's systems."""

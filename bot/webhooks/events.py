@@ -1,0 +1,64 @@
+"""Building webhook events and recording them in the outbox (inside the caller's tx)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from bot.webhooks.settings import WebhookSettings
+from storage import Tx, webhooks
+from storage.records import Answer, Customer, Survey
+
+
+def survey_payload(survey: Survey) -> dict[str, Any]:
+    """The survey as receivers see it."""
+    return {
+        "id": survey.id,
+        "kind": survey.kind.value,
+        "status": survey.status.value,
+        "event_type": survey.event_type,
+        "event_id": survey.event_id,
+        "sent_at": _iso(survey.sent_at),
+        "attributes": survey.attributes,
+    }
+
+
+def answer_payload(answer: Answer) -> dict[str, Any]:
+    """The answer as receivers see it."""
+    return {
+        "score": answer.score,
+        "category": answer.category,
+        "reason": answer.reason,
+        "scored_at": _iso(answer.scored_at),
+        "reason_at": _iso(answer.reason_at),
+    }
+
+
+def customer_payload(customer: Customer) -> dict[str, Any]:
+    """The customer as receivers see it: the company's own id and attributes."""
+    return {"id": customer.external_id, "attributes": customer.attributes}
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
+
+async def emit(
+    tx: Tx,
+    settings: WebhookSettings,
+    event_type: str,
+    data: Mapping[str, Any],
+    now: datetime,
+) -> str | None:
+    """Record ``event_type`` for every subscribed endpoint; returns the event id (None if
+    nobody subscribed). Runs in the caller's transaction: the event exists iff the state
+    change it reports was committed."""
+    urls = settings.urls_for(event_type)
+    if not urls:
+        return None
+    event_id = f"evt_{uuid.uuid4().hex}"
+    body = {"id": event_id, "type": event_type, "created_at": _iso(now), "data": dict(data)}
+    await webhooks.enqueue(tx, event_id, event_type, body, urls, now)
+    return event_id
