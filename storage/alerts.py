@@ -106,21 +106,42 @@ async def add_event(tx: Tx, alert_id: int, kind: str, now: datetime) -> int:
     return cur.lastrowid
 
 
-async def pending_events(tx: Tx, limit: int) -> list[AlertEvent]:
-    """Events not yet put in the outbox, oldest first."""
+async def pending_events(tx: Tx, chat_id: int, limit: int) -> list[AlertEvent]:
+    """Events not yet put in ``chat_id``'s outbox, oldest first."""
     async with tx.conn.execute(
-        "SELECT id, alert_id, kind FROM alert_events WHERE notified_at IS NULL ORDER BY id LIMIT ?",
-        (limit,),
+        """
+        SELECT e.id, e.alert_id, e.kind FROM alert_events e
+        WHERE e.notified_at IS NULL
+          AND NOT EXISTS (SELECT 1 FROM alert_deliveries d
+                          WHERE d.event_id = e.id AND d.chat_id = ?)
+        ORDER BY e.id LIMIT ?
+        """,
+        (chat_id, limit),
     ) as cur:
         rows = await cur.fetchall()
     return [AlertEvent(int(r[0]), int(r[1]), str(r[2])) for r in rows]
 
 
-async def mark_notified(tx: Tx, event_ids: Sequence[int], now: datetime) -> None:
-    """These events are in the outbox now."""
+async def mark_delivered(
+    tx: Tx, event_ids: Sequence[int], chat_id: int, chats: Sequence[int], now: datetime
+) -> None:
+    """These events are in ``chat_id``'s outbox; an event in the outbox of every chat of
+    ``chats`` (the admin chats configured now) is marked notified."""
+    stamp = to_db_time(now)
     await tx.conn.executemany(
-        "UPDATE alert_events SET notified_at = ? WHERE id = ? AND notified_at IS NULL",
-        [(to_db_time(now), event_id) for event_id in event_ids],
+        "INSERT INTO alert_deliveries (event_id, chat_id, queued_at) VALUES (?, ?, ?) "
+        "ON CONFLICT DO NOTHING",
+        [(event_id, chat_id, stamp) for event_id in event_ids],
+    )
+    marks = ",".join("?" for _ in chats)
+    await tx.conn.executemany(
+        f"""
+        UPDATE alert_events SET notified_at = ?
+        WHERE id = ? AND notified_at IS NULL
+          AND (SELECT COUNT(*) FROM alert_deliveries d
+               WHERE d.event_id = alert_events.id AND d.chat_id IN ({marks})) = ?
+        """,
+        [(stamp, event_id, *chats, len(set(chats))) for event_id in event_ids],
     )
 
 

@@ -4,10 +4,10 @@ chats, and the Reply / Mark resolved buttons.
 Recording: :func:`record_detractor_event` runs inside the answer's transaction, so an
 alert exists exactly when the answer does.
 
-Posting: :func:`flush_alerts` runs every couple of seconds. It posts only to admin chats
-whose outbox is empty, so while a group is being paced (Telegram allows 20 messages a
-minute in a group; the sender keeps to 19) new alerts wait in the database and the next
-message carries all of them: a burst is batched, never dropped.
+Posting: :func:`flush_alerts` runs every couple of seconds. It posts to each admin chat
+only while that chat's outbox is empty, so while a group is being paced (Telegram allows
+20 messages a minute in a group; the sender keeps to 19) new alerts wait in the database
+and the next message carries all of them: a burst is batched, never dropped.
 
 Buttons: callback data ``al:r:<alert id>`` (Reply) and ``al:x:<alert id>`` (Mark resolved),
 at most 21 bytes, parsed strictly and honoured only from admins.
@@ -150,39 +150,41 @@ def compose_alert_messages(
 
 
 async def flush_alerts(svc: Services, now: datetime) -> int:
-    """Post pending alert events to every admin chat whose outbox is empty; then flush the
-    admin chats. Returns how many messages were queued per chat."""
+    """Post pending alert events to each admin chat whose outbox is empty (chats are paced
+    independently: a busy group does not hold back an admin's private chat), then flush
+    the admin chats. Returns how many messages were queued in all."""
     chats = svc.settings.admin_chat_ids
     if not chats:
         return 0
     queued = 0
+    tz = svc.settings.timezone
     async with svc.db.transaction() as tx:
-        busy = [chat for chat in chats if await outbox.pending_for_chat(tx, chat)]
-        events = [] if busy else await alerts.pending_events(tx, MAX_EVENTS_PER_FLUSH)
-        if events:
+        for chat_id in chats:
+            if await outbox.pending_for_chat(tx, chat_id):
+                continue  # still sending: new alerts wait and go out together
+            events = await alerts.pending_events(tx, chat_id, MAX_EVENTS_PER_FLUSH)
+            if not events:
+                continue
             kinds: dict[int, set[str]] = {}
             for event in events:
                 kinds.setdefault(event.alert_id, set()).add(event.kind)
             views = await alerts.get_many(tx, list(kinds))
-            messages = compose_alert_messages(
-                [(view, kinds[view.id]) for view in views], svc.settings.timezone
-            )
-            for chat_id in chats:
-                for text, keyboard in messages:
-                    params = {
-                        "chat_id": chat_id,
-                        "text": text,
-                        "parse_mode": "HTML",
-                        "reply_markup": keyboard,
-                    }
-                    await outbox.enqueue(tx, chat_id, "sendMessage", params, now)
-            await alerts.mark_notified(tx, [event.id for event in events], now)
-            queued = len(messages)
+            messages = compose_alert_messages([(view, kinds[view.id]) for view in views], tz)
+            for text, keyboard in messages:
+                params = {
+                    "chat_id": chat_id,
+                    "text": text,
+                    "parse_mode": "HTML",
+                    "reply_markup": keyboard,
+                }
+                await outbox.enqueue(tx, chat_id, "sendMessage", params, now)
+            await alerts.mark_delivered(tx, [event.id for event in events], chat_id, chats, now)
+            queued += len(messages)
             log.info(
-                "queued %d alert message(s) for %d alert(s) to %d admin chat(s)",
-                queued,
+                "queued %d alert message(s) for %d alert(s) to admin chat %s",
+                len(messages),
                 len(views),
-                len(chats),
+                chat_id,
             )
     await asyncio.gather(*(svc.sender.flush_chat(chat_id) for chat_id in chats))
     return queued

@@ -5,7 +5,9 @@
 * ``alerts``: one per detractor answer, with its resolution (who, when, note) and when it
   was first followed up (a reply relayed, or resolved).
 * ``alert_events``: what the admin chats must be told (a score, then a reason); written in
-  the same transaction as the answer, marked notified once put in the outbox.
+  the same transaction as the answer; ``alert_deliveries`` records which admin chat's
+  outbox each went into (chats are paced independently), and the event is marked notified
+  once every admin chat has it.
 * ``reply_drafts``: an admin pressed "Reply": their next message in that chat goes to the
   customer.
 * ``relays``: a reply went to a customer: the customer's next message (when no survey is
@@ -45,6 +47,14 @@ STATEMENTS: list[str] = [
         )
         """,
     "CREATE INDEX alert_events_pending ON alert_events(id) WHERE notified_at IS NULL",
+    """
+        CREATE TABLE alert_deliveries (
+            event_id   INTEGER NOT NULL REFERENCES alert_events(id),
+            chat_id    INTEGER NOT NULL,
+            queued_at  TEXT NOT NULL,
+            PRIMARY KEY (event_id, chat_id)
+        ) WITHOUT ROWID
+        """,
     """
         CREATE TABLE reply_drafts (
             chat_id          INTEGER NOT NULL,

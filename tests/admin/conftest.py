@@ -12,7 +12,6 @@ import pytest_asyncio
 from standin import SimGroup, SimUser, StandIn
 from tests.e2e.harness import BOT_USERNAME, TOKEN, Harness
 
-
 #: The ops side's schedules would defer or add surveys at unpredictable moments (quiet
 #: hours by the wall clock, contact intervals, relationship cycles): off for these tests.
 OPS_QUIET = {
@@ -25,7 +24,9 @@ OPS_QUIET = {
 
 @dataclass
 class AdminWorld:
-    """A running bot whose admin chat is ``group``; ``admin`` is a member who writes there."""
+    """A running bot with two admin chats: ``group``, and the private chat of ``admin`` (a
+    member of the group). The private chat is paced at 1 message/s instead of the group's
+    20/min, so tests that need no group use it."""
 
     h: Harness
     group: SimGroup
@@ -42,9 +43,15 @@ async def admin_world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator
         h = Harness(
             server,
             tmp,
-            {**OPS_QUIET, "NPSBOT_ADMIN_CHAT_IDS": str(group.id), "NPSBOT_DIGEST_TIME": "off"},
+            {
+                **OPS_QUIET,
+                "NPSBOT_ADMIN_CHAT_IDS": f"{group.id},{admin.id}",
+                "NPSBOT_DIGEST_TIME": "off",
+            },
         )
         await h.start_bot()
+        await admin.start()  # so the bot may write in the admin's private chat
+        await admin.wait_for(lambda: bool(admin.messages), timeout=10)
         try:
             yield AdminWorld(h, group, admin)
         finally:

@@ -110,10 +110,15 @@ async def test_detractor_alert_reply_relay_and_resolution(admin_world: AdminWorl
     assert view is not None and view.resolved_at is not None and view.followed_up_at is not None
     assert view.resolved_by == f"Alex ({w.admin.id})"
 
-    # /resolve adds a note; a second press says it is already resolved.
-    mark = w.group.last_message_id
-    await w.group.send_text(w.admin, f"/resolve {alert_id} called the customer back")
-    await w.group.wait_for_message(lambda m: "called the customer back" in text(m), since=mark)
+    # /resolve (here from the admin's private chat) adds a note; a second press says it is
+    # already resolved.
+    mark = w.admin.last_message_id
+    await w.admin.send_text(f"/resolve {alert_id} called the customer back")
+    await w.admin.wait_for_message(lambda m: "called the customer back" in text(m), since=mark)
+    async with h.db() as db, db.read() as tx:
+        noted = await alert_store.get(tx, alert_id)
+    assert noted is not None and noted.resolved_note == "called the customer back"
+    assert noted.resolved_by == view.resolved_by and noted.resolved_at == view.resolved_at
     query = await w.group.press(w.admin, alert, data=resolve_data)
     assert "Already resolved" in ((await w.admin.wait_for_callback_answer(query)).text or "")
 
@@ -121,33 +126,38 @@ async def test_detractor_alert_reply_relay_and_resolution(admin_world: AdminWorl
 async def test_a_survey_waiting_for_an_answer_takes_precedence_over_a_relay(
     admin_world: AdminWorld,
 ) -> None:
-    w, h = admin_world, admin_world.h
+    # Alerts go to every admin chat; this test works in the admin's private chat.
+    w, h, me = admin_world, admin_world.h, admin_world.admin
     cid = new_customer()
     user = await h.linked_user(cid)
-    mark = w.group.last_message_id
+    mark = me.last_message_id
     await answer(h, user, cid, 1, "bad")
-    alert = await alert_for(w, cid, "Detractor #", since=mark)
-    await w.group.press(w.admin, alert, data=alert.button_data[0])
-    await w.group.wait_for_message(
-        lambda m: cid in text(m) and "next message" in text(m), since=mark
+    alert = await me.wait_for_message(
+        # The score and the reason may come in one alert or two: wait for the reason.
+        lambda m: f"Customer {cid}\n" in text(m) and "Reason: bad" in text(m),
+        timeout=20,
+        since=mark,
     )
+    await me.press(alert, data=alert.button_data[0])
+    await me.wait_for_message(lambda m: "next message" in text(m), since=mark)
     user_mark = user.last_message_id
-    await w.group.send_text(w.admin, "Could you tell us more?")
+    await me.send_text("Could you tell us more?")
     await user.wait_for_message(lambda m: "tell us more" in text(m), since=user_mark)
 
     # A new survey arrives before the customer answers the admin: "7" is its score.
-    survey_id, _question = await receive_survey(h, user, cid)
+    await receive_survey(h, user, cid)
     user_mark = user.last_message_id
-    group_mark = w.group.last_message_id
+    mark = me.last_message_id
     await user.send_text("7")
     await user.wait_for_message(lambda m: "make it a 10" in text(m), since=user_mark)
     await user.send_text("fine now")  # the reason, still the survey's
     await user.wait_for_message(lambda m: "Thank you" in text(m), since=user_mark)
-    # Survey finished: now the message answers the admin.
+    # The survey is finished: now the message answers the admin, threaded to the alert.
     await user.send_text("More: the box was crushed")
-    back = await w.group.wait_for_message(lambda m: "box was crushed" in text(m), since=group_mark)
+    back = await me.wait_for_message(lambda m: "box was crushed" in text(m), since=mark)
     assert back.reply_to_message_id == alert.message_id
-    assert not any("fine now" in text(m) for m in w.group.messages)
+    assert not any("fine now" in text(m) for m in me.messages)
+    assert not any("fine now" in text(m) or "crushed" in text(m) for m in w.group.messages)
 
 
 async def test_alert_buttons_are_refused_to_non_admins_and_forgeries(
@@ -197,7 +207,7 @@ async def test_alert_buttons_are_refused_to_non_admins_and_forgeries(
 
 
 async def test_commands_are_refused_politely_to_non_admins(admin_world: AdminWorld) -> None:
-    w, h = admin_world, admin_world.h
+    h = admin_world.h
     cid = new_customer()
     user = await h.linked_user(cid)
     for command in ("/nps", "/digest", "/export", "/survey x", "/stats", "/resolve 1", "/cancel"):
@@ -220,16 +230,19 @@ async def test_nps_command_with_period_and_filter_and_bad_arguments(
     cid = new_customer()
     user = await h.linked_user(cid)
     await answer(h, user, cid, 10, "great")
-    mark = w.group.last_message_id
-    await w.group.send_text(w.admin, "/nps 7d event=delivery")
-    report = await w.group.wait_for_message(lambda m: "NPS ·" in text(m), timeout=15, since=mark)
+    me = w.admin
+    mark = me.last_message_id
+    await me.send_text("/nps 7d event=delivery")
+    report = await me.wait_for_message(lambda m: "NPS ·" in text(m), timeout=15, since=mark)
     body = text(report)
     assert "last 7 days" in body and "event=delivery" in body
-    assert "n = " in body and "95% interval" in body and "noise" in body or "no comparison" in body
+    assert (
+        "n = " in body and "95% interval" in body and "noise" in body
+    ) or "no comparison" in body
     for bad in ("/nps 9999d", "/nps 2020-13-01", "/nps 7d 30d", "/nps kind=weird", "/nps =x"):
-        mark = w.group.last_message_id
-        await w.group.send_text(w.admin, bad)
-        reply = await w.group.wait_for_message(since=mark, timeout=15)
+        mark = me.last_message_id
+        await me.send_text(bad)
+        reply = await me.wait_for_message(since=mark, timeout=15)
         assert "Usage: /nps" in text(reply), bad
 
 
@@ -244,9 +257,9 @@ async def test_digest_command_sends_chart_and_text(admin_world: AdminWorld) -> N
         lambda m: "NPS digest" in text(m), timeout=30, since=mark
     )
     assert "Follow-up:" in text(digest)
-    mark = w.group.last_message_id
-    await w.group.send_text(w.admin, "/digest last week")
-    reply = await w.group.wait_for_message(since=mark, timeout=15)
+    mark = w.admin.last_message_id
+    await w.admin.send_text("/digest last week")
+    reply = await w.admin.wait_for_message(since=mark, timeout=15)
     assert "Usage: /digest" in text(reply)
 
 
@@ -256,9 +269,10 @@ async def test_export_round_trips_through_csv_with_hostile_cells(admin_world: Ad
     user = await h.linked_user(cid)
     hostile = '@SUM(1+1), "quoted"\nsecond line'
     await answer(h, user, cid, 8, hostile)
-    mark = w.group.last_message_id
-    await w.group.send_text(w.admin, "/export today")
-    doc = await w.group.wait_for_message(lambda m: m.kind == "document", timeout=30, since=mark)
+    me = w.admin
+    mark = me.last_message_id
+    await me.send_text("/export today")
+    doc = await me.wait_for_message(lambda m: m.kind == "document", timeout=30, since=mark)
     assert doc.file_name is not None and doc.file_name.endswith(".csv")
     assert doc.file_bytes is not None
     rows = list(csv.DictReader(io.StringIO(doc.file_bytes.decode("utf-8"), newline="")))
@@ -269,37 +283,38 @@ async def test_export_round_trips_through_csv_with_hostile_cells(admin_world: Ad
     assert mine[0]["plan"] == "pro" and mine[0]["event_type"] == "delivery"
     assert "answers" in text(doc)
     for bad in ("/export yesterday today", "/export 400d"):
-        mark = w.group.last_message_id
-        await w.group.send_text(w.admin, bad)
-        reply = await w.group.wait_for_message(since=mark, timeout=15)
+        mark = me.last_message_id
+        await me.send_text(bad)
+        reply = await me.wait_for_message(since=mark, timeout=15)
         assert "Usage: /export" in text(reply), bad
 
 
 async def test_survey_and_stats_commands(admin_world: AdminWorld) -> None:
-    w, h = admin_world, admin_world.h
+    h, me = admin_world.h, admin_world.admin
     cid = new_customer()
     user = await h.linked_user(cid)
-    mark = w.group.last_message_id
+    mark = me.last_message_id
     user_mark = user.last_message_id
-    await w.group.send_text(w.admin, f"/survey {cid}")
-    await w.group.wait_for_message(lambda m: "queued for customer" in text(m), since=mark)
+    await me.send_text(f"/survey {cid}")
+    await me.wait_for_message(lambda m: "queued for customer" in text(m), since=mark)
     await user.wait_for_message(lambda m: bool(m.button_data), since=user_mark, timeout=15)
 
-    mark = w.group.last_message_id
-    await w.group.send_text(w.admin, "/survey nobody-linked-yet")
-    reply = await w.group.wait_for_message(lambda m: "was not sent" in text(m), since=mark)
+    mark = me.last_message_id
+    await me.send_text("/survey nobody-linked-yet")
+    reply = await me.wait_for_message(lambda m: "was not sent" in text(m), since=mark)
     assert "not opened their link" in text(reply)
-    for bad in ("/survey", "/survey a b"):
-        mark = w.group.last_message_id
-        await w.group.send_text(w.admin, bad)
-        reply = await w.group.wait_for_message(since=mark, timeout=15)
-        assert "Usage: /survey" in text(reply), bad
+    for bad in ("/survey", "/survey a b", "/stats now"):
+        mark = me.last_message_id
+        await me.send_text(bad)
+        reply = await me.wait_for_message(since=mark, timeout=15)
+        assert "Usage: /" + bad.split()[0][1:] in text(reply), bad
 
-    mark = w.group.last_message_id
-    await w.group.send_text(w.admin, "/stats")
-    stats = await w.group.wait_for_message(lambda m: "delivery health" in text(m), since=mark)
+    mark = me.last_message_id
+    await me.send_text("/stats")
+    stats = await me.wait_for_message(lambda m: "delivery health" in text(m), since=mark)
     body = text(stats)
     assert "sent" in body and "Outbox:" in body and "429" in body and "Last successful send" in body
+    assert "Last successful send: never" not in body
 
 
 async def test_a_burst_of_detractors_is_batched_within_the_group_limit(
