@@ -5,8 +5,10 @@ The demo starts the stand-in in this process and the real bot as a child process
 "Acme Delivery" open their signed deep links, each gets one transactional survey (queued
 straight into the bot's database, as ``npsbot survey`` does) and answers it the way real
 people do: most tap a button, some type the number, some send nonsense first, some ignore
-the survey and one or two send /stop before it arrives. Afterwards the demo stops the bot
-with SIGTERM and prints what happened, read back from the bot's own database.
+the survey and one or two send /stop before it arrives. Detractors' alerts reach the admin
+group; at the end an admin sends /digest there and the demo waits for the digest (chart and
+text). Afterwards the demo stops the bot with SIGTERM and prints what happened, read back
+from the bot's own database, and everything the admin group received.
 
 Nothing leaves 127.0.0.1 and no Telegram token is needed. On success the temporary
 directory is removed; on failure it is kept and the bot's log path and its last lines are
@@ -49,6 +51,7 @@ BOT_START_TIMEOUT = 30.0  # seconds until the bot must be polling the stand-in
 STEP_TIMEOUT = 20.0  # seconds a customer waits for any one reply of the bot
 RUN_TIMEOUT = 120.0  # seconds for all customers together
 STOP_TIMEOUT = 15.0  # seconds the bot gets to shut down after SIGTERM
+DIGEST_TIMEOUT = 60.0  # seconds for the digest to reach the (paced) admin group
 LOG_TAIL_LINES = 30
 SAMPLE_REASONS_PER_CATEGORY = 8
 
@@ -287,6 +290,9 @@ def bot_environment(server: StandIn, db_path: Path, secret: str, admin_chat: int
             "NPSBOT_COMPANY_NAME": COMPANY,
             "NPSBOT_BOT_USERNAME": BOT_USERNAME,
             "NPSBOT_ADMIN_CHAT_IDS": str(admin_chat),
+            # The scheduled digest is off; the demo asks for it with /digest at the end.
+            "NPSBOT_DIGEST_TIME": "off",
+            "NPSBOT_DIGEST_ATTRIBUTE": "plan",
             "NPSBOT_POLL_TIMEOUT": "2",
             # Ops contact rules that depend on the wall clock are off, so runs at any hour
             # behave alike (no quiet hours, no relationship surveys of their own).
@@ -497,6 +503,28 @@ async def run_customers(
     return problems
 
 
+async def request_digest(admins: SimGroup, admin: SimUser) -> list[str]:
+    """An admin sends /digest in the admin group; wait for the chart and the text.
+
+    The group is paced at 19 messages a minute and detractor alerts may be queued ahead of
+    the digest, hence the generous timeout. Returns the problems (empty on success).
+    """
+    mark = admins.last_message_id
+    await admins.send_text(admin, "/digest")
+    try:
+        photo = await admins.wait_for_message(
+            lambda m: m.kind == "photo", timeout=DIGEST_TIMEOUT, since=mark
+        )
+        await admins.wait_for_message(
+            lambda m: (m.text or "").startswith("NPS digest"), timeout=DIGEST_TIMEOUT, since=mark
+        )
+    except TimeoutError as exc:
+        return [f"the digest did not reach the admin group: {exc}"]
+    if not (photo.file_bytes or b"").startswith(b"\x89PNG\r\n\x1a\n"):
+        return ["the digest's chart is not a PNG image"]
+    return []
+
+
 # --- reading the results back -----------------------------------------------------------
 
 
@@ -700,6 +728,9 @@ def admin_lines(group: SimGroup) -> list[str]:
     for message in messages:
         text = message.shown_text or ""
         kind = "" if message.kind == "text" else f"[{message.kind}] "
+        if message.kind == "photo" and message.file_bytes:
+            size = len(message.file_bytes)
+            kind = f"[chart: PNG image, {size // 1024} KB, caption:] "
         lines += ["  " + line for line in (kind + text).split("\n")]
         lines.append("")
     return lines
@@ -760,7 +791,8 @@ async def demo_in(tmp: Path, count: int, seed: int) -> bool:
     db_path = tmp / "npsbot.sqlite3"
     loop = asyncio.get_running_loop()
     async with StandIn(token=fake_token(), bot_username=BOT_USERNAME) as server:
-        admins = server.add_group(ADMIN_GROUP_TITLE)
+        admin = server.add_user("Alex", username="alex_acme_cx")
+        admins = server.add_group(ADMIN_GROUP_TITLE, members=[admin])
         bot = BotProcess(bot_environment(server, db_path, secret, admins.id), tmp / "bot.log", tmp)
         print(
             f"NPS bot demo: {count} simulated customers of {COMPANY} (seed {seed}), "
@@ -777,6 +809,9 @@ async def demo_in(tmp: Path, count: int, seed: int) -> bool:
                 problems = await run_customers(people, server, db, secret)
             finally:
                 await db.close()
+            if not problems:
+                print("Customers done; an admin asks for the digest with /digest…")
+                problems = await request_digest(admins, admin)
         except DemoError as exc:
             problems.append(str(exc))
         finally:

@@ -42,4 +42,11 @@ async def test_demo_runs_and_reports(capsys: pytest.CaptureFixture[str]) -> None
     assert int(nps.group(2)) == statuses["answered"]
 
     assert "Sample conversations" in out and "Reasons by category" in out
+
+    # The demo ends with the digest, text and chart, posted to the stand-in's admin group.
+    admin = out.split("Admin group", 1)[1]
+    assert "[chart: PNG image" in admin and "Day: " in admin
+    assert "NPS digest · Acme Delivery" in admin and "By plan" in admin
+    assert f"n = {statuses['answered']}," in admin.split("NPS digest", 1)[1]
+    assert "Follow-up:" in admin
     assert "Bot log" not in out + err  # the log path is printed only on failure
