@@ -106,6 +106,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
             for stopper in reversed(stoppers):
                 with contextlib.suppress(Exception):
                     await stopper()
+            await sender.drain(grace_seconds=5.0)
             dispatch_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await dispatch_task

@@ -11,8 +11,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from typing import Any
 
-from telegram import Update
+from telegram import Bot, Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application
 
@@ -23,6 +24,26 @@ log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 HANDLER_ATTEMPTS = 3
+
+
+def _update_id(raw: Any) -> int | None:
+    if isinstance(raw, dict) and isinstance(raw.get("update_id"), int):
+        return int(raw["update_id"])
+    return None
+
+
+def parse_updates(batch: Sequence[Any], bot: Bot) -> list[Update]:
+    """Updates that parse; a malformed one is logged and skipped, never retried forever."""
+    updates = []
+    for raw in batch:
+        try:
+            update = Update.de_json(raw, bot)
+        except Exception:  # PTB raises KeyError/TypeError/ValueError on shapes it rejects
+            log.warning("skipping malformed update %s", _update_id(raw), exc_info=True)
+            continue
+        if update is not None:
+            updates.append(update)
+    return updates
 
 
 def _chat_key(update: Update) -> int:
@@ -78,19 +99,26 @@ class Poller:
                 continue
             backoff = 1.0
             if batch:
-                await self.process(batch)
-                self.offset = batch[-1].update_id + 1
+                await self.process(parse_updates(batch, self.app.bot))
+                self.offset = max(int(raw["update_id"]) for raw in batch) + 1
         await self.confirm()
 
-    async def _fetch(self) -> Sequence[Update]:
-        updates: Sequence[Update] = await self.app.bot.get_updates(
-            offset=self.offset,
-            timeout=self.timeout,
-            limit=100,
-            allowed_updates=ALLOWED_UPDATES,
+    async def _fetch(self) -> list[Any]:
+        # Raw JSON, parsed one update at a time (parse_updates): with PTB's get_updates one
+        # malformed update fails the whole batch, and it would be fetched again forever.
+        raw = await self.app.bot.do_api_request(
+            "getUpdates",
+            api_kwargs={
+                "offset": self.offset,
+                "timeout": self.timeout,
+                "limit": 100,
+                "allowed_updates": ALLOWED_UPDATES,
+            },
             read_timeout=self.timeout + 10,
         )
-        return updates
+        if not isinstance(raw, list) or not all(_update_id(u) is not None for u in raw):
+            raise NetworkError("getUpdates returned something other than a list of updates")
+        return raw
 
     async def process(self, batch: Sequence[Update]) -> None:
         """Handle a batch: chats in parallel, each chat's updates in order."""

@@ -86,6 +86,8 @@ class Sender:
         self.rate_limited = 0
         self.last_success: datetime | None = None
         self._chat_locks: dict[int, asyncio.Lock] = {}
+        self._flush_tasks: dict[int, asyncio.Task[None]] = {}
+        self._dirty: set[int] = set()
 
     async def call(self, chat_id: int, method: str, params: dict[str, Any]) -> CallResult:
         """Make one call, paced; wait out 429s and retry transient errors a bounded number
@@ -176,6 +178,48 @@ class Sender:
                 await outbox.record_error(tx, item.id, outcome.description)
             # Transient: keep order, leave this and later calls for the next flush.
             return
+
+    def schedule_flush(self, chat_id: int) -> None:
+        """Flush this chat's outbox in the background.
+
+        Handlers call this instead of awaiting the sends: a chat's pacing (about one message
+        a second) must not hold up the handling of other updates, and a customer who sends
+        fifty messages must not stall everyone else's conversation.
+        """
+        task = self._flush_tasks.get(chat_id)
+        if task is not None and not task.done():
+            self._dirty.add(chat_id)  # the running task flushes once more before it ends
+            return
+        self._flush_tasks[chat_id] = asyncio.create_task(
+            self._flush_until_clean(chat_id), name=f"flush-{chat_id}"
+        )
+
+    async def _flush_until_clean(self, chat_id: int) -> None:
+        try:
+            while True:
+                self._dirty.discard(chat_id)
+                try:
+                    await self.flush_chat(chat_id)
+                except Exception:
+                    # The periodic sweep retries whatever is still pending.
+                    log.exception("flushing the outbox of chat %s failed", chat_id)
+                    return
+                if chat_id not in self._dirty:
+                    return
+        finally:
+            if self._flush_tasks.get(chat_id) is asyncio.current_task():
+                del self._flush_tasks[chat_id]
+
+    async def drain(self, grace_seconds: float) -> None:
+        """At shutdown: let background flushes finish for up to ``grace_seconds``, then
+        cancel the rest (their calls stay in the outbox and are made after the restart)."""
+        tasks = [t for t in self._flush_tasks.values() if not t.done()]
+        if not tasks:
+            return
+        _, pending = await asyncio.wait(tasks, timeout=grace_seconds)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
 
     async def flush_all(self) -> None:
         """Make every pending outbox call (after a restart, and periodically)."""

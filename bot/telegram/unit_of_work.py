@@ -79,5 +79,5 @@ async def run_unit(
             result = await work(tx, replies, now)
             for method, params in replies.calls:
                 await outbox.enqueue(tx, chat_id, method, params, now)
-    await svc.sender.flush_chat(chat_id)
+    svc.sender.schedule_flush(chat_id)
     return fresh, result
