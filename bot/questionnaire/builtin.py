@@ -99,6 +99,36 @@ ZH: dict[str, str] = {
     "language_prompt": "您希望使用哪种语言？",
     "language_set": "好的，我会用简体中文和您交流。",
     "language_invalid": "该语言不可用。",
+    "mydata_header": "以下是{company}通过此机器人存储的关于您的全部信息。",
+    "mydata_customer": (
+        "客户编号：{customer_id}\n关联日期：{linked_at}\n语言：{language}\n属性：{attributes}"
+    ),
+    "mydata_none": "无",
+    "mydata_surveys": "调查：{count} 次",
+    "mydata_survey": "调查 {survey_id}：{kind}，{event}，{status}",
+    "mydata_survey_dates": "创建于 {created_at} · 发送于 {sent_at} · 结束于 {closed_at}",
+    "mydata_attributes": "当时的属性：{attributes}",
+    "mydata_answer": "您的评分：{score}（{category}），{scored_at}",
+    "mydata_drivers": "最重要的因素：{drivers}",
+    "mydata_reason": "您的留言：{reason}",
+    "mydata_footer": (
+        "相同的数据将以 JSON 文件发送。发送 /delete_me 可删除这些数据，发送 /stop 可停止接收调查。"
+    ),
+    "mydata_document_caption": "{company}存储的您的数据（JSON，UTF-8）。",
+    "mydata_not_linked": "此聊天未关联{company}的客户账户，因此这里没有存储关于您的任何信息。",
+    "delete_confirm": (
+        "要删除{company}保存的您的数据吗？您的客户关联、属性和留言将被删除；您的评分只会作为"
+        "匿名统计保留。除非您打开{company}发给您的新链接，否则您将不再收到调查。此操作无法撤销。"
+    ),
+    "delete_yes_button": "是，删除",
+    "delete_no_button": "不，保留",
+    "delete_done": (
+        "已完成：您的数据已被删除。感谢您的反馈。如果您想再次参与调查，"
+        "请打开{company}发给您的新链接。"
+    ),
+    "delete_cancelled": "好的，没有删除任何数据。",
+    "delete_expired": "此确认已过期，没有删除任何数据。请重新发送 /delete_me。",
+    "delete_nothing": "此聊天已没有可删除的数据。",
 }
 
 # How each built-in language names itself on the /language keyboard.

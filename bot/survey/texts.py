@@ -76,6 +76,45 @@ EN: dict[str, str] = {
     # Admin side: a team member answers a detractor through the bot (the reply relay).
     "relay_from_team": "A message from the {company} team about your feedback:\n\n{text}",
     "relay_received": "Thank you, we've passed your message on to the {company} team.",
+    # Privacy: /mydata (what is stored) and /delete_me (erasure, confirmed with buttons).
+    "mydata_header": "This is everything {company} stores about you through this bot.",
+    "mydata_customer": (
+        "Customer id: {customer_id}\nLinked on: {linked_at}\nLanguage: {language}\n"
+        "Attributes: {attributes}"
+    ),
+    "mydata_none": "none",
+    "mydata_surveys": "Surveys: {count}",
+    "mydata_survey": "Survey {survey_id}: {kind}, {event}, {status}",
+    "mydata_survey_dates": "Created {created_at} · sent {sent_at} · closed {closed_at}",
+    "mydata_attributes": "Attributes then: {attributes}",
+    "mydata_answer": "Your score: {score} ({category}), {scored_at}",
+    "mydata_drivers": "What mattered: {drivers}",
+    "mydata_reason": "Your comment: {reason}",
+    "mydata_footer": (
+        "The same data follows as a JSON file. Send /delete_me to erase it, /stop to stop "
+        "receiving surveys."
+    ),
+    "mydata_document_caption": "Your data stored by {company} (JSON, UTF-8).",
+    "mydata_not_linked": (
+        "This chat isn't linked to a customer account of {company}, so nothing is stored "
+        "about you here."
+    ),
+    "delete_confirm": (
+        "Erase your data held by {company}? Your customer link, attributes and comments are "
+        "erased; your scores stay only as anonymous counts. You won't receive surveys any "
+        "more unless you open a new link from {company}. This cannot be undone."
+    ),
+    "delete_yes_button": "Yes, erase",
+    "delete_no_button": "No, keep",
+    "delete_done": (
+        "Done: your data has been erased. Thank you for your feedback. If you ever want "
+        "surveys again, open a new link from {company}."
+    ),
+    "delete_cancelled": "OK, nothing was erased.",
+    "delete_expired": (
+        "This confirmation has expired and nothing was erased. Send /delete_me again."
+    ),
+    "delete_nothing": "There is nothing to erase for this chat any more.",
 }
 
 
