@@ -60,6 +60,10 @@ class Database:
             # loss can drop the last transactions, which is the documented trade-off.
             await conn.execute("PRAGMA synchronous = NORMAL")
             await conn.execute("PRAGMA foreign_keys = ON")
+            # Overwrite deleted and replaced content with zeros, so that an erased
+            # customer's words and ids do not linger in free space of the file (see
+            # storage/privacy.py; the WAL is emptied by checkpoint() after an erasure).
+            await conn.execute("PRAGMA secure_delete = ON")
             if migrate:
                 await apply_migrations(conn)
         except BaseException:
@@ -71,6 +75,15 @@ class Database:
         """Close the connection; must run inside the event loop or the process may hang."""
         async with self._lock:
             await self._conn.close()
+
+    async def checkpoint(self) -> bool:
+        """Copy the write-ahead log into the database file and truncate the log to zero
+        bytes, so old page images (erased data among them) leave the disk. False if a
+        reader in another connection kept part of the log (it is overwritten later)."""
+        async with self._lock:
+            async with self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
+                row = await cur.fetchone()
+        return row is not None and int(row[0]) == 0
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
