@@ -223,11 +223,15 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(_import(settings, args.csv_file))
     setup_logging(settings.log_level, secrets=(settings.token, settings.link_secret))
     from bot.ops.runtime import OpsStartupError
+    from bot.questionnaire.loader import QuestionnaireError
     from bot.runtime import StartupError, serve
     from storage import SchemaTooNewError
 
     try:
         asyncio.run(serve(settings))
+    except QuestionnaireError as exc:
+        # A configuration problem, like an invalid setting: the same exit code.
+        _fail(f"questionnaire error: {exc}")
     except (StartupError, SchemaTooNewError, OpsStartupError) as exc:
         _fail(str(exc), 1)
     except KeyboardInterrupt:

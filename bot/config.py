@@ -25,6 +25,7 @@ _USERNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
 if TYPE_CHECKING:
     from bot.admin.settings import AdminSettings
     from bot.ops.settings import OpsSettings
+    from bot.privacy.settings import PrivacySettings
     from bot.webhooks.settings import WebhookSettings
 
 T = TypeVar("T")
@@ -51,11 +52,17 @@ class Settings:
     per_chat_per_second: float = 1.0
     poll_timeout_seconds: int = 25
     log_level: str = "INFO"
+    # The questionnaire file (None: the built-in one, English and Chinese, no drivers), the
+    # customers' language when no file says otherwise, and the admin side's language.
+    questionnaire_path: str | None = None
+    default_language: str = "en"
+    admin_language: str = "en"
     # Settings of the ops side (API, contact rules) and the admin side (digest, alerts),
     # parsed by their own modules from the same NPSBOT_* variables.
     ops: OpsSettings = field(default_factory=lambda: _default_ops())
     admin: AdminSettings = field(default_factory=lambda: _default_admin())
     webhooks: WebhookSettings = field(default_factory=lambda: _default_webhooks())
+    privacy: PrivacySettings = field(default_factory=lambda: _default_privacy())
 
     def __post_init__(self) -> None:
         if not self.api_base_file_url:
@@ -78,6 +85,12 @@ def _default_webhooks() -> WebhookSettings:
     from bot.webhooks.settings import WebhookSettings
 
     return WebhookSettings()
+
+
+def _default_privacy() -> PrivacySettings:
+    from bot.privacy.settings import PrivacySettings
+
+    return PrivacySettings()
 
 
 def _file_url_for(base_url: str) -> str:
@@ -187,6 +200,28 @@ def _log_level(raw: str) -> str:
     return level
 
 
+ADMIN_LANGUAGES = ("en", "zh")
+
+
+def _builtin_language(raw: str) -> str:
+    # Without a questionnaire file only the built-in languages have texts; a file that adds
+    # languages names its own default_language, which wins over this setting.
+    code = raw.strip().lower()
+    if code not in ADMIN_LANGUAGES:
+        raise ValueError(
+            f"expected one of {', '.join(ADMIN_LANGUAGES)} (a questionnaire file sets its own "
+            f"default_language), got {raw!r}"
+        )
+    return code
+
+
+def _admin_language(raw: str) -> str:
+    code = raw.strip().lower()
+    if code not in ADMIN_LANGUAGES:
+        raise ValueError(f"expected one of {', '.join(ADMIN_LANGUAGES)}, got {raw!r}")
+    return code
+
+
 def settings_from_mapping(env: Mapping[str, str]) -> Settings:
     """Build settings from a mapping of ``NPSBOT_*`` variables, validating each."""
     token = required_setting(env, "TOKEN")
@@ -204,6 +239,7 @@ def settings_from_mapping(env: Mapping[str, str]) -> Settings:
     base_url = optional_setting(env, "API_BASE_URL", http_url, DEFAULT_API_BASE_URL)
     from bot.admin.settings import admin_settings_from_mapping
     from bot.ops.settings import ops_settings_from_mapping
+    from bot.privacy.settings import privacy_settings_from_mapping
     from bot.webhooks.settings import webhook_settings_from_mapping
 
     return Settings(
@@ -220,9 +256,13 @@ def settings_from_mapping(env: Mapping[str, str]) -> Settings:
         per_chat_per_second=optional_setting(env, "PER_CHAT_RATE", positive_float, 1.0),
         poll_timeout_seconds=optional_setting(env, "POLL_TIMEOUT", int_range(0, 50), 25),
         log_level=optional_setting(env, "LOG_LEVEL", _log_level, "INFO"),
+        questionnaire_path=optional_setting(env, "QUESTIONNAIRE", str, None),
+        default_language=optional_setting(env, "DEFAULT_LANGUAGE", _builtin_language, "en"),
+        admin_language=optional_setting(env, "ADMIN_LANGUAGE", _admin_language, "en"),
         ops=ops_settings_from_mapping(env),
         admin=admin_settings_from_mapping(env),
         webhooks=webhook_settings_from_mapping(env),
+        privacy=privacy_settings_from_mapping(env),
     )
 
 

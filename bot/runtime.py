@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.dispatch.dispatcher import Dispatcher
 from bot.ops.contact_rules import ContactRules
 from bot.ops.runtime import start_ops
+from bot.questionnaire.startup import load_catalog, report_missing_translations
 from bot.telegram.application import build_application
 from bot.telegram.polling import Poller
 from bot.telegram.ratelimit import RateLimiter
@@ -51,6 +52,20 @@ async def _prune_updates(context: ContextTypes.DEFAULT_TYPE) -> None:
 async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     """Run until ``stop`` is set (or SIGINT/SIGTERM)."""
     stop = stop or asyncio.Event()
+    # First, before touching the database or the network: a bad questionnaire stops
+    # start-up with its one-line error (QuestionnaireError, exit code 2 in bot.cli), and
+    # missing translations are reported now rather than noticed by a customer.
+    catalog = load_catalog(
+        settings.questionnaire_path, settings.company_name, settings.default_language
+    )
+    log.info(
+        "questionnaire %s: languages %s (default %s), drivers for %s",
+        catalog.questionnaire.source,
+        ", ".join(catalog.languages),
+        catalog.default_language,
+        ", ".join(c.value for c in catalog.questionnaire.drivers) or "no category",
+    )
+    report_missing_translations(catalog)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -60,7 +75,9 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     app: Application = build_application(settings)  # type: ignore[type-arg]
     limiter = RateLimiter(settings.send_rate_per_second, settings.per_chat_per_second)
     sender = Sender(app.bot, db, limiter, utc_now)
-    svc = Services(settings=settings, db=db, sender=sender, cutoffs=settings.admin.cutoffs)
+    svc = Services(
+        settings=settings, db=db, sender=sender, cutoffs=settings.admin.cutoffs, catalog=catalog
+    )
     app.bot_data[SERVICES_KEY] = svc
     failures = FailedUpdates()
     register_handlers(app, failures)
@@ -70,6 +87,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         settings.company_name,
         utc_now,
         rules=ContactRules.from_settings(settings.ops, settings.timezone),
+        catalog=catalog,
     )
     svc.dispatcher = dispatcher
     poller = Poller(app, failures, settings.poll_timeout_seconds)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from datetime import datetime
 
 import aiosqlite
@@ -10,8 +12,16 @@ from storage.db import Tx
 from storage.records import Answer, from_db_time, from_db_time_req, to_db_time
 
 _COLUMNS = (
-    "id, survey_id, score, category, reason, reason_message_id, scored_at, reason_at, completed_at"
+    "id, survey_id, score, category, reason, reason_message_id, scored_at, reason_at, "
+    "completed_at, drivers, drivers_done_at, drivers_message_id"
 )
+
+
+def _drivers(raw: str | None) -> tuple[str, ...] | None:
+    if raw is None:
+        return None
+    value = json.loads(raw)
+    return tuple(str(v) for v in value) if isinstance(value, list) else ()
 
 
 def _answer(row: aiosqlite.Row) -> Answer:
@@ -25,6 +35,9 @@ def _answer(row: aiosqlite.Row) -> Answer:
         scored_at=from_db_time_req(row["scored_at"]),
         reason_at=from_db_time(row["reason_at"]),
         completed_at=from_db_time(row["completed_at"]),
+        drivers=_drivers(row["drivers"]),
+        drivers_done_at=from_db_time(row["drivers_done_at"]),
+        drivers_message_id=row["drivers_message_id"],
     )
 
 
@@ -58,12 +71,15 @@ async def record_reason(
 ) -> bool:
     """Store the reason and finish the conversation; False if it was already finished."""
     stamp = to_db_time(now)
+    # A reason written while the drivers keyboard was still out also ends the drivers step.
     cur = await tx.conn.execute(
         """
-        UPDATE answers SET reason = ?, reason_message_id = ?, reason_at = ?, completed_at = ?
+        UPDATE answers SET reason = ?, reason_message_id = ?, reason_at = ?, completed_at = ?,
+            drivers_done_at = CASE WHEN drivers IS NULL THEN NULL
+                                   ELSE COALESCE(drivers_done_at, ?) END
         WHERE survey_id = ? AND completed_at IS NULL
         """,
-        (reason, message_id, stamp, stamp, survey_id),
+        (reason, message_id, stamp, stamp, stamp, survey_id),
     )
     return cur.rowcount == 1
 
@@ -90,7 +106,73 @@ async def update_reason_from_edit(
 
 async def finish_without_reason(tx: Tx, survey_id: int, now: datetime) -> None:
     """Close a conversation whose reason never came (expiry, or a newer survey)."""
+    stamp = to_db_time(now)
     await tx.conn.execute(
-        "UPDATE answers SET completed_at = ? WHERE survey_id = ? AND completed_at IS NULL",
-        (to_db_time(now), survey_id),
+        """
+        UPDATE answers SET completed_at = ?,
+            drivers_done_at = CASE WHEN drivers IS NULL THEN NULL
+                                   ELSE COALESCE(drivers_done_at, ?) END
+        WHERE survey_id = ? AND completed_at IS NULL
+        """,
+        (stamp, stamp, survey_id),
+    )
+
+
+# --- the drivers step ------------------------------------------------------------------
+
+
+def _ids_json(driver_ids: Sequence[str]) -> str:
+    return json.dumps(list(driver_ids), ensure_ascii=False)
+
+
+async def start_drivers(tx: Tx, survey_id: int) -> bool:
+    """The drivers keyboard goes out: the chat is at the drivers step, nothing picked."""
+    cur = await tx.conn.execute(
+        "UPDATE answers SET drivers = '[]' "
+        "WHERE survey_id = ? AND drivers IS NULL AND completed_at IS NULL",
+        (survey_id,),
+    )
+    return cur.rowcount == 1
+
+
+async def set_drivers(
+    tx: Tx, survey_id: int, driver_ids: Sequence[str], message_id: int | None
+) -> bool:
+    """Store the current selection (a toggle); False if the step is over (nothing changed).
+
+    ``message_id`` is the keyboard's message, remembered so the step's end can edit it.
+    """
+    cur = await tx.conn.execute(
+        """
+        UPDATE answers SET drivers = ?, drivers_message_id = COALESCE(drivers_message_id, ?)
+        WHERE survey_id = ? AND drivers IS NOT NULL AND drivers_done_at IS NULL
+          AND completed_at IS NULL
+        """,
+        (_ids_json(driver_ids), message_id, survey_id),
+    )
+    return cur.rowcount == 1
+
+
+async def finish_drivers(
+    tx: Tx, survey_id: int, driver_ids: Sequence[str], message_id: int | None, now: datetime
+) -> bool:
+    """End the drivers step with this selection (Done); False if it had already ended."""
+    cur = await tx.conn.execute(
+        """
+        UPDATE answers SET drivers = ?, drivers_done_at = ?,
+            drivers_message_id = COALESCE(drivers_message_id, ?)
+        WHERE survey_id = ? AND drivers IS NOT NULL AND drivers_done_at IS NULL
+          AND completed_at IS NULL
+        """,
+        (_ids_json(driver_ids), to_db_time(now), message_id, survey_id),
+    )
+    return cur.rowcount == 1
+
+
+async def record_drivers_message(tx: Tx, survey_id: int, message_id: int) -> None:
+    """Where the drivers keyboard landed (once Telegram accepted it)."""
+    await tx.conn.execute(
+        "UPDATE answers SET drivers_message_id = ? "
+        "WHERE survey_id = ? AND drivers IS NOT NULL AND drivers_message_id IS NULL",
+        (message_id, survey_id),
     )

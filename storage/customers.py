@@ -14,7 +14,7 @@ from storage.records import Customer, from_db_time, from_db_time_req, to_db_time
 
 _COLUMNS = (
     "id, external_id, chat_id, language, attributes, opted_out, blocked, linked_at, "
-    "created_at, updated_at"
+    "created_at, updated_at, telegram_language"
 )
 
 
@@ -30,6 +30,7 @@ def _customer(row: aiosqlite.Row) -> Customer:
         linked_at=from_db_time(row["linked_at"]),
         created_at=from_db_time_req(row["created_at"]),
         updated_at=from_db_time_req(row["updated_at"]),
+        telegram_language=row["telegram_language"],
     )
 
 
@@ -82,9 +83,12 @@ async def upsert(
 
 
 async def link_chat(
-    tx: Tx, external_id: str, chat_id: int, language: str | None, now: datetime
+    tx: Tx, external_id: str, chat_id: int, telegram_language: str | None, now: datetime
 ) -> tuple[Customer, str | None]:
     """Link ``chat_id`` to the customer, creating the customer if needed.
+
+    ``telegram_language`` is the user's ``language_code`` as Telegram sent it (kept when
+    None: Telegram omits it sometimes). The customer's explicit choice is left alone.
 
     A chat belongs to one customer: if it was linked to another one, that link is removed and
     the other customer's external id is returned so the caller can log the move. Linking also
@@ -101,15 +105,38 @@ async def link_chat(
     await upsert(tx, external_id, now)
     await tx.conn.execute(
         """
-        UPDATE customers SET chat_id = ?, language = COALESCE(language, ?), opted_out = 0,
-            blocked = 0, linked_at = ?, updated_at = ?
+        UPDATE customers SET chat_id = ?, telegram_language = COALESCE(?, telegram_language),
+            opted_out = 0, blocked = 0, linked_at = ?, updated_at = ?
         WHERE external_id = ?
         """,
-        (chat_id, language, stamp, stamp, external_id),
+        (chat_id, telegram_language[:35] if telegram_language else None, stamp, stamp, external_id),
     )
     customer = await get_by_external_id(tx, external_id)
     assert customer is not None
     return customer, previous
+
+
+async def set_language(tx: Tx, customer_id: int, language: str, now: datetime) -> None:
+    """Record the language the customer chose with /language."""
+    await tx.conn.execute(
+        "UPDATE customers SET language = ?, updated_at = ? WHERE id = ?",
+        (language, to_db_time(now), customer_id),
+    )
+
+
+async def note_telegram_language(
+    tx: Tx, customer: Customer, telegram_language: str | None, now: datetime
+) -> bool:
+    """Keep Telegram's ``language_code`` for the customer when it changed (the app language
+    is the fallback when they never chose one). An absent code changes nothing. Returns
+    whether it was stored."""
+    if not telegram_language or telegram_language == customer.telegram_language:
+        return False
+    await tx.conn.execute(
+        "UPDATE customers SET telegram_language = ?, updated_at = ? WHERE id = ?",
+        (telegram_language[:35], to_db_time(now), customer.id),
+    )
+    return True
 
 
 async def set_opted_out(tx: Tx, customer_id: int, opted_out: bool, now: datetime) -> None:

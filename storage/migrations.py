@@ -12,7 +12,13 @@ import logging
 
 import aiosqlite
 
-from storage.schema import v001_initial, v002_ops, v003_admin, v004_webhooks
+from storage.schema import (
+    v001_initial,
+    v002_ops,
+    v003_admin,
+    v004_webhooks,
+    v005_questionnaire,
+)
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +32,7 @@ MIGRATIONS: list[list[str]] = [
     v002_ops.STATEMENTS,
     v003_admin.STATEMENTS,
     v004_webhooks.STATEMENTS,
+    v005_questionnaire.STATEMENTS,
     # Add the next version as storage/schema/v00N_<name>.py, appended here, never edited
     # once released: databases in the field have already run the earlier ones.
 ]

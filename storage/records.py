@@ -34,13 +34,14 @@ class Customer:
     id: int
     external_id: str
     chat_id: int | None
-    language: str | None
+    language: str | None  # the customer's explicit choice (/language), None if never made
     attributes: dict[str, Any]
     opted_out: bool
     blocked: bool
     linked_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    telegram_language: str | None = None  # Telegram's language_code, as last seen
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +80,17 @@ class Answer:
     scored_at: datetime
     reason_at: datetime | None
     completed_at: datetime | None
+    # None: no drivers step; a tuple (maybe empty) of the driver ids picked so far.
+    drivers: tuple[str, ...] | None = None
+    drivers_done_at: datetime | None = None
+    drivers_message_id: int | None = None
+
+    @property
+    def awaiting_drivers(self) -> bool:
+        """The drivers keyboard is out and the customer has not finished with it."""
+        return (
+            self.drivers is not None and self.drivers_done_at is None and self.completed_at is None
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,8 +106,16 @@ class OpenConversation:
         return self.answer is None
 
     @property
+    def awaiting_drivers(self) -> bool:
+        return self.answer is not None and self.answer.awaiting_drivers
+
+    @property
     def awaiting_reason(self) -> bool:
-        return self.answer is not None and self.answer.completed_at is None
+        return (
+            self.answer is not None
+            and self.answer.completed_at is None
+            and not self.answer.awaiting_drivers
+        )
 
 
 @dataclass(frozen=True, slots=True)

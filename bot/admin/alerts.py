@@ -29,10 +29,10 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 from bot.admin import texts
 from bot.admin.common import admin_name, admin_unit, esc, spawn, update_is_admin
 from bot.reports.telegram_text import MESSAGE_LIMIT, utf16_len
-from bot.survey.texts import render
+from bot.telegram.handlers.language import customer_language
 from bot.telegram.services import Services, services
 from bot.telegram.unit_of_work import Replies
-from storage import Tx, alerts, outbox
+from storage import Tx, alerts, customers, outbox
 from storage.alerts import AlertView
 
 log = logging.getLogger(__name__)
@@ -308,14 +308,15 @@ async def on_admin_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -
             )
             return None
         customer_chat = view.customer_chat_id
-        company = svc.settings.company_name
+        customer = await customers.get(tx, view.customer_id)
+        lang = customer_language(svc.catalog, customer)
         await outbox.enqueue(
             tx,
             customer_chat,
             "sendMessage",
             {
                 "chat_id": customer_chat,
-                "text": render("relay_from_team", company=company, text=text),
+                "text": svc.catalog.render("relay_from_team", lang, text=text),
             },
             now,
         )

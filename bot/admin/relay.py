@@ -19,7 +19,6 @@ from datetime import datetime
 
 from bot.admin import texts
 from bot.admin.common import esc
-from bot.survey.texts import render
 from bot.telegram.services import Services
 from bot.telegram.unit_of_work import Replies
 from storage import Tx, alerts, customers, outbox
@@ -37,6 +36,7 @@ async def relay_customer_message(
     text: str | None,
     media_kind: str | None,
     now: datetime,
+    lang: str,
 ) -> bool:
     """Inside the customer's update transaction: relay the message if the customer owes an
     answer to an admin's reply; False (nothing changed) otherwise."""
@@ -73,7 +73,7 @@ async def relay_customer_message(
         },
         now,
     )
-    replies.send(render("relay_received", company=svc.settings.company_name))
+    replies.send(svc.catalog.render("relay_received", lang))
     log.info(
         "chat %s (customer %r) answered alert %s: relayed to admin chat %s",
         chat_id,

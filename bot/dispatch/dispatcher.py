@@ -19,8 +19,9 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from bot.ops.contact_rules import ContactRules, customer_timezone, end_of_quiet_hours
+from bot.questionnaire.catalog import Catalog
+from bot.questionnaire.startup import builtin_catalog
 from bot.survey.keyboards import score_keyboard
-from bot.survey.texts import render
 from bot.telegram.sender import Failure, Sender
 from storage import Database, customers, surveys
 from storage.records import Customer, Survey, SurveyStatus
@@ -63,10 +64,13 @@ class Dispatcher:
         *,
         concurrency: int = CONCURRENCY,
         rules: ContactRules | None = None,
+        catalog: Catalog | None = None,
     ) -> None:
         self.db = db
         self.sender = sender
         self.company = company
+        # The question's wording per kind, event type and language (built-in without one).
+        self.catalog = catalog or builtin_catalog(company)
         self.clock = clock
         self._concurrency = concurrency
         # Quiet hours are checked again at send time: a survey queued for the afternoon
@@ -141,9 +145,13 @@ class Dispatcher:
                 customer.chat_id,
             )
         assert customer.chat_id is not None
+        lang = self.catalog.language_for(customer.language, customer.telegram_language)
+        question = self.catalog.question(
+            survey.kind.value, lang, survey.event_type, survey.attributes
+        )
         params = {
             "chat_id": customer.chat_id,
-            "text": render("question", company=self.company),
+            "text": question,
             "reply_markup": score_keyboard(survey.id),
         }
         outcome = await self.sender.call(customer.chat_id, "sendMessage", params)

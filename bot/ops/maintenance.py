@@ -11,7 +11,8 @@ import logging
 from datetime import datetime
 
 from bot.ops.contact_rules import ContactRules, customer_timezone, expired, reminder_due
-from bot.survey.texts import render
+from bot.questionnaire.catalog import Catalog
+from bot.questionnaire.startup import builtin_catalog
 from bot.telegram.sender import Sender
 from storage import Database, customers, outbox, surveys
 from storage.records import SurveyStatus
@@ -28,10 +29,18 @@ async def _flush(sender: Sender | None, chat_ids: set[int]) -> None:
 
 
 async def expire_surveys(
-    db: Database, rules: ContactRules, company: str, now: datetime, sender: Sender | None = None
+    db: Database,
+    rules: ContactRules,
+    company: str,
+    now: datetime,
+    sender: Sender | None = None,
+    *,
+    catalog: Catalog | None = None,
 ) -> int:
     """Close surveys unanswered for longer than the expiry and take their buttons away
-    (the question message is edited to say the survey has closed). Returns how many."""
+    (the question message is edited, in the customer's language, to say the survey has
+    closed). Returns how many."""
+    catalog = catalog or builtin_catalog(company)
     closed = 0
     chats: set[int] = set()
     while True:
@@ -39,7 +48,6 @@ async def expire_surveys(
             batch = await surveys.sent_before(tx, now - rules.expiry, BATCH)
         if not batch:
             break
-        question = render("question", company=company)
         async with db.transaction() as tx:
             for survey in batch:
                 assert survey.sent_at is not None
@@ -56,7 +64,16 @@ async def expire_surveys(
                     continue  # answered meanwhile
                 closed += 1
                 if survey.chat_id is not None and survey.message_id is not None:
-                    text = render("question_expired", question=question)
+                    customer = await customers.get(tx, survey.customer_id)
+                    lang = (
+                        catalog.language_for(customer.language, customer.telegram_language)
+                        if customer is not None
+                        else catalog.default_language
+                    )
+                    question = catalog.question(
+                        survey.kind.value, lang, survey.event_type, survey.attributes
+                    )
+                    text = catalog.render("question_expired", lang, question=question)
                     params = {
                         "chat_id": survey.chat_id,
                         "message_id": survey.message_id,
@@ -74,12 +91,20 @@ async def expire_surveys(
 
 
 async def send_reminders(
-    db: Database, rules: ContactRules, company: str, now: datetime, sender: Sender | None = None
+    db: Database,
+    rules: ContactRules,
+    company: str,
+    now: datetime,
+    sender: Sender | None = None,
+    *,
+    catalog: Catalog | None = None,
 ) -> int:
-    """Record (and send) the one reminder to customers who have not answered after the
-    configured time; never in their quiet hours, never after expiry. Returns how many."""
+    """Record (and send) the one reminder, in the customer's language, to customers who
+    have not answered after the configured time; never in their quiet hours, never after
+    expiry. Returns how many."""
     if rules.reminder_after is None:
         return 0
+    catalog = catalog or builtin_catalog(company)
     reminded = 0
     chats: set[int] = set()
     after = now - rules.expiry
@@ -104,7 +129,10 @@ async def send_reminders(
                     continue
                 params: dict[str, object] = {
                     "chat_id": customer.chat_id,
-                    "text": render("reminder", company=company),
+                    "text": catalog.render(
+                        "reminder",
+                        catalog.language_for(customer.language, customer.telegram_language),
+                    ),
                 }
                 if survey.message_id is not None:
                     params["reply_parameters"] = {

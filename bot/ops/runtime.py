@@ -52,8 +52,8 @@ async def _maintenance_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     rules = contact_rules(svc)
     company = svc.settings.company_name
     now = svc.clock()
-    expired = await expire_surveys(svc.db, rules, company, now, svc.sender)
-    reminded = await send_reminders(svc.db, rules, company, now, svc.sender)
+    expired = await expire_surveys(svc.db, rules, company, now, svc.sender, catalog=svc.catalog)
+    reminded = await send_reminders(svc.db, rules, company, now, svc.sender, catalog=svc.catalog)
     if expired or reminded:
         log.info("maintenance: %d surveys expired, %d reminders", expired, reminded)
 

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.domain.nps import Category
+from bot.questionnaire.language import resolve_language
 from bot.questionnaire.loader import builtin_texts, placeholders
 from bot.questionnaire.model import Driver, EventType, Questionnaire
 
@@ -31,6 +32,11 @@ class Catalog:
     @property
     def default_language(self) -> str:
         return self.questionnaire.default_language
+
+    def language_for(self, preferred: str | None, telegram_code: str | None) -> str:
+        """The customer's language: their stored choice, else Telegram's app language,
+        else the default (each only if the questionnaire offers it)."""
+        return resolve_language(preferred, telegram_code, self.languages, self.default_language)
 
     def _lookup(self, key: str, lang: str, event: EventType | None) -> str:
         q = self.questionnaire

@@ -14,6 +14,7 @@ from typing import Any
 
 from bot.survey.keyboards import MAX_SURVEY_ID
 
+DRIVERS_PREFIX = "drv:"
 _DATA = re.compile(r"drv:([1-9][0-9]{0,18}):(done|[0-9]|1[0-9])")
 CHECK = "✅ "
 

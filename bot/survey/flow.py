@@ -20,6 +20,7 @@ class Step(Enum):
 
     NO_SURVEY = "no_survey"
     AWAITING_SCORE = "awaiting_score"
+    AWAITING_DRIVERS = "awaiting_drivers"
     AWAITING_REASON = "awaiting_reason"
 
 
@@ -79,7 +80,16 @@ class UpdateReason:
     message_id: int
 
 
-Decision = Reply | RecordScore | RecordReason | UpdateReason
+@dataclass(frozen=True)
+class FinishDriversWithReason:
+    """The customer wrote their reason while the drivers keyboard was out: end the drivers
+    step with what they picked so far and store this text as the reason."""
+
+    text: str
+    truncated: bool
+
+
+Decision = Reply | RecordScore | RecordReason | UpdateReason | FinishDriversWithReason
 
 _NOT_A_SCORE_REPLY = {
     NotAScore.OUT_OF_RANGE: "score_out_of_range",
@@ -103,11 +113,71 @@ def decide(step: Step, incoming: Incoming) -> Decision:
         if isinstance(parsed, Score):
             return RecordScore(parsed.value)
         return Reply(_NOT_A_SCORE_REPLY[parsed])
+    if step is Step.AWAITING_DRIVERS:
+        # Typing skips the rest of the keyboard: the text is their reason (asking the
+        # follow-up question after they already answered it would be absurd).
+        if isinstance(incoming, MediaIn) or not incoming.text.strip():
+            return Reply("drivers_pending")
+        text, truncated = _clip(incoming.text)
+        return FinishDriversWithReason(text=text, truncated=truncated)
     # Awaiting the reason: any non-empty text is the customer's own words.
     if isinstance(incoming, MediaIn) or not incoming.text.strip():
         return Reply("reason_media")
     text, truncated = _clip(incoming.text)
     return RecordReason(text=text, truncated=truncated)
+
+
+# --- the drivers keyboard ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DriversState:
+    """Where the survey named by a drivers button stands, as far as the press is concerned.
+
+    ``owned``: the survey exists and belongs to the pressing chat. ``at_step``: its answer is
+    at the drivers step. ``selected``: the indexes (into the category's drivers) picked so
+    far. ``count``: how many drivers the category offers now.
+    """
+
+    owned: bool
+    at_step: bool
+    selected: tuple[int, ...] = ()
+    count: int = 0
+
+
+@dataclass(frozen=True)
+class ToggleDrivers:
+    """Store this selection and redraw the keyboard with its ticks."""
+
+    selected: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class FinishDrivers:
+    """Store this selection, end the step, show what was chosen, ask the follow-up."""
+
+    selected: tuple[int, ...]
+
+
+DriversDecision = Reply | ToggleDrivers | FinishDrivers
+
+
+def decide_driver_press(state: DriversState, index: int | None) -> DriversDecision:
+    """What a press on a drivers button does (``index`` None is Done).
+
+    Callback data is client-controlled: a press naming another chat's survey, a survey not
+    at the drivers step, or a driver the category does not offer changes nothing.
+    """
+    if not state.owned:
+        return Reply("press_invalid")
+    if not state.at_step:
+        return Reply("press_closed")
+    if index is None:
+        return FinishDrivers(state.selected)
+    if not 0 <= index < state.count:
+        return Reply("press_invalid")
+    chosen = set(state.selected) ^ {index}
+    return ToggleDrivers(tuple(sorted(chosen)))
 
 
 def _clip(text: str) -> tuple[str, bool]:

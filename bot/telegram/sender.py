@@ -19,8 +19,10 @@ from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.warnings import PTBUserWarning
 
+from bot.survey.drivers import DRIVERS_PREFIX
 from bot.telegram.ratelimit import RateLimiter
-from storage import Database, customers, outbox
+from storage import Database, Tx, answers, customers, outbox
+from storage.records import OutboxItem
 
 log = logging.getLogger(__name__)
 
@@ -157,6 +159,7 @@ class Sender:
             if outcome.ok:
                 async with self.db.transaction() as tx:
                     await outbox.mark_done(tx, item.id, now)
+                    await _note_drivers_message(tx, item, outcome.result)
                 continue
             log.warning(
                 "outbox call %s %s to chat %s failed (%s): %s",
@@ -226,3 +229,22 @@ class Sender:
         async with self.db.read() as tx:
             chats = await outbox.pending_chats(tx)
         await asyncio.gather(*(self.flush_chat(chat_id) for chat_id in chats))
+
+
+async def _note_drivers_message(tx: Tx, item: OutboxItem, result: Any) -> None:
+    """The drivers keyboard reached the chat: remember its message id, so the end of the
+    drivers step can edit it even if the customer never pressed a button (they typed)."""
+    if item.survey_id is None or item.method != "sendMessage" or not isinstance(result, dict):
+        return
+    markup = item.params.get("reply_markup")
+    rows = markup.get("inline_keyboard") if isinstance(markup, dict) else None
+    if not rows or not any(
+        str(button.get("callback_data", "")).startswith(DRIVERS_PREFIX)
+        for row in rows
+        for button in row
+        if isinstance(button, dict)
+    ):
+        return
+    message_id = result.get("message_id")
+    if isinstance(message_id, int):
+        await answers.record_drivers_message(tx, item.survey_id, message_id)

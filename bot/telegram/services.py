@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from bot.dispatch.dispatcher import Dispatcher
     from bot.webhooks.deliverer import WebhookDeliverer
 from bot.domain.nps import Cutoffs
+from bot.questionnaire.catalog import Catalog
 from bot.telegram.sender import Sender
 from storage import Database
 
@@ -37,6 +38,17 @@ class Services:
     clock: Callable[[], datetime] = utc_now
     dispatcher: Dispatcher | None = None  # set at start-up; wake() it after queueing
     webhooks: WebhookDeliverer | None = None  # set at start-up when endpoints exist
+    # Every customer-facing text, in every language. Loaded and validated at start-up
+    # (bot.runtime); left out (tests, tools) it is the built-in questionnaire.
+    catalog: Catalog = None  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.catalog is None:
+            from bot.questionnaire.startup import builtin_catalog
+
+            self.catalog = builtin_catalog(
+                self.settings.company_name, self.settings.default_language
+            )
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:

@@ -27,6 +27,9 @@ class Replies:
 
     chat_id: int
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    # Index in ``calls`` → the survey the call belongs to (recorded in the outbox, so the
+    # sender can note where a survey's message landed, e.g. the drivers keyboard).
+    surveys: dict[int, int] = field(default_factory=dict)
 
     def send(
         self,
@@ -35,6 +38,7 @@ class Replies:
         reply_markup: dict[str, Any] | None = None,
         reply_to: int | None = None,
         parse_mode: str | None = None,
+        survey_id: int | None = None,
     ) -> None:
         """Send a text message to the chat."""
         params: dict[str, Any] = {"chat_id": self.chat_id, "text": text}
@@ -47,6 +51,8 @@ class Replies:
             }
         if parse_mode is not None:
             params["parse_mode"] = parse_mode
+        if survey_id is not None:
+            self.surveys[len(self.calls)] = survey_id
         self.calls.append(("sendMessage", params))
 
     def edit(
@@ -77,7 +83,9 @@ async def run_unit(
         if fresh:
             replies = Replies(chat_id)
             result = await work(tx, replies, now)
-            for method, params in replies.calls:
-                await outbox.enqueue(tx, chat_id, method, params, now)
+            for index, (method, params) in enumerate(replies.calls):
+                await outbox.enqueue(
+                    tx, chat_id, method, params, now, survey_id=replies.surveys.get(index)
+                )
     svc.sender.schedule_flush(chat_id)
     return fresh, result

@@ -14,7 +14,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.telegram.handlers import conversation, linking
+from bot.telegram.handlers import conversation, language, linking
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,10 @@ def register_handlers(app: Application, failures: FailedUpdates) -> None:  # typ
     app.add_handler(CommandHandler("start", linking.on_start, filters=PRIVATE & NEW_MESSAGE))
     app.add_handler(CommandHandler("stop", linking.on_stop, filters=PRIVATE & NEW_MESSAGE))
     app.add_handler(CommandHandler("help", linking.on_help, filters=PRIVATE & NEW_MESSAGE))
+    app.add_handler(CommandHandler("language", language.on_language, filters=PRIVATE & NEW_MESSAGE))
     app.add_handler(CallbackQueryHandler(conversation.on_score_press, pattern=r"^nps:"))
+    app.add_handler(CallbackQueryHandler(conversation.on_driver_press, pattern=r"^drv:"))
+    app.add_handler(CallbackQueryHandler(language.on_language_press, pattern=r"^lang:"))
     app.add_handler(CallbackQueryHandler(conversation.on_unknown_press))
     app.add_handler(MessageHandler(PRIVATE & NEW_MESSAGE & filters.COMMAND, linking.on_help))
     app.add_handler(MessageHandler(PRIVATE & NEW_MESSAGE, conversation.on_message))

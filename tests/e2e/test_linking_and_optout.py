@@ -31,7 +31,8 @@ async def test_a_signed_link_links_the_chat_to_the_customer(shared_harness: Harn
     user = await shared_harness.linked_user(cid, language_code="de")
     assert "You're all set" in (user.messages[-1].text or "")
     customer = await customer_state(shared_harness, cid)
-    assert customer.chat_id == user.id and customer.language == "de"
+    assert customer.chat_id == user.id and customer.telegram_language == "de"
+    assert customer.language is None  # no explicit choice (/language) yet
     assert not customer.opted_out and not customer.blocked
 
 

@@ -99,7 +99,9 @@ async def test_link_chat_creates_customer_and_sets_chat(db: Database) -> None:
     async with db.transaction() as tx:
         c, previous = await customers.link_chat(tx, "c1", 100, "de", at(1))
     assert previous is None
-    assert (c.external_id, c.chat_id, c.language, c.linked_at) == ("c1", 100, "de", at(1))
+    # Telegram's language_code is the app language, not a choice: language stays unset.
+    assert (c.external_id, c.chat_id, c.linked_at) == ("c1", 100, at(1))
+    assert (c.telegram_language, c.language) == ("de", None)
     async with db.read() as tx:
         assert await customers.get_by_chat(tx, 100) == c
         assert await customers.get(tx, c.id) == c
@@ -128,9 +130,10 @@ async def test_relinking_the_same_pair_reports_no_previous(db: Database) -> None
     assert previous is None
 
 
-async def test_link_chat_clears_opt_out_and_blocked_and_keeps_language(db: Database) -> None:
+async def test_link_chat_clears_opt_out_and_blocked_and_keeps_languages(db: Database) -> None:
     async with db.transaction() as tx:
         c, _ = await customers.link_chat(tx, "c1", 100, "fr", at(0))
+        await customers.set_language(tx, c.id, "zh", at(0))
         await customers.set_opted_out(tx, c.id, True, at(1))
         await customers.set_blocked(tx, c.id, True, at(2))
         flagged = await customers.get(tx, c.id)
@@ -139,7 +142,8 @@ async def test_link_chat_clears_opt_out_and_blocked_and_keeps_language(db: Datab
     assert (flagged.opted_out, flagged.blocked) == (True, True)
     assert (relinked.opted_out, relinked.blocked) == (False, False)
     assert relinked.chat_id == 200
-    assert relinked.language == "fr"  # the first known language is kept
+    assert relinked.language == "zh"  # the customer's own choice survives relinking
+    assert relinked.telegram_language == "en"  # the app language is the latest seen
 
 
 async def test_mark_blocked_by_chat_flags_only_that_chat(db: Database) -> None:
@@ -634,3 +638,52 @@ async def test_committed_unit_is_visible_after_reopening(tmp_path: Path) -> None
     finally:
         await second.close()
     assert c is not None and c.attributes == {"k": 1}
+
+
+async def test_telegram_language_is_stored_only_when_it_changes(db: Database) -> None:
+    async with db.transaction() as tx:
+        c, _ = await customers.link_chat(tx, "c1", 100, "en", at(0))
+        assert not await customers.note_telegram_language(tx, c, "en", at(1))
+        assert not await customers.note_telegram_language(tx, c, None, at(1))
+        assert await customers.note_telegram_language(tx, c, "zh-hans", at(2))
+        changed = await customers.get(tx, c.id)
+        relinked, _ = await customers.link_chat(tx, "c1", 100, None, at(3))
+    assert changed is not None and changed.telegram_language == "zh-hans"
+    assert changed.updated_at == at(2)
+    assert relinked.telegram_language == "zh-hans"  # an absent code keeps the last one
+
+
+async def test_drivers_step_is_guarded_and_ends_with_the_reason(db: Database) -> None:
+    async with db.transaction() as tx:
+        c, _ = await customers.link_chat(tx, "c1", 100, "en", at(0))
+        s = await surveys.create(tx, c.id, SurveyKind.TRANSACTIONAL, at(0))
+        await answers.record_score(tx, s.id, 3, "detractor", at(1))
+        assert await answers.start_drivers(tx, s.id)
+        assert not await answers.start_drivers(tx, s.id)  # once
+        assert await answers.set_drivers(tx, s.id, ["late"], 77)
+        assert await answers.set_drivers(tx, s.id, ["late", "price"], 99)
+        during = await answers.get_for_survey(tx, s.id)
+        assert await answers.finish_drivers(tx, s.id, ["price"], None, at(2))
+        assert not await answers.finish_drivers(tx, s.id, [], None, at(3))  # already done
+        assert not await answers.set_drivers(tx, s.id, ["late"], None)  # step over
+        done = await answers.get_for_survey(tx, s.id)
+    assert during is not None and during.awaiting_drivers
+    assert during.drivers == ("late", "price") and during.drivers_message_id == 77
+    assert done is not None and not done.awaiting_drivers
+    assert (done.drivers, done.drivers_done_at) == (("price",), at(2))
+
+
+async def test_a_reason_during_the_drivers_step_ends_it(db: Database) -> None:
+    async with db.transaction() as tx:
+        c, _ = await customers.link_chat(tx, "c1", 100, "en", at(0))
+        s = await surveys.create(tx, c.id, SurveyKind.TRANSACTIONAL, at(0))
+        await answers.record_score(tx, s.id, 10, "promoter", at(1))
+        plain = await surveys.create(tx, c.id, SurveyKind.TRANSACTIONAL, at(0))
+        await answers.record_score(tx, plain.id, 10, "promoter", at(1))
+        await answers.start_drivers(tx, s.id)
+        assert await answers.record_reason(tx, s.id, "fast", 5, at(4))
+        assert await answers.record_reason(tx, plain.id, "nice", 6, at(4))
+        with_step = await answers.get_for_survey(tx, s.id)
+        without = await answers.get_for_survey(tx, plain.id)
+    assert with_step is not None and (with_step.drivers, with_step.drivers_done_at) == ((), at(4))
+    assert without is not None and (without.drivers, without.drivers_done_at) == (None, None)

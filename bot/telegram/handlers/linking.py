@@ -9,7 +9,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.linking import LinkError, read_payload
-from bot.survey.texts import render
+from bot.telegram.handlers.language import speaker
 from bot.telegram.services import services
 from bot.telegram.unit_of_work import Replies, run_unit
 from storage import Tx, customers
@@ -23,9 +23,9 @@ async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert message is not None and message.from_user is not None
     svc = services(context)
     chat_id = message.chat.id
-    company = svc.settings.company_name
+    catalog = svc.catalog
     payload = context.args[0] if context.args else None
-    language = message.from_user.language_code
+    user = message.from_user
 
     async def work(tx: Tx, replies: Replies, now: datetime) -> None:
         if payload is not None:
@@ -35,26 +35,30 @@ async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 log.warning(
                     "chat %s sent an invalid link payload (%s): %.64r", chat_id, exc, payload
                 )
-                replies.send(render("link_invalid", company=company))
+                _, lang = await speaker(svc, tx, chat_id, user, now)
+                replies.send(catalog.render("link_invalid", lang))
                 return
-            _, previous = await customers.link_chat(tx, external_id, chat_id, language, now)
+            linked, previous = await customers.link_chat(
+                tx, external_id, chat_id, user.language_code, now
+            )
             if previous is not None:
                 log.info("chat %s moved from customer %r to %r", chat_id, previous, external_id)
             log.info("chat %s linked to customer %r", chat_id, external_id)
-            replies.send(render("linked", company=company))
+            lang = catalog.language_for(linked.language, linked.telegram_language)
+            replies.send(catalog.render("linked", lang))
             return
-        customer = await customers.get_by_chat(tx, chat_id)
+        customer, lang = await speaker(svc, tx, chat_id, user, now)
         if customer is None:
-            replies.send(render("greeting", company=company))
+            replies.send(catalog.render("greeting", lang))
             return
         if customer.blocked:  # writing to us again means they unblocked the bot
             await customers.set_blocked(tx, customer.id, False, now)
         if customer.opted_out:
             await customers.set_opted_out(tx, customer.id, False, now)
             log.info("chat %s opted back in", chat_id)
-            replies.send(render("opted_back_in", company=company))
+            replies.send(catalog.render("opted_back_in", lang))
             return
-        replies.send(render("linked", company=company))
+        replies.send(catalog.render("linked", lang))
 
     await run_unit(svc, update, chat_id, work)
 
@@ -67,13 +71,13 @@ async def on_stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat_id = message.chat.id
 
     async def work(tx: Tx, replies: Replies, now: datetime) -> None:
-        customer = await customers.get_by_chat(tx, chat_id)
+        customer, lang = await speaker(svc, tx, chat_id, message.from_user, now)
         if customer is None or customer.opted_out:
-            replies.send(render("already_stopped"))
+            replies.send(svc.catalog.render("already_stopped", lang))
             return
         await customers.set_opted_out(tx, customer.id, True, now)
         log.info("chat %s (customer %r) opted out", chat_id, customer.external_id)
-        replies.send(render("stopped", company=svc.settings.company_name))
+        replies.send(svc.catalog.render("stopped", lang))
 
     await run_unit(svc, update, chat_id, work)
 
@@ -86,8 +90,8 @@ async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     chat_id = message.chat.id
 
     async def work(tx: Tx, replies: Replies, now: datetime) -> None:
-        linked = await customers.get_by_chat(tx, chat_id) is not None
-        key = "no_open_survey" if linked else "greeting"
-        replies.send(render(key, company=svc.settings.company_name))
+        customer, lang = await speaker(svc, tx, chat_id, message.from_user, now)
+        key = "no_open_survey" if customer is not None else "greeting"
+        replies.send(svc.catalog.render(key, lang))
 
     await run_unit(svc, update, chat_id, work)
