@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.dispatch.dispatcher import Dispatcher
 from bot.ops.contact_rules import ContactRules
 from bot.ops.runtime import start_ops
+from bot.privacy.runtime import start_privacy
 from bot.questionnaire.startup import load_catalog, report_missing_translations
 from bot.telegram.application import build_application
 from bot.telegram.polling import Poller
@@ -117,6 +118,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
             await start_webhooks(svc),
             await start_ops(app, svc),
             await start_admin(app, svc),
+            await start_privacy(app, svc),
         ]
         try:
             await poller.run(stop)

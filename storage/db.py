@@ -80,9 +80,8 @@ class Database:
         """Copy the write-ahead log into the database file and truncate the log to zero
         bytes, so old page images (erased data among them) leave the disk. False if a
         reader in another connection kept part of the log (it is overwritten later)."""
-        async with self._lock:
-            async with self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
-                row = await cur.fetchone()
+        async with self._lock, self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
+            row = await cur.fetchone()
         return row is not None and int(row[0]) == 0
 
     @asynccontextmanager

@@ -18,6 +18,7 @@ from storage.schema import (
     v003_admin,
     v004_webhooks,
     v005_questionnaire,
+    v006_privacy,
 )
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ MIGRATIONS: list[list[str]] = [
     v003_admin.STATEMENTS,
     v004_webhooks.STATEMENTS,
     v005_questionnaire.STATEMENTS,
+    v006_privacy.STATEMENTS,
     # Add the next version as storage/schema/v00N_<name>.py, appended here, never edited
     # once released: databases in the field have already run the earlier ones.
 ]

@@ -12,8 +12,11 @@ from bot.config import PREFIX, SettingsError, int_range, optional_setting
 
 T = TypeVar("T")
 
-# Scopes a bearer token can carry (see docs/ops-api.md).
+# Scopes a bearer token has when none are listed (see docs/ops-api.md).
 SCOPES = frozenset({"events", "customers", "read"})
+# Every scope a token can be given. ``erase`` (DELETE /v1/customers/{id}) destroys data for
+# good, so no token has it unless it is listed explicitly (token:erase).
+ALL_SCOPES = SCOPES | {"erase"}
 MIN_TOKEN_CHARS = 24
 _TOKEN_RE = re.compile(r"^[A-Za-z0-9._~+/=-]+$")
 _EVENT_TYPE_RE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
@@ -146,11 +149,11 @@ def _tokens(raw: str) -> tuple[ApiToken, ...]:
                 "A-Z a-z 0-9 . _ ~ + / = -"
             )
         scopes = frozenset(s.strip() for s in scope_text.split("+") if s.strip()) if sep else SCOPES
-        unknown = scopes - SCOPES
+        unknown = scopes - ALL_SCOPES
         if not scopes or unknown:
             raise ValueError(
                 f"token {position} has unknown scopes {sorted(unknown)} "
-                f"(use {'+'.join(sorted(SCOPES))})"
+                f"(use {'+'.join(sorted(ALL_SCOPES))})"
             )
         if any(t.secret == secret for t in tokens):
             raise ValueError(f"token {position} is given twice")

@@ -8,7 +8,7 @@ document without a change here; the messages show the fields a person cares abou
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -32,7 +32,7 @@ def _pick(row: Mapping[str, Any], skip: frozenset[str]) -> dict[str, Any]:
 
 def build_document(
     customer: Mapping[str, Any],
-    surveys: list[Mapping[str, Any]],
+    surveys: Sequence[Mapping[str, Any]],
     answers: Mapping[int, Mapping[str, Any]],
     company: str,
     now: datetime,

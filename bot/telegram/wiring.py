@@ -14,7 +14,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.telegram.handlers import conversation, language, linking
+from bot.telegram.handlers import conversation, language, linking, privacy
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,12 @@ def register_handlers(app: Application, failures: FailedUpdates) -> None:  # typ
     app.add_handler(CommandHandler("start", linking.on_start, filters=PRIVATE & NEW_MESSAGE))
     app.add_handler(CommandHandler("stop", linking.on_stop, filters=PRIVATE & NEW_MESSAGE))
     app.add_handler(CommandHandler("help", linking.on_help, filters=PRIVATE & NEW_MESSAGE))
+    # Privacy commands, before the catch-all that answers unknown commands with help.
+    app.add_handler(CommandHandler("mydata", privacy.on_mydata, filters=PRIVATE & NEW_MESSAGE))
+    app.add_handler(
+        CommandHandler("delete_me", privacy.on_delete_me, filters=PRIVATE & NEW_MESSAGE)
+    )
+    app.add_handler(CallbackQueryHandler(privacy.on_erase_press, pattern=privacy.CALLBACK_PATTERN))
     app.add_handler(CommandHandler("language", language.on_language, filters=PRIVATE & NEW_MESSAGE))
     app.add_handler(CallbackQueryHandler(conversation.on_score_press, pattern=r"^nps:"))
     app.add_handler(CallbackQueryHandler(conversation.on_driver_press, pattern=r"^drv:"))
