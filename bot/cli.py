@@ -145,12 +145,21 @@ async def _event(settings: Settings, args: argparse.Namespace) -> dict[str, obje
     from bot.ops.contact_rules import ContactRules
     from bot.ops.events import EventConflict, trigger_event
     from bot.ops.validation import ValidationFailed, event_request
+    from bot.questionnaire.loader import QuestionnaireError
+    from bot.questionnaire.startup import load_catalog
     from bot.telegram.services import utc_now
     from storage import Database
 
+    try:
+        # The questionnaire decides which properties an event type must carry.
+        catalog = load_catalog(
+            settings.questionnaire_path, settings.company_name, settings.default_language
+        )
+    except QuestionnaireError as exc:
+        _fail(f"questionnaire error: {exc}")
     now = utc_now()
     try:
-        request = event_request(_event_body(args), now)
+        request = event_request(_event_body(args), now, catalog.required_properties)
     except ValidationFailed as exc:
         _fail("invalid event: " + "; ".join(f"{e.field}: {e.message}" for e in exc.errors))
     rules = ContactRules.from_settings(settings.ops, settings.timezone)

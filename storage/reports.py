@@ -221,6 +221,26 @@ async def detractor_follow_ups(
     return (int(row[0]), int(row[1])) if row else (0, 0)
 
 
+async def driver_counts(tx: Tx, start: datetime, end: datetime) -> dict[str, list[tuple[str, int]]]:
+    """Per category (as stored with the answer): (driver id, how many answers scored in
+    ``[start, end)`` picked it), most picked first. Counted in SQL over the JSON lists."""
+    async with tx.conn.execute(
+        """
+        SELECT a.category, d.value, COUNT(*) AS n
+        FROM answers a, json_each(a.drivers) d
+        WHERE a.scored_at >= ? AND a.scored_at < ? AND a.drivers IS NOT NULL
+        GROUP BY a.category, d.value
+        ORDER BY a.category, n DESC, d.value
+        """,
+        (to_db_time(start), to_db_time(end)),
+    ) as cur:
+        rows = await cur.fetchall()
+    counts: dict[str, list[tuple[str, int]]] = {}
+    for category, driver, n in rows:
+        counts.setdefault(str(category), []).append((str(driver), int(n)))
+    return counts
+
+
 @dataclass(frozen=True, slots=True)
 class ExportRecord:
     """One answered survey with what the CSV export shows."""
@@ -234,6 +254,7 @@ class ExportRecord:
     score: int
     reason: str | None
     attributes: dict[str, Any]
+    drivers: tuple[str, ...] = ()  # driver ids the customer picked (none: no drivers step)
 
 
 async def export_records(
@@ -244,7 +265,7 @@ async def export_records(
     async with tx.conn.execute(
         f"""
         SELECT s.id, a.scored_at, c.external_id, s.kind, s.event_type, s.event_id, a.score,
-               a.reason, s.attributes
+               a.reason, s.attributes, a.drivers
         FROM answers a JOIN surveys s ON s.id = a.survey_id
         JOIN customers c ON c.id = s.customer_id
         WHERE a.scored_at >= ? AND a.scored_at < ? {where}
@@ -264,9 +285,15 @@ async def export_records(
             score=int(r[6]),
             reason=r[7],
             attributes=_object(r[8]),
+            drivers=_string_list(r[9]),
         )
         for r in rows
     ]
+
+
+def _string_list(raw: str | None) -> tuple[str, ...]:
+    value = json.loads(raw) if raw else []
+    return tuple(str(v) for v in value) if isinstance(value, list) else ()
 
 
 def _object(raw: str) -> dict[str, Any]:

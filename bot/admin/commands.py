@@ -147,6 +147,7 @@ def _export_rows(
                 event_id=record.event_id,
                 reason=record.reason,
                 attributes=attributes,
+                drivers=record.drivers,
             )
         )
     return rows, sorted(keys)

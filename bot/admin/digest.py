@@ -21,6 +21,8 @@ from telegram import InputFile
 from bot.admin.schedule import due_digest_days
 from bot.config import Settings
 from bot.domain.nps import Category, Counts, Cutoffs
+from bot.questionnaire.catalog import Catalog
+from bot.questionnaire.model import Driver
 from bot.reports.digest import DayStats, Digest, DigestData, Verbatim, compose_digest
 from bot.reports.periods import Period
 from bot.telegram.sender import Sender
@@ -54,7 +56,31 @@ def _counts(groups: dict[str, tuple[int, ...]], cutoffs: Cutoffs) -> dict[str, C
     return {name: Counts.from_histogram(h, cutoffs) for name, h in groups.items()}
 
 
-async def gather_digest_data(tx: Tx, settings: Settings, day: date) -> DigestData:
+def driver_labels(
+    catalog: Catalog | None, counts: dict[str, list[tuple[str, int]]], lang: str
+) -> dict[Category, list[tuple[str, int]]]:
+    """Stored driver counts with the drivers named in the admin language (an id the
+    questionnaire no longer lists is shown as it was stored)."""
+    known: dict[str, Driver] = {}
+    if catalog is not None:
+        for category in Category:
+            known.update({d.id: d for d in catalog.drivers(category)})
+    labelled: dict[Category, list[tuple[str, int]]] = {}
+    for category_name, items in counts.items():
+        try:
+            category = Category(category_name)
+        except ValueError:
+            continue
+        labelled[category] = [
+            (catalog.driver_label(known[i], lang) if catalog and i in known else i, n)
+            for i, n in items
+        ]
+    return labelled
+
+
+async def gather_digest_data(
+    tx: Tx, settings: Settings, day: date, catalog: Catalog | None = None
+) -> DigestData:
     """Everything the digest of local ``day`` shows, aggregated in SQL."""
     tz = settings.timezone
     cutoffs = settings.admin.cutoffs
@@ -117,6 +143,9 @@ async def gather_digest_data(tx: Tx, settings: Settings, day: date) -> DigestDat
         by_kind=_counts(await reports.histograms_by_group(tx, day_start, day_end, "kind"), cutoffs),
         by_attribute_name=attribute,
         by_attribute=by_attribute,
+        drivers=driver_labels(
+            catalog, await reports.driver_counts(tx, day_start, day_end), settings.admin_language
+        ),
         verbatims=verbatims,
         detractors_total=detractors,
         detractors_followed_up=followed_up,
@@ -137,7 +166,7 @@ class RenderedDigest:
 async def build_digest(svc: Services, day: date) -> RenderedDigest:
     """Aggregate (one read snapshot), compose, and render the chart off the event loop."""
     async with svc.db.read() as tx:
-        data = await gather_digest_data(tx, svc.settings, day)
+        data = await gather_digest_data(tx, svc.settings, day, svc.catalog)
     digest = compose_digest(data)
     # Imported here: matplotlib takes a while to import and only the admin side needs it.
     from bot.reports.chart import render_chart

@@ -23,7 +23,13 @@ from bot.linking import deep_link
 from bot.ops.contact_rules import ContactRules
 from bot.ops.events import EventConflict, iso, trigger_event
 from bot.ops.settings import ApiToken
-from bot.ops.validation import ValidationFailed, customer_request, event_request
+from bot.ops.validation import (
+    RequiredProperties,
+    ValidationFailed,
+    customer_request,
+    event_request,
+    no_required_properties,
+)
 from bot.survey.keyboards import MAX_SURVEY_ID
 from storage import Database, answers, customers, surveys
 
@@ -92,6 +98,8 @@ class OpsApi:
     max_body_bytes: int
     wake_dispatcher: Callable[[], None] = lambda: None
     last_success: Callable[[], datetime | None] = lambda: None
+    # Properties each event type must carry (the questionnaire's placeholders): else 422.
+    required_properties: RequiredProperties = no_required_properties
 
     def application(self) -> web.Application:
         """The aiohttp application serving the API."""
@@ -167,7 +175,9 @@ class OpsApi:
         """Record a service event and queue (or skip) its survey."""
         now = self.clock()
         try:
-            event = await self._validated(request, "events", lambda b: event_request(b, now))
+            event = await self._validated(
+                request, "events", lambda b: event_request(b, now, self.required_properties)
+            )
             outcome = await trigger_event(self.db, event, self.rules, now)
         except _Answer as answer:
             return answer.response

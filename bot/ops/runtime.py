@@ -107,6 +107,7 @@ async def start_ops(app: Application, svc: Services) -> Stopper:  # type: ignore
             max_body_bytes=ops.api_max_body_bytes,
             wake_dispatcher=dispatcher.wake if dispatcher is not None else (lambda: None),
             last_success=lambda: svc.sender.last_success,
+            required_properties=svc.catalog.required_properties,
         )
         try:
             runner = await start_api(api, ops.api_host, ops.api_port)

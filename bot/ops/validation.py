@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -201,8 +201,42 @@ EVENT_FIELDS = frozenset(
 )
 
 
-def event_request(body: Any, now: datetime) -> EventRequest:
-    """Validate a ``POST /v1/events`` body; :class:`ValidationFailed` lists every problem."""
+RequiredProperties = Callable[[str], Sequence[str]]
+
+
+def no_required_properties(event_type: str) -> Sequence[str]:
+    """Without a questionnaire, no event type requires properties."""
+    return ()
+
+
+def check_required_properties(
+    event_type: str,
+    properties: Mapping[str, Any],
+    required: RequiredProperties,
+    errors: list[FieldError],
+) -> None:
+    """Properties the questionnaire declares for ``event_type`` (its question uses them as
+    placeholders) must come with the event, non-empty: a survey never shows a broken
+    placeholder, and a stale value from an earlier event is no substitute."""
+    for name in required(event_type):
+        value = properties.get(name)
+        if value is None or not str(value).strip():
+            errors.append(
+                FieldError(
+                    f"properties.{name}",
+                    f"is required for event type {event_type!r} (the questionnaire's "
+                    "question uses it)",
+                )
+            )
+
+
+def event_request(
+    body: Any, now: datetime, required: RequiredProperties = no_required_properties
+) -> EventRequest:
+    """Validate a ``POST /v1/events`` body; :class:`ValidationFailed` lists every problem.
+
+    ``required`` names the properties an event type must carry (from the questionnaire).
+    """
     errors: list[FieldError] = []
     if not isinstance(body, dict):
         raise ValidationFailed([FieldError("body", "must be a JSON object")])
@@ -228,6 +262,8 @@ def event_request(body: Any, now: datetime) -> EventRequest:
         if occurred_at is not None and occurred_at > now + MAX_CLOCK_SKEW:
             errors.append(FieldError("occurred_at", "is in the future"))
     properties = check_properties(body.get("properties"), "properties", errors)
+    if event_type is not None:
+        check_required_properties(event_type, properties, required, errors)
     kind = SurveyKind.TRANSACTIONAL
     if body.get("kind") is not None:
         try:

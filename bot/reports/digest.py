@@ -239,7 +239,11 @@ def _split(title: str, rows: Mapping[str, Counts]) -> list[str]:
 
 def _drivers(data: DigestData) -> list[str]:
     lines: list[str] = []
-    for category, label in ((Category.DETRACTOR, "Detractors"), (Category.PROMOTER, "Promoters")):
+    for category, label in (
+        (Category.DETRACTOR, "Detractors"),
+        (Category.PASSIVE, "Passives"),
+        (Category.PROMOTER, "Promoters"),
+    ):
         entries = [(d, c) for d, c in data.drivers.get(category, ()) if c > 0]
         if entries:
             listed = ", ".join(

@@ -8,15 +8,21 @@ from hypothesis import strategies as st
 
 from bot.survey.flow import (
     MAX_REASON_CHARS,
+    DriversState,
     EditIn,
+    FinishDrivers,
+    FinishDriversWithReason,
+    Incoming,
     MediaIn,
     RecordReason,
     RecordScore,
     Reply,
     Step,
     TextIn,
+    ToggleDrivers,
     UpdateReason,
     decide,
+    decide_driver_press,
 )
 
 
@@ -133,3 +139,40 @@ def test_recorded_text_is_never_empty_or_over_the_limit(step: Step, typed: str) 
         assert decision.truncated == (len(typed.strip()) > MAX_REASON_CHARS)
     if isinstance(decision, RecordScore):
         assert 0 <= decision.score <= 10
+
+
+# --- the drivers step ----------------------------------------------------------------
+
+
+def test_text_during_the_drivers_step_ends_it_and_is_the_reason() -> None:
+    decision = decide(Step.AWAITING_DRIVERS, TextIn("  Late again  ", 5))
+    assert decision == FinishDriversWithReason(text="Late again", truncated=False)
+    long = decide(Step.AWAITING_DRIVERS, TextIn("x" * (MAX_REASON_CHARS + 1), 6))
+    assert isinstance(long, FinishDriversWithReason) and long.truncated
+
+
+@pytest.mark.parametrize("incoming", [MediaIn("sticker"), TextIn("   ", 7)])
+def test_media_or_blank_text_during_the_drivers_step_asks_for_the_buttons(
+    incoming: Incoming,
+) -> None:
+    assert decide(Step.AWAITING_DRIVERS, incoming) == Reply("drivers_pending")
+
+
+def test_driver_presses_toggle_untoggle_and_finish() -> None:
+    state = DriversState(owned=True, at_step=True, selected=(), count=4)
+    assert decide_driver_press(state, 2) == ToggleDrivers((2,))
+    ticked = DriversState(owned=True, at_step=True, selected=(0, 2), count=4)
+    assert decide_driver_press(ticked, 2) == ToggleDrivers((0,))
+    assert decide_driver_press(ticked, 3) == ToggleDrivers((0, 2, 3))
+    assert decide_driver_press(ticked, None) == FinishDrivers((0, 2))
+
+
+def test_driver_presses_that_change_nothing() -> None:
+    foreign = DriversState(owned=False, at_step=True, count=4)
+    assert decide_driver_press(foreign, 1) == Reply("press_invalid")
+    assert decide_driver_press(foreign, None) == Reply("press_invalid")
+    done = DriversState(owned=True, at_step=False, selected=(1,), count=4)
+    assert decide_driver_press(done, 1) == Reply("press_closed")
+    assert decide_driver_press(done, None) == Reply("press_closed")
+    in_step = DriversState(owned=True, at_step=True, count=4)
+    assert decide_driver_press(in_step, 4) == Reply("press_invalid")  # not offered
