@@ -82,6 +82,12 @@ def _parser() -> argparse.ArgumentParser:
         help="create/update customers from a CSV file (customer_id + properties)",
     )
     importer.add_argument("csv_file", help="UTF-8 CSV with a header row; - reads stdin")
+    erase = sub.add_parser(
+        "erase",
+        help="erase a customer's personal data (as DELETE /v1/customers/{id}); prints "
+        "what was erased",
+    )
+    erase.add_argument("customer_id", type=_customer_id)
     demo = sub.add_parser("demo", help="offline demo on the local Telegram stand-in")
     demo.add_argument("--customers", type=int, default=40)
     demo.add_argument("--seed", type=int, default=7)
@@ -206,6 +212,27 @@ def _import(settings: Settings, path: str) -> int:
     return 1 if report.errors else 0
 
 
+async def _erase(settings: Settings, customer_id: str) -> dict[str, object] | None:
+    from bot.privacy.service import erase_external_id
+    from bot.telegram.services import utc_now
+    from storage import Database
+
+    db = await Database.open(settings.database_path)
+    try:
+        result = await erase_external_id(db, customer_id, utc_now(), "cli")
+    finally:
+        await db.close()
+    if result is None:
+        return None
+    return {
+        "customer_id": customer_id,
+        "erased": True,
+        "erased_at": result.erased_at.isoformat().replace("+00:00", "Z"),
+        "counts": result.counts,
+        "total": result.total,
+    }
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``npsbot`` console script."""
     args = _parser().parse_args(argv)
@@ -227,6 +254,12 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.command == "event":
         print(json.dumps(asyncio.run(_event(settings, args))))
+        return
+    if args.command == "erase":
+        erased = asyncio.run(_erase(settings, args.customer_id))
+        if erased is None:
+            _fail("no such customer (or already erased)", 1)
+        print(json.dumps(erased))
         return
     if args.command == "import-customers":
         raise SystemExit(_import(settings, args.csv_file))

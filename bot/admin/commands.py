@@ -22,6 +22,7 @@ from bot.admin import texts
 from bot.admin.common import admin_unit, esc, spawn, update_is_admin
 from bot.admin.digest import build_digest, send_digest
 from bot.domain.nps import Counts, categorize
+from bot.privacy.service import privacy_stats_line
 from bot.reports.csv_export import ExportRow, export_csv
 from bot.reports.nps_report import NpsReportData, compose_nps_report
 from bot.reports.periods import (
@@ -278,7 +279,9 @@ async def _dispatch(
         by_status = await surveys.count_by_status(tx)
         health = await reports.delivery_health(tx)
         last = await digests.last_day(tx)
-        replies.send(_stats_text(svc, by_status, health, last), parse_mode="HTML")
+        text = _stats_text(svc, by_status, health, last)
+        text += "\n" + await privacy_stats_line(tx, svc.settings.privacy, svc.settings.timezone)
+        replies.send(text, parse_mode="HTML")
     elif command == "resolve":
         await _resolve(svc, tx, replies, args, user, now)
     elif command == "cancel":

@@ -19,7 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.linking import deep_link
+from bot.linking import deep_link, validate_customer_id
 from bot.ops.contact_rules import ContactRules
 from bot.ops.events import EventConflict, iso, trigger_event
 from bot.ops.settings import ApiToken
@@ -30,8 +30,9 @@ from bot.ops.validation import (
     event_request,
     no_required_properties,
 )
+from bot.privacy.service import erase_external_id
 from bot.survey.keyboards import MAX_SURVEY_ID
-from storage import Database, answers, customers, surveys
+from storage import Database, answers, customers, privacy, surveys
 
 log = logging.getLogger(__name__)
 
@@ -100,12 +101,14 @@ class OpsApi:
     last_success: Callable[[], datetime | None] = lambda: None
     # Properties each event type must carry (the questionnaire's placeholders): else 422.
     required_properties: RequiredProperties = no_required_properties
+    retention_days: int | None = None  # NPSBOT_RETENTION_DAYS; None: retention off
 
     def application(self) -> web.Application:
         """The aiohttp application serving the API."""
         app = web.Application(client_max_size=self.max_body_bytes, middlewares=[json_errors])
         app.router.add_post("/v1/events", self.post_event)
         app.router.add_post("/v1/customers", self.post_customer)
+        app.router.add_delete("/v1/customers/{customer_id}", self.delete_customer)
         app.router.add_get("/v1/surveys/{survey_id}", self.get_survey)
         app.router.add_get("/v1/openapi.json", self.get_openapi)
         app.router.add_get("/healthz", self.get_health)
@@ -210,6 +213,28 @@ class OpsApi:
         }
         return web.json_response(body, status=201 if created else 200)
 
+    async def delete_customer(self, request: web.Request) -> web.Response:
+        """Erase a customer's personal data (a request that reached the company by another
+        channel); answer with what was erased, rows per table."""
+        denied = self._authorize(request, "erase")
+        if denied is not None:
+            return denied
+        try:
+            customer_id = validate_customer_id(request.match_info["customer_id"])
+        except ValueError:
+            return error_response(404, "not_found", "no such customer")
+        result = await erase_external_id(self.db, customer_id, self.clock(), "api")
+        if result is None:
+            return error_response(404, "not_found", "no such customer (or already erased)")
+        body = {
+            "customer_id": customer_id,
+            "erased": True,
+            "erased_at": iso(result.erased_at),
+            "counts": result.counts,
+            "total": result.total,
+        }
+        return web.json_response(body)
+
     async def get_survey(self, request: web.Request) -> web.Response:
         """A survey's status and answer."""
         denied = self._authorize(request, "read")
@@ -263,6 +288,7 @@ class OpsApi:
                 async with self.db.read() as tx:
                     pending, due = await surveys.queue_depth(tx, now)
                     last_db = await surveys.last_sent_at(tx)
+                    retention = await privacy.last_run(tx, "retention")
         except Exception as exc:  # any failure to read means "not healthy"
             log.warning("health check: database unavailable: %s", exc)
             failed: dict[str, Any] = {
@@ -279,6 +305,12 @@ class OpsApi:
             "queue": {"pending": pending, "due": due},
             "last_successful_send": iso(max(candidates)) if candidates else None,
         }
+        if self.retention_days is not None:
+            body["retention"] = {
+                "days": self.retention_days,
+                "last_run": iso(retention.started_at) if retention else None,
+                "anonymised": retention.total if retention else None,
+            }
         return web.json_response(body)
 
 

@@ -108,6 +108,7 @@ async def start_ops(app: Application, svc: Services) -> Stopper:  # type: ignore
             wake_dispatcher=dispatcher.wake if dispatcher is not None else (lambda: None),
             last_success=lambda: svc.sender.last_success,
             required_properties=svc.catalog.required_properties,
+            retention_days=svc.settings.privacy.retention_days,
         )
         try:
             runner = await start_api(api, ops.api_host, ops.api_port)
