@@ -5,10 +5,14 @@ The demo starts the stand-in in this process and the real bot as a child process
 "Acme Delivery" open their signed deep links, each gets one transactional survey (queued
 straight into the bot's database, as ``npsbot survey`` does) and answers it the way real
 people do: most tap a button, some type the number, some send nonsense first, some ignore
-the survey and one or two send /stop before it arrives. Detractors' alerts reach the admin
-group; at the end an admin sends /digest there and the demo waits for the digest (chart and
-text). Afterwards the demo stops the bot with SIGTERM and prints what happened, read back
-from the bot's own database, and everything the admin group received.
+the survey and one or two send /stop before it arrives. The bot runs with the shipped
+``questionnaire.example.toml``: about a third of the customers use Telegram in Chinese
+(``language_code`` zh-hans) and see every text in Chinese, one switches to Chinese with
+/language, and everyone who answers picks one or two drivers before writing their reason.
+Detractors' alerts reach the admin group; at the end an admin sends /digest there and the
+demo waits for the digest (chart and text), then /export for the CSV (with the drivers).
+Afterwards the demo stops the bot with SIGTERM and prints what happened, read back from the
+bot's own database, and everything the admin group received.
 
 Nothing leaves 127.0.0.1 and no Telegram token is needed. On success the temporary
 directory is removed; on failure it is kept and the bot's log path and its last lines are
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import random
 import secrets
@@ -35,7 +40,9 @@ from pathlib import Path
 from bot.dispatch.queueing import queue_survey
 from bot.domain.nps import Category, Counts, NpsEstimate, categorize, estimate
 from bot.linking import make_payload
-from bot.survey.texts import render, thanks_key
+from bot.questionnaire.catalog import Catalog
+from bot.questionnaire.loader import load_questionnaire
+from bot.survey.texts import thanks_key
 from bot.telegram.services import utc_now
 from standin.models import BotMessage
 from standin.server import StandIn
@@ -44,6 +51,10 @@ from storage import Database, answers, surveys
 from storage.records import Answer, Survey, SurveyStatus
 
 COMPANY = "Acme Delivery"
+# The shipped example questionnaire: English and Chinese, drivers for every category.
+QUESTIONNAIRE = Path(__file__).resolve().parents[1] / "questionnaire.example.toml"
+CHINESE_SHARE = 3  # one customer in three uses Telegram in Chinese
+EXPORT_LINES_SHOWN = 6
 BOT_USERNAME = "acme_nps_demo_bot"
 ADMIN_GROUP_TITLE = "Acme Delivery — NPS admins"
 
@@ -88,6 +99,13 @@ FIRST_NAMES = (
 )
 # What people type instead of a score; each gets a polite correction from the bot.
 JUNK = ("10/10", "ten", "sticker", "11")
+
+# What Chinese-speaking customers write, by category.
+REASONS_ZH: dict[Category, tuple[str, ...]] = {
+    Category.PROMOTER: ("快递员很准时，态度也很好", "物流跟踪很准确", "送货速度非常快"),
+    Category.PASSIVE: ("总体还行，就是送货时间段太长", "价格有点贵", "包装有点压坏了"),
+    Category.DETRACTOR: ("包裹晚了两天也没人通知我", "包裹送到时已经损坏", "客服一直不回复"),
+}
 
 # Realistic reasons by category and by what the survey was about.
 REASONS: dict[Category, dict[str, tuple[str, ...]]] = {
@@ -153,6 +171,12 @@ class DemoError(RuntimeError):
     """Something went wrong in the demo; the message says what."""
 
 
+@functools.cache
+def demo_catalog() -> Catalog:
+    """The texts the bot will use, to check what the customers see against them."""
+    return Catalog(load_questionnaire(QUESTIONNAIRE), COMPANY)
+
+
 # --- planning the customers -------------------------------------------------------------
 
 
@@ -173,9 +197,17 @@ class Customer:
     reason: str | None
     junk: tuple[str, ...]
     rng: random.Random
+    language_code: str = "en"  # what their Telegram app sends
+    switches_language: bool = False  # sends /language and picks Chinese
     transcript: list[tuple[str, str]] = field(default_factory=list)
     survey_id: int | None = None
     thanked: bool = False
+    drivers: tuple[str, ...] = ()  # driver ids they picked
+
+    @property
+    def lang(self) -> str:
+        """The language the bot should speak to them in."""
+        return "zh" if self.switches_language or self.language_code.startswith("zh") else "en"
 
     @property
     def answers(self) -> bool:
@@ -242,10 +274,19 @@ def plan_customers(count: int, seed: int) -> list[Customer]:
     answering = {Behaviour.PRESS, Behaviour.TYPE, Behaviour.JUNK_FIRST}
     categories = iter(plan_categories(sum(b in answering for b in behaviours), rng))
     people = []
+    switcher_chosen = False
     for index, behaviour in enumerate(behaviours, start=1):
         own = random.Random(rng.getrandbits(64))
         event_type = own.choice(EVENT_TYPES)
         category = next(categories) if behaviour in answering else None
+        chinese = index % CHINESE_SHARE == 0
+        # The first English-speaking customer who answers switches to Chinese.
+        switches = not chinese and behaviour in answering and not switcher_chosen
+        switcher_chosen = switcher_chosen or switches
+        reason = None
+        if category is not None:
+            pool = REASONS_ZH[category] if chinese or switches else REASONS[category][event_type]
+            reason = own.choice(pool)
         junk: tuple[str, ...] = ()
         if behaviour is Behaviour.JUNK_FIRST:
             junk = tuple(own.sample(JUNK, own.choice((1, 2))))
@@ -261,9 +302,11 @@ def plan_customers(count: int, seed: int) -> list[Customer]:
                 behaviour=behaviour,
                 category=category,
                 score=pick_score(category, own) if category else None,
-                reason=own.choice(REASONS[category][event_type]) if category else None,
+                reason=reason,
                 junk=junk,
                 rng=own,
+                language_code="zh-hans" if chinese else "en",
+                switches_language=switches,
             )
         )
     return people
@@ -293,6 +336,7 @@ def bot_environment(server: StandIn, db_path: Path, secret: str, admin_chat: int
             # The scheduled digest is off; the demo asks for it with /digest at the end.
             "NPSBOT_DIGEST_TIME": "off",
             "NPSBOT_DIGEST_ATTRIBUTE": "plan",
+            "NPSBOT_QUESTIONNAIRE": str(QUESTIONNAIRE),
             "NPSBOT_POLL_TIMEOUT": "2",
             # Ops contact rules that depend on the wall clock are off, so runs at any hour
             # behave alike (no quiet hours, no relationship surveys of their own).
@@ -408,15 +452,35 @@ async def opt_out(person: Customer, user: SimUser) -> None:
     await next_reply(person, user, "the /stop confirmation")
 
 
+async def switch_language(person: Customer, user: SimUser) -> None:
+    """Send /language and pick 简体中文; the menu turns into the confirmation."""
+    await pause(person, 0.2, 0.8)
+    person.says("/language")
+    since = user.last_message_id
+    await user.send_text("/language")
+    menu = await next_reply(person, user, "the /language menu", since=since, buttons=True)
+    person.says("taps [简体中文]")
+    await user.press(menu, data="lang:zh")
+    try:
+        await user.wait_for_edit(menu.message_id, timeout=STEP_TIMEOUT)
+    except TimeoutError as exc:
+        raise DemoError(f"{person.external_id}: /language was not confirmed: {exc}") from None
+    person.sees(menu)
+
+
 async def enqueue(person: Customer, db: Database) -> None:
-    """Queue the customer's transactional survey, with their attributes."""
+    """Queue the customer's transactional survey, with their attributes (a delivery carries
+    its order number, which the questionnaire's delivery question shows)."""
+    attributes = {"plan": person.plan, "region": person.region}
+    if person.event_type == "delivery":
+        attributes["order_id"] = f"A{10000 + person.index}"
     result = await queue_survey(
         db,
         person.external_id,
         utc_now(),
         event_type=person.event_type,
         event_id=person.event_id,
-        attributes={"plan": person.plan, "region": person.region},
+        attributes=attributes,
     )
     person.survey_id = result.survey_id
 
@@ -433,17 +497,45 @@ async def send_junk(person: Customer, user: SimUser, junk: str) -> None:
     await next_reply(person, user, f"the bot's answer to {junk!r}")
 
 
-async def give_score(person: Customer, user: SimUser, question: BotMessage) -> None:
-    """Tap the button (or type the number) and read the follow-up question."""
+async def give_score(person: Customer, user: SimUser, question: BotMessage) -> BotMessage:
+    """Tap the button (or type the number); returns the drivers keyboard that follows."""
     assert person.score is not None
     await pause(person, 0.3, 1.5)
+    since = user.last_message_id
     if person.behaviour is Behaviour.TYPE:
         person.says(str(person.score))
         await user.send_text(str(person.score))
     else:
         person.says(f"taps [{person.score}]")
         await user.press(question, text=str(person.score))
-    await next_reply(person, user, "the follow-up question")
+    return await next_reply(person, user, "the drivers keyboard", since=since, buttons=True)
+
+
+async def pick_drivers(person: Customer, user: SimUser, keyboard: BotMessage) -> None:
+    """Tick one or two drivers (each press redraws the keyboard), press Done, and read the
+    follow-up question."""
+    buttons = [(text, data) for row in keyboard.buttons for text, data in row if data]
+    toggles, done = buttons[:-1], buttons[-1]
+    picked = person.rng.sample(toggles, person.rng.choice((1, 2)))
+    for text, data in picked:
+        await pause(person, 0.2, 0.8)
+        person.says(f"taps [{text}]")
+        edits = keyboard.edit_count
+        await user.press(keyboard, data=data)
+        try:
+            await user.wait_for_edit(keyboard.message_id, timeout=STEP_TIMEOUT, edits=edits + 1)
+        except TimeoutError as exc:
+            raise DemoError(f"{person.external_id}: [{text}] was not ticked: {exc}") from None
+    by_index = demo_catalog().drivers(categorize(person.score or 0))
+    person.drivers = tuple(
+        by_index[i].id for i in sorted(int(data.rsplit(":", 1)[1]) for _, data in picked)
+    )
+    await pause(person, 0.2, 0.8)
+    person.says(f"taps [{done[0]}]")
+    since = user.last_message_id
+    await user.press(keyboard, data=done[1])
+    await next_reply(person, user, "the follow-up question", since=since)
+    person.sees(keyboard)
 
 
 async def give_reason(person: Customer, user: SimUser) -> None:
@@ -453,7 +545,7 @@ async def give_reason(person: Customer, user: SimUser) -> None:
     person.says(person.reason)
     await user.send_text(person.reason)
     thanks = await next_reply(person, user, "the thank-you")
-    expected = render(thanks_key(person.category))
+    expected = demo_catalog().render(thanks_key(person.category), person.lang)
     if thanks.text != expected:
         raise DemoError(
             f"{person.external_id} scored {person.score} and expected the thank-you "
@@ -465,8 +557,10 @@ async def give_reason(person: Customer, user: SimUser) -> None:
 async def act(person: Customer, server: StandIn, db: Database, secret: str) -> None:
     """Everything one customer does, from opening the link to the thank-you."""
     await pause(person, 0.0, 2.0)
-    user = server.add_user(first_name=person.name, language_code="en")
+    user = server.add_user(first_name=person.name, language_code=person.language_code)
     await link(person, user, secret)
+    if person.switches_language:
+        await switch_language(person, user)
     if person.behaviour is Behaviour.OPT_OUT:
         await opt_out(person, user)
     since = user.last_message_id
@@ -479,7 +573,8 @@ async def act(person: Customer, server: StandIn, db: Database, secret: str) -> N
         return
     for junk in person.junk:
         await send_junk(person, user, junk)
-    await give_score(person, user, question)
+    keyboard = await give_score(person, user, question)
+    await pick_drivers(person, user, keyboard)
     await give_reason(person, user)
 
 
@@ -522,6 +617,22 @@ async def request_digest(admins: SimGroup, admin: SimUser) -> list[str]:
         return [f"the digest did not reach the admin group: {exc}"]
     if not (photo.file_bytes or b"").startswith(b"\x89PNG\r\n\x1a\n"):
         return ["the digest's chart is not a PNG image"]
+    return []
+
+
+async def request_export(admins: SimGroup, admin: SimUser) -> list[str]:
+    """An admin sends /export in the admin group; wait for the CSV document."""
+    mark = admins.last_message_id
+    await admins.send_text(admin, "/export")
+    try:
+        document = await admins.wait_for_message(
+            lambda m: m.kind == "document", timeout=DIGEST_TIMEOUT, since=mark
+        )
+    except TimeoutError as exc:
+        return [f"the export did not reach the admin group: {exc}"]
+    header = (document.file_bytes or b"").decode("utf-8", "replace").split("\n", 1)[0]
+    if "drivers" not in header.split(","):
+        return [f"the export has no drivers column: {header!r}"]
     return []
 
 
@@ -574,6 +685,10 @@ def check_outcomes(outcomes: Iterable[Outcome]) -> list[str]:
                 problems.append(
                     f"{who}: stored {o.answer.score} / {o.answer.reason!r}, "
                     f"gave {o.person.score} / {o.person.reason!r}"
+                )
+            elif o.answer.drivers != o.person.drivers:
+                problems.append(
+                    f"{who}: stored drivers {o.answer.drivers}, picked {o.person.drivers}"
                 )
         elif o.person.behaviour is Behaviour.IGNORE and o.survey.status is not SurveyStatus.SENT:
             problems.append(f"{who}: survey is {o.survey.status}, expected sent")
@@ -719,6 +834,23 @@ def reason_lines(answered: Sequence[Outcome]) -> list[str]:
     return lines
 
 
+def driver_lines(answered: Sequence[Outcome]) -> list[str]:
+    """How often each driver was picked, by category (from the stored answers)."""
+    catalog = demo_catalog()
+    lines = [heading("Drivers picked, by category")]
+    for category in Category:
+        counts = Counter(
+            d
+            for o in answered
+            if o.answer is not None and o.answer.category == category.value
+            for d in o.answer.drivers or ()
+        )
+        labels = {d.id: catalog.driver_label(d, "en") for d in catalog.drivers(category)}
+        listed = ", ".join(f"{labels.get(d, d)} {n}" for d, n in counts.most_common())
+        lines.append(f"  {category.value.capitalize() + 's':<11} {listed or '–'}")
+    return lines
+
+
 def admin_lines(group: SimGroup) -> list[str]:
     """What the admin group received (nothing at all when it received nothing)."""
     messages = group.messages
@@ -732,6 +864,10 @@ def admin_lines(group: SimGroup) -> list[str]:
             size = len(message.file_bytes)
             kind = f"[chart: PNG image, {size // 1024} KB, caption:] "
         lines += ["  " + line for line in (kind + text).split("\n")]
+        if message.kind == "document" and message.file_bytes:
+            rows = message.file_bytes.decode("utf-8", "replace").splitlines()
+            lines.append(f"  [CSV export, {len(rows) - 1} rows; the first {EXPORT_LINES_SHOWN}:]")
+            lines += ["    " + row for row in rows[: EXPORT_LINES_SHOWN + 1]]
         lines.append("")
     return lines
 
@@ -763,6 +899,7 @@ def report(
     lines += answer_lines(answered)
     lines += segment_lines(answered)
     lines += reason_lines(answered)
+    lines += driver_lines(answered)
     lines += admin_lines(admins)
     return "\n".join(lines)
 
@@ -812,6 +949,9 @@ async def demo_in(tmp: Path, count: int, seed: int) -> bool:
             if not problems:
                 print("Customers done; an admin asks for the digest with /digest…")
                 problems = await request_digest(admins, admin)
+            if not problems:
+                print("…and the CSV export with /export…")
+                problems = await request_export(admins, admin)
         except DemoError as exc:
             problems.append(str(exc))
         finally:

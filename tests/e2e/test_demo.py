@@ -50,3 +50,20 @@ async def test_demo_runs_and_reports(capsys: pytest.CaptureFixture[str]) -> None
     assert f"n = {statuses['answered']}," in admin.split("NPS digest", 1)[1]
     assert "Follow-up:" in admin
     assert "Bot log" not in out + err  # the log path is printed only on failure
+
+    # The shipped questionnaire, in two languages: Chinese apps see Chinese, one customer
+    # switches with /language, and the delivery question shows the order number.
+    conversations = out.split("Sample conversations", 1)[1].split("Surveys by status", 1)[0]
+    assert "设置完成！" in conversations and "Customer │ /language" in conversations
+    assert "好的，我会用简体中文和您交流。" in conversations
+    assert "您的订单 A1" in conversations or "Your order A1" in conversations
+    # Drivers: picked after the score, reported by the demo, the digest and the export.
+    assert "taps [完成]" in conversations or "taps [Done]" in conversations
+    drivers = out.split("Drivers picked, by category", 1)[1].split("Admin group", 1)[0]
+    assert re.search(r"Promoters\s+\S.* \d", drivers), drivers
+    digest = admin.split("NPS digest", 1)[1]
+    assert "Drivers" in digest and re.search(r"Promoters: .+ \(\d+\)", digest)
+    export = admin.split("[CSV export", 1)[1]
+    header = export.split("\n")[1].strip()
+    assert header.split(",")[8] == "drivers"
+    assert re.search(r",(speed|courier|tracking|price|support|late|damaged)[;,]", export)
