@@ -37,6 +37,12 @@ from storage.alerts import AlertView
 
 log = logging.getLogger(__name__)
 
+
+def _t(svc: Services) -> texts.AdminTexts:
+    """The admin texts in NPSBOT_ADMIN_LANGUAGE."""
+    return texts.for_language(svc.settings.admin_language)
+
+
 CALLBACK_RE = re.compile(r"al:([rx]):([1-9][0-9]{0,15})", re.ASCII)
 MAX_ALERTS_PER_MESSAGE = 8
 MAX_EVENTS_PER_FLUSH = 400
@@ -198,7 +204,7 @@ async def on_alert_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     parsed = parse_alert_callback(query.data)
     message = query.message
     if parsed is None or message is None:
-        await query.answer(texts.BUTTON_INVALID)
+        await query.answer(_t(svc).BUTTON_INVALID)
         raise ApplicationHandlerStop
     if not update_is_admin(svc.settings, update):
         log.warning(
@@ -206,7 +212,7 @@ async def on_alert_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             query.from_user.id,
             message.chat.id,
         )
-        await query.answer(texts.NOT_ADMIN_BUTTON)
+        await query.answer(_t(svc).NOT_ADMIN_BUTTON)
         raise ApplicationHandlerStop
     action, alert_id = parsed
     chat_id = message.chat.id
@@ -215,14 +221,14 @@ async def on_alert_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     async def work(tx: Tx, replies: Replies, now: datetime) -> str:
         view = await alerts.get(tx, alert_id)
         if view is None:
-            return texts.ALERT_UNKNOWN.format(alert_id=alert_id)
+            return _t(svc).ALERT_UNKNOWN.format(alert_id=alert_id)
         if action == "r":
             why = _unreachable(view)
             if why is not None:
-                return texts.CUSTOMER_UNREACHABLE.format(customer=view.customer_ref, why=why)
+                return _t(svc).CUSTOMER_UNREACHABLE.format(customer=view.customer_ref, why=why)
             await alerts.set_draft(tx, chat_id, user.id, alert_id, message.message_id, now)
             replies.send(
-                texts.REPLY_PROMPT.format(
+                _t(svc).REPLY_PROMPT.format(
                     admin=esc(user.full_name or "admin", 64),
                     customer=esc(view.customer_ref, 64),
                     alert_id=alert_id,
@@ -232,13 +238,13 @@ async def on_alert_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
                 reply_markup={"force_reply": True, "selective": True},
             )
             log.info("admin %s in chat %s is replying to alert %s", user.id, chat_id, alert_id)
-            return texts.REPLY_PROMPT_ANSWER
+            return _t(svc).REPLY_PROMPT_ANSWER
         if view.resolved_at is not None:
             when = view.resolved_at.astimezone(svc.settings.timezone).strftime("%Y-%m-%d %H:%M")
-            return texts.ALREADY_RESOLVED.format(who=view.resolved_by or "?", when=when)
+            return _t(svc).ALREADY_RESOLVED.format(who=view.resolved_by or "?", when=when)
         await alerts.resolve(tx, alert_id, admin_name(user), None, now)
         replies.send(
-            texts.RESOLVED.format(
+            _t(svc).RESOLVED.format(
                 alert_id=alert_id,
                 customer=esc(view.customer_ref, 64),
                 admin=esc(user.full_name or "admin", 64),
@@ -247,7 +253,7 @@ async def on_alert_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             reply_to=message.message_id,
         )
         log.info("alert %s resolved by %s in chat %s", alert_id, user.id, chat_id)
-        return texts.RESOLVED_ANSWER
+        return _t(svc).RESOLVED_ANSWER
 
     fresh, answer = await admin_unit(svc, update, chat_id, work)
     if fresh and answer:
@@ -288,11 +294,11 @@ async def on_admin_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -
             return None
         text = message.text
         if text is None:
-            replies.send(texts.REPLY_NOT_TEXT, reply_to=message.message_id)
+            replies.send(_t(svc).REPLY_NOT_TEXT, reply_to=message.message_id)
             return None
         if len(text) > MAX_REPLY_CHARS:
             replies.send(
-                texts.REPLY_TOO_LONG.format(length=len(text), limit=MAX_REPLY_CHARS),
+                _t(svc).REPLY_TOO_LONG.format(length=len(text), limit=MAX_REPLY_CHARS),
                 reply_to=message.message_id,
             )
             return None
@@ -301,7 +307,7 @@ async def on_admin_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         why = None if view is None else _unreachable(view)
         if view is None or view.customer_chat_id is None or why is not None:
             replies.send(
-                texts.CUSTOMER_UNREACHABLE.format(
+                _t(svc).CUSTOMER_UNREACHABLE.format(
                     customer=view.customer_ref if view else "?", why=why or "unknown alert"
                 ),
                 reply_to=message.message_id,
@@ -326,7 +332,7 @@ async def on_admin_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         )
         await alerts.mark_followed_up(tx, view.id, now)
         replies.send(
-            texts.REPLY_SENT.format(customer=esc(view.customer_ref, 64), alert_id=view.id),
+            _t(svc).REPLY_SENT.format(customer=esc(view.customer_ref, 64), alert_id=view.id),
             parse_mode="HTML",
             reply_to=message.message_id,
         )

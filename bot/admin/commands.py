@@ -41,6 +41,12 @@ from storage.reports import AnswerFilter
 
 log = logging.getLogger(__name__)
 
+
+def _t(svc: Services) -> texts.AdminTexts:
+    """The admin texts in NPSBOT_ADMIN_LANGUAGE."""
+    return texts.for_language(svc.settings.admin_language)
+
+
 MAX_EXPORT_ROWS = 100_000
 MAX_NOTE_CHARS = 500
 ADMIN_SURVEY_EVENT_TYPE = "admin_request"
@@ -168,7 +174,7 @@ async def _send_export(svc: Services, chat_id: int, args: list[str], now: dateti
             "sendMessage",
             {
                 "chat_id": chat_id,
-                "text": texts.NO_ANSWERS_EXPORT.format(period=esc(period.label), filters=filters),
+                "text": _t(svc).NO_ANSWERS_EXPORT.format(period=esc(period.label), filters=filters),
                 "parse_mode": "HTML",
             },
         )
@@ -177,9 +183,11 @@ async def _send_export(svc: Services, chat_id: int, args: list[str], now: dateti
     records = records[:MAX_EXPORT_ROWS]
     rows, keys = _export_rows(records, svc)
     data = export_csv(rows, keys)
-    caption = texts.EXPORT_CAPTION.format(rows=len(rows), period=esc(period.label), filters=filters)
+    caption = _t(svc).EXPORT_CAPTION.format(
+        rows=len(rows), period=esc(period.label), filters=filters
+    )
     if truncated:
-        caption += texts.EXPORT_TRUNCATED.format(rows=MAX_EXPORT_ROWS)
+        caption += _t(svc).EXPORT_TRUNCATED.format(rows=MAX_EXPORT_ROWS)
     name = f"nps-answers-{period.start.isoformat()}-{period.end.isoformat()}.csv"
     result = await svc.sender.call(
         chat_id,
@@ -203,7 +211,7 @@ async def _send_digest_now(svc: Services, chat_id: int, day: date) -> None:
     except Exception:
         log.exception("on-demand digest for %s to chat %s failed", day, chat_id)
         await svc.sender.call(
-            chat_id, "sendMessage", {"chat_id": chat_id, "text": texts.DIGEST_FAILED}
+            chat_id, "sendMessage", {"chat_id": chat_id, "text": _t(svc).DIGEST_FAILED}
         )
 
 
@@ -231,13 +239,13 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     async def work(tx: Tx, replies: Replies, now: datetime) -> None:
         if not admin:
             log.warning("non-admin chat %s used /%s", chat_id, command)
-            replies.send(texts.NOT_ADMIN.format(company=svc.settings.company_name))
+            replies.send(_t(svc).NOT_ADMIN.format(company=svc.settings.company_name))
             return
         try:
             await _dispatch(svc, tx, replies, command, args, chat_id, message.from_user, now, after)
         except (UsageError, ReportArgumentError) as exc:
             detail = str(exc)
-            text = (esc(detail, 400) + "\n" if detail else "") + esc(texts.USAGE[command], 400)
+            text = (esc(detail, 400) + "\n" if detail else "") + esc(_t(svc).usage(command), 400)
             replies.send(text, parse_mode="HTML")
 
     await admin_unit(svc, update, chat_id, work)
@@ -289,7 +297,7 @@ async def _dispatch(
             raise UsageError("")
         user_id = user.id if user else 0
         dropped = await alerts.delete_draft(tx, chat_id, user_id)
-        replies.send(texts.REPLY_CANCELLED if dropped else texts.NOTHING_TO_CANCEL)
+        replies.send(_t(svc).REPLY_CANCELLED if dropped else _t(svc).NOTHING_TO_CANCEL)
 
 
 def _survey_args(args: list[str]) -> str:
@@ -313,13 +321,15 @@ async def _queue_survey(svc: Services, chat_id: int, external_id: str) -> None:
     )
     if result.status is SurveyStatus.SKIPPED:
         reason = result.reason or "unknown"
-        text = texts.SURVEY_SKIPPED.format(
+        text = _t(svc).SURVEY_SKIPPED.format(
             survey_id=result.survey_id,
             customer=esc(external_id, 64),
-            reason=esc(texts.SKIP_REASONS.get(reason, reason), 200),
+            reason=esc(_t(svc).skip_reason(reason), 200),
         )
     else:
-        text = texts.SURVEY_QUEUED.format(survey_id=result.survey_id, customer=esc(external_id, 64))
+        text = _t(svc).SURVEY_QUEUED.format(
+            survey_id=result.survey_id, customer=esc(external_id, 64)
+        )
         if svc.dispatcher is not None:
             svc.dispatcher.wake()
     log.info(
@@ -345,18 +355,18 @@ async def _resolve(
     alert_id = int(args[0].lstrip("#"))
     note = " ".join(args[1:]).strip() or None
     if note is not None and len(note) > MAX_NOTE_CHARS:
-        raise UsageError(texts.NOTE_TOO_LONG.format(length=len(note), limit=MAX_NOTE_CHARS))
+        raise UsageError(_t(svc).NOTE_TOO_LONG.format(length=len(note), limit=MAX_NOTE_CHARS))
     if await alerts.get(tx, alert_id) is None:
-        replies.send(texts.ALERT_UNKNOWN.format(alert_id=alert_id))
+        replies.send(_t(svc).ALERT_UNKNOWN.format(alert_id=alert_id))
         return
     view = await alerts.resolve(tx, alert_id, admin_name(user), note, now)
     assert view is not None
-    text = texts.RESOLVED.format(
+    text = _t(svc).RESOLVED.format(
         alert_id=alert_id,
         customer=esc(view.customer_ref, 64),
         admin=esc(view.resolved_by or "?", 80),
     )
     if view.resolved_note:
-        text += texts.RESOLVED_NOTE.format(note=esc(view.resolved_note, MAX_NOTE_CHARS))
+        text += _t(svc).RESOLVED_NOTE.format(note=esc(view.resolved_note, MAX_NOTE_CHARS))
     replies.send(text, parse_mode="HTML")
     log.info("alert %s resolved with /resolve in chat %s", alert_id, replies.chat_id)

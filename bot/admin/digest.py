@@ -167,7 +167,7 @@ async def build_digest(svc: Services, day: date) -> RenderedDigest:
     """Aggregate (one read snapshot), compose, and render the chart off the event loop."""
     async with svc.db.read() as tx:
         data = await gather_digest_data(tx, svc.settings, day, svc.catalog)
-    digest = compose_digest(data)
+    digest = compose_digest(data, svc.settings.admin_language)
     # Imported here: matplotlib takes a while to import and only the admin side needs it.
     from bot.reports.chart import render_chart
 

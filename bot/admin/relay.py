@@ -25,6 +25,12 @@ from storage import Tx, alerts, customers, outbox
 
 log = logging.getLogger(__name__)
 
+
+def _t(svc: Services) -> texts.AdminTexts:
+    """The admin texts in NPSBOT_ADMIN_LANGUAGE."""
+    return texts.for_language(svc.settings.admin_language)
+
+
 RELAYED_TEXT_MAX_CHARS = 3000
 
 
@@ -47,13 +53,13 @@ async def relay_customer_message(
     if relay is None:
         return False
     if text is not None:
-        body = texts.CUSTOMER_REPLIED.format(
+        body = _t(svc).CUSTOMER_REPLIED.format(
             customer=esc(customer.external_id, 64),
             alert_id=relay.alert_id,
             text=_escape_block(text),
         )
     else:
-        body = texts.CUSTOMER_SENT_MEDIA.format(
+        body = _t(svc).CUSTOMER_SENT_MEDIA.format(
             customer=esc(customer.external_id, 64),
             alert_id=relay.alert_id,
             kind=esc(media_kind or "message", 20),

@@ -129,6 +129,104 @@ class Digest:
     caption: str
 
 
+#: The digest's wording per admin language (NPSBOT_ADMIN_LANGUAGE). English is the
+#: reference; a phrase missing in another language falls back to it.
+WORDS: dict[str, dict[str, str]] = {
+    "en": {
+        "no_answers": "no answers",
+        "estimate": "{score} (n = {n}, {low} to {high})",
+        "in_this_period": "in this period",
+        "on_the_day_before": "on the day before",
+        "in_the_previous": "in the previous {days} days",
+        "no_comparison": "no comparison (no answers {missing})",
+        "beyond": "beyond the noise",
+        "within": "within the noise",
+        "change": "{points} points, {verdict}",
+        "no_answers_on": "No answers on {day}.",
+        "headline": "<b>NPS {score}</b> on {day} (n = {n}, 95% interval {low} to {high})",
+        "shares": "Promoters {p} ({pp}) · Passives {s} ({sp}) · Detractors {d} ({dp})",
+        "trend": "<b>Trend</b>",
+        "vs_day_before": "vs the day before, {estimate}: {change}",
+        "last_days": "Last {days} days {current} vs {previous}: {change}",
+        "no_surveys": "No surveys sent.",
+        "answered_of": "Answered {answered} of {sent} sent ({rate} response rate)",
+        "responses": "<b>Responses</b>",
+        "responses_line": "{line} · {expired} expired · {failed} failed",
+        "one_kind": "<i>All answers are from {kind} surveys.</i>",
+        "by_kind": "By survey kind",
+        "and_more": "… and {n} more",
+        "by_event_type": "By event type",
+        "by_named": "By {name}",
+        "by_attribute": "By attribute",
+        "drivers": "<b>Drivers</b>",
+        "detractors": "Detractors",
+        "passives": "Passives",
+        "promoters": "Promoters",
+        "comments": "<b>Latest comments</b>",
+        "follow_up": "<b>Follow-up:</b> {detractors}, {followed} followed up",
+        "detractor_one": "{n} detractor",
+        "detractor_many": "{n} detractors",
+        "cutoffs": (
+            "<i>Scores use non-standard cut-offs ({cutoffs}); "
+            "they are not comparable with published NPS.</i>"
+        ),
+        "title": "<b>NPS digest · {company} · {day}</b>",
+        "days_in": "<i>Days in {tz}; intervals are 95%.</i>",
+        "caption_day": "Day: {estimate}",
+        "caption_7": "7 days: {estimate}",
+        "caption_30": "30 days: {estimate}",
+        "caption_cutoffs": "<i>Non-standard cut-offs.</i>",
+    },
+    "zh": {
+        "no_answers": "无回答",
+        "estimate": "{score}（n = {n}，{low} 至 {high}）",
+        "in_this_period": "本期",
+        "on_the_day_before": "前一天",
+        "in_the_previous": "前 {days} 天",
+        "no_comparison": "无法比较（{missing}没有回答）",
+        "beyond": "超出噪声范围",
+        "within": "在噪声范围内",
+        "change": "{points} 分，{verdict}",
+        "no_answers_on": "{day} 没有回答。",
+        "headline": "{day} <b>NPS {score}</b>（n = {n}，95% 区间 {low} 至 {high}）",
+        "shares": "推荐者 {p}（{pp}）· 被动者 {s}（{sp}）· 贬损者 {d}（{dp}）",
+        "trend": "<b>趋势</b>",
+        "vs_day_before": "与前一天相比：{change}（前一天 {estimate}）",
+        "last_days": "最近 {days} 天 {current}，之前 {previous}：{change}",
+        "no_surveys": "未发送调查。",
+        "answered_of": "已发送 {sent} 份，回答 {answered} 份（回复率 {rate}）",
+        "responses": "<b>回复</b>",
+        "responses_line": "{line} · 过期 {expired} · 失败 {failed}",
+        "one_kind": "<i>所有回答均来自 {kind} 调查。</i>",
+        "by_kind": "按调查类型",
+        "and_more": "… 另有 {n} 项",
+        "by_event_type": "按事件类型",
+        "by_named": "按 {name}",
+        "by_attribute": "按属性",
+        "drivers": "<b>驱动因素</b>",
+        "detractors": "贬损者",
+        "passives": "被动者",
+        "promoters": "推荐者",
+        "comments": "<b>最新评论</b>",
+        "follow_up": "<b>跟进：</b>{detractors}，已跟进 {followed} 位",
+        "detractor_one": "{n} 位贬损者",
+        "detractor_many": "{n} 位贬损者",
+        "cutoffs": "<i>评分使用非标准分界（{cutoffs}），不能与公开的 NPS 比较。</i>",
+        "title": "<b>NPS 日报 · {company} · {day}</b>",
+        "days_in": "<i>日期按 {tz} 计算；区间为 95%。</i>",
+        "caption_day": "当天：{estimate}",
+        "caption_7": "7 天：{estimate}",
+        "caption_30": "30 天：{estimate}",
+        "caption_cutoffs": "<i>非标准分界。</i>",
+    },
+}
+
+
+def _w(lang: str, key: str, **params: object) -> str:
+    text = WORDS.get(lang, WORDS["en"]).get(key, WORDS["en"][key])
+    return text.format(**params) if params else text
+
+
 def _esc(value: str, max_chars: int = _LABEL_MAX_CHARS) -> str:
     """Escape user-supplied text for HTML after flattening whitespace and capping length."""
     flat = _WHITESPACE_RE.sub(" ", value).strip()
@@ -143,13 +241,17 @@ def format_points(value: float) -> str:
     return "0" if rounded == 0 else f"{rounded:+d}"
 
 
-def format_estimate(est: NpsEstimate) -> str:
+def format_estimate(est: NpsEstimate, lang: str = "en") -> str:
     """``+50 (n = 10, -12 to +79)``, or ``no answers`` when n = 0."""
     if est.score is None or est.low is None or est.high is None:
-        return "no answers"
-    return (
-        f"{format_points(est.score)} (n = {est.n}, "
-        f"{format_points(est.low)} to {format_points(est.high)})"
+        return _w(lang, "no_answers")
+    return _w(
+        lang,
+        "estimate",
+        score=format_points(est.score),
+        n=est.n,
+        low=format_points(est.low),
+        high=format_points(est.high),
     )
 
 
@@ -157,73 +259,96 @@ def _percent(part: int, whole: int) -> str:
     return f"{round(100 * part / whole)}%" if whole else "–"
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
-
-
-def _change(current: Counts, previous: Counts, missing_previous: str) -> str:
+def _change(current: Counts, previous: Counts, missing_previous: str, lang: str) -> str:
     result = compare(current, previous)
     if result.difference is None:
-        missing = "in this period" if current.n == 0 else missing_previous
-        return f"no comparison (no answers {missing})"
-    verdict = "beyond the noise" if result.significant else "within the noise"
-    return f"{format_points(result.difference)} points, {verdict}"
+        missing = _w(lang, "in_this_period") if current.n == 0 else missing_previous
+        return _w(lang, "no_comparison", missing=missing)
+    verdict = _w(lang, "beyond" if result.significant else "within")
+    return _w(lang, "change", points=format_points(result.difference), verdict=verdict)
 
 
-def _headline(data: DigestData) -> list[str]:
+def _headline(data: DigestData, lang: str) -> list[str]:
     day = data.day.isoformat()
     est = estimate(data.today)
     if est.score is None:
-        return [f"No answers on {day}."]
+        return [_w(lang, "no_answers_on", day=day)]
     counts = data.today
     return [
-        f"<b>NPS {format_points(est.score)}</b> on {day} "
-        f"(n = {est.n}, 95% interval {format_points(est.low or 0.0)} "
-        f"to {format_points(est.high or 0.0)})",
-        f"Promoters {counts.promoters} ({_percent(counts.promoters, counts.n)}) · "
-        f"Passives {counts.passives} ({_percent(counts.passives, counts.n)}) · "
-        f"Detractors {counts.detractors} ({_percent(counts.detractors, counts.n)})",
+        _w(
+            lang,
+            "headline",
+            score=format_points(est.score),
+            day=day,
+            n=est.n,
+            low=format_points(est.low or 0.0),
+            high=format_points(est.high or 0.0),
+        ),
+        _w(
+            lang,
+            "shares",
+            p=counts.promoters,
+            pp=_percent(counts.promoters, counts.n),
+            s=counts.passives,
+            sp=_percent(counts.passives, counts.n),
+            d=counts.detractors,
+            dp=_percent(counts.detractors, counts.n),
+        ),
     ]
 
 
-def _trends(data: DigestData) -> list[str]:
-    lines = ["<b>Trend</b>"]
+def _trends(data: DigestData, lang: str) -> list[str]:
+    lines = [_w(lang, "trend")]
     if data.today.n:
+        change = _change(data.today, data.yesterday, _w(lang, "on_the_day_before"), lang)
         lines.append(
-            f"vs the day before, {format_estimate(estimate(data.yesterday))}: "
-            f"{_change(data.today, data.yesterday, 'on the day before')}"
+            _w(
+                lang,
+                "vs_day_before",
+                estimate=format_estimate(estimate(data.yesterday), lang),
+                change=change,
+            )
         )
     for days, current, previous in ((7, data.last7, data.prev7), (30, data.last30, data.prev30)):
-        window = f"in the previous {days} days"
+        window = _w(lang, "in_the_previous", days=days)
         lines.append(
-            f"Last {days} days {format_estimate(estimate(current))} vs "
-            f"{format_estimate(estimate(previous))}: {_change(current, previous, window)}"
+            _w(
+                lang,
+                "last_days",
+                days=days,
+                current=format_estimate(estimate(current), lang),
+                previous=format_estimate(estimate(previous), lang),
+                change=_change(current, previous, window, lang),
+            )
         )
     return lines
 
 
-def _responses(data: DigestData) -> list[str]:
+def _responses(data: DigestData, lang: str) -> list[str]:
     if data.sent == 0 and data.answered == 0:
-        line = "No surveys sent."
+        line = _w(lang, "no_surveys")
     else:
-        line = (
-            f"Answered {data.answered} of {data.sent} sent "
-            f"({_percent(data.answered, data.sent)} response rate)"
+        line = _w(
+            lang,
+            "answered_of",
+            answered=data.answered,
+            sent=data.sent,
+            rate=_percent(data.answered, data.sent),
         )
     return [
-        "<b>Responses</b>",
-        f"{line} · {data.expired} expired · {data.failed} failed",
+        _w(lang, "responses"),
+        _w(lang, "responses_line", line=line, expired=data.expired, failed=data.failed),
     ]
 
 
-def _kinds(data: DigestData) -> list[str]:
+def _kinds(data: DigestData, lang: str) -> list[str]:
     present = sorted(kind for kind, counts in data.by_kind.items() if counts.n > 0)
     if len(present) == 1:
-        return [f"<i>All answers are from {_esc(present[0])} surveys.</i>"]
-    return _split("By survey kind", data.by_kind)
+        return [_w(lang, "one_kind", kind=_esc(present[0]))]
+    return _split(_w(lang, "by_kind"), data.by_kind, lang)
 
 
-def _split(title: str, rows: Mapping[str, Counts]) -> list[str]:
+def _split(title: str, rows: Mapping[str, Counts], lang: str) -> list[str]:
     present = [(name, counts) for name, counts in rows.items() if counts.n > 0]
     if not present:
         return []
@@ -231,18 +356,18 @@ def _split(title: str, rows: Mapping[str, Counts]) -> list[str]:
     present.sort(key=lambda item: (-item[1].n, item[0]))
     lines = [f"<b>{title}</b>"]
     for name, counts in present[:MAX_SPLIT_ROWS]:
-        lines.append(f"{_esc(name)}: {format_estimate(estimate(counts))}")
+        lines.append(f"{_esc(name)}: {format_estimate(estimate(counts), lang)}")
     if len(present) > MAX_SPLIT_ROWS:
-        lines.append(f"… and {len(present) - MAX_SPLIT_ROWS} more")
+        lines.append(_w(lang, "and_more", n=len(present) - MAX_SPLIT_ROWS))
     return lines
 
 
-def _drivers(data: DigestData) -> list[str]:
+def _drivers(data: DigestData, lang: str) -> list[str]:
     lines: list[str] = []
     for category, label in (
-        (Category.DETRACTOR, "Detractors"),
-        (Category.PASSIVE, "Passives"),
-        (Category.PROMOTER, "Promoters"),
+        (Category.DETRACTOR, _w(lang, "detractors")),
+        (Category.PASSIVE, _w(lang, "passives")),
+        (Category.PROMOTER, _w(lang, "promoters")),
     ):
         entries = [(d, c) for d, c in data.drivers.get(category, ()) if c > 0]
         if entries:
@@ -250,16 +375,16 @@ def _drivers(data: DigestData) -> list[str]:
                 f"{_esc(driver)} ({count})" for driver, count in entries[:DRIVERS_PER_CATEGORY]
             )
             lines.append(f"{label}: {listed}")
-    return ["<b>Drivers</b>", *lines] if lines else []
+    return [_w(lang, "drivers"), *lines] if lines else []
 
 
-def _verbatims(data: DigestData) -> list[str]:
+def _verbatims(data: DigestData, lang: str) -> list[str]:
     lines: list[str] = []
     # Detractors first: they are the ones somebody should act on.
     for category, label in (
-        (Category.DETRACTOR, "Detractors"),
-        (Category.PASSIVE, "Passives"),
-        (Category.PROMOTER, "Promoters"),
+        (Category.DETRACTOR, _w(lang, "detractors")),
+        (Category.PASSIVE, _w(lang, "passives")),
+        (Category.PROMOTER, _w(lang, "promoters")),
     ):
         items = list(data.verbatims.get(category, ()))[:VERBATIMS_PER_CATEGORY]
         if not items:
@@ -272,63 +397,62 @@ def _verbatims(data: DigestData) -> list[str]:
             lines.append(
                 f"• {item.score} · <i>{_esc(item.text, VERBATIM_MAX_CHARS)}</i> — {source}"
             )
-    return ["<b>Latest comments</b>", *lines] if lines else []
+    return [_w(lang, "comments"), *lines] if lines else []
 
 
-def _follow_up(data: DigestData) -> list[str]:
-    return [
-        f"<b>Follow-up:</b> {_plural(data.detractors_total, 'detractor')}, "
-        f"{data.detractors_followed_up} followed up"
-    ]
+def _follow_up(data: DigestData, lang: str) -> list[str]:
+    n = data.detractors_total
+    detractors = _w(lang, "detractor_one" if n == 1 else "detractor_many", n=n)
+    return [_w(lang, "follow_up", detractors=detractors, followed=data.detractors_followed_up)]
 
 
-def _cutoffs_note(cutoffs: Cutoffs) -> list[str]:
+def _cutoffs_note(cutoffs: Cutoffs, lang: str) -> list[str]:
     if cutoffs.is_standard:
         return []
-    return [
-        f"<i>Scores use non-standard cut-offs ({cutoffs.describe()}); "
-        "they are not comparable with published NPS.</i>"
-    ]
+    return [_w(lang, "cutoffs", cutoffs=cutoffs.describe())]
 
 
-def compose_digest(data: DigestData) -> Digest:
-    """Compose the daily digest text, its Telegram-sized messages and the chart caption."""
+def compose_digest(data: DigestData, lang: str = "en") -> Digest:
+    """Compose the daily digest text, its Telegram-sized messages and the chart caption,
+    worded in ``lang`` (the admin language; "en" or "zh")."""
     header = [
-        f"<b>NPS digest · {_esc(data.company)} · {data.day.isoformat()}</b>",
-        f"<i>Days in {_esc(data.tz_name)}; intervals are 95%.</i>",
+        _w(lang, "title", company=_esc(data.company), day=data.day.isoformat()),
+        _w(lang, "days_in", tz=_esc(data.tz_name)),
     ]
     attribute_title = (
-        f"By {_esc(data.by_attribute_name)}" if data.by_attribute_name else "By attribute"
+        _w(lang, "by_named", name=_esc(data.by_attribute_name))
+        if data.by_attribute_name
+        else _w(lang, "by_attribute")
     )
     sections = [
         header,
-        _headline(data),
-        _kinds(data),
-        _trends(data),
-        _responses(data),
-        _split("By event type", data.by_event_type),
-        _split(attribute_title, data.by_attribute),
-        _drivers(data),
-        _verbatims(data),
-        _follow_up(data),
-        _cutoffs_note(data.cutoffs),
+        _headline(data, lang),
+        _kinds(data, lang),
+        _trends(data, lang),
+        _responses(data, lang),
+        _split(_w(lang, "by_event_type"), data.by_event_type, lang),
+        _split(attribute_title, data.by_attribute, lang),
+        _drivers(data, lang),
+        _verbatims(data, lang),
+        _follow_up(data, lang),
+        _cutoffs_note(data.cutoffs, lang),
     ]
     text = "\n\n".join("\n".join(lines) for lines in sections if lines)
     return Digest(
         text=text,
         messages=tuple(split_message(text, MESSAGE_LIMIT)),
-        caption=_caption(data),
+        caption=_caption(data, lang),
     )
 
 
-def _caption(data: DigestData) -> str:
+def _caption(data: DigestData, lang: str) -> str:
     today = estimate(data.today)
     lines = [
         f"<b>{_esc(data.company)}</b> · {data.day.isoformat()}",
-        f"Day: {format_estimate(today)}",
-        f"7 days: {format_estimate(estimate(data.last7))}",
-        f"30 days: {format_estimate(estimate(data.last30))}",
+        _w(lang, "caption_day", estimate=format_estimate(today, lang)),
+        _w(lang, "caption_7", estimate=format_estimate(estimate(data.last7), lang)),
+        _w(lang, "caption_30", estimate=format_estimate(estimate(data.last30), lang)),
     ]
     if not data.cutoffs.is_standard:
-        lines.append("<i>Non-standard cut-offs.</i>")
+        lines.append(_w(lang, "caption_cutoffs"))
     return shorten("\n".join(lines), CAPTION_LIMIT)

@@ -291,3 +291,66 @@ def test_day_stats_require_an_11_bucket_histogram() -> None:
     assert DayStats(DAY, Counts()).score_histogram == (0,) * 11
     with pytest.raises(ValueError):
         DayStats(DAY, Counts(), (1, 2, 3))
+
+
+GOLDEN_TEXT_ZH = """\
+<b>NPS 日报 · Acme &amp; Sons · 2026-11-23</b>
+<i>日期按 Europe/Berlin 计算；区间为 95%。</i>
+
+2026-11-23 <b>NPS +50</b>（n = 10，95% 区间 -6 至 +83）
+推荐者 7（70%）· 被动者 1（10%）· 贬损者 2（20%）
+
+<b>趋势</b>
+与前一天相比：+60 分，在噪声范围内（前一天 -10（n = 10，-51 至 +36））
+最近 7 天 +50（n = 200，+40 至 +59），之前 0（n = 200，-11 至 +11）：+50 分，超出噪声范围
+最近 30 天 +25（n = 600，+18 至 +31），之前 +23（n = 600，+17 至 +30）：+2 分，在噪声范围内
+
+<b>回复</b>
+已发送 40 份，回答 10 份（回复率 25%） · 过期 5 · 失败 1
+
+<b>按事件类型</b>
+delivery: +67（n = 6，-8 至 +97）
+support: +25（n = 4，-44 至 +73）
+
+<b>按 plan</b>
+free: +20（n = 5，-49 至 +74）
+pro: +80（n = 5，+4 至 +96）
+
+<b>驱动因素</b>
+贬损者: speed (2), price (1)
+推荐者: staff (5)
+
+<b>最新评论</b>
+贬损者:
+• 3 · <i>Courier was late again</i> — cust-17, delivery
+推荐者:
+• 10 · <i>Lovely &lt;b&gt;staff&lt;/b&gt;</i> — cust-2
+
+<b>跟进：</b>2 位贬损者，已跟进 1 位"""
+
+GOLDEN_CAPTION_ZH = """\
+<b>Acme &amp; Sons</b> · 2026-11-23
+当天：+50（n = 10，-6 至 +83）
+7 天：+50（n = 200，+40 至 +59）
+30 天：+25（n = 600，+18 至 +31）"""
+
+
+def test_golden_digest_in_chinese_for_the_same_data() -> None:
+    # NPSBOT_ADMIN_LANGUAGE=zh: the same numbers and escaping, Chinese wording.
+    digest = compose_digest(fixed_data(), "zh")
+    assert digest.text == GOLDEN_TEXT_ZH
+    assert digest.caption == GOLDEN_CAPTION_ZH
+    assert digest.messages == (GOLDEN_TEXT_ZH,)
+    assert tags_in(digest.text) == tags_in(GOLDEN_TEXT)  # the same HTML, nothing new
+
+
+def test_admin_texts_exist_in_chinese_under_every_english_name() -> None:
+    from bot.admin import texts
+
+    english = {n for n in vars(texts) if n.isupper() and n != "ZH"}
+    assert set(texts.ZH) == english
+    zh = texts.for_language("zh")
+    assert zh.NOT_ADMIN.format(company="Acme").startswith("抱歉")
+    assert zh.usage("nps").startswith("用法") and zh.skip_reason("blocked") == "客户屏蔽了机器人"
+    assert zh.skip_reason("odd") == "odd"
+    assert texts.for_language("en").NOT_ADMIN == texts.NOT_ADMIN
