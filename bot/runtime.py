@@ -89,6 +89,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         utc_now,
         rules=ContactRules.from_settings(settings.ops, settings.timezone),
         catalog=catalog,
+        webhooks=settings.webhooks,
     )
     svc.dispatcher = dispatcher
     poller = Poller(app, failures, settings.poll_timeout_seconds)

@@ -32,6 +32,7 @@ from bot.reports.telegram_text import MESSAGE_LIMIT, utf16_len
 from bot.telegram.handlers.language import customer_language
 from bot.telegram.services import Services, services
 from bot.telegram.unit_of_work import Replies
+from bot.webhooks.events import notify
 from storage import Tx, alerts, customers, outbox
 from storage.alerts import AlertView
 
@@ -243,6 +244,10 @@ async def on_alert_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             when = view.resolved_at.astimezone(svc.settings.timezone).strftime("%Y-%m-%d %H:%M")
             return _t(svc).ALREADY_RESOLVED.format(who=view.resolved_by or "?", when=when)
         await alerts.resolve(tx, alert_id, admin_name(user), None, now)
+        resolution = {"resolution": {"alert_id": alert_id, "by": admin_name(user)}}
+        await notify(
+            tx, svc.settings.webhooks, "detractor.resolved", view.survey_id, now, resolution
+        )
         replies.send(
             _t(svc).RESOLVED.format(
                 alert_id=alert_id,

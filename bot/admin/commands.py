@@ -35,6 +35,8 @@ from bot.reports.periods import (
 )
 from bot.telegram.services import Services, services
 from bot.telegram.unit_of_work import Replies
+from bot.webhooks.health import endpoint_health
+from bot.webhooks.health import stats_line as webhook_stats_line
 from storage import Tx, alerts, digests, outbox, reports, surveys
 from storage.records import SurveyKind, SurveyStatus
 from storage.reports import AnswerFilter
@@ -289,6 +291,8 @@ async def _dispatch(
         last = await digests.last_day(tx)
         text = _stats_text(svc, by_status, health, last)
         text += "\n" + await privacy_stats_line(tx, svc.settings.privacy, svc.settings.timezone)
+        hooks = await endpoint_health(tx, svc.settings.webhooks, now)
+        text += "\n" + webhook_stats_line(hooks)
         replies.send(text, parse_mode="HTML")
     elif command == "resolve":
         await _resolve(svc, tx, replies, args, user, now)

@@ -23,6 +23,8 @@ from bot.questionnaire.catalog import Catalog
 from bot.questionnaire.startup import builtin_catalog
 from bot.survey.keyboards import score_keyboard
 from bot.telegram.sender import Failure, Sender
+from bot.webhooks.events import notify
+from bot.webhooks.settings import WebhookSettings
 from storage import Database, customers, surveys
 from storage.records import Customer, Survey, SurveyStatus
 
@@ -65,8 +67,10 @@ class Dispatcher:
         concurrency: int = CONCURRENCY,
         rules: ContactRules | None = None,
         catalog: Catalog | None = None,
+        webhooks: WebhookSettings | None = None,
     ) -> None:
         self.db = db
+        self.webhooks = webhooks or WebhookSettings()
         self.sender = sender
         self.company = company
         # The question's wording per kind, event type and language (built-in without one).
@@ -162,6 +166,7 @@ class Dispatcher:
                     tx, survey.id, customer.chat_id, int(outcome.result["message_id"]), now
                 )
                 self.sent += 1
+                await notify(tx, self.webhooks, "survey.sent", survey.id, now)
                 log.info("survey %s sent to chat %s", survey.id, customer.chat_id)
                 return SurveyStatus.SENT
             if outcome.failure is Failure.BLOCKED:

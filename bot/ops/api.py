@@ -12,7 +12,7 @@ import hmac
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
 from typing import Any
@@ -32,6 +32,8 @@ from bot.ops.validation import (
 )
 from bot.privacy.service import erase_external_id
 from bot.survey.keyboards import MAX_SURVEY_ID
+from bot.webhooks.health import endpoint_health, health_json
+from bot.webhooks.settings import WebhookSettings
 from storage import Database, answers, customers, privacy, surveys
 
 log = logging.getLogger(__name__)
@@ -102,6 +104,7 @@ class OpsApi:
     # Properties each event type must carry (the questionnaire's placeholders): else 422.
     required_properties: RequiredProperties = no_required_properties
     retention_days: int | None = None  # NPSBOT_RETENTION_DAYS; None: retention off
+    webhooks: WebhookSettings = field(default_factory=WebhookSettings)
 
     def application(self) -> web.Application:
         """The aiohttp application serving the API."""
@@ -289,6 +292,7 @@ class OpsApi:
                     pending, due = await surveys.queue_depth(tx, now)
                     last_db = await surveys.last_sent_at(tx)
                     retention = await privacy.last_run(tx, "retention")
+                    hooks = await endpoint_health(tx, self.webhooks, now)
         except Exception as exc:  # any failure to read means "not healthy"
             log.warning("health check: database unavailable: %s", exc)
             failed: dict[str, Any] = {
@@ -305,6 +309,8 @@ class OpsApi:
             "queue": {"pending": pending, "due": due},
             "last_successful_send": iso(max(candidates)) if candidates else None,
         }
+        if hooks:
+            body["webhooks"] = health_json(hooks)
         if self.retention_days is not None:
             body["retention"] = {
                 "days": self.retention_days,

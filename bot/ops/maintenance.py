@@ -14,6 +14,8 @@ from bot.ops.contact_rules import ContactRules, customer_timezone, expired, remi
 from bot.questionnaire.catalog import Catalog
 from bot.questionnaire.startup import builtin_catalog
 from bot.telegram.sender import Sender
+from bot.webhooks.events import notify
+from bot.webhooks.settings import WebhookSettings
 from storage import Database, customers, outbox, surveys
 from storage.records import SurveyStatus
 
@@ -36,6 +38,7 @@ async def expire_surveys(
     sender: Sender | None = None,
     *,
     catalog: Catalog | None = None,
+    webhooks: WebhookSettings | None = None,
 ) -> int:
     """Close surveys unanswered for longer than the expiry and take their buttons away
     (the question message is edited, in the customer's language, to say the survey has
@@ -63,6 +66,7 @@ async def expire_surveys(
                 ):
                     continue  # answered meanwhile
                 closed += 1
+                await notify(tx, webhooks or WebhookSettings(), "survey.expired", survey.id, now)
                 if survey.chat_id is not None and survey.message_id is not None:
                     customer = await customers.get(tx, survey.customer_id)
                     lang = (

@@ -52,7 +52,15 @@ async def _maintenance_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     rules = contact_rules(svc)
     company = svc.settings.company_name
     now = svc.clock()
-    expired = await expire_surveys(svc.db, rules, company, now, svc.sender, catalog=svc.catalog)
+    expired = await expire_surveys(
+        svc.db,
+        rules,
+        company,
+        now,
+        svc.sender,
+        catalog=svc.catalog,
+        webhooks=svc.settings.webhooks,
+    )
     reminded = await send_reminders(svc.db, rules, company, now, svc.sender, catalog=svc.catalog)
     if expired or reminded:
         log.info("maintenance: %d surveys expired, %d reminders", expired, reminded)
@@ -109,6 +117,7 @@ async def start_ops(app: Application, svc: Services) -> Stopper:  # type: ignore
             last_success=lambda: svc.sender.last_success,
             required_properties=svc.catalog.required_properties,
             retention_days=svc.settings.privacy.retention_days,
+            webhooks=svc.settings.webhooks,
         )
         try:
             runner = await start_api(api, ops.api_host, ops.api_port)

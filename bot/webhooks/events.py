@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.webhooks.settings import WebhookSettings
-from storage import Tx, webhooks
+from storage import Tx, answers, surveys, webhooks
 from storage.records import Answer, Customer, Survey
 
 
@@ -33,6 +33,7 @@ def answer_payload(answer: Answer) -> dict[str, Any]:
         "reason": answer.reason,
         "scored_at": _iso(answer.scored_at),
         "reason_at": _iso(answer.reason_at),
+        "drivers": list(answer.drivers) if answer.drivers is not None else None,
     }
 
 
@@ -62,3 +63,41 @@ async def emit(
     body = {"id": event_id, "type": event_type, "created_at": _iso(now), "data": dict(data)}
     await webhooks.enqueue(tx, event_id, event_type, body, urls, now)
     return event_id
+
+
+async def notify(
+    tx: Tx,
+    settings: WebhookSettings,
+    event_type: str,
+    survey_id: int,
+    now: datetime,
+    extra: Mapping[str, Any] | None = None,
+) -> str | None:
+    """Emit ``event_type`` about a survey with its customer and answer as stored now.
+
+    Reads in the caller's transaction, so the payload shows exactly the state being
+    committed; does nothing (and reads nothing) when no endpoint subscribed.
+    """
+    if not settings.urls_for(event_type):
+        return None
+    found = await surveys.get_with_customer(tx, survey_id)
+    if found is None:
+        return None
+    survey, customer = found
+    answer = await answers.get_for_survey(tx, survey_id)
+    data: dict[str, Any] = {
+        "survey": survey_payload(survey),
+        "customer": customer_payload(customer),
+        "answer": answer_payload(answer) if answer is not None else None,
+        **(extra or {}),
+    }
+    return await emit(tx, settings, event_type, data, now)
+
+
+async def notify_customer(
+    tx: Tx, settings: WebhookSettings, event_type: str, customer: Customer, now: datetime
+) -> str | None:
+    """Emit an event about a customer alone (opted out)."""
+    if not settings.urls_for(event_type):
+        return None
+    return await emit(tx, settings, event_type, {"customer": customer_payload(customer)}, now)

@@ -19,6 +19,7 @@ from bot.survey.flow import MAX_REASON_CHARS
 from bot.survey.texts import followup_key, thanks_key
 from bot.telegram.services import Services
 from bot.telegram.unit_of_work import Replies
+from bot.webhooks.events import notify
 from storage import Tx, answers, surveys
 from storage.records import Answer, Survey
 
@@ -84,6 +85,7 @@ async def record_score(
     if category is Category.DETRACTOR and _alerts_on(svc):
         # Same transaction as the answer: an alert exists exactly when the answer does.
         await record_detractor_event(tx, survey.id, "score", now)
+    await notify(tx, svc.settings.webhooks, "answer.scored", survey.id, now)
     question = question_text(catalog, survey, lang)
     answered = catalog.render("question_answered", lang, question=question, score=score)
     edited = {m for m in (survey.message_id, pressed_message_id) if m is not None}
@@ -159,6 +161,7 @@ async def record_reason(
         return False
     if category == Category.DETRACTOR.value and _alerts_on(svc):
         await record_detractor_event(tx, survey_id, "reason", now)
+    await notify(tx, svc.settings.webhooks, "answer.reason", survey_id, now)
     catalog = svc.catalog
     thanks = catalog.render(thanks_key(Category(category)), lang)
     if truncated:

@@ -12,6 +12,7 @@ from bot.linking import LinkError, read_payload
 from bot.telegram.handlers.language import speaker
 from bot.telegram.services import services
 from bot.telegram.unit_of_work import Replies, run_unit
+from bot.webhooks.events import notify_customer
 from storage import Tx, customers
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,7 @@ async def on_stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             replies.send(svc.catalog.render("already_stopped", lang))
             return
         await customers.set_opted_out(tx, customer.id, True, now)
+        await notify_customer(tx, svc.settings.webhooks, "customer.opted_out", customer, now)
         log.info("chat %s (customer %r) opted out", chat_id, customer.external_id)
         replies.send(svc.catalog.render("stopped", lang))
 
