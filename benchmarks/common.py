@@ -7,18 +7,15 @@ import json
 import os
 import platform
 import resource
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from standin import StandIn
+from standin.botprocess import BotProcess, offline_env
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -27,81 +24,40 @@ SECRET = "bench-link-secret-0123456789abcdef0123456789"
 BOT_USERNAME = "nps_bench_bot"
 
 
-@dataclass
-class ChildBot:
-    """A child process against the stand-in (the bot, or the bare PTB app)."""
-
-    proc: subprocess.Popen[bytes]
-    log_path: Path
-
-    async def stop(self, timeout: float = 30) -> int:
-        """SIGTERM and wait without blocking the loop that serves the stand-in."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        return await asyncio.to_thread(self.proc.wait, timeout)
-
-    def peak_rss_mb(self) -> float | None:
-        """Peak resident memory of the child, read from /proc while it runs."""
-        try:
-            status = Path(f"/proc/{self.proc.pid}/status").read_text()
-        except OSError:
-            return None
-        for line in status.splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-        return None
-
-
 def bot_env(
     server: StandIn, db_path: Path, extra: Mapping[str, str] | None = None
 ) -> dict[str, str]:
     """Environment for the bot process: the stand-in, a scratch database, quiet logs."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NPSBOT_")}
-    env.update(
-        {
-            "NPSBOT_ENV_FILE": os.devnull,
-            "NPSBOT_TOKEN": TOKEN,
-            "NPSBOT_API_BASE_URL": server.base_url,
-            "NPSBOT_DATABASE": str(db_path),
-            "NPSBOT_LINK_SECRET": SECRET,
-            "NPSBOT_COMPANY_NAME": "Bench Co",
-            "NPSBOT_BOT_USERNAME": BOT_USERNAME,
-            "NPSBOT_POLL_TIMEOUT": "1",
-            "NPSBOT_QUIET_HOURS": "off",
-            "NPSBOT_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
-            "PYTHONUNBUFFERED": "1",
-        }
+    quiet = {
+        "NPSBOT_POLL_TIMEOUT": "1",
+        "NPSBOT_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
+    }
+    return offline_env(
+        server,
+        db_path,
+        link_secret=SECRET,
+        company="Bench Co",
+        bot_username=BOT_USERNAME,
+        extra={**quiet, **(extra or {})},
     )
-    env.update(extra or {})
-    return env
 
 
-def start_child(args: Sequence[str], env: Mapping[str, str], log_path: Path) -> ChildBot:
+def start_child(args: Sequence[str], env: Mapping[str, str], log_path: Path) -> BotProcess:
     """Start ``python <args>`` with output to ``log_path``."""
-    with log_path.open("ab") as log:
-        proc = subprocess.Popen(
-            [sys.executable, *args], cwd=ROOT, env=dict(env), stdout=log, stderr=subprocess.STDOUT
-        )
-    return ChildBot(proc, log_path)
+    child = BotProcess(env, log_path, args=args, cwd=ROOT)
+    child.start()
+    return child
 
 
-async def wait_until(cond: Any, timeout: float, what: str, child: ChildBot | None = None) -> None:
+async def wait_until(cond: Any, timeout: float, what: str, child: BotProcess | None = None) -> None:
     """Poll ``cond`` every 20 ms; fail with the child's log tail if it never holds."""
     deadline = time.monotonic() + timeout
     while not cond():
-        if child is not None and child.proc.poll() is not None:
-            raise RuntimeError(f"child exited while waiting for {what}:\n{tail(child.log_path)}")
+        if child is not None and child.exited:
+            raise RuntimeError(f"child exited while waiting for {what}:\n{child.tail()}")
         if time.monotonic() > deadline:
             raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
         await asyncio.sleep(0.02)
-
-
-def tail(path: Path, lines: int = 30) -> str:
-    """The last lines of a log file."""
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
 
 
 @asynccontextmanager

@@ -20,7 +20,6 @@ from benchmarks.common import (
     print_table,
     stand_in,
     start_child,
-    tail,
     wait_until,
     write_result,
 )
@@ -74,12 +73,12 @@ async def run(n: int, limit: float) -> dict[str, Any]:
                         child=bot,
                     )
                 except TimeoutError:
-                    print(f"only {len(arrivals)} of {n} arrived; bot log:\n{tail(bot.log_path)}")
+                    print(f"only {len(arrivals)} of {n} arrived; bot log:\n{bot.tail()}")
                     raise
                 await asyncio.sleep(1.0)  # let any duplicate show up
                 peak = bot.peak_rss_mb()
             finally:
-                await bot.stop()
+                await bot.stop_async()
     span = arrivals[-1] - arrivals[0] if len(arrivals) > 1 else float("nan")
     achieved = (len(arrivals) - 1) / span if span else float("nan")
     return {

@@ -31,7 +31,6 @@ from benchmarks.common import (
     print_table,
     stand_in,
     start_child,
-    tail,
     wait_until,
     write_result,
 )
@@ -227,10 +226,10 @@ async def bot_peak_memory(db_path: Path) -> dict[str, Any]:
                 await asyncio.sleep(1.0)
                 peak = bot.peak_rss_mb()
             except Exception:
-                print(tail(bot.log_path))
+                print(bot.tail())
                 raise
             finally:
-                await bot.stop()
+                await bot.stop_async()
     return {"bot_peak_rss_mb": round(peak or 0.0, 1), "bot_digest_roundtrip_s": round(digest_s, 2)}
 
 

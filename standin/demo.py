@@ -22,13 +22,10 @@ printed.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
-import os
 import random
 import secrets
 import shutil
-import signal
 import sys
 import tempfile
 from collections import Counter
@@ -44,6 +41,7 @@ from bot.questionnaire.catalog import Catalog
 from bot.questionnaire.loader import load_questionnaire
 from bot.survey.texts import thanks_key
 from bot.telegram.services import utc_now
+from standin.botprocess import BotProcess, offline_env
 from standin.models import BotMessage
 from standin.server import StandIn
 from standin.users import SimGroup, SimUser
@@ -322,93 +320,32 @@ def fake_token() -> str:
 
 def bot_environment(server: StandIn, db_path: Path, secret: str, admin_chat: int) -> dict[str, str]:
     """The bot's settings: all from the environment, none from a ``.env`` file."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NPSBOT_")}
-    env.update(
-        {
-            "NPSBOT_ENV_FILE": os.devnull,
-            "NPSBOT_TOKEN": server.token,
-            "NPSBOT_API_BASE_URL": server.base_url,
-            "NPSBOT_DATABASE": str(db_path),
-            "NPSBOT_LINK_SECRET": secret,
-            "NPSBOT_COMPANY_NAME": COMPANY,
-            "NPSBOT_BOT_USERNAME": BOT_USERNAME,
+    return offline_env(
+        server,
+        db_path,
+        link_secret=secret,
+        company=COMPANY,
+        bot_username=BOT_USERNAME,
+        extra={
             "NPSBOT_ADMIN_CHAT_IDS": str(admin_chat),
             # The scheduled digest is off; the demo asks for it with /digest at the end.
             "NPSBOT_DIGEST_TIME": "off",
             "NPSBOT_DIGEST_ATTRIBUTE": "plan",
             "NPSBOT_QUESTIONNAIRE": str(QUESTIONNAIRE),
-            "NPSBOT_POLL_TIMEOUT": "2",
-            # Ops contact rules that depend on the wall clock are off, so runs at any hour
-            # behave alike (no quiet hours, no relationship surveys of their own).
-            "NPSBOT_QUIET_HOURS": "off",
-            "NPSBOT_RELATIONSHIP_CYCLE_DAYS": "off",
-            "NPSBOT_LOG_LEVEL": "INFO",
-            "PYTHONUNBUFFERED": "1",
-        }
+        },
     )
-    return env
 
 
-class BotProcess:
-    """``python -m bot run`` as a child process, logging to a file."""
-
-    def __init__(self, env: dict[str, str], log_path: Path, cwd: Path) -> None:
-        self.env = env
-        self.log_path = log_path
-        self.cwd = cwd
-        self.proc: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        """Start the process; its stdout and stderr go to ``log_path``."""
-        with self.log_path.open("ab") as log:
-            self.proc = await asyncio.create_subprocess_exec(
-                sys.executable,
-                "-m",
-                "bot",
-                "run",
-                cwd=self.cwd,
-                env=self.env,
-                stdout=log,
-                stderr=asyncio.subprocess.STDOUT,
-            )
-
-    @property
-    def exited(self) -> bool:
-        """Whether the process has ended."""
-        return self.proc is not None and self.proc.returncode is not None
-
-    async def wait_polling(self, server: StandIn, timeout: float) -> None:  # noqa: ASYNC109
-        """Return once the bot polls the stand-in; DemoError if it exits or never does."""
-        deadline = asyncio.get_running_loop().time() + timeout
-        while server.stats.calls.get("getUpdates", 0) == 0:
-            if self.exited:
-                assert self.proc is not None
-                raise DemoError(f"the bot exited during start-up (code {self.proc.returncode})")
-            if asyncio.get_running_loop().time() > deadline:
-                raise DemoError(f"the bot did not start polling within {timeout:.0f} s")
-            await asyncio.sleep(0.05)
-
-    async def stop(self, timeout: float = STOP_TIMEOUT) -> int | None:  # noqa: ASYNC109
-        """SIGTERM, wait (without blocking the stand-in's event loop); SIGKILL if it hangs."""
-        if self.proc is None:
-            return None
-        if self.proc.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                self.proc.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(self.proc.wait(), timeout)
-            except TimeoutError:
-                with contextlib.suppress(ProcessLookupError):
-                    self.proc.kill()
-                await self.proc.wait()
-                raise DemoError(f"the bot did not stop within {timeout:.0f} s of SIGTERM") from None
-        return self.proc.returncode
-
-    def tail(self, lines: int = LOG_TAIL_LINES) -> str:
-        """The last ``lines`` lines of the bot's log."""
-        if not self.log_path.exists():
-            return "(no log written)"
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+async def wait_polling(bot: BotProcess, server: StandIn, timeout: float) -> None:  # noqa: ASYNC109
+    """Return once the bot polls the stand-in; DemoError if it exits or never does."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while server.stats.calls.get("getUpdates", 0) == 0:
+        if bot.exited:
+            assert bot.proc is not None
+            raise DemoError(f"the bot exited during start-up (code {bot.proc.returncode})")
+        if asyncio.get_running_loop().time() > deadline:
+            raise DemoError(f"the bot did not start polling within {timeout:.0f} s")
+        await asyncio.sleep(0.05)
 
 
 # --- the customers' side ----------------------------------------------------------------
@@ -918,7 +855,7 @@ def print_failure(problems: Sequence[str], bot: BotProcess, tmp: Path) -> None:
         print(f"The bot process exited with code {bot.proc.returncode}.", file=sys.stderr)
     print(f"Bot log: {bot.log_path} (the directory {tmp} is kept for inspection)", file=sys.stderr)
     print(f"Last {LOG_TAIL_LINES} lines of the bot's log:", file=sys.stderr)
-    print(bot.tail(), file=sys.stderr)
+    print(bot.tail(LOG_TAIL_LINES), file=sys.stderr)
 
 
 async def demo_in(tmp: Path, count: int, seed: int) -> bool:
@@ -930,7 +867,7 @@ async def demo_in(tmp: Path, count: int, seed: int) -> bool:
     async with StandIn(token=fake_token(), bot_username=BOT_USERNAME) as server:
         admin = server.add_user("Alex", username="alex_acme_cx")
         admins = server.add_group(ADMIN_GROUP_TITLE, members=[admin])
-        bot = BotProcess(bot_environment(server, db_path, secret, admins.id), tmp / "bot.log", tmp)
+        bot = BotProcess(bot_environment(server, db_path, secret, admins.id), tmp / "bot.log")
         print(
             f"NPS bot demo: {count} simulated customers of {COMPANY} (seed {seed}), "
             f"local Telegram stand-in at {server.base_url.removesuffix('/bot')}"
@@ -938,8 +875,8 @@ async def demo_in(tmp: Path, count: int, seed: int) -> bool:
         started = loop.time()
         problems: list[str] = []
         try:
-            await bot.start()
-            await bot.wait_polling(server, BOT_START_TIMEOUT)
+            bot.start()
+            await wait_polling(bot, server, BOT_START_TIMEOUT)
             print(f"Bot running (pid {bot.proc.pid if bot.proc else '?'}); customers at work…")
             db = await Database.open(db_path, migrate=False)
             try:
@@ -956,15 +893,11 @@ async def demo_in(tmp: Path, count: int, seed: int) -> bool:
             problems.append(str(exc))
         finally:
             was_running = bot.proc is not None and not bot.exited
-            try:
-                code = await bot.stop()
-            except DemoError as exc:
-                problems.append(str(exc))
-            else:
-                if was_running and code != 0:
-                    problems.append(f"the bot exited with code {code} after SIGTERM")
-                elif not was_running and bot.proc is not None and not problems:
-                    problems.append(f"the bot exited on its own (code {code})")
+            code = await bot.stop_async(STOP_TIMEOUT)
+            if was_running and code != 0:
+                problems.append(f"the bot exited with code {code} after SIGTERM")
+            elif not was_running and bot.proc is not None and not problems:
+                problems.append(f"the bot exited on its own (code {code})")
         seconds = loop.time() - started
         if problems:
             print_failure(problems, bot, tmp)

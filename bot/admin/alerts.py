@@ -29,6 +29,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 from bot.admin import texts
 from bot.admin.common import admin_name, admin_unit, esc, spawn, update_is_admin
 from bot.reports.telegram_text import MESSAGE_LIMIT, utf16_len
+from bot.telegram.callbacks import answer_query
 from bot.telegram.handlers.language import customer_language
 from bot.telegram.services import Services, services
 from bot.telegram.unit_of_work import Replies
@@ -205,7 +206,7 @@ async def on_alert_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     parsed = parse_alert_callback(query.data)
     message = query.message
     if parsed is None or message is None:
-        await query.answer(_t(svc).BUTTON_INVALID)
+        await answer_query(query, _t(svc).BUTTON_INVALID)
         raise ApplicationHandlerStop
     if not update_is_admin(svc.settings, update):
         log.warning(
@@ -213,7 +214,7 @@ async def on_alert_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             query.from_user.id,
             message.chat.id,
         )
-        await query.answer(_t(svc).NOT_ADMIN_BUTTON)
+        await answer_query(query, _t(svc).NOT_ADMIN_BUTTON)
         raise ApplicationHandlerStop
     action, alert_id = parsed
     chat_id = message.chat.id
@@ -262,7 +263,7 @@ async def on_alert_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
     fresh, answer = await admin_unit(svc, update, chat_id, work)
     if fresh and answer:
-        await query.answer(answer[:200])
+        await answer_query(query, answer[:200])
     raise ApplicationHandlerStop
 
 

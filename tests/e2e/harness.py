@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import signal
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bot.linking import make_payload
 from standin import SimUser, StandIn
+from standin.botprocess import BotProcess, offline_env
 from storage import Database
 
 TOKEN = "123456789:TEST-token-for-the-local-stand-in-only"
@@ -24,81 +20,18 @@ BOT_USERNAME = "nps_test_bot"
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@dataclass
-class BotProcess:
-    """The bot running as a child process (``python -m bot run``)."""
-
-    env: dict[str, str]
-    log_path: Path
-    proc: subprocess.Popen[bytes] | None = None
-    restarts: int = field(default=0)
-
-    def start(self) -> None:
-        """Start the process (logs go to ``log_path``)."""
-        log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bot", "run"],
-            cwd=ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        log.close()
-
-    def kill(self) -> None:
-        """SIGKILL: no chance to clean up, as in a crash."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(10)
-
-    def stop(self, timeout: float = 15) -> int | None:
-        """SIGTERM and wait: a graceful shutdown."""
-        if self.proc is None:
-            return None
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        return self.proc.returncode
-
-    async def stop_async(self, timeout: float = 15) -> int | None:
-        """:meth:`stop` without blocking the event loop, which serves the stand-in the bot
-        still talks to while it shuts down."""
-        return await asyncio.to_thread(self.stop, timeout)
-
-    def log(self) -> str:
-        """Everything the process logged so far."""
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-
 def bot_env(
     server: StandIn, db_path: Path, extra: Mapping[str, str] | None = None
 ) -> dict[str, str]:
     """Environment for a bot talking to ``server``; no .env file is read."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NPSBOT_")}
-    env.update(
-        {
-            "NPSBOT_ENV_FILE": os.devnull,
-            "NPSBOT_TOKEN": TOKEN,
-            "NPSBOT_API_BASE_URL": server.base_url,
-            "NPSBOT_DATABASE": str(db_path),
-            "NPSBOT_LINK_SECRET": SECRET,
-            "NPSBOT_COMPANY_NAME": COMPANY,
-            "NPSBOT_BOT_USERNAME": BOT_USERNAME,
-            "NPSBOT_POLL_TIMEOUT": "2",
-            # Ops contact rules that depend on the wall clock are off, so runs at any hour
-            # behave alike (no quiet hours, no relationship surveys of their own).
-            "NPSBOT_QUIET_HOURS": "off",
-            "NPSBOT_RELATIONSHIP_CYCLE_DAYS": "off",
-            "NPSBOT_LOG_LEVEL": "INFO",
-            "PYTHONUNBUFFERED": "1",
-        }
+    return offline_env(
+        server,
+        db_path,
+        link_secret=SECRET,
+        company=COMPANY,
+        bot_username=BOT_USERNAME,
+        extra=extra,
     )
-    env.update(extra or {})
-    return env
 
 
 class Harness:

@@ -29,6 +29,7 @@ from bot.survey.flow import (
     decide_driver_press,
 )
 from bot.survey.keyboards import parse_score_callback
+from bot.telegram.callbacks import answer_query
 from bot.telegram.handlers.answering import (
     drivers_markup,
     finish_drivers,
@@ -54,7 +55,7 @@ async def on_score_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     message = query.message
     if press is None or message is None:
         lang = svc.catalog.language_for(None, query.from_user.language_code)
-        await query.answer(svc.catalog.render("press_invalid", lang))
+        await answer_query(query, svc.catalog.render("press_invalid", lang))
         return
     chat_id = message.chat.id
 
@@ -85,7 +86,7 @@ async def on_score_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
     fresh, answer = await run_unit(svc, update, chat_id, work)
     if fresh and answer is not None:
-        await query.answer(answer[:200])
+        await answer_query(query, answer[:200])
 
 
 async def on_driver_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -103,7 +104,7 @@ async def on_driver_press(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     message = query.message
     if press is None or message is None:
         lang = catalog.language_for(None, query.from_user.language_code)
-        await query.answer(catalog.render("press_invalid", lang))
+        await answer_query(query, catalog.render("press_invalid", lang))
         return
     chat_id = message.chat.id
 
@@ -165,7 +166,7 @@ async def on_driver_press(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     fresh, _answer = await run_unit(svc, update, chat_id, work)
     if fresh:
         # Answered in every case: Telegram shows a spinner until the press is answered.
-        await query.answer(_answer[:200] if _answer else None)
+        await answer_query(query, _answer[:200] if _answer else None)
 
 
 async def on_unknown_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -174,7 +175,7 @@ async def on_unknown_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     assert query is not None
     svc = services(context)
     lang = svc.catalog.language_for(None, query.from_user.language_code)
-    await query.answer(svc.catalog.render("press_invalid", lang))
+    await answer_query(query, svc.catalog.render("press_invalid", lang))
 
 
 def _step(conversation: OpenConversation | None) -> Step:

@@ -20,6 +20,7 @@ from telegram import Update, User
 from telegram.ext import ContextTypes
 
 from bot.questionnaire.catalog import Catalog
+from bot.telegram.callbacks import answer_query
 from bot.telegram.services import Services, services
 from bot.telegram.unit_of_work import Replies, run_unit
 from storage import Tx, customers
@@ -105,7 +106,7 @@ async def on_language_press(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     chosen = parse_language_callback(query.data, svc.catalog.languages)
     if message is None or chosen is None:
         lang = svc.catalog.language_for(None, query.from_user.language_code)
-        await query.answer(svc.catalog.render("language_invalid", lang))
+        await answer_query(query, svc.catalog.render("language_invalid", lang))
         return
     chat_id = message.chat.id
 
@@ -121,4 +122,4 @@ async def on_language_press(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 
     fresh, answer = await run_unit(svc, update, chat_id, work)
     if fresh and answer is not None:
-        await query.answer(answer[:200])
+        await answer_query(query, answer[:200])

@@ -25,6 +25,7 @@ from bot.admin.common import spawn
 from bot.privacy import confirm
 from bot.privacy.export import build_document, compose_text, document_bytes, split_text
 from bot.privacy.service import checkpoint, erase_in
+from bot.telegram.callbacks import answer_query
 from bot.telegram.handlers.language import speaker
 from bot.telegram.services import Services, services
 from bot.telegram.unit_of_work import Replies, run_unit
@@ -126,7 +127,7 @@ async def on_erase_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     user = query.from_user
     fallback = svc.catalog.language_for(None, user.language_code if user else None)
     if press is None or message is None:
-        await query.answer(svc.catalog.render("press_invalid", fallback))
+        await answer_query(query, svc.catalog.render("press_invalid", fallback))
         return
     chat_id = message.chat.id
     key = confirm.confirmation_key(svc.settings.link_secret)
@@ -134,7 +135,7 @@ async def on_erase_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     # for another chat (copied, forged), is refused before anything is read.
     if user is None or user.id != chat_id or not confirm.verify(key, press, chat_id):
         log.warning("chat %s pressed an erasure button that was not made for it", chat_id)
-        await query.answer(svc.catalog.render("press_invalid", fallback))
+        await answer_query(query, svc.catalog.render("press_invalid", fallback))
         return
     message_id = message.message_id
 
@@ -158,7 +159,7 @@ async def on_erase_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return  # a redelivered press: the first handling answered it
     outcome, lang = result
     text = svc.catalog.render(outcome, lang)
-    await query.answer(text[:CALLBACK_TEXT_LIMIT])
+    await answer_query(query, text[:CALLBACK_TEXT_LIMIT])
     if outcome == "delete_done":
         await checkpoint(svc.db)
         edit = {"chat_id": chat_id, "message_id": message_id, "text": text}

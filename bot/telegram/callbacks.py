@@ -1,0 +1,31 @@
+"""Answering button presses (answerCallbackQuery) without letting a late answer fail a
+handler whose real work is already committed."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import CallbackQuery
+from telegram.error import BadRequest, NetworkError
+
+log = logging.getLogger(__name__)
+
+CALLBACK_TEXT_LIMIT = 200  # Telegram's limit for answerCallbackQuery text
+
+
+async def answer_query(query: CallbackQuery, text: str | None = None) -> bool:
+    """Answer the press; False if Telegram refused or could not be reached.
+
+    A press answered too late (a backlog after downtime: "query is too old") only loses the
+    little toast; the press itself was handled. Raising would make the poller retry an
+    update that has nothing left to do.
+    """
+    try:
+        await query.answer(text[:CALLBACK_TEXT_LIMIT] if text else None)
+    except BadRequest as exc:
+        log.info("callback query %s not answered: %s", query.id, exc.message)
+        return False
+    except NetworkError as exc:
+        log.warning("callback query %s not answered: %s", query.id, exc.message)
+        return False
+    return True
