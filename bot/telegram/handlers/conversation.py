@@ -30,6 +30,7 @@ from bot.survey.flow import (
 )
 from bot.survey.keyboards import parse_score_callback
 from bot.telegram.callbacks import answer_query
+from bot.telegram.commands import speaker
 from bot.telegram.handlers.answering import (
     drivers_markup,
     finish_drivers,
@@ -37,7 +38,6 @@ from bot.telegram.handlers.answering import (
     record_score,
     selected_indexes,
 )
-from bot.telegram.handlers.language import speaker
 from bot.telegram.services import services
 from bot.telegram.unit_of_work import Replies, run_unit
 from storage import Tx, answers, surveys

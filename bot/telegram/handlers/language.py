@@ -16,12 +16,13 @@ import re
 from datetime import datetime
 from typing import Any
 
-from telegram import Update, User
+from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.questionnaire.catalog import Catalog
 from bot.telegram.callbacks import answer_query
-from bot.telegram.services import Services, services
+from bot.telegram.commands import Command, customer_command, speaker
+from bot.telegram.services import services
 from bot.telegram.unit_of_work import Replies, run_unit
 from storage import Tx, customers
 from storage.records import Customer
@@ -37,27 +38,6 @@ def customer_language(catalog: Catalog, customer: Customer | None) -> str:
     if customer is None:
         return catalog.default_language
     return catalog.language_for(customer.language, customer.telegram_language)
-
-
-async def speaker(
-    svc: Services, tx: Tx, chat_id: int, user: User | None, now: datetime
-) -> tuple[Customer | None, str]:
-    """The customer linked to ``chat_id`` (if any) and the language to answer them in.
-
-    Inside the update's transaction: a changed ``language_code`` is stored on the customer.
-    """
-    code = user.language_code if user is not None else None
-    customer = await customers.get_by_chat(tx, chat_id)
-    if customer is None:
-        return None, svc.catalog.language_for(None, code)
-    if await customers.note_telegram_language(tx, customer, code, now):
-        log.info(
-            "chat %s: Telegram language now %r (was %r)",
-            chat_id,
-            code,
-            customer.telegram_language,
-        )
-    return customer, svc.catalog.language_for(customer.language, code or customer.telegram_language)
 
 
 def parse_language_callback(data: str | None, available: tuple[str, ...]) -> str | None:
@@ -79,22 +59,17 @@ def language_keyboard(catalog: Catalog) -> dict[str, Any]:
 
 async def on_language(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/language: offer the questionnaire's languages."""
-    message = update.message
-    assert message is not None
-    svc = services(context)
-    chat_id = message.chat.id
 
-    async def work(tx: Tx, replies: Replies, now: datetime) -> None:
-        customer, lang = await speaker(svc, tx, chat_id, message.from_user, now)
-        if customer is None:
+    async def offer(cmd: Command) -> None:
+        if cmd.customer is None:
             # Nowhere to store a choice: the chat is not linked to a customer yet.
-            replies.send(svc.catalog.render("not_linked", lang))
+            cmd.say("not_linked")
             return
-        replies.send(
-            svc.catalog.render("language_prompt", lang), reply_markup=language_keyboard(svc.catalog)
-        )
+        catalog = cmd.svc.catalog
+        prompt = catalog.render("language_prompt", cmd.lang)
+        cmd.replies.send(prompt, reply_markup=language_keyboard(catalog))
 
-    await run_unit(svc, update, chat_id, work)
+    await customer_command(offer)(update, context)
 
 
 async def on_language_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -9,7 +9,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.linking import LinkError, read_payload
-from bot.telegram.handlers.language import speaker
+from bot.telegram.commands import Command, customer_command, speaker
 from bot.telegram.services import services
 from bot.telegram.unit_of_work import Replies, run_unit
 from bot.webhooks.events import notify_customer
@@ -64,36 +64,22 @@ async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await run_unit(svc, update, chat_id, work)
 
 
-async def on_stop(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@customer_command
+async def on_stop(cmd: Command) -> None:
     """Opt out of all surveys, and confirm."""
-    message = update.message
-    assert message is not None
-    svc = services(context)
-    chat_id = message.chat.id
-
-    async def work(tx: Tx, replies: Replies, now: datetime) -> None:
-        customer, lang = await speaker(svc, tx, chat_id, message.from_user, now)
-        if customer is None or customer.opted_out:
-            replies.send(svc.catalog.render("already_stopped", lang))
-            return
-        await customers.set_opted_out(tx, customer.id, True, now)
-        await notify_customer(tx, svc.settings.webhooks, "customer.opted_out", customer, now)
-        log.info("chat %s (customer %r) opted out", chat_id, customer.external_id)
-        replies.send(svc.catalog.render("stopped", lang))
-
-    await run_unit(svc, update, chat_id, work)
+    customer = cmd.customer
+    if customer is None or customer.opted_out:
+        cmd.say("already_stopped")
+        return
+    await customers.set_opted_out(cmd.tx, customer.id, True, cmd.now)
+    await notify_customer(
+        cmd.tx, cmd.svc.settings.webhooks, "customer.opted_out", customer, cmd.now
+    )
+    log.info("chat %s (customer %r) opted out", cmd.chat_id, customer.external_id)
+    cmd.say("stopped")
 
 
-async def on_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@customer_command
+async def on_help(cmd: Command) -> None:
     """/help and unknown commands: explain what the bot is for."""
-    message = update.message
-    assert message is not None
-    svc = services(context)
-    chat_id = message.chat.id
-
-    async def work(tx: Tx, replies: Replies, now: datetime) -> None:
-        customer, lang = await speaker(svc, tx, chat_id, message.from_user, now)
-        key = "no_open_survey" if customer is not None else "greeting"
-        replies.send(svc.catalog.render(key, lang))
-
-    await run_unit(svc, update, chat_id, work)
+    cmd.say("no_open_survey" if cmd.customer is not None else "greeting")

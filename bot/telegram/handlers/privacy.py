@@ -26,7 +26,7 @@ from bot.privacy import confirm
 from bot.privacy.export import build_document, compose_text, document_bytes, split_text
 from bot.privacy.service import checkpoint, erase_in
 from bot.telegram.callbacks import answer_query
-from bot.telegram.handlers.language import speaker
+from bot.telegram.commands import Command, customer_command, speaker
 from bot.telegram.services import Services, services
 from bot.telegram.unit_of_work import Replies, run_unit
 from storage import Tx, privacy
@@ -90,31 +90,24 @@ async def _send_export(
         log.warning("/mydata document to chat %s failed: %s", chat_id, sent.description)
 
 
-async def on_delete_me(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@customer_command
+async def on_delete_me(cmd: Command) -> None:
     """Ask the customer to confirm the erasure of their data."""
-    message = update.message
-    assert message is not None
-    svc = services(context)
-    chat_id = message.chat.id
-
-    async def work(tx: Tx, replies: Replies, now: datetime) -> None:
-        customer, lang = await speaker(svc, tx, chat_id, message.from_user, now)
-        if customer is None:
-            replies.send(svc.catalog.render("mydata_not_linked", lang))
-            return
-        expires = confirm.expiry(now, svc.settings.privacy.confirm_minutes)
-        markup = confirm.keyboard(
-            confirm.confirmation_key(svc.settings.link_secret),
-            chat_id,
-            customer.id,
-            expires,
-            svc.catalog.render("delete_yes_button", lang),
-            svc.catalog.render("delete_no_button", lang),
-        )
-        replies.send(svc.catalog.render("delete_confirm", lang), reply_markup=markup)
-        log.info("chat %s asked to erase their data: confirmation sent", chat_id)
-
-    await run_unit(svc, update, chat_id, work)
+    if cmd.customer is None:
+        cmd.say("mydata_not_linked")
+        return
+    svc, lang = cmd.svc, cmd.lang
+    expires = confirm.expiry(cmd.now, svc.settings.privacy.confirm_minutes)
+    markup = confirm.keyboard(
+        confirm.confirmation_key(svc.settings.link_secret),
+        cmd.chat_id,
+        cmd.customer.id,
+        expires,
+        svc.catalog.render("delete_yes_button", lang),
+        svc.catalog.render("delete_no_button", lang),
+    )
+    cmd.replies.send(svc.catalog.render("delete_confirm", lang), reply_markup=markup)
+    log.info("chat %s asked to erase their data: confirmation sent", cmd.chat_id)
 
 
 async def on_erase_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
