@@ -19,8 +19,8 @@ from telegram import Update, User
 
 from bot.config import Settings
 from bot.telegram.services import Services
-from bot.telegram.unit_of_work import Replies
-from storage import Tx, outbox, updates
+from bot.telegram.unit_of_work import Replies, run_unit
+from storage import Tx
 
 log = logging.getLogger(__name__)
 
@@ -80,16 +80,6 @@ async def admin_unit(
     chat_id: int,
     work: Callable[[Tx, Replies, datetime], Awaitable[T]],
 ) -> tuple[bool, T | None]:
-    """Like :func:`bot.telegram.unit_of_work.run_unit` (claim the update, run ``work``,
-    commit its replies to the outbox, all in one transaction) but flush in the background."""
-    now = svc.clock()
-    result: T | None = None
-    async with svc.db.transaction() as tx:
-        fresh = await updates.claim(tx, update.update_id, now)
-        if fresh:
-            replies = Replies(chat_id)
-            result = await work(tx, replies, now)
-            for method, params in replies.calls:
-                await outbox.enqueue(tx, chat_id, method, params, now)
-    spawn(svc.sender.flush_chat(chat_id), f"flush-{chat_id}")
-    return fresh, result
+    """:func:`bot.telegram.unit_of_work.run_unit`, which already flushes in the background
+    (a paced admin group never stalls other updates)."""
+    return await run_unit(svc, update, chat_id, work)
