@@ -1,4 +1,11 @@
-"""Running the bot: storage, Telegram application, poller and dispatcher in one event loop."""
+"""Running the bot: storage, Telegram application, poller and dispatcher in one event loop.
+
+Every background piece starts through one :class:`~bot.supervisor.Supervisor`, in an order
+whose reverse is the orderly stop on SIGTERM/SIGINT: the poller stops fetching (and confirms
+what it handled), the ops API closes, jobs stop, the dispatcher finishes the sends in hand
+and records them, the webhook deliverer likewise, the outbox sweep flushes what is committed,
+and the remaining background work is awaited, all within ``STOP_TIMEOUT_SECONDS``.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +13,8 @@ import asyncio
 import contextlib
 import logging
 import signal
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application, ContextTypes
@@ -18,6 +26,7 @@ from bot.ops.contact_rules import ContactRules
 from bot.ops.runtime import start_ops
 from bot.privacy.runtime import start_privacy
 from bot.questionnaire.startup import load_catalog, report_missing_translations
+from bot.supervisor import Supervisor
 from bot.telegram.application import build_application
 from bot.telegram.polling import Poller
 from bot.telegram.ratelimit import RateLimiter
@@ -30,16 +39,11 @@ from storage import Database, updates
 log = logging.getLogger(__name__)
 
 OUTBOX_SWEEP_SECONDS = 5.0
+PRUNE_UPDATES_SECONDS = 3600.0
 
 
 class StartupError(RuntimeError):
     """The bot cannot start; the message says why in one line (never with the token)."""
-
-
-async def _sweep_outbox(context: ContextTypes.DEFAULT_TYPE) -> None:
-    svc = context.application.bot_data[SERVICES_KEY]
-    assert isinstance(svc, Services)
-    await svc.sender.flush_all()
 
 
 async def _prune_updates(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -50,8 +54,17 @@ async def _prune_updates(context: ContextTypes.DEFAULT_TYPE) -> None:
     log.info("pruned %d processed update ids", removed)
 
 
-async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
-    """Run until ``stop`` is set (or SIGINT/SIGTERM)."""
+async def serve(
+    settings: Settings,
+    stop: asyncio.Event | None = None,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+) -> None:
+    """Run until ``stop`` is set (or SIGINT/SIGTERM), then stop in order.
+
+    ``clock`` is what every part of the bot reads the time from (the services, the
+    dispatcher, the sender, the jobs): tests run the bot on a clock they control.
+    """
     stop = stop or asyncio.Event()
     # First, before touching the database or the network: a bad questionnaire stops
     # start-up with its one-line error (QuestionnaireError, exit code 2 in bot.cli), and
@@ -74,10 +87,17 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
 
     db = await Database.open(settings.database_path)
     app: Application = build_application(settings)  # type: ignore[type-arg]
+    supervisor = Supervisor(job_queue=app.job_queue)
     limiter = RateLimiter(settings.send_rate_per_second, settings.per_chat_per_second)
-    sender = Sender(app.bot, db, limiter, utc_now)
+    sender = Sender(app.bot, db, limiter, clock, supervisor=supervisor)
     svc = Services(
-        settings=settings, db=db, sender=sender, cutoffs=settings.admin.cutoffs, catalog=catalog
+        settings=settings,
+        db=db,
+        sender=sender,
+        cutoffs=settings.admin.cutoffs,
+        clock=clock,
+        catalog=catalog,
+        supervisor=supervisor,
     )
     app.bot_data[SERVICES_KEY] = svc
     failures = FailedUpdates()
@@ -86,7 +106,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         db,
         sender,
         settings.company_name,
-        utc_now,
+        clock,
         rules=ContactRules.from_settings(settings.ops, settings.timezone),
         catalog=catalog,
         webhooks=settings.webhooks,
@@ -104,33 +124,24 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
             ) from None
         log.info("connected as @%s via %s", app.bot.username, settings.api_base_url)
         await app.start()
-        assert app.job_queue is not None
-        app.job_queue.run_repeating(
-            _sweep_outbox,
-            OUTBOX_SWEEP_SECONDS,
-            first=0.0,
-            job_kwargs={"max_instances": 1, "coalesce": True},
-        )
-        app.job_queue.run_repeating(
-            _prune_updates, 3600.0, first=60.0, job_kwargs={"max_instances": 1, "coalesce": True}
-        )
-        dispatch_task = asyncio.create_task(dispatcher.run_forever(), name="dispatcher")
-        stoppers = [
-            await start_webhooks(svc),
-            await start_ops(app, svc),
-            await start_admin(app, svc),
-            await start_privacy(app, svc),
-        ]
         try:
-            await poller.run(stop)
+            # Started in this order, stopped in reverse: see the module's docstring.
+            async with supervisor:
+                supervisor.start_loop(
+                    "outbox", lambda halt: sender.sweep(halt, OUTBOX_SWEEP_SECONDS)
+                )
+                start_webhooks(svc)
+                supervisor.start_loop("dispatcher", dispatcher.run)
+                supervisor.every(
+                    _prune_updates, PRUNE_UPDATES_SECONDS, first=60.0, name="prune-updates"
+                )
+                await start_ops(app, svc)
+                await start_admin(svc)
+                start_privacy(svc)
+                supervisor.start_loop("poller", poller.run)
+                await supervisor.wait(stop)
+                log.info("stopping (at most %.0f s)", supervisor.stop_timeout)
         finally:
-            for stopper in reversed(stoppers):
-                with contextlib.suppress(Exception):
-                    await stopper()
-            await sender.drain(grace_seconds=5.0)
-            dispatch_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await dispatch_task
             if app.running:
                 await app.stop()
     finally:

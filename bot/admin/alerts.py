@@ -27,7 +27,7 @@ from telegram import Update
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.admin import texts
-from bot.admin.common import admin_name, admin_unit, esc, spawn, update_is_admin
+from bot.admin.common import admin_name, admin_unit, esc, update_is_admin
 from bot.reports.telegram_text import MESSAGE_LIMIT, utf16_len
 from bot.telegram.callbacks import answer_query
 from bot.telegram.handlers.language import customer_language
@@ -353,5 +353,5 @@ async def on_admin_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
     _, customer_chat = await admin_unit(svc, update, chat_id, work)
     if customer_chat is not None:
-        spawn(svc.sender.flush_chat(customer_chat), f"flush-{customer_chat}")
+        svc.supervisor.spawn(svc.sender.flush_chat(customer_chat), f"flush-{customer_chat}")
     raise ApplicationHandlerStop

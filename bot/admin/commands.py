@@ -19,7 +19,7 @@ from telegram import InputFile, Update
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.admin import texts
-from bot.admin.common import admin_unit, esc, spawn, update_is_admin
+from bot.admin.common import admin_unit, esc, update_is_admin
 from bot.admin.digest import build_digest, send_digest
 from bot.domain.nps import Counts, categorize
 from bot.privacy.service import privacy_stats_line
@@ -252,7 +252,7 @@ async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 
     await admin_unit(svc, update, chat_id, work)
     for task in after:
-        spawn(task, f"admin-{command}-{chat_id}")
+        svc.supervisor.spawn(task, f"admin-{command}-{chat_id}")
     raise ApplicationHandlerStop
 
 

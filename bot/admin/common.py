@@ -3,17 +3,17 @@
 Admin handlers never wait for their replies to be sent: an admin group is paced at 19
 messages a minute, and the poller handles a batch's chats together, so waiting there would
 hold back every customer's update in the batch. Replies are committed to the outbox with
-the update's claim and flushed by a background task.
+the update's claim and flushed by a background task (started through the services'
+supervisor).
 """
 
 from __future__ import annotations
 
-import asyncio
 import html
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from telegram import Update, User
 
@@ -25,23 +25,6 @@ from storage import Tx
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-_background: set[asyncio.Task[Any]] = set()
-
-
-def spawn(coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
-    """Run ``coro`` in the background, keeping a reference so it is not garbage-collected,
-    and logging (never losing) its exception."""
-    task = asyncio.create_task(coro, name=name)
-    _background.add(task)
-
-    def done(finished: asyncio.Task[Any]) -> None:
-        _background.discard(finished)
-        if not finished.cancelled() and finished.exception() is not None:
-            log.error("background task %s failed", name, exc_info=finished.exception())
-
-    task.add_done_callback(done)
-    return task
 
 
 def is_admin(settings: Settings, chat_id: int | None, user_id: int | None) -> bool:

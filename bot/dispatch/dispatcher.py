@@ -8,12 +8,15 @@ a survey is never dropped, and is sent twice only if the process dies between Te
 accepting the message and the ``mark_sent`` commit (or a timed-out request had in fact been
 accepted). Such a re-send is logged and counted in ``possible_duplicates``; both copies
 carry the same survey id, so only the first press counts.
+
+An orderly stop never opens that window: :meth:`Dispatcher.run` checks its stop event
+between surveys and is never cancelled while a send is in flight (see
+:mod:`bot.supervisor`), so every send that started is recorded before the process exits.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -21,6 +24,7 @@ from datetime import datetime, timedelta
 from bot.ops.contact_rules import ContactRules, customer_timezone, end_of_quiet_hours
 from bot.questionnaire.catalog import Catalog
 from bot.questionnaire.startup import builtin_catalog
+from bot.supervisor import wait_for_any
 from bot.survey.keyboards import score_keyboard
 from bot.telegram.sender import Failure, Sender
 from bot.webhooks.events import notify
@@ -88,21 +92,22 @@ class Dispatcher:
         """Something was queued: look now instead of at the next poll."""
         self._wake.set()
 
-    async def run_forever(self) -> None:
-        """Send due surveys until cancelled."""
-        while True:
+    async def run(self, stop: asyncio.Event) -> None:
+        """Send due surveys until ``stop`` is set; sends already started finish and are
+        recorded before this returns, and no new survey is claimed after ``stop``."""
+        while not stop.is_set():
             try:
-                handled = await self.run_once()
+                handled = await self.run_once(stop)
             except Exception:
                 log.exception("dispatcher pass failed; retrying")
                 handled = 0
             if handled == 0:
                 self._wake.clear()
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), IDLE_POLL_SECONDS)
+                await wait_for_any((self._wake, stop), IDLE_POLL_SECONDS)
 
-    async def run_once(self) -> int:
-        """Send one batch of due surveys; return how many were handled."""
+    async def run_once(self, stop: asyncio.Event | None = None) -> int:
+        """Send one batch of due surveys; return how many were looked at. Once ``stop`` is
+        set, surveys not yet started are left pending for the next start."""
         async with self.db.read() as tx:
             batch = await surveys.due(tx, self.clock(), BATCH)
         if not batch:
@@ -116,6 +121,8 @@ class Dispatcher:
         async def send_all(items: list[Survey]) -> None:
             async with semaphore:
                 for survey in items:
+                    if stop is not None and stop.is_set():
+                        return
                     await self.send(survey)
 
         await asyncio.gather(*(send_all(items) for items in by_customer.values()))

@@ -1,19 +1,18 @@
 """Starting and stopping the ops side inside the bot's event loop.
 
 The periodic work (reminders, expiry, the relationship cycle) runs as PTB JobQueue jobs,
-i.e. APScheduler in this loop. Jobs live in memory, so they are registered here at every
-start-up; everything they have done is recorded in the database (``reminded_at``, status
-``expired``, one survey per relationship cycle), so a restart neither repeats nor skips work.
-The dispatcher itself is a long-running task started by :mod:`bot.runtime`.
+i.e. APScheduler in this loop, scheduled through the bot's supervisor. Jobs live in memory,
+so they are registered here at every start-up; everything they have done is recorded in the
+database (``reminded_at``, status ``expired``, one survey per relationship cycle), so a
+restart neither repeats nor skips work.
+The dispatcher itself is a supervised loop started by :mod:`bot.runtime`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
 
-from telegram.ext import Application, ContextTypes, Job
+from telegram.ext import Application, ContextTypes
 
 from bot.ops.api import OpsApi, start_api
 from bot.ops.contact_rules import ContactRules
@@ -28,12 +27,7 @@ class OpsStartupError(RuntimeError):
     """The ops side cannot start (e.g. the API's port is taken); the message says why."""
 
 
-Stopper = Callable[[], Awaitable[None]]
-
 RELATIONSHIP_INTERVAL_SECONDS = 3600.0
-# APScheduler skips a run whose moment passed more than misfire_grace_time ago (default
-# 1 s) while the loop was busy; these jobs are idempotent, so a late run is always wanted.
-JOB_KWARGS: dict[str, Any] = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 3600}
 
 
 def contact_rules(svc: Services) -> ContactRules:
@@ -78,62 +72,41 @@ async def _relationship_job(context: ContextTypes.DEFAULT_TYPE) -> None:
             svc.dispatcher.wake()
 
 
-async def start_ops(app: Application, svc: Services) -> Stopper:  # type: ignore[type-arg]
-    """Start the ops side (after the Application started); return how to stop it."""
+async def start_ops(app: Application, svc: Services) -> None:  # type: ignore[type-arg]
+    """Start the ops side (after the Application started): its jobs, and the API, which
+    stops with the supervisor (before the jobs: it takes in new work)."""
     ops = svc.settings.ops
-    jobs: list[Job[Any]] = []
-    assert app.job_queue is not None
-    jobs.append(
-        app.job_queue.run_repeating(
-            _maintenance_job,
-            ops.maintenance_interval_seconds,
-            first=1.0,
-            name="ops-maintenance",
-            job_kwargs=JOB_KWARGS,
-        )
+    supervisor = svc.supervisor
+    supervisor.every(
+        _maintenance_job, ops.maintenance_interval_seconds, first=1.0, name="ops-maintenance"
     )
     if ops.relationship_cycle is not None:
-        jobs.append(
-            app.job_queue.run_repeating(
-                _relationship_job,
-                RELATIONSHIP_INTERVAL_SECONDS,
-                first=5.0,
-                name="ops-relationship",
-                job_kwargs=JOB_KWARGS,
-            )
+        supervisor.every(
+            _relationship_job, RELATIONSHIP_INTERVAL_SECONDS, first=5.0, name="ops-relationship"
         )
-    runner = None
-    if ops.api_enabled:
-        dispatcher = svc.dispatcher
-        api = OpsApi(
-            db=svc.db,
-            tokens=ops.api_tokens,
-            rules=contact_rules(svc),
-            clock=svc.clock,
-            link_secret=svc.settings.link_secret,
-            bot_username=svc.settings.bot_username or app.bot.username,
-            max_body_bytes=ops.api_max_body_bytes,
-            wake_dispatcher=dispatcher.wake if dispatcher is not None else (lambda: None),
-            last_success=lambda: svc.sender.last_success,
-            required_properties=svc.catalog.required_properties,
-            retention_days=svc.settings.privacy.retention_days,
-            webhooks=svc.settings.webhooks,
-        )
-        try:
-            runner = await start_api(api, ops.api_host, ops.api_port)
-        except OSError as exc:
-            for job in jobs:
-                job.schedule_removal()
-            raise OpsStartupError(
-                f"cannot serve the ops API on {ops.api_host}:{ops.api_port} ({exc.strerror})"
-            ) from None
-    else:
+    if not ops.api_enabled:
         log.info("ops API off: set NPSBOT_API_TOKENS to serve it")
-
-    async def stop() -> None:
-        for job in jobs:
-            job.schedule_removal()
-        if runner is not None:
-            await runner.cleanup()
-
-    return stop
+        return
+    dispatcher = svc.dispatcher
+    api = OpsApi(
+        db=svc.db,
+        tokens=ops.api_tokens,
+        rules=contact_rules(svc),
+        clock=svc.clock,
+        link_secret=svc.settings.link_secret,
+        bot_username=svc.settings.bot_username or app.bot.username,
+        max_body_bytes=ops.api_max_body_bytes,
+        wake_dispatcher=dispatcher.wake if dispatcher is not None else (lambda: None),
+        last_success=lambda: svc.sender.last_success,
+        required_properties=svc.catalog.required_properties,
+        retention_days=svc.settings.privacy.retention_days,
+        webhooks=svc.settings.webhooks,
+    )
+    try:
+        runner = await start_api(api, ops.api_host, ops.api_port)
+    except OSError as exc:
+        # The jobs registered above are removed by the supervisor's stop.
+        raise OpsStartupError(
+            f"cannot serve the ops API on {ops.api_host}:{ops.api_port} ({exc.strerror})"
+        ) from None
+    supervisor.on_stop("ops API", runner.cleanup)

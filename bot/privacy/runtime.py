@@ -3,19 +3,17 @@
 The job is a PTB JobQueue job (APScheduler in the bot's loop), registered at every start-up
 because jobs live in memory. It runs hourly and anonymises only when the last recorded run
 is a day old (or there is none), so a run is daily whatever the restarts, and a bot that was
-down catches up when it comes back. APScheduler's default ``misfire_grace_time`` of 1 s
-would silently drop a run delayed by a busy loop; it is raised.
+down catches up when it comes back. It is scheduled through the bot's supervisor, whose
+``job_kwargs`` keep a run delayed by a busy loop (APScheduler's default would drop it).
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Any
 
-from telegram.ext import Application, ContextTypes
+from telegram.ext import ContextTypes
 
-from bot.ops.runtime import Stopper
 from bot.privacy.service import run_retention
 from bot.telegram.services import SERVICES_KEY, Services
 from storage import privacy
@@ -27,7 +25,6 @@ FIRST_CHECK_SECONDS = 5.0
 RUN_EVERY = timedelta(days=1)
 # A little less than a day, so that hourly checks do not drift a run by an hour a day.
 _DUE_AFTER = RUN_EVERY - timedelta(minutes=30)
-JOB_KWARGS: dict[str, Any] = {"max_instances": 1, "coalesce": True, "misfire_grace_time": 6 * 3600}
 
 
 async def retention_due(svc: Services) -> bool:
@@ -50,27 +47,13 @@ async def _retention_job(context: ContextTypes.DEFAULT_TYPE) -> None:
         log.exception("retention run failed")
 
 
-async def start_privacy(app: Application, svc: Services) -> Stopper:  # type: ignore[type-arg]
-    """Register the retention job (when retention is on); return how to stop it."""
+def start_privacy(svc: Services) -> None:
+    """Register the retention job (when retention is on)."""
     days = svc.settings.privacy.retention_days
     if days is None:
         log.info("retention off: answers' texts and attributes are kept until erased")
-
-        async def nothing() -> None:
-            return None
-
-        return nothing
-    assert app.job_queue is not None
-    job = app.job_queue.run_repeating(
-        _retention_job,
-        CHECK_INTERVAL_SECONDS,
-        first=FIRST_CHECK_SECONDS,
-        name="privacy-retention",
-        job_kwargs=JOB_KWARGS,
+        return
+    svc.supervisor.every(
+        _retention_job, CHECK_INTERVAL_SECONDS, first=FIRST_CHECK_SECONDS, name="privacy-retention"
     )
     log.info("retention on: answers' texts and attributes older than %d days are anonymised", days)
-
-    async def stop() -> None:
-        job.schedule_removal()
-
-    return stop

@@ -1,6 +1,8 @@
 """Making Bot API calls: pacing, 429 handling, retries, and error classification.
 
-Also drains the outbox: calls recorded in the database by handlers, made in order per chat.
+Also drains the outbox: calls recorded in the database by handlers, made in order per chat,
+by per-chat flush tasks started through the bot's :class:`~bot.supervisor.Supervisor` (so
+they are awaited on stop) and by the periodic :meth:`Sender.sweep` loop.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.warnings import PTBUserWarning
 
+from bot.supervisor import Supervisor, wait_for_any
 from bot.survey.drivers import DRIVERS_PREFIX
 from bot.telegram.ratelimit import RateLimiter
 from storage import Database, Tx, answers, customers, outbox
@@ -79,8 +82,12 @@ class Sender:
         clock: Callable[[], datetime],
         *,
         backoff_base: float = 0.5,
+        supervisor: Supervisor | None = None,
     ) -> None:
         self.bot = bot
+        # Owns the per-chat flush tasks; a sender built without one (tests, tools) gets
+        # its own, which still tracks the tasks and logs their failures.
+        self.supervisor = supervisor or Supervisor()
         self.db = db
         self.limiter = limiter
         self.clock = clock
@@ -193,8 +200,8 @@ class Sender:
         if task is not None and not task.done():
             self._dirty.add(chat_id)  # the running task flushes once more before it ends
             return
-        self._flush_tasks[chat_id] = asyncio.create_task(
-            self._flush_until_clean(chat_id), name=f"flush-{chat_id}"
+        self._flush_tasks[chat_id] = self.supervisor.spawn(
+            self._flush_until_clean(chat_id), f"flush-{chat_id}"
         )
 
     async def _flush_until_clean(self, chat_id: int) -> None:
@@ -213,22 +220,24 @@ class Sender:
             if self._flush_tasks.get(chat_id) is asyncio.current_task():
                 del self._flush_tasks[chat_id]
 
-    async def drain(self, grace_seconds: float) -> None:
-        """At shutdown: let background flushes finish for up to ``grace_seconds``, then
-        cancel the rest (their calls stay in the outbox and are made after the restart)."""
-        tasks = [t for t in self._flush_tasks.values() if not t.done()]
-        if not tasks:
-            return
-        _, pending = await asyncio.wait(tasks, timeout=grace_seconds)
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
-
     async def flush_all(self) -> None:
         """Make every pending outbox call (after a restart, and periodically)."""
         async with self.db.read() as tx:
             chats = await outbox.pending_chats(tx)
         await asyncio.gather(*(self.flush_chat(chat_id) for chat_id in chats))
+
+    async def sweep(self, stop: asyncio.Event, interval: float) -> None:
+        """Flush every pending outbox call every ``interval`` seconds until ``stop``, then
+        once more: calls committed before the stop go out within its grace period (what is
+        left then stays in the outbox for the next start)."""
+        while True:
+            try:
+                await self.flush_all()
+            except Exception:
+                log.exception("outbox sweep failed; retrying")
+            if stop.is_set():
+                return
+            await wait_for_any((stop,), interval)
 
 
 async def _note_drivers_message(tx: Tx, item: OutboxItem, result: Any) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from bot.webhooks.deliverer import WebhookDeliverer
 from bot.domain.nps import Cutoffs
 from bot.questionnaire.catalog import Catalog
+from bot.supervisor import Supervisor
 from bot.telegram.sender import Sender
 from storage import Database
 
@@ -38,6 +39,10 @@ class Services:
     clock: Callable[[], datetime] = utc_now
     dispatcher: Dispatcher | None = None  # set at start-up; wake() it after queueing
     webhooks: WebhookDeliverer | None = None  # set at start-up when endpoints exist
+    # Starts background work (handlers' replies that must not hold up the update); the
+    # running bot's is entered and awaited on stop, a bare one (tests, tools) still
+    # tracks its tasks and logs their failures.
+    supervisor: Supervisor = field(default_factory=Supervisor)
     # Every customer-facing text, in every language. Loaded and validated at start-up
     # (bot.runtime); left out (tests, tools) it is the built-in questionnaire.
     catalog: Catalog = None  # type: ignore[assignment]

@@ -3,13 +3,13 @@
 Retries network errors, timeouts, 429 and 5xx with exponential backoff (5 s doubling, at
 most an hour apart) until the delivery is older than the configured maximum age; a 4xx
 other than 429 means the receiver refused this delivery, and retrying would not help.
-Deliveries live in the database, so a restart resumes them.
+Deliveries live in the database, so a restart resumes them; on an orderly stop, POSTs in
+flight finish and are recorded, and no new one starts.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 from collections.abc import Callable
@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 import aiohttp
 
+from bot.supervisor import wait_for_any
 from bot.webhooks.settings import WebhookSettings
 from bot.webhooks.signing import EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, sign
 from storage import Database, webhooks
@@ -56,24 +57,27 @@ class WebhookDeliverer:
         """Something was enqueued: look now."""
         self._wake.set()
 
-    async def run_forever(self) -> None:
-        """Deliver until cancelled."""
+    async def run(self, stop: asyncio.Event) -> None:
+        """Deliver until ``stop`` is set; deliveries in flight then finish and are recorded."""
         timeout = aiohttp.ClientTimeout(total=self.settings.timeout_seconds)
         async with aiohttp.ClientSession(timeout=timeout) as session:
             self._session = session
-            while True:
-                try:
-                    handled = await self.run_once()
-                except Exception:
-                    log.exception("webhook pass failed; retrying")
-                    handled = 0
-                if handled == 0:
-                    self._wake.clear()
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(self._wake.wait(), IDLE_SECONDS)
+            try:
+                while not stop.is_set():
+                    try:
+                        handled = await self.run_once(stop)
+                    except Exception:
+                        log.exception("webhook pass failed; retrying")
+                        handled = 0
+                    if handled == 0:
+                        self._wake.clear()
+                        await wait_for_any((self._wake, stop), IDLE_SECONDS)
+            finally:
+                self._session = None
 
-    async def run_once(self) -> int:
-        """Attempt every due delivery once; return how many were attempted."""
+    async def run_once(self, stop: asyncio.Event | None = None) -> int:
+        """Attempt every due delivery once (none after ``stop`` is set); return how many
+        were due."""
         async with self.db.read() as tx:
             batch = await webhooks.due(tx, self.clock(), BATCH)
         if not batch:
@@ -82,7 +86,8 @@ class WebhookDeliverer:
 
         async def attempt(delivery: WebhookDelivery) -> None:
             async with semaphore:
-                await self.deliver(delivery)
+                if stop is None or not stop.is_set():
+                    await self.deliver(delivery)
 
         await asyncio.gather(*(attempt(d) for d in batch))
         return len(batch)

@@ -21,7 +21,6 @@ from typing import Any
 from telegram import InputFile, Update
 from telegram.ext import ContextTypes
 
-from bot.admin.common import spawn
 from bot.privacy import confirm
 from bot.privacy.export import build_document, compose_text, document_bytes, split_text
 from bot.privacy.service import checkpoint, erase_in
@@ -66,7 +65,9 @@ async def on_mydata(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     fresh, result = await run_unit(svc, update, chat_id, work)
     if fresh and result is not None:
         parts, document, caption = result
-        spawn(_send_export(svc, chat_id, parts, document, caption), f"mydata-{chat_id}")
+        svc.supervisor.spawn(
+            _send_export(svc, chat_id, parts, document, caption), f"mydata-{chat_id}"
+        )
 
 
 async def _send_export(
@@ -156,4 +157,4 @@ async def on_erase_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if outcome == "delete_done":
         await checkpoint(svc.db)
         edit = {"chat_id": chat_id, "message_id": message_id, "text": text}
-        spawn(svc.sender.call(chat_id, "editMessageText", edit), f"erased-{chat_id}")
+        svc.supervisor.spawn(svc.sender.call(chat_id, "editMessageText", edit), f"erased-{chat_id}")
