@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from telegram.ext import ApplicationBuilder, ContextTypes
 
-from bot.supervisor import Loop, LoopEnded, Supervisor
+from bot.supervisor import JOB_KWARGS, Loop, LoopEnded, Supervisor
 
 
 def waiting_loop(name: str, stopped: list[str]) -> Loop:
@@ -142,3 +143,26 @@ async def test_a_loop_that_returns_unasked_stops_the_bot() -> None:
         async with Supervisor() as supervisor:
             supervisor.start_loop("poller", quits)
             await supervisor.wait(asyncio.Event())
+
+
+async def test_jobs_share_one_set_of_kwargs_and_a_run_in_progress_finishes_on_stop() -> None:
+    app = ApplicationBuilder().token("123456:TEST-supervisor").build()
+    assert app.job_queue is not None
+    await app.job_queue.start()
+    started = asyncio.Event()
+    finished: list[str] = []
+
+    async def tick(context: ContextTypes.DEFAULT_TYPE) -> None:
+        started.set()
+        await asyncio.sleep(0.05)  # the job's work, in progress when the stop begins
+        finished.append("tick")
+
+    try:
+        async with Supervisor(job_queue=app.job_queue) as supervisor:
+            job = supervisor.every(tick, 3600.0, first=0.01, name="tick")
+            assert {key: getattr(job.job, key) for key in JOB_KWARGS} == JOB_KWARGS
+            await started.wait()
+        assert finished == ["tick"]
+        assert job.removed
+    finally:
+        await app.job_queue.stop()
