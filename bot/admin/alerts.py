@@ -9,15 +9,14 @@ only while that chat's outbox is empty, so while a group is being paced (Telegra
 20 messages a minute in a group; the sender keeps to 19) new alerts wait in the database
 and the next message carries all of them: a burst is batched, never dropped.
 
-Buttons: callback data ``al:r:<alert id>`` (Reply) and ``al:x:<alert id>`` (Mark resolved),
-at most 21 bytes, parsed strictly and honoured only from admins.
+Buttons: Reply and Mark resolved, whose callback data is
+:data:`bot.telegram.callback_data.ALERT`, honoured only from admins.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -29,6 +28,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 from bot.admin import texts
 from bot.admin.common import admin_name, admin_unit, esc, spawn, update_is_admin
 from bot.reports.telegram_text import MESSAGE_LIMIT, utf16_len
+from bot.telegram.callback_data import ALERT, ALERT_REPLY, ALERT_RESOLVE, AlertPress
 from bot.telegram.callbacks import answer_query
 from bot.telegram.handlers.language import customer_language
 from bot.telegram.services import Services, services
@@ -45,7 +45,6 @@ def _t(svc: Services) -> texts.AdminTexts:
     return texts.for_language(svc.settings.admin_language)
 
 
-CALLBACK_RE = re.compile(r"al:([rx]):([1-9][0-9]{0,15})", re.ASCII)
 MAX_ALERTS_PER_MESSAGE = 8
 MAX_EVENTS_PER_FLUSH = 400
 REASON_MAX_CHARS = 300
@@ -59,22 +58,14 @@ _MESSAGE_BUDGET = MESSAGE_LIMIT - 200
 
 
 def alert_callback(action: str, alert_id: int) -> str:
-    """Callback data of an alert button: ``al:r:<id>`` or ``al:x:<id>``."""
-    if action not in ("r", "x") or alert_id < 1:
-        raise ValueError(f"invalid alert button {action!r} {alert_id!r}")
-    data = f"al:{action}:{alert_id}"
-    assert len(data.encode()) <= 64
-    return data
+    """Callback data of an alert button (:data:`bot.telegram.callback_data.ALERT`)."""
+    return ALERT.encode(AlertPress(action, alert_id))
 
 
 def parse_alert_callback(data: str | None) -> tuple[str, int] | None:
     """``(action, alert id)`` from callback data, or None for anything not exactly ours."""
-    if data is None or len(data) > 64:
-        return None
-    match = CALLBACK_RE.fullmatch(data)
-    if match is None:
-        return None
-    return match.group(1), int(match.group(2))
+    press = ALERT.parse(data)
+    return None if press is None else (press.action, press.alert_id)
 
 
 async def record_detractor_event(tx: Tx, survey_id: int, kind: str, now: datetime) -> int:
@@ -91,10 +82,13 @@ def _keyboard(alert_ids: Sequence[int]) -> dict[str, Any]:
         suffix = f" #{alert_id}" if len(alert_ids) > 1 else ""
         rows.append(
             [
-                {"text": f"↩️ Reply{suffix}", "callback_data": alert_callback("r", alert_id)},
+                {
+                    "text": f"↩️ Reply{suffix}",
+                    "callback_data": alert_callback(ALERT_REPLY, alert_id),
+                },
                 {
                     "text": f"✅ Mark resolved{suffix}",
-                    "callback_data": alert_callback("x", alert_id),
+                    "callback_data": alert_callback(ALERT_RESOLVE, alert_id),
                 },
             ]
         )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
+from bot.telegram.callback_data import ALERT
+
 # Admin handlers run in this group, before the customers' handlers (group 0); a handler
 # that has dealt with an admin's update raises ApplicationHandlerStop so that the
 # customers' handlers never see it.
@@ -23,6 +25,6 @@ def register_admin_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(
         CommandHandler(list(ADMIN_COMMANDS), on_command, filters=new_message), ADMIN_GROUP
     )
-    app.add_handler(CallbackQueryHandler(on_alert_press, pattern=r"^al:"), ADMIN_GROUP)
+    app.add_handler(CallbackQueryHandler(on_alert_press, pattern=ALERT.pattern), ADMIN_GROUP)
     # An admin's reply to a customer after pressing Reply; other messages pass through.
     app.add_handler(MessageHandler(new_message & ~filters.COMMAND, on_admin_message), ADMIN_GROUP)

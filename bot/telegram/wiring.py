@@ -14,6 +14,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.telegram.callback_data import DRIVER, ERASURE, LANGUAGE, SCORE
 from bot.telegram.handlers import conversation, language, linking, privacy
 
 log = logging.getLogger(__name__)
@@ -54,11 +55,11 @@ def register_handlers(app: Application, failures: FailedUpdates) -> None:  # typ
     app.add_handler(
         CommandHandler("delete_me", privacy.on_delete_me, filters=PRIVATE & NEW_MESSAGE)
     )
-    app.add_handler(CallbackQueryHandler(privacy.on_erase_press, pattern=privacy.CALLBACK_PATTERN))
+    app.add_handler(CallbackQueryHandler(privacy.on_erase_press, pattern=ERASURE.pattern))
     app.add_handler(CommandHandler("language", language.on_language, filters=PRIVATE & NEW_MESSAGE))
-    app.add_handler(CallbackQueryHandler(conversation.on_score_press, pattern=r"^nps:"))
-    app.add_handler(CallbackQueryHandler(conversation.on_driver_press, pattern=r"^drv:"))
-    app.add_handler(CallbackQueryHandler(language.on_language_press, pattern=r"^lang:"))
+    app.add_handler(CallbackQueryHandler(conversation.on_score_press, pattern=SCORE.pattern))
+    app.add_handler(CallbackQueryHandler(conversation.on_driver_press, pattern=DRIVER.pattern))
+    app.add_handler(CallbackQueryHandler(language.on_language_press, pattern=LANGUAGE.pattern))
     app.add_handler(CallbackQueryHandler(conversation.on_unknown_press))
     app.add_handler(MessageHandler(PRIVATE & NEW_MESSAGE & filters.COMMAND, linking.on_help))
     app.add_handler(MessageHandler(PRIVATE & NEW_MESSAGE, conversation.on_message))

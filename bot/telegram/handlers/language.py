@@ -5,14 +5,13 @@ language, stored on the customer whenever it changes so the dispatcher and the p
 jobs, which have no update to read it from, know it too), else the questionnaire's default.
 
 ``/language`` shows an inline keyboard of the questionnaire's languages; a press carries
-``lang:<code>`` (at most 8 bytes). Callback data is client-controlled, so it is parsed
-strictly and only a language the questionnaire offers is stored.
+the code (:data:`bot.telegram.callback_data.LANGUAGE`). Callback data is client-controlled,
+so it is parsed strictly and only a language the questionnaire offers is stored.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +19,7 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.questionnaire.catalog import Catalog
+from bot.telegram.callback_data import LANGUAGE, LanguagePress
 from bot.telegram.callbacks import answer_query
 from bot.telegram.commands import Command, customer_command, speaker
 from bot.telegram.services import services
@@ -28,9 +28,6 @@ from storage import Tx, customers
 from storage.records import Customer
 
 log = logging.getLogger(__name__)
-
-LANGUAGE_PREFIX = "lang:"
-_LANGUAGE_DATA = re.compile(r"lang:([a-z]{2,3})", re.ASCII)
 
 
 def customer_language(catalog: Catalog, customer: Customer | None) -> str:
@@ -41,17 +38,17 @@ def customer_language(catalog: Catalog, customer: Customer | None) -> str:
 
 
 def parse_language_callback(data: str | None, available: tuple[str, ...]) -> str | None:
-    """The language code in ``lang:<code>`` if the questionnaire offers it, else None."""
-    match = _LANGUAGE_DATA.fullmatch(data or "")
-    if match is None or match.group(1) not in available:
+    """The language code of a press if the questionnaire offers it, else None."""
+    press = LANGUAGE.parse(data)
+    if press is None or press.code not in available:
         return None
-    return match.group(1)
+    return press.code
 
 
 def language_keyboard(catalog: Catalog) -> dict[str, Any]:
     """One button per offered language, named in its own language, two per row."""
     buttons = [
-        {"text": catalog.language_name(code), "callback_data": f"{LANGUAGE_PREFIX}{code}"}
+        {"text": catalog.language_name(code), "callback_data": LANGUAGE.encode(LanguagePress(code))}
         for code in catalog.languages
     ]
     return {"inline_keyboard": [buttons[i : i + 2] for i in range(0, len(buttons), 2)]}

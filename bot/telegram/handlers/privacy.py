@@ -33,7 +33,6 @@ from storage import Tx, privacy
 
 log = logging.getLogger(__name__)
 
-CALLBACK_PATTERN = r"^pd:"
 CALLBACK_TEXT_LIMIT = 200  # answerCallbackQuery's limit
 EXPORT_FILE_NAME = "my-data.json"
 
