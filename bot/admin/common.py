@@ -1,9 +1,11 @@
-"""What every admin handler shares: who is an admin, and one update = one transaction.
+"""What every admin handler shares: who is an admin (and the filter that asks), names,
+escaping.
 
-Admin handlers never wait for their replies to be sent: an admin group is paced at 19
-messages a minute, and the poller handles a batch's chats together, so waiting there would
-hold back every customer's update in the batch. Replies are committed to the outbox with
-the update's claim and flushed by a background task.
+Admin handlers are written like every other (:func:`bot.telegram.handler.handler`). They
+never wait for their replies to be sent: an admin group is paced at 19 messages a minute,
+and the poller handles a batch's chats together, so waiting there would hold back every
+customer's update in the batch. Replies are committed to the outbox with the update's
+claim and flushed by a background task.
 """
 
 from __future__ import annotations
@@ -11,20 +13,15 @@ from __future__ import annotations
 import asyncio
 import html
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
-from datetime import datetime
-from typing import Any, TypeVar
+from collections.abc import Coroutine
+from typing import Any
 
 from telegram import Update, User
+from telegram.ext import filters
 
 from bot.config import Settings
-from bot.telegram.services import Services
-from bot.telegram.unit_of_work import Replies, run_unit
-from storage import Tx
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 _background: set[asyncio.Task[Any]] = set()
 
@@ -58,6 +55,18 @@ def update_is_admin(settings: Settings, update: Update) -> bool:
     return is_admin(settings, chat.id if chat else None, user.id if user else None)
 
 
+class AdminFilter(filters.UpdateFilter):
+    """Lets through updates from admins (:func:`update_is_admin`), for the wiring."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(name="AdminFilter")
+        self.settings = settings
+
+    def filter(self, update: Update) -> bool:
+        """Whether an admin sent ``update``."""
+        return update_is_admin(self.settings, update)
+
+
 def admin_name(user: User | None) -> str:
     """How an admin is recorded and shown: name and user id (no HTML escaping)."""
     if user is None:
@@ -72,14 +81,3 @@ def esc(value: object, limit: int = 200) -> str:
     if len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
     return html.escape(text, quote=False)
-
-
-async def admin_unit(
-    svc: Services,
-    update: Update,
-    chat_id: int,
-    work: Callable[[Tx, Replies, datetime], Awaitable[T]],
-) -> tuple[bool, T | None]:
-    """:func:`bot.telegram.unit_of_work.run_unit`, which already flushes in the background
-    (a paced admin group never stalls other updates)."""
-    return await run_unit(svc, update, chat_id, work)
