@@ -40,6 +40,7 @@ from bot.linking import make_payload
 from bot.questionnaire.catalog import Catalog
 from bot.questionnaire.loader import load_questionnaire
 from bot.survey.texts import thanks_key
+from bot.telegram.callback_data import LANGUAGE, LanguagePress
 from bot.telegram.services import utc_now
 from standin.botprocess import BotProcess, offline_env
 from standin.models import BotMessage
@@ -397,7 +398,7 @@ async def switch_language(person: Customer, user: SimUser) -> None:
     await user.send_text("/language")
     menu = await next_reply(person, user, "the /language menu", since=since, buttons=True)
     person.says("taps [简体中文]")
-    await user.press(menu, data="lang:zh")
+    await user.press(menu, data=LANGUAGE.encode(LanguagePress("zh")))
     try:
         await user.wait_for_edit(menu.message_id, timeout=STEP_TIMEOUT)
     except TimeoutError as exc:

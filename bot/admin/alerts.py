@@ -9,30 +9,28 @@ only while that chat's outbox is empty, so while a group is being paced (Telegra
 20 messages a minute in a group; the sender keeps to 19) new alerts wait in the database
 and the next message carries all of them: a burst is batched, never dropped.
 
-Buttons: callback data ``al:r:<alert id>`` (Reply) and ``al:x:<alert id>`` (Mark resolved),
-at most 21 bytes, parsed strictly and honoured only from admins.
+Buttons: Reply and Mark resolved, whose callback data is
+:data:`bot.telegram.callback_data.ALERT`, honoured only from admins.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram import Update
-from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.admin import texts
-from bot.admin.common import admin_name, admin_unit, esc, update_is_admin
+from bot.admin.common import admin_name, esc, update_is_admin
 from bot.reports.telegram_text import MESSAGE_LIMIT, utf16_len
-from bot.telegram.callbacks import answer_query
+from bot.telegram.callback_data import ALERT, ALERT_REPLY, ALERT_RESOLVE, AlertPress
+from bot.telegram.handler import SKIP, Skip, Turn, handler
 from bot.telegram.handlers.language import customer_language
-from bot.telegram.services import Services, services
-from bot.telegram.unit_of_work import Replies
+from bot.telegram.services import Services
 from bot.webhooks.events import notify
 from storage import Tx, alerts, customers, outbox
 from storage.alerts import AlertView
@@ -45,7 +43,6 @@ def _t(svc: Services) -> texts.AdminTexts:
     return texts.for_language(svc.settings.admin_language)
 
 
-CALLBACK_RE = re.compile(r"al:([rx]):([1-9][0-9]{0,15})", re.ASCII)
 MAX_ALERTS_PER_MESSAGE = 8
 MAX_EVENTS_PER_FLUSH = 400
 REASON_MAX_CHARS = 300
@@ -59,22 +56,14 @@ _MESSAGE_BUDGET = MESSAGE_LIMIT - 200
 
 
 def alert_callback(action: str, alert_id: int) -> str:
-    """Callback data of an alert button: ``al:r:<id>`` or ``al:x:<id>``."""
-    if action not in ("r", "x") or alert_id < 1:
-        raise ValueError(f"invalid alert button {action!r} {alert_id!r}")
-    data = f"al:{action}:{alert_id}"
-    assert len(data.encode()) <= 64
-    return data
+    """Callback data of an alert button (:data:`bot.telegram.callback_data.ALERT`)."""
+    return ALERT.encode(AlertPress(action, alert_id))
 
 
 def parse_alert_callback(data: str | None) -> tuple[str, int] | None:
     """``(action, alert id)`` from callback data, or None for anything not exactly ours."""
-    if data is None or len(data) > 64:
-        return None
-    match = CALLBACK_RE.fullmatch(data)
-    if match is None:
-        return None
-    return match.group(1), int(match.group(2))
+    press = ALERT.parse(data)
+    return None if press is None else (press.action, press.alert_id)
 
 
 async def record_detractor_event(tx: Tx, survey_id: int, kind: str, now: datetime) -> int:
@@ -91,10 +80,13 @@ def _keyboard(alert_ids: Sequence[int]) -> dict[str, Any]:
         suffix = f" #{alert_id}" if len(alert_ids) > 1 else ""
         rows.append(
             [
-                {"text": f"↩️ Reply{suffix}", "callback_data": alert_callback("r", alert_id)},
+                {
+                    "text": f"↩️ Reply{suffix}",
+                    "callback_data": alert_callback(ALERT_REPLY, alert_id),
+                },
                 {
                     "text": f"✅ Mark resolved{suffix}",
-                    "callback_data": alert_callback("x", alert_id),
+                    "callback_data": alert_callback(ALERT_RESOLVE, alert_id),
                 },
             ]
         )
@@ -198,73 +190,69 @@ async def flush_alerts(svc: Services, now: datetime) -> int:
     return queued
 
 
-async def on_alert_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Reply / Mark resolved on an alert, honoured only from admins."""
+async def _from_an_admin(svc: Services, update: Update, press: AlertPress) -> str | None:
+    """Alert buttons are honoured only from admins (a group's non-admin members see them)."""
+    if update_is_admin(svc.settings, update):
+        return None
     query = update.callback_query
-    assert query is not None
-    svc = services(context)
-    parsed = parse_alert_callback(query.data)
-    message = query.message
-    if parsed is None or message is None:
-        await answer_query(query, _t(svc).BUTTON_INVALID)
-        raise ApplicationHandlerStop
-    if not update_is_admin(svc.settings, update):
-        log.warning(
-            "user %s pressed an alert button in non-admin chat %s",
-            query.from_user.id,
-            message.chat.id,
-        )
-        await answer_query(query, _t(svc).NOT_ADMIN_BUTTON)
-        raise ApplicationHandlerStop
-    action, alert_id = parsed
-    chat_id = message.chat.id
-    user = query.from_user
+    assert query is not None and query.message is not None
+    log.warning(
+        "user %s pressed an alert button in non-admin chat %s",
+        query.from_user.id,
+        query.message.chat.id,
+    )
+    return _t(svc).NOT_ADMIN_BUTTON
 
-    async def work(tx: Tx, replies: Replies, now: datetime) -> str:
-        view = await alerts.get(tx, alert_id)
-        if view is None:
-            return _t(svc).ALERT_UNKNOWN.format(alert_id=alert_id)
-        if action == "r":
-            why = _unreachable(view)
-            if why is not None:
-                return _t(svc).CUSTOMER_UNREACHABLE.format(customer=view.customer_ref, why=why)
-            await alerts.set_draft(tx, chat_id, user.id, alert_id, message.message_id, now)
-            replies.send(
-                _t(svc).REPLY_PROMPT.format(
-                    admin=esc(user.full_name or "admin", 64),
-                    customer=esc(view.customer_ref, 64),
-                    alert_id=alert_id,
-                ),
-                parse_mode="HTML",
-                reply_to=message.message_id,
-                reply_markup={"force_reply": True, "selective": True},
-            )
-            log.info("admin %s in chat %s is replying to alert %s", user.id, chat_id, alert_id)
-            return _t(svc).REPLY_PROMPT_ANSWER
-        if view.resolved_at is not None:
-            when = view.resolved_at.astimezone(svc.settings.timezone).strftime("%Y-%m-%d %H:%M")
-            return _t(svc).ALREADY_RESOLVED.format(who=view.resolved_by or "?", when=when)
-        await alerts.resolve(tx, alert_id, admin_name(user), None, now)
-        resolution = {"resolution": {"alert_id": alert_id, "by": admin_name(user)}}
-        await notify(
-            tx, svc.settings.webhooks, "detractor.resolved", view.survey_id, now, resolution
-        )
-        replies.send(
-            _t(svc).RESOLVED.format(
-                alert_id=alert_id,
-                customer=esc(view.customer_ref, 64),
+
+def _button_invalid(svc: Services, _lang: str) -> str:
+    return _t(svc).BUTTON_INVALID
+
+
+@handler(ALERT, admin=True, guard=_from_an_admin, invalid=_button_invalid)
+async def on_alert_press(turn: Turn[AlertPress]) -> str:
+    """Reply / Mark resolved on an alert, honoured only from admins."""
+    svc, tx, now, chat_id = turn.svc, turn.tx, turn.now, turn.chat_id
+    action, alert_id = turn.press.action, turn.press.alert_id
+    user = turn.user
+    assert user is not None  # a press always has its presser
+    message_id = turn.message_id
+    view = await alerts.get(tx, alert_id)
+    if view is None:
+        return _t(svc).ALERT_UNKNOWN.format(alert_id=alert_id)
+    if action == ALERT_REPLY:
+        why = _unreachable(view)
+        if why is not None:
+            return _t(svc).CUSTOMER_UNREACHABLE.format(customer=view.customer_ref, why=why)
+        await alerts.set_draft(tx, chat_id, user.id, alert_id, message_id, now)
+        turn.replies.send(
+            _t(svc).REPLY_PROMPT.format(
                 admin=esc(user.full_name or "admin", 64),
+                customer=esc(view.customer_ref, 64),
+                alert_id=alert_id,
             ),
             parse_mode="HTML",
-            reply_to=message.message_id,
+            reply_to=message_id,
+            reply_markup={"force_reply": True, "selective": True},
         )
-        log.info("alert %s resolved by %s in chat %s", alert_id, user.id, chat_id)
-        return _t(svc).RESOLVED_ANSWER
-
-    fresh, answer = await admin_unit(svc, update, chat_id, work)
-    if fresh and answer:
-        await answer_query(query, answer[:200])
-    raise ApplicationHandlerStop
+        log.info("admin %s in chat %s is replying to alert %s", user.id, chat_id, alert_id)
+        return _t(svc).REPLY_PROMPT_ANSWER
+    if view.resolved_at is not None:
+        when = view.resolved_at.astimezone(svc.settings.timezone).strftime("%Y-%m-%d %H:%M")
+        return _t(svc).ALREADY_RESOLVED.format(who=view.resolved_by or "?", when=when)
+    await alerts.resolve(tx, alert_id, admin_name(user), None, now)
+    resolution = {"resolution": {"alert_id": alert_id, "by": admin_name(user)}}
+    await notify(tx, svc.settings.webhooks, "detractor.resolved", view.survey_id, now, resolution)
+    turn.replies.send(
+        _t(svc).RESOLVED.format(
+            alert_id=alert_id,
+            customer=esc(view.customer_ref, 64),
+            admin=esc(user.full_name or "admin", 64),
+        ),
+        parse_mode="HTML",
+        reply_to=message_id,
+    )
+    log.info("alert %s resolved by %s in chat %s", alert_id, user.id, chat_id)
+    return _t(svc).RESOLVED_ANSWER
 
 
 def _unreachable(view: AlertView) -> str | None:
@@ -275,83 +263,79 @@ def _unreachable(view: AlertView) -> str | None:
     return None
 
 
-async def on_admin_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """An admin's message after pressing Reply: relay it to the customer.
-
-    Messages of admins without a live draft are left alone (not claimed), so that in an
-    admin's private chat the customer handlers still see them.
-    """
+async def _has_a_draft(svc: Services, update: Update, _press: None) -> Skip | None:
+    """Messages of admins without a live draft are left alone (not claimed), so that in an
+    admin's private chat the customer handlers still see them."""
     message = update.message
     if message is None or message.from_user is None:
-        return
-    svc = services(context)
-    if not update_is_admin(svc.settings, update):
-        return
-    chat_id = message.chat.id
-    user_id = message.from_user.id
+        return SKIP
     async with svc.db.read() as tx:
-        draft = await alerts.get_draft(tx, chat_id, user_id, svc.clock() - REPLY_DRAFT_TTL)
-    if draft is None:
-        return
+        draft = await alerts.get_draft(
+            tx, message.chat.id, message.from_user.id, svc.clock() - REPLY_DRAFT_TTL
+        )
+    return SKIP if draft is None else None
 
-    async def work(tx: Tx, replies: Replies, now: datetime) -> int | None:
-        current = await alerts.get_draft(tx, chat_id, user_id, now - REPLY_DRAFT_TTL)
-        if current is None:
-            return None
-        text = message.text
-        if text is None:
-            replies.send(_t(svc).REPLY_NOT_TEXT, reply_to=message.message_id)
-            return None
-        if len(text) > MAX_REPLY_CHARS:
-            replies.send(
-                _t(svc).REPLY_TOO_LONG.format(length=len(text), limit=MAX_REPLY_CHARS),
-                reply_to=message.message_id,
-            )
-            return None
-        await alerts.delete_draft(tx, chat_id, user_id)
-        view = await alerts.get(tx, current.alert_id)
-        why = None if view is None else _unreachable(view)
-        if view is None or view.customer_chat_id is None or why is not None:
-            replies.send(
-                _t(svc).CUSTOMER_UNREACHABLE.format(
-                    customer=view.customer_ref if view else "?", why=why or "unknown alert"
-                ),
-                reply_to=message.message_id,
-            )
-            return None
-        customer_chat = view.customer_chat_id
-        customer = await customers.get(tx, view.customer_id)
-        lang = customer_language(svc.catalog, customer)
-        await outbox.enqueue(
-            tx,
-            customer_chat,
-            "sendMessage",
-            {
-                "chat_id": customer_chat,
-                "text": svc.catalog.render("relay_from_team", lang, text=text),
-            },
-            now,
-        )
-        expires = now + timedelta(hours=svc.settings.admin.relay_hours)
-        await alerts.open_relay(
-            tx, view.customer_id, view.id, chat_id, current.alert_message_id, now, expires
-        )
-        await alerts.mark_followed_up(tx, view.id, now)
+
+@handler(admin=True, guard=_has_a_draft)
+async def on_admin_message(turn: Turn[None]) -> None:
+    """An admin's message after pressing Reply: relay it to the customer."""
+    svc, tx, now, chat_id, replies = turn.svc, turn.tx, turn.now, turn.chat_id, turn.replies
+    message, user = turn.message, turn.user
+    assert message is not None and user is not None  # checked by the guard
+    user_id = user.id
+    current = await alerts.get_draft(tx, chat_id, user_id, now - REPLY_DRAFT_TTL)
+    if current is None:
+        return
+    text = message.text
+    if text is None:
+        replies.send(_t(svc).REPLY_NOT_TEXT, reply_to=message.message_id)
+        return
+    if len(text) > MAX_REPLY_CHARS:
         replies.send(
-            _t(svc).REPLY_SENT.format(customer=esc(view.customer_ref, 64), alert_id=view.id),
-            parse_mode="HTML",
+            _t(svc).REPLY_TOO_LONG.format(length=len(text), limit=MAX_REPLY_CHARS),
             reply_to=message.message_id,
         )
-        log.info(
-            "admin %s in chat %s replied to alert %s (survey %s)",
-            user_id,
-            chat_id,
-            view.id,
-            view.survey_id,
+        return
+    await alerts.delete_draft(tx, chat_id, user_id)
+    view = await alerts.get(tx, current.alert_id)
+    why = None if view is None else _unreachable(view)
+    if view is None or view.customer_chat_id is None or why is not None:
+        replies.send(
+            _t(svc).CUSTOMER_UNREACHABLE.format(
+                customer=view.customer_ref if view else "?", why=why or "unknown alert"
+            ),
+            reply_to=message.message_id,
         )
-        return customer_chat
-
-    _, customer_chat = await admin_unit(svc, update, chat_id, work)
-    if customer_chat is not None:
-        svc.supervisor.spawn(svc.sender.flush_chat(customer_chat), f"flush-{customer_chat}")
-    raise ApplicationHandlerStop
+        return
+    customer_chat = view.customer_chat_id
+    customer = await customers.get(tx, view.customer_id)
+    lang = customer_language(svc.catalog, customer)
+    await outbox.enqueue(
+        tx,
+        customer_chat,
+        "sendMessage",
+        {
+            "chat_id": customer_chat,
+            "text": svc.catalog.render("relay_from_team", lang, text=text),
+        },
+        now,
+    )
+    expires = now + timedelta(hours=svc.settings.admin.relay_hours)
+    await alerts.open_relay(
+        tx, view.customer_id, view.id, chat_id, current.alert_message_id, now, expires
+    )
+    await alerts.mark_followed_up(tx, view.id, now)
+    replies.send(
+        _t(svc).REPLY_SENT.format(customer=esc(view.customer_ref, 64), alert_id=view.id),
+        parse_mode="HTML",
+        reply_to=message.message_id,
+    )
+    log.info(
+        "admin %s in chat %s replied to alert %s (survey %s)",
+        user_id,
+        chat_id,
+        view.id,
+        view.survey_id,
+    )
+    # The customer's chat is another chat than this update's: flush it once committed.
+    turn.background(f"flush-{customer_chat}", lambda: svc.sender.flush_chat(customer_chat))

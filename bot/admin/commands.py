@@ -1,8 +1,9 @@
 """Admin commands: /nps, /digest, /export, /survey, /stats, /resolve, /cancel.
 
-Each is refused politely to anyone who is not an admin (see :func:`bot.admin.common.is_admin`),
-answers bad arguments with the usage line, and stops the update there
-(``ApplicationHandlerStop``) so the customers' handlers never see it. Text replies go
+Each has its own handler behind the admin filter (:class:`bot.admin.common.AdminFilter`);
+anyone else gets a polite refusal from :func:`refuse_non_admin`. A command answers bad
+arguments with the usage line and stops the update there (``ApplicationHandlerStop``) so
+the customers' handlers never see it. Text replies go
 through the outbox with the update's claim; the digest's chart and the CSV are files, sent
 by a background task right after the claim commits (a crash in between loses that one
 answer, never duplicates it; the admin can ask again).
@@ -10,16 +11,17 @@ answer, never duplicates it; the admin can ask again).
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from telegram import InputFile, Update
-from telegram.ext import ApplicationHandlerStop, ContextTypes
+from telegram import InputFile
 
 from bot.admin import texts
-from bot.admin.common import admin_unit, esc, update_is_admin
+from bot.admin.common import esc
 from bot.admin.digest import build_digest, send_digest
 from bot.domain.nps import Counts, categorize
 from bot.privacy.service import privacy_stats_line
@@ -33,7 +35,8 @@ from bot.reports.periods import (
     parse_period,
     parse_report_args,
 )
-from bot.telegram.services import Services, services
+from bot.telegram.handler import Handler, Turn, handler
+from bot.telegram.services import Services
 from bot.telegram.unit_of_work import Replies
 from bot.webhooks.health import endpoint_health
 from bot.webhooks.health import stats_line as webhook_stats_line
@@ -226,82 +229,110 @@ def _digest_day(args: list[str], today: date) -> date:
     return period.start
 
 
-async def on_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Every admin command: check the sender, parse, answer; always stop the update here."""
-    message = update.message
-    if message is None or message.text is None:
-        raise ApplicationHandlerStop
-    svc = services(context)
-    chat_id = message.chat.id
-    command = message.text.split()[0][1:].split("@")[0].lower()
-    args = list(context.args or [])
-    admin = update_is_admin(svc.settings, update)
-    after: list[Any] = []
+AdminWork = Callable[[Turn[None]], Awaitable[None]]
 
-    async def work(tx: Tx, replies: Replies, now: datetime) -> None:
-        if not admin:
-            log.warning("non-admin chat %s used /%s", chat_id, command)
-            replies.send(_t(svc).NOT_ADMIN.format(company=svc.settings.company_name))
-            return
-        try:
-            await _dispatch(svc, tx, replies, command, args, chat_id, message.from_user, now, after)
-        except (UsageError, ReportArgumentError) as exc:
-            detail = str(exc)
-            text = (esc(detail, 400) + "\n" if detail else "") + esc(_t(svc).usage(command), 400)
-            replies.send(text, parse_mode="HTML")
-
-    await admin_unit(svc, update, chat_id, work)
-    for task in after:
-        svc.supervisor.spawn(task, f"admin-{command}-{chat_id}")
-    raise ApplicationHandlerStop
+#: Every admin command's handler, by command name (registered behind the admin filter).
+COMMANDS: dict[str, Handler] = {}
 
 
-async def _dispatch(
-    svc: Services,
-    tx: Tx,
-    replies: Replies,
-    command: str,
-    args: list[str],
-    chat_id: int,
-    user: Any,
-    now: datetime,
-    after: list[Any],
-) -> None:
-    tz = svc.settings.timezone
-    if command == "nps":
-        for part in await _nps_work(svc, tx, args, now):
-            replies.send(part, parse_mode="HTML")
-    elif command == "digest":
-        day = _digest_day(args, local_today(now, tz))
-        after.append(_send_digest_now(svc, chat_id, day))
-        log.info("chat %s asked for the digest of %s", chat_id, day)
-    elif command == "export":
-        # Parse now, so bad arguments get the usage line in this transaction.
-        _answer_filter(parse_report_args(args, local_today(now, tz), "30d")[1])
-        after.append(_send_export(svc, chat_id, args, now))
-    elif command == "survey":
-        # Queued right after this update's claim commits (queue_survey has its own
-        # transaction): a redelivered /survey is already claimed and queues nothing twice.
-        after.append(_queue_survey(svc, chat_id, _survey_args(args)))
-    elif command == "stats":
-        if args:
-            raise UsageError("")
-        by_status = await surveys.count_by_status(tx)
-        health = await reports.delivery_health(tx)
-        last = await digests.last_day(tx)
-        text = _stats_text(svc, by_status, health, last)
-        text += "\n" + await privacy_stats_line(tx, svc.settings.privacy, svc.settings.timezone)
-        hooks = await endpoint_health(tx, svc.settings.webhooks, now)
-        text += "\n" + webhook_stats_line(hooks)
-        replies.send(text, parse_mode="HTML")
-    elif command == "resolve":
-        await _resolve(svc, tx, replies, args, user, now)
-    elif command == "cancel":
-        if args:
-            raise UsageError("")
-        user_id = user.id if user else 0
-        dropped = await alerts.delete_draft(tx, chat_id, user_id)
-        replies.send(_t(svc).REPLY_CANCELLED if dropped else _t(svc).NOTHING_TO_CANCEL)
+def _admin_command(name: str) -> Callable[[AdminWork], Handler]:
+    """Register ``work`` as the handler of ``/name``: bad arguments get the usage line."""
+
+    def decorate(work: AdminWork) -> Handler:
+        @handler(admin=True)
+        @functools.wraps(work)
+        async def run(turn: Turn[None]) -> str | None:
+            try:
+                await work(turn)
+            except (UsageError, ReportArgumentError) as exc:
+                detail = str(exc)
+                svc = turn.svc
+                text = (esc(detail, 400) + "\n" if detail else "") + esc(_t(svc).usage(name), 400)
+                turn.replies.send(text, parse_mode="HTML")
+            return None
+
+        COMMANDS[name] = run
+        return run
+
+    return decorate
+
+
+@handler(admin=True)
+async def refuse_non_admin(turn: Turn[None]) -> None:
+    """An admin command from anyone else: a polite refusal."""
+    svc = turn.svc
+    text = turn.message.text if turn.message is not None else None
+    command = (text or "/?").split()[0][1:].split("@")[0].lower()
+    log.warning("non-admin chat %s used /%s", turn.chat_id, command)
+    turn.replies.send(_t(svc).NOT_ADMIN.format(company=svc.settings.company_name))
+
+
+@_admin_command("nps")
+async def on_nps(turn: Turn[None]) -> None:
+    """/nps [period] [filter]: the score with its interval, split by kind and event type."""
+    for part in await _nps_work(turn.svc, turn.tx, turn.args, turn.now):
+        turn.replies.send(part, parse_mode="HTML")
+
+
+@_admin_command("digest")
+async def on_digest(turn: Turn[None]) -> None:
+    """/digest [day]: the digest now, sent once the command is recorded."""
+    svc, chat_id = turn.svc, turn.chat_id
+    day = _digest_day(turn.args, local_today(turn.now, svc.settings.timezone))
+    turn.background(f"admin-digest-{chat_id}", lambda: _send_digest_now(svc, chat_id, day))
+    log.info("chat %s asked for the digest of %s", chat_id, day)
+
+
+@_admin_command("export")
+async def on_export(turn: Turn[None]) -> None:
+    """/export [period] [filter]: the answers as CSV."""
+    svc, chat_id, args, now = turn.svc, turn.chat_id, turn.args, turn.now
+    # Parse now, so bad arguments get the usage line in this transaction.
+    _answer_filter(parse_report_args(args, local_today(now, svc.settings.timezone), "30d")[1])
+    turn.background(f"admin-export-{chat_id}", lambda: _send_export(svc, chat_id, args, now))
+
+
+@_admin_command("survey")
+async def on_survey(turn: Turn[None]) -> None:
+    """/survey <customer id>: queue a survey for one customer."""
+    svc, chat_id = turn.svc, turn.chat_id
+    external_id = _survey_args(turn.args)
+    # Queued right after this update's claim commits (queue_survey has its own
+    # transaction): a redelivered /survey is already claimed and queues nothing twice.
+    turn.background(f"admin-survey-{chat_id}", lambda: _queue_survey(svc, chat_id, external_id))
+
+
+@_admin_command("stats")
+async def on_stats(turn: Turn[None]) -> None:
+    """/stats: queue and delivery health."""
+    if turn.args:
+        raise UsageError("")
+    svc, tx = turn.svc, turn.tx
+    by_status = await surveys.count_by_status(tx)
+    health = await reports.delivery_health(tx)
+    last = await digests.last_day(tx)
+    text = _stats_text(svc, by_status, health, last)
+    text += "\n" + await privacy_stats_line(tx, svc.settings.privacy, svc.settings.timezone)
+    hooks = await endpoint_health(tx, svc.settings.webhooks, turn.now)
+    text += "\n" + webhook_stats_line(hooks)
+    turn.replies.send(text, parse_mode="HTML")
+
+
+@_admin_command("resolve")
+async def on_resolve(turn: Turn[None]) -> None:
+    """/resolve <alert id> [note]: mark a detractor alert resolved."""
+    await _resolve(turn.svc, turn.tx, turn.replies, turn.args, turn.user, turn.now)
+
+
+@_admin_command("cancel")
+async def on_cancel(turn: Turn[None]) -> None:
+    """/cancel: drop the reply being written after pressing Reply."""
+    if turn.args:
+        raise UsageError("")
+    svc = turn.svc
+    user_id = turn.user.id if turn.user else 0
+    dropped = await alerts.delete_draft(turn.tx, turn.chat_id, user_id)
+    turn.replies.send(_t(svc).REPLY_CANCELLED if dropped else _t(svc).NOTHING_TO_CANCEL)
 
 
 def _survey_args(args: list[str]) -> str:

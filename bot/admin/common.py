@@ -1,31 +1,24 @@
-"""What every admin handler shares: who is an admin, and one update = one transaction.
+"""What every admin handler shares: who is an admin (and the filter that asks), names,
+escaping.
 
-Admin handlers never wait for their replies to be sent: an admin group is paced at 19
-messages a minute, and the poller handles a batch's chats together, so waiting there would
-hold back every customer's update in the batch. Replies are committed to the outbox with
-the update's claim and flushed by a background task (started through the services'
-supervisor).
+Admin handlers are written like every other (:func:`bot.telegram.handler.handler`). They
+never wait for their replies to be sent: an admin group is paced at 19 messages a minute,
+and the poller handles a batch's chats together, so waiting there would hold back every
+customer's update in the batch. Replies are committed to the outbox with the update's
+claim and flushed by a background task (started through the services' supervisor).
 """
 
 from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Awaitable, Callable
-from datetime import datetime
-from typing import TypeVar
 
 from telegram import Update, User
+from telegram.ext import filters
 
 from bot.config import Settings
-from bot.telegram.services import Services
-from bot.telegram.unit_of_work import Replies, run_unit
-from storage import Tx
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
-
 
 def is_admin(settings: Settings, chat_id: int | None, user_id: int | None) -> bool:
     """An admin writes in a configured admin chat, or is a user whose private chat id is
@@ -39,6 +32,18 @@ def update_is_admin(settings: Settings, update: Update) -> bool:
     chat = update.effective_chat
     user = update.effective_user
     return is_admin(settings, chat.id if chat else None, user.id if user else None)
+
+
+class AdminFilter(filters.UpdateFilter):
+    """Lets through updates from admins (:func:`update_is_admin`), for the wiring."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(name="AdminFilter")
+        self.settings = settings
+
+    def filter(self, update: Update) -> bool:
+        """Whether an admin sent ``update``."""
+        return update_is_admin(self.settings, update)
 
 
 def admin_name(user: User | None) -> str:
@@ -55,14 +60,3 @@ def esc(value: object, limit: int = 200) -> str:
     if len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
     return html.escape(text, quote=False)
-
-
-async def admin_unit(
-    svc: Services,
-    update: Update,
-    chat_id: int,
-    work: Callable[[Tx, Replies, datetime], Awaitable[T]],
-) -> tuple[bool, T | None]:
-    """:func:`bot.telegram.unit_of_work.run_unit`, which already flushes in the background
-    (a paced admin group never stalls other updates)."""
-    return await run_unit(svc, update, chat_id, work)

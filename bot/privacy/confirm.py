@@ -1,11 +1,12 @@
 """The Yes/No buttons that confirm an erasure (``/delete_me``).
 
 Callback data is client-controlled: anyone can send any bytes to the bot. The buttons are
-therefore self-authenticating and carry nothing secret: ``pd:<y|n>:<customer>:<expires>:<mac>``
-where the MAC (HMAC-SHA256 under a key derived from the link secret, cut to 96 bits) covers
-the action, the chat the prompt was sent to, the customer and the expiry time. A press is
-honoured only from that chat, for the customer linked to it when the prompt was sent, and
-before it expires; nothing is stored while the customer decides.
+therefore self-authenticating and carry nothing secret: the action (y/n), the customer, the
+expiry time and a MAC (encoded as :data:`bot.telegram.callback_data.ERASURE`). The MAC
+(HMAC-SHA256 under a key derived from the link secret, cut to 96 bits) covers the action,
+the chat the prompt was sent to, the customer and the expiry time. A press is honoured
+only from that chat, for the customer linked to it when the prompt was sent, and before it
+expires; nothing is stored while the customer decides.
 """
 
 from __future__ import annotations
@@ -13,39 +14,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import re
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-PREFIX = "pd"
-YES = "y"
-NO = "n"
-MAX_ID = 2**63 - 1
+from bot.telegram.callback_data import ERASE_NO, ERASE_YES, ERASURE, MAX_ID, ErasurePress
+
+YES = ERASE_YES
+NO = ERASE_NO
 _MAC_BYTES = 12
-# Strict: ASCII digits without a leading zero (no Unicode digits, no "+1", no "007"),
-# exactly 16 base64url characters of MAC, nothing before or after.
-_DATA_RE = re.compile(
-    r"\Apd:([yn]):([1-9][0-9]{0,18}):([1-9][0-9]{9,10}):([A-Za-z0-9_-]{16})\Z", re.ASCII
-)
 
-
-@dataclass(frozen=True)
-class Confirmation:
-    """A parsed (not yet verified) press."""
-
-    action: str
-    customer_id: int
-    expires: int  # Unix seconds
-    mac: str
-
-    @property
-    def erase(self) -> bool:
-        """Yes (erase) rather than No."""
-        return self.action == YES
-
-    def expired(self, now: datetime) -> bool:
-        """The prompt is older than its lifetime."""
-        return now.timestamp() > self.expires
+#: A parsed (not yet verified) press; its shape is :data:`bot.telegram.callback_data.ERASURE`.
+Confirmation = ErasurePress
 
 
 def confirmation_key(link_secret: str) -> bytes:
@@ -70,20 +48,12 @@ def callback_data(key: bytes, action: str, chat_id: int, customer_id: int, expir
     if action not in (YES, NO) or not 0 < customer_id <= MAX_ID:
         raise ValueError("invalid confirmation button")
     mac = _mac(key, action, chat_id, customer_id, expires)
-    return f"{PREFIX}:{action}:{customer_id}:{expires}:{mac}"
+    return ERASURE.encode(Confirmation(action, customer_id, expires, mac))
 
 
 def parse(data: str | None) -> Confirmation | None:
     """The press, or None if the data is not exactly of our form."""
-    if data is None:
-        return None
-    match = _DATA_RE.match(data)
-    if match is None:
-        return None
-    action, customer, expires, mac = match.groups()
-    if int(customer) > MAX_ID:
-        return None
-    return Confirmation(action, int(customer), int(expires), mac)
+    return ERASURE.parse(data)
 
 
 def verify(key: bytes, press: Confirmation, chat_id: int) -> bool:

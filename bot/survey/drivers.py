@@ -1,47 +1,30 @@
 """The drivers step: an inline keyboard of factors with toggles and a Done button.
 
-Callback data is ``drv:<survey id>:<index>`` (toggle the index-th driver of the survey's
-category) or ``drv:<survey id>:done``: at most 4 + 19 + 1 + 4 = 28 bytes, well within
-Telegram's 64. Like score presses, the survey is checked against the pressing chat.
+Its callback data is defined in :data:`bot.telegram.callback_data.DRIVER` (a toggle of the
+index-th driver of the survey's category, or Done). Like score presses, the survey is
+checked against the pressing chat.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from typing import Any
 
-from bot.survey.keyboards import MAX_SURVEY_ID
+from bot.telegram.callback_data import DRIVER, DriverPress
 
-DRIVERS_PREFIX = "drv:"
-_DATA = re.compile(r"drv:([1-9][0-9]{0,18}):(done|[0-9]|1[0-9])")
 CHECK = "✅ "
 
-
-@dataclass(frozen=True)
-class DriverPress:
-    """A press on the drivers keyboard: toggle ``index``, or Done when it is None."""
-
-    survey_id: int
-    index: int | None
+__all__ = ["DriverPress", "driver_callback_data", "drivers_keyboard", "parse_driver_callback"]
 
 
 def driver_callback_data(survey_id: int, index: int | None) -> str:
     """Callback data for a driver toggle (``index``) or the Done button (None)."""
-    return f"drv:{survey_id}:{'done' if index is None else index}"
+    return DRIVER.encode(DriverPress(survey_id, index))
 
 
 def parse_driver_callback(data: str | None) -> DriverPress | None:
     """The press encoded in ``data``, or None if it is not a drivers button."""
-    match = _DATA.fullmatch(data or "")
-    if not match:
-        return None
-    survey_id = int(match.group(1))
-    if survey_id > MAX_SURVEY_ID:
-        return None
-    index = None if match.group(2) == "done" else int(match.group(2))
-    return DriverPress(survey_id=survey_id, index=index)
+    return DRIVER.parse(data)
 
 
 def drivers_keyboard(

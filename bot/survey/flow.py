@@ -22,6 +22,10 @@ class Step(Enum):
     AWAITING_SCORE = "awaiting_score"
     AWAITING_DRIVERS = "awaiting_drivers"
     AWAITING_REASON = "awaiting_reason"
+    # Only for a press on a survey's own buttons: the survey pressed is past its score
+    # (answered), or closed without one (expired, cancelled...).
+    ANSWERED = "answered"
+    CLOSED = "closed"
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,14 @@ class EditIn:
     message_id: int
 
 
-Incoming = TextIn | MediaIn | EditIn
+@dataclass(frozen=True)
+class ScorePressIn:
+    """A press on one of the 0–10 buttons (``step`` is where the pressed survey stands)."""
+
+    score: int
+
+
+Incoming = TextIn | MediaIn | EditIn | ScorePressIn
 
 
 @dataclass(frozen=True)
@@ -99,12 +110,18 @@ _NOT_A_SCORE_REPLY = {
 
 
 def decide(step: Step, incoming: Incoming) -> Decision:
-    """What to do with a customer's message given where their survey stands."""
+    """What to do with a customer's message or button press given where their survey stands.
+
+    A typed score and a pressed one are recorded alike (:class:`RecordScore`); a press on a
+    survey that no longer awaits its score only gets a short answer.
+    """
+    if isinstance(incoming, ScorePressIn):
+        return _decide_score_press(step, incoming.score)
     if isinstance(incoming, EditIn):
         if incoming.text and incoming.text.strip():
             return UpdateReason(text=_clip(incoming.text)[0], message_id=incoming.message_id)
         return Reply("edit_ignored")
-    if step is Step.NO_SURVEY:
+    if step in (Step.NO_SURVEY, Step.ANSWERED, Step.CLOSED):
         return Reply("no_open_survey")
     if step is Step.AWAITING_SCORE:
         if isinstance(incoming, MediaIn):
@@ -125,6 +142,16 @@ def decide(step: Step, incoming: Incoming) -> Decision:
         return Reply("reason_media")
     text, truncated = _clip(incoming.text)
     return RecordReason(text=text, truncated=truncated)
+
+
+def _decide_score_press(step: Step, score: int) -> Decision:
+    if step is Step.NO_SURVEY:  # unknown, or another chat's survey: the data was forged
+        return Reply("press_invalid")
+    if step is Step.AWAITING_SCORE:
+        return RecordScore(score)
+    if step is Step.CLOSED:
+        return Reply("press_closed")
+    return Reply("press_already_answered")
 
 
 # --- the drivers keyboard ------------------------------------------------------------

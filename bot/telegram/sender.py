@@ -22,7 +22,6 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.warnings import PTBUserWarning
 
 from bot.supervisor import Supervisor, wait_for_any
-from bot.survey.drivers import DRIVERS_PREFIX
 from bot.telegram.ratelimit import RateLimiter
 from storage import Database, Tx, answers, customers, outbox
 from storage.records import OutboxItem
@@ -242,17 +241,16 @@ class Sender:
 
 async def _note_drivers_message(tx: Tx, item: OutboxItem, result: Any) -> None:
     """The drivers keyboard reached the chat: remember its message id, so the end of the
-    drivers step can edit it even if the customer never pressed a button (they typed)."""
+    drivers step can edit it even if the customer never pressed a button (they typed).
+
+    The drivers keyboard is the only message tied to a survey that carries an inline
+    keyboard (:meth:`bot.telegram.unit_of_work.Replies.send`); reminders and expiry edits
+    are tied to their survey too but carry none. Storage only records the id while the
+    answer is at the drivers step and has none yet."""
     if item.survey_id is None or item.method != "sendMessage" or not isinstance(result, dict):
         return
     markup = item.params.get("reply_markup")
-    rows = markup.get("inline_keyboard") if isinstance(markup, dict) else None
-    if not rows or not any(
-        str(button.get("callback_data", "")).startswith(DRIVERS_PREFIX)
-        for row in rows
-        for button in row
-        if isinstance(button, dict)
-    ):
+    if not isinstance(markup, dict) or not markup.get("inline_keyboard"):
         return
     message_id = result.get("message_id")
     if isinstance(message_id, int):

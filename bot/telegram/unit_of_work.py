@@ -27,9 +27,10 @@ class Replies:
 
     chat_id: int
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    # Index in ``calls`` → the survey the call belongs to (recorded in the outbox, so the
-    # sender can note where a survey's message landed, e.g. the drivers keyboard).
-    surveys: dict[int, int] = field(default_factory=dict)
+    # Index in ``calls`` → the survey whose drivers keyboard the call sends. Recorded as the
+    # outbox row's survey id: once Telegram accepts the message, the sender stores its
+    # message id on the answer (the end of the step edits it even if no button was pressed).
+    drivers_keyboards: dict[int, int] = field(default_factory=dict)
 
     def send(
         self,
@@ -38,9 +39,10 @@ class Replies:
         reply_markup: dict[str, Any] | None = None,
         reply_to: int | None = None,
         parse_mode: str | None = None,
-        survey_id: int | None = None,
+        drivers_keyboard_of: int | None = None,
     ) -> None:
-        """Send a text message to the chat."""
+        """Send a text message to the chat (``drivers_keyboard_of``: the survey whose drivers
+        keyboard it carries)."""
         params: dict[str, Any] = {"chat_id": self.chat_id, "text": text}
         if reply_markup is not None:
             params["reply_markup"] = reply_markup
@@ -51,8 +53,8 @@ class Replies:
             }
         if parse_mode is not None:
             params["parse_mode"] = parse_mode
-        if survey_id is not None:
-            self.surveys[len(self.calls)] = survey_id
+        if drivers_keyboard_of is not None:
+            self.drivers_keyboards[len(self.calls)] = drivers_keyboard_of
         self.calls.append(("sendMessage", params))
 
     def edit(
@@ -85,7 +87,7 @@ async def run_unit(
             result = await work(tx, replies, now)
             for index, (method, params) in enumerate(replies.calls):
                 await outbox.enqueue(
-                    tx, chat_id, method, params, now, survey_id=replies.surveys.get(index)
+                    tx, chat_id, method, params, now, survey_id=replies.drivers_keyboards.get(index)
                 )
     svc.sender.schedule_flush(chat_id)
     return fresh, result

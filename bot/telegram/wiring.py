@@ -14,7 +14,10 @@ from telegram.ext import (
     filters,
 )
 
+from bot.telegram.callback_data import DRIVER, ERASURE, LANGUAGE, SCORE
+from bot.telegram.handler import answer_unknown_press
 from bot.telegram.handlers import conversation, language, linking, privacy
+from bot.telegram.services import SERVICES_KEY, Services
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +44,18 @@ class FailedUpdates:
             self.ids.add(update_id)
 
 
+def services_of(app: Application) -> Services:  # type: ignore[type-arg]
+    """The services stored in ``app.bot_data`` (before the handlers are registered)."""
+    found = app.bot_data[SERVICES_KEY]
+    assert isinstance(found, Services)
+    return found
+
+
 def register_handlers(app: Application, failures: FailedUpdates) -> None:  # type: ignore[type-arg]
     """Register every handler on ``app``."""
     from bot.admin.wiring import register_admin_handlers
 
-    register_admin_handlers(app)
+    register_admin_handlers(app, services_of(app).settings)
     app.add_handler(CommandHandler("start", linking.on_start, filters=PRIVATE & NEW_MESSAGE))
     app.add_handler(CommandHandler("stop", linking.on_stop, filters=PRIVATE & NEW_MESSAGE))
     app.add_handler(CommandHandler("help", linking.on_help, filters=PRIVATE & NEW_MESSAGE))
@@ -54,12 +64,12 @@ def register_handlers(app: Application, failures: FailedUpdates) -> None:  # typ
     app.add_handler(
         CommandHandler("delete_me", privacy.on_delete_me, filters=PRIVATE & NEW_MESSAGE)
     )
-    app.add_handler(CallbackQueryHandler(privacy.on_erase_press, pattern=privacy.CALLBACK_PATTERN))
+    app.add_handler(CallbackQueryHandler(privacy.on_erase_press, pattern=ERASURE.pattern))
     app.add_handler(CommandHandler("language", language.on_language, filters=PRIVATE & NEW_MESSAGE))
-    app.add_handler(CallbackQueryHandler(conversation.on_score_press, pattern=r"^nps:"))
-    app.add_handler(CallbackQueryHandler(conversation.on_driver_press, pattern=r"^drv:"))
-    app.add_handler(CallbackQueryHandler(language.on_language_press, pattern=r"^lang:"))
-    app.add_handler(CallbackQueryHandler(conversation.on_unknown_press))
+    app.add_handler(CallbackQueryHandler(conversation.on_score_press, pattern=SCORE.pattern))
+    app.add_handler(CallbackQueryHandler(conversation.on_driver_press, pattern=DRIVER.pattern))
+    app.add_handler(CallbackQueryHandler(language.on_language_press, pattern=LANGUAGE.pattern))
+    app.add_handler(CallbackQueryHandler(answer_unknown_press))
     app.add_handler(MessageHandler(PRIVATE & NEW_MESSAGE & filters.COMMAND, linking.on_help))
     app.add_handler(MessageHandler(PRIVATE & NEW_MESSAGE, conversation.on_message))
     app.add_handler(

@@ -17,6 +17,7 @@ from bot.survey.flow import (
     RecordReason,
     RecordScore,
     Reply,
+    ScorePressIn,
     Step,
     TextIn,
     ToggleDrivers,
@@ -176,3 +177,30 @@ def test_driver_presses_that_change_nothing() -> None:
     assert decide_driver_press(done, None) == Reply("press_closed")
     in_step = DriversState(owned=True, at_step=True, count=4)
     assert decide_driver_press(in_step, 4) == Reply("press_invalid")  # not offered
+
+
+# --- score buttons: the same state machine as typed scores ------------------------------
+
+
+@pytest.mark.parametrize("score", [0, 6, 10])
+def test_a_press_on_a_survey_awaiting_its_score_records_it_like_a_typed_score(
+    score: int,
+) -> None:
+    assert decide(Step.AWAITING_SCORE, ScorePressIn(score)) == RecordScore(score)
+    assert decide(Step.AWAITING_SCORE, text(str(score))) == RecordScore(score)
+
+
+@pytest.mark.parametrize(
+    ("step", "key"),
+    [
+        (Step.NO_SURVEY, "press_invalid"),  # unknown survey, or another chat's
+        (Step.AWAITING_DRIVERS, "press_already_answered"),
+        (Step.AWAITING_REASON, "press_already_answered"),
+        (Step.ANSWERED, "press_already_answered"),
+        (Step.CLOSED, "press_closed"),
+    ],
+)
+def test_a_press_on_a_survey_not_awaiting_its_score_only_gets_an_answer(
+    step: Step, key: str
+) -> None:
+    assert decide(step, ScorePressIn(7)) == Reply(key)

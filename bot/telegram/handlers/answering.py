@@ -97,7 +97,7 @@ async def record_score(
         replies.send(
             catalog.render("drivers_prompt", lang),
             reply_markup=drivers_markup(catalog, survey.id, drivers, (), lang),
-            survey_id=survey.id,
+            drivers_keyboard_of=survey.id,
         )
     else:
         replies.send(catalog.render(followup_key(category), lang))

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 
-from telegram import Message, Update
-from telegram.ext import ContextTypes
+from telegram import Message
 
 from bot.admin.relay import relay_customer_message
 from bot.domain.nps import Category
-from bot.survey.drivers import parse_driver_callback
 from bot.survey.flow import (
     DriversState,
     EditIn,
@@ -21,6 +18,7 @@ from bot.survey.flow import (
     RecordReason,
     RecordScore,
     Reply,
+    ScorePressIn,
     Step,
     TextIn,
     ToggleDrivers,
@@ -28,9 +26,8 @@ from bot.survey.flow import (
     decide,
     decide_driver_press,
 )
-from bot.survey.keyboards import parse_score_callback
-from bot.telegram.callbacks import answer_query
-from bot.telegram.commands import speaker
+from bot.telegram.callback_data import DRIVER, SCORE, DriverPress, ScorePress
+from bot.telegram.handler import Turn, handler
 from bot.telegram.handlers.answering import (
     drivers_markup,
     finish_drivers,
@@ -38,144 +35,112 @@ from bot.telegram.handlers.answering import (
     record_score,
     selected_indexes,
 )
-from bot.telegram.services import services
-from bot.telegram.unit_of_work import Replies, run_unit
-from storage import Tx, answers, surveys
-from storage.records import OpenConversation, SurveyStatus
+from storage import answers, surveys
+from storage.records import OpenConversation, Survey, SurveyStatus
 
 log = logging.getLogger(__name__)
 
 
-async def on_score_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+def _pressed_step(survey: Survey) -> Step:
+    """Where a survey named by a score button stands."""
+    if survey.status is SurveyStatus.SENT:
+        return Step.AWAITING_SCORE
+    if survey.status is SurveyStatus.ANSWERED:
+        return Step.ANSWERED
+    return Step.CLOSED
+
+
+@handler(SCORE)
+async def on_score_press(turn: Turn[ScorePress]) -> str:
     """A press on a 0–10 button. The survey named in the data must belong to this chat."""
-    query = update.callback_query
-    assert query is not None
-    svc = services(context)
-    press = parse_score_callback(query.data)
-    message = query.message
-    if press is None or message is None:
-        lang = svc.catalog.language_for(None, query.from_user.language_code)
-        await answer_query(query, svc.catalog.render("press_invalid", lang))
-        return
-    chat_id = message.chat.id
-
-    async def work(tx: Tx, replies: Replies, now: datetime) -> str:
-        _, lang = await speaker(svc, tx, chat_id, query.from_user, now)
-
-        def say(key: str) -> str:
-            return svc.catalog.render(key, lang, score=press.score)
-
-        found = await surveys.get_with_customer(tx, press.survey_id)
-        if found is None:
-            log.warning("chat %s pressed a button for unknown survey %s", chat_id, press.survey_id)
-            return say("press_invalid")
-        survey, customer = found
-        if survey.chat_id != chat_id or customer.chat_id != chat_id:
-            log.warning(
-                "chat %s pressed a button for survey %s of another chat", chat_id, survey.id
-            )
-            return say("press_invalid")
-        if survey.status is SurveyStatus.ANSWERED:
-            return say("press_already_answered")
-        if survey.status is not SurveyStatus.SENT:
-            return say("press_closed")
-        await record_score(
-            svc, tx, replies, survey, press.score, now, lang, pressed_message_id=message.message_id
-        )
-        return say("press_recorded")
-
-    fresh, answer = await run_unit(svc, update, chat_id, work)
-    if fresh and answer is not None:
-        await answer_query(query, answer[:200])
+    press, chat_id = turn.press, turn.chat_id
+    found = await surveys.get_with_customer(turn.tx, press.survey_id)
+    step = Step.NO_SURVEY
+    if found is None:
+        log.warning("chat %s pressed a button for unknown survey %s", chat_id, press.survey_id)
+    elif found[0].chat_id != chat_id or found[1].chat_id != chat_id:
+        log.warning("chat %s pressed a button for survey %s of another chat", chat_id, found[0].id)
+    else:
+        step = _pressed_step(found[0])
+    decision = decide(step, ScorePressIn(press.score))
+    if isinstance(decision, Reply):
+        return turn.text(decision.key, score=press.score)
+    assert isinstance(decision, RecordScore) and found is not None
+    await record_score(
+        turn.svc,
+        turn.tx,
+        turn.replies,
+        found[0],
+        decision.score,
+        turn.now,
+        turn.lang,
+        pressed_message_id=turn.message_id,
+    )
+    return turn.text("press_recorded", score=press.score)
 
 
-async def on_driver_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+@handler(DRIVER)
+async def on_driver_press(turn: Turn[DriverPress]) -> str | None:
     """A press on the drivers keyboard: toggle a driver, or Done.
 
     The survey named in the data must belong to this chat and be at the drivers step;
     anything else gets a short answer and stores nothing. The selection lives in the
     database, so a restart between presses loses nothing.
     """
-    query = update.callback_query
-    assert query is not None
-    svc = services(context)
+    svc, tx, press, chat_id, lang = turn.svc, turn.tx, turn.press, turn.chat_id, turn.lang
     catalog = svc.catalog
-    press = parse_driver_callback(query.data)
-    message = query.message
-    if press is None or message is None:
-        lang = catalog.language_for(None, query.from_user.language_code)
-        await answer_query(query, catalog.render("press_invalid", lang))
-        return
-    chat_id = message.chat.id
-
-    async def work(tx: Tx, replies: Replies, now: datetime) -> str | None:
-        _, lang = await speaker(svc, tx, chat_id, query.from_user, now)
-        found = await surveys.get_with_customer(tx, press.survey_id)
-        answer = await answers.get_for_survey(tx, press.survey_id) if found else None
-        owned = (
-            found is not None
-            and found[0].chat_id == chat_id
-            and found[1].chat_id == chat_id
-            and answer is not None
+    found = await surveys.get_with_customer(tx, press.survey_id)
+    answer = await answers.get_for_survey(tx, press.survey_id) if found else None
+    owned = (
+        found is not None
+        and found[0].chat_id == chat_id
+        and found[1].chat_id == chat_id
+        and answer is not None
+    )
+    if found is not None and not owned:
+        log.warning(
+            "chat %s pressed a drivers button for survey %s it does not own",
+            chat_id,
+            press.survey_id,
         )
-        if found is not None and not owned:
-            log.warning(
-                "chat %s pressed a drivers button for survey %s it does not own",
-                chat_id,
-                press.survey_id,
+    drivers = catalog.drivers(Category(answer.category)) if answer is not None else ()
+    state = DriversState(
+        owned=owned,
+        at_step=answer is not None and answer.awaiting_drivers,
+        selected=selected_indexes(drivers, answer.drivers or ()) if answer else (),
+        count=len(drivers),
+    )
+    decision = decide_driver_press(state, press.index)
+    if isinstance(decision, Reply):
+        key = decision.key
+        if key == "press_closed":
+            key = "press_already_answered"  # the step is over: the answer is in
+        return turn.text(key)
+    assert answer is not None
+    if isinstance(decision, ToggleDrivers):
+        ids = [drivers[i].id for i in decision.selected]
+        if await answers.set_drivers(tx, answer.survey_id, ids, turn.message_id):
+            turn.replies.edit(
+                turn.message_id,
+                turn.text("drivers_prompt"),
+                reply_markup=drivers_markup(
+                    catalog, answer.survey_id, drivers, decision.selected, lang
+                ),
             )
-        drivers = catalog.drivers(Category(answer.category)) if answer is not None else ()
-        state = DriversState(
-            owned=owned,
-            at_step=answer is not None and answer.awaiting_drivers,
-            selected=selected_indexes(drivers, answer.drivers or ()) if answer else (),
-            count=len(drivers),
-        )
-        decision = decide_driver_press(state, press.index)
-        if isinstance(decision, Reply):
-            key = decision.key
-            if key == "press_closed":
-                key = "press_already_answered"  # the step is over: the answer is in
-            return catalog.render(key, lang)
-        assert answer is not None
-        if isinstance(decision, ToggleDrivers):
-            ids = [drivers[i].id for i in decision.selected]
-            if await answers.set_drivers(tx, answer.survey_id, ids, message.message_id):
-                replies.edit(
-                    message.message_id,
-                    catalog.render("drivers_prompt", lang),
-                    reply_markup=drivers_markup(
-                        catalog, answer.survey_id, drivers, decision.selected, lang
-                    ),
-                )
-            return None
-        assert isinstance(decision, FinishDrivers)
-        await finish_drivers(
-            svc,
-            tx,
-            replies,
-            answer,
-            decision.selected,
-            message.message_id,
-            now,
-            lang,
-            ask_follow_up=True,
-        )
         return None
-
-    fresh, _answer = await run_unit(svc, update, chat_id, work)
-    if fresh:
-        # Answered in every case: Telegram shows a spinner until the press is answered.
-        await answer_query(query, _answer[:200] if _answer else None)
-
-
-async def on_unknown_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Callback data that is not ours (old versions, forgeries): say so, change nothing."""
-    query = update.callback_query
-    assert query is not None
-    svc = services(context)
-    lang = svc.catalog.language_for(None, query.from_user.language_code)
-    await answer_query(query, svc.catalog.render("press_invalid", lang))
+    assert isinstance(decision, FinishDrivers)
+    await finish_drivers(
+        svc,
+        tx,
+        turn.replies,
+        answer,
+        decision.selected,
+        turn.message_id,
+        turn.now,
+        lang,
+        ask_follow_up=True,
+    )
+    return None
 
 
 def _step(conversation: OpenConversation | None) -> Step:
@@ -216,81 +181,78 @@ def _incoming(message: Message, edited: bool) -> Incoming:
     return MediaIn(kind=kind)
 
 
-async def _handle(update: Update, context: ContextTypes.DEFAULT_TYPE, edited: bool) -> None:
-    message = update.edited_message if edited else update.message
-    if message is None:
+@handler()
+async def on_message(turn: Turn[None]) -> None:
+    """Any message in a private chat that no command took: a new one, or an edit (which
+    updates the stored reason if that message was the reason)."""
+    svc, tx, replies, now, chat_id, lang = (
+        turn.svc,
+        turn.tx,
+        turn.replies,
+        turn.now,
+        turn.chat_id,
+        turn.lang,
+    )
+    message = turn.message
+    assert message is not None
+    incoming = _incoming(message, edited=turn.update.edited_message is not None)
+    catalog = svc.catalog
+    conversation = await surveys.open_conversation(tx, chat_id)
+    step = _step(conversation)
+    if step is Step.NO_SURVEY and not isinstance(incoming, EditIn):
+        # No survey is waiting for an answer, so the message may answer an admin's
+        # reply (see bot.admin.relay for the precise rule).
+        media = incoming.kind if isinstance(incoming, MediaIn) else None
+        text = incoming.text if isinstance(incoming, TextIn) else None
+        if await relay_customer_message(svc, tx, replies, chat_id, text, media, now, lang):
+            return
+    decision = decide(step, incoming)
+    if isinstance(decision, UpdateReason):
+        updated = await answers.update_reason_from_edit(
+            tx, chat_id, decision.message_id, decision.text, now
+        )
+        turn.say("reason_updated" if updated else "edit_ignored")
         return
-    svc = services(context)
-    chat_id = message.chat.id
-    incoming = _incoming(message, edited)
-
-    async def work(tx: Tx, replies: Replies, now: datetime) -> None:
-        customer, lang = await speaker(svc, tx, chat_id, message.from_user, now)
-        catalog = svc.catalog
-        conversation = await surveys.open_conversation(tx, chat_id)
-        step = _step(conversation)
-        if step is Step.NO_SURVEY and not isinstance(incoming, EditIn):
-            # No survey is waiting for an answer, so the message may answer an admin's
-            # reply (see bot.admin.relay for the precise rule).
-            media = incoming.kind if isinstance(incoming, MediaIn) else None
-            text = incoming.text if isinstance(incoming, TextIn) else None
-            if await relay_customer_message(svc, tx, replies, chat_id, text, media, now, lang):
-                return
-        decision = decide(step, incoming)
-        if isinstance(decision, UpdateReason):
-            updated = await answers.update_reason_from_edit(
-                tx, chat_id, decision.message_id, decision.text, now
-            )
-            replies.send(catalog.render("reason_updated" if updated else "edit_ignored", lang))
-            return
-        if isinstance(decision, Reply):
-            key = decision.key
-            if step is Step.NO_SURVEY and customer is None:
-                key = "not_linked"
-            replies.send(catalog.render(key, lang))
-            return
-        assert conversation is not None
-        if isinstance(decision, RecordScore):
-            await record_score(svc, tx, replies, conversation.survey, decision.score, now, lang)
-            return
-        answer = conversation.answer
-        assert answer is not None
-        if isinstance(decision, FinishDriversWithReason):
-            drivers = catalog.drivers(Category(answer.category))
-            await finish_drivers(
-                svc,
-                tx,
-                replies,
-                answer,
-                selected_indexes(drivers, answer.drivers or ()),
-                None,
-                now,
-                lang,
-                ask_follow_up=False,
-            )
-            decision = RecordReason(decision.text, decision.truncated)
-        if isinstance(decision, RecordReason):
-            await record_reason(
-                svc,
-                tx,
-                replies,
-                conversation.survey.id,
-                answer.category,
-                decision.text,
-                message.message_id,
-                decision.truncated,
-                now,
-                lang,
-            )
-
-    await run_unit(svc, update, chat_id, work)
+    if isinstance(decision, Reply):
+        key = decision.key
+        if step is Step.NO_SURVEY and turn.customer is None:
+            key = "not_linked"
+        turn.say(key)
+        return
+    assert conversation is not None
+    if isinstance(decision, RecordScore):
+        await record_score(svc, tx, replies, conversation.survey, decision.score, now, lang)
+        return
+    answer = conversation.answer
+    assert answer is not None
+    if isinstance(decision, FinishDriversWithReason):
+        drivers = catalog.drivers(Category(answer.category))
+        await finish_drivers(
+            svc,
+            tx,
+            replies,
+            answer,
+            selected_indexes(drivers, answer.drivers or ()),
+            None,
+            now,
+            lang,
+            ask_follow_up=False,
+        )
+        decision = RecordReason(decision.text, decision.truncated)
+    if isinstance(decision, RecordReason):
+        await record_reason(
+            svc,
+            tx,
+            replies,
+            conversation.survey.id,
+            answer.category,
+            decision.text,
+            message.message_id,
+            decision.truncated,
+            now,
+            lang,
+        )
 
 
-async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Any new non-command message in a private chat."""
-    await _handle(update, context, edited=False)
-
-
-async def on_edited_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """An edit: updates the stored reason if that message was the reason."""
-    await _handle(update, context, edited=True)
+#: Edits are handled like new messages (the flow tells them apart).
+on_edited_message = on_message
