@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 from telegram import Update, User
 
-from bot.config import Settings
+from bot.settings import Settings
 from bot.telegram.services import Services
 from bot.telegram.unit_of_work import Replies, run_unit
 from storage import Tx

@@ -31,7 +31,7 @@ async def on_start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     async def work(tx: Tx, replies: Replies, now: datetime) -> None:
         if payload is not None:
             try:
-                external_id = read_payload(svc.settings.link_secret, payload)
+                external_id = read_payload(svc.settings.link_secret.get_secret_value(), payload)
             except LinkError as exc:
                 log.warning(
                     "chat %s sent an invalid link payload (%s): %.64r", chat_id, exc, payload

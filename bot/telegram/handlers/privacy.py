@@ -99,7 +99,7 @@ async def on_delete_me(cmd: Command) -> None:
     svc, lang = cmd.svc, cmd.lang
     expires = confirm.expiry(cmd.now, svc.settings.privacy.confirm_minutes)
     markup = confirm.keyboard(
-        confirm.confirmation_key(svc.settings.link_secret),
+        confirm.confirmation_key(svc.settings.link_secret.get_secret_value()),
         cmd.chat_id,
         cmd.customer.id,
         expires,
@@ -123,7 +123,7 @@ async def on_erase_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await answer_query(query, svc.catalog.render("press_invalid", fallback))
         return
     chat_id = message.chat.id
-    key = confirm.confirmation_key(svc.settings.link_secret)
+    key = confirm.confirmation_key(svc.settings.link_secret.get_secret_value())
     # A private chat's id is its user's id: a press from anyone else, or with data made
     # for another chat (copied, forged), is refused before anything is read.
     if user is None or user.id != chat_id or not confirm.verify(key, press, chat_id):
