@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli import main
 from bot.settings import (
     DEFAULT_API_BASE_URL,
     Settings,
@@ -208,7 +209,7 @@ def test_explicit_file_url_is_kept() -> None:
     assert s.api_base_file_url == "http://files.example/x"
 
 
-def test_settings_built_directly_derive_file_url() -> None:
+def test_settings_built_directly_derive_file_url(environ: pytest.MonkeyPatch) -> None:
     s = Settings(token=TOKEN, link_secret="k" * 32, company_name="A", api_base_url="http://h:1/bot")
     assert s.api_base_file_url == "http://h:1/file/bot"
 
@@ -444,7 +445,23 @@ def test_no_secret_appears_in_the_repr_of_the_settings() -> None:
     assert secret is not None and secret.get_secret_value() == SECRET_MARKER * 3
 
 
-def test_sections_take_their_defaults_when_built_in_code() -> None:
+def test_sections_take_their_defaults_when_built_in_code(environ: pytest.MonkeyPatch) -> None:
     s = Settings(token=TOKEN, link_secret="k" * 32, company_name="A")
     assert s.ops.api_port == 8088 and s.admin.relay_hours == 72
     assert s.webhooks.endpoints == () and s.privacy.retention_days is None
+
+
+def test_cli_stops_with_one_line_naming_the_variable(
+    environ: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    environ.chdir(tmp_path)  # no ./.env
+    for key, value in env(LINK_SECRET=SECRET_MARKER * 3, SEND_RATE="fast").items():
+        environ.setenv(key, value)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["link", "customer-1"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err == (
+        "npsbot: configuration error: NPSBOT_SEND_RATE is invalid: "
+        "could not convert string to float: 'fast'\n"
+    )
