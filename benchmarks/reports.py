@@ -34,7 +34,7 @@ from benchmarks.common import (
     wait_until,
     write_result,
 )
-from bot.config import settings_from_mapping
+from bot.settings import Settings
 from storage import Database
 from storage.records import to_db_time
 
@@ -144,7 +144,7 @@ async def generate(db_path: Path, answers: int, seed: int = 1) -> float:
 
 
 def _settings(db_path: Path) -> Any:
-    return settings_from_mapping(
+    return Settings.from_env(
         {
             "NPSBOT_TOKEN": "123456789:BENCH-token-for-the-local-stand-in-only",
             "NPSBOT_LINK_SECRET": "bench-link-secret-0123456789abcdef0123456789",

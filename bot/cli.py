@@ -12,9 +12,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import NoReturn
 
-from bot.config import Settings, SettingsError, load_settings
 from bot.linking import deep_link, validate_customer_id
 from bot.logging_setup import setup_logging
+from bot.settings import Settings, SettingsError, load_settings
 
 _DURATION = re.compile(r"^(\d{1,6})([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -247,7 +247,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "link":
         if not settings.bot_username:
             _fail("configuration error: NPSBOT_BOT_USERNAME is required to print deep links")
-        print(deep_link(settings.bot_username, settings.link_secret, args.customer_id))
+        print(
+            deep_link(
+                settings.bot_username, settings.link_secret.get_secret_value(), args.customer_id
+            )
+        )
         return
     if args.command == "survey":
         print(json.dumps(asyncio.run(_queue(args))))
@@ -263,7 +267,8 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.command == "import-customers":
         raise SystemExit(_import(settings, args.csv_file))
-    setup_logging(settings.log_level, secrets=(settings.token, settings.link_secret))
+    secrets = (settings.token.get_secret_value(), settings.link_secret.get_secret_value())
+    setup_logging(settings.log_level, secrets=secrets)
     from bot.ops.runtime import OpsStartupError
     from bot.questionnaire.loader import QuestionnaireError
     from bot.runtime import StartupError, serve

@@ -20,12 +20,12 @@ from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application, ContextTypes
 
 from bot.admin.runtime import start_admin
-from bot.config import Settings
 from bot.dispatch.dispatcher import Dispatcher
 from bot.ops.contact_rules import ContactRules
 from bot.ops.runtime import start_ops
 from bot.privacy.runtime import start_privacy
 from bot.questionnaire.startup import load_catalog, report_missing_translations
+from bot.settings import Settings
 from bot.supervisor import Supervisor
 from bot.telegram.application import build_application
 from bot.telegram.polling import Poller

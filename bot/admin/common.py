@@ -16,7 +16,7 @@ import logging
 from telegram import Update, User
 from telegram.ext import filters
 
-from bot.config import Settings
+from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -19,12 +19,12 @@ from zoneinfo import ZoneInfo
 from telegram import InputFile
 
 from bot.admin.schedule import due_digest_days
-from bot.config import Settings
 from bot.domain.nps import Category, Counts, Cutoffs
 from bot.questionnaire.catalog import Catalog
 from bot.questionnaire.model import Driver
 from bot.reports.digest import DayStats, Digest, DigestData, Verbatim, compose_digest
 from bot.reports.periods import Period
+from bot.settings import Settings
 from bot.telegram.sender import Sender
 from bot.telegram.services import Services
 from storage import Tx, digests, reports

@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.admin.common import AdminFilter
-from bot.config import Settings
+from bot.settings import Settings
 from bot.telegram.callback_data import ALERT
 
 # Admin handlers run in this group, before the customers' handlers (group 0); a handler

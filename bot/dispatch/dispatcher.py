@@ -24,11 +24,11 @@ from datetime import datetime, timedelta
 from bot.ops.contact_rules import ContactRules, customer_timezone, end_of_quiet_hours
 from bot.questionnaire.catalog import Catalog
 from bot.questionnaire.startup import builtin_catalog
+from bot.settings import WebhookSettings
 from bot.supervisor import wait_for_any
 from bot.survey.keyboards import score_keyboard
 from bot.telegram.sender import Failure, Sender
 from bot.webhooks.events import notify
-from bot.webhooks.settings import WebhookSettings
 from storage import Database, customers, surveys
 from storage.records import Customer, Survey, SurveyStatus
 

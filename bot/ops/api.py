@@ -22,7 +22,6 @@ from aiohttp import web
 from bot.linking import deep_link, validate_customer_id
 from bot.ops.contact_rules import ContactRules
 from bot.ops.events import EventConflict, iso, trigger_event
-from bot.ops.settings import ApiToken
 from bot.ops.validation import (
     RequiredProperties,
     ValidationFailed,
@@ -31,9 +30,9 @@ from bot.ops.validation import (
     no_required_properties,
 )
 from bot.privacy.service import erase_external_id
+from bot.settings import ApiToken, WebhookSettings
 from bot.survey.keyboards import MAX_SURVEY_ID
 from bot.webhooks.health import endpoint_health, health_json
-from bot.webhooks.settings import WebhookSettings
 from storage import Database, answers, customers, privacy, surveys
 
 log = logging.getLogger(__name__)
@@ -134,7 +133,7 @@ class OpsApi:
         # Compare with every token, in constant time each, and never stop early: the
         # answer time must not tell an attacker how much of a token they got right.
         for token in self.tokens:
-            if hmac.compare_digest(given, token.secret.encode()):
+            if hmac.compare_digest(given, token.secret.get_secret_value().encode()):
                 match = token
         if match is None:
             return error_response(401, "unauthorized", "unknown token", headers=challenge)

@@ -12,7 +12,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.ops.settings import OpsSettings, QuietHours
+from bot.settings import OpsSettings, QuietHours
 
 # The customer attribute that names their IANA time zone (e.g. "Europe/Berlin").
 TIMEZONE_ATTRIBUTE = "timezone"

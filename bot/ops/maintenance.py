@@ -13,9 +13,9 @@ from datetime import datetime
 from bot.ops.contact_rules import ContactRules, customer_timezone, expired, reminder_due
 from bot.questionnaire.catalog import Catalog
 from bot.questionnaire.startup import builtin_catalog
+from bot.settings import WebhookSettings
 from bot.telegram.sender import Sender
 from bot.webhooks.events import notify
-from bot.webhooks.settings import WebhookSettings
 from storage import Database, customers, outbox, surveys
 from storage.records import SurveyStatus
 

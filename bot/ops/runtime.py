@@ -93,7 +93,7 @@ async def start_ops(app: Application, svc: Services) -> None:  # type: ignore[ty
         tokens=ops.api_tokens,
         rules=contact_rules(svc),
         clock=svc.clock,
-        link_secret=svc.settings.link_secret,
+        link_secret=svc.settings.link_secret.get_secret_value(),
         bot_username=svc.settings.bot_username or app.bot.username,
         max_body_bytes=ops.api_max_body_bytes,
         wake_dispatcher=dispatcher.wake if dispatcher is not None else (lambda: None),

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
-from bot.privacy.settings import PrivacySettings
+from bot.settings import PrivacySettings
 from storage import Database, Tx, customers, privacy
 
 log = logging.getLogger(__name__)

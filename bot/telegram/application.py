@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from telegram.ext import Application, ApplicationBuilder, Defaults
 
-from bot.config import Settings
+from bot.settings import Settings
 
 
 def build_application(settings: Settings) -> Application:  # type: ignore[type-arg]
     """An Application without PTB's Updater: :class:`bot.telegram.polling.Poller` fetches."""
     builder: ApplicationBuilder = (  # type: ignore[type-arg]
         Application.builder()
-        .token(settings.token)
+        .token(settings.token.get_secret_value())
         .base_url(settings.api_base_url)
         .base_file_url(settings.api_base_file_url)
         .updater(None)

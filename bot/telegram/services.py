@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from telegram.ext import ContextTypes
 
-from bot.config import Settings
+from bot.settings import Settings
 
 if TYPE_CHECKING:
     from bot.dispatch.dispatcher import Dispatcher

@@ -17,8 +17,8 @@ from datetime import datetime, timedelta
 
 import aiohttp
 
+from bot.settings import WebhookSettings
 from bot.supervisor import wait_for_any
-from bot.webhooks.settings import WebhookSettings
 from bot.webhooks.signing import EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, sign
 from storage import Database, webhooks
 from storage.webhooks import WebhookDelivery
@@ -105,7 +105,7 @@ class WebhookDeliverer:
         body = delivery.body.encode()
         headers = {
             "Content-Type": "application/json",
-            SIGNATURE_HEADER: sign(secret, int(now.timestamp()), body),
+            SIGNATURE_HEADER: sign(secret.get_secret_value(), int(now.timestamp()), body),
             EVENT_ID_HEADER: delivery.event_id,
             EVENT_TYPE_HEADER: delivery.event_type,
         }

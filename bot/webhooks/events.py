@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from bot.webhooks.settings import WebhookSettings
+from bot.settings import WebhookSettings
 from storage import Tx, answers, surveys, webhooks
 from storage.records import Answer, Customer, Survey
 

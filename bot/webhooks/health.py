@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.webhooks.settings import WebhookSettings
+from bot.settings import WebhookSettings
 from storage import Tx, webhooks
 from storage.webhooks import EndpointHealth
 

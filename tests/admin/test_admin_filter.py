@@ -9,7 +9,7 @@ import pytest
 from telegram import Chat, Message, Update, User
 
 from bot.admin.common import AdminFilter
-from bot.config import Settings, settings_from_mapping
+from bot.settings import Settings
 
 ADMIN_GROUP = -1001
 ADMIN_USER = 42
@@ -17,7 +17,7 @@ ADMIN_USER = 42
 
 @pytest.fixture
 def settings() -> Settings:
-    return settings_from_mapping(
+    return Settings.from_env(
         {
             "NPSBOT_TOKEN": "123456:" + "A" * 30,
             "NPSBOT_LINK_SECRET": "s" * 32,
@@ -57,7 +57,7 @@ def test_updates_from_anyone_else_are_filtered_out(
 
 
 def test_without_configured_admins_nobody_passes() -> None:
-    settings = settings_from_mapping(
+    settings = Settings.from_env(
         {
             "NPSBOT_TOKEN": "123456:" + "A" * 30,
             "NPSBOT_LINK_SECRET": "s" * 32,

@@ -16,15 +16,19 @@ from bot.admin.alerts import (
     parse_alert_callback,
 )
 from bot.admin.common import is_admin
-from bot.admin.settings import admin_settings_from_mapping
-from bot.config import SettingsError, settings_from_mapping
 from bot.domain.nps import Counts, Cutoffs
 from bot.reports.nps_report import NpsReportData, compose_nps_report
 from bot.reports.periods import Period
 from bot.reports.telegram_text import MESSAGE_LIMIT, utf16_len, visible_text
+from bot.settings import AdminSettings, Settings, SettingsError
 from storage.alerts import AlertView
+from tests.unit.test_settings import with_required
 
 UTCZ = ZoneInfo("UTC")
+
+
+def admin_settings(variables: dict[str, str]) -> AdminSettings:
+    return Settings.from_env(with_required(variables)).admin
 
 
 def view(alert_id: int, reason: str | None = "late", **attrs: str) -> AlertView:
@@ -125,7 +129,7 @@ def test_a_burst_is_batched_within_message_and_keyboard_limits() -> None:
 
 
 def test_admin_is_a_configured_chat_or_a_configured_user() -> None:
-    settings = settings_from_mapping(
+    settings = Settings.from_env(
         {
             "NPSBOT_TOKEN": "123456:" + "A" * 30,
             "NPSBOT_LINK_SECRET": "s" * 32,
@@ -141,10 +145,10 @@ def test_admin_is_a_configured_chat_or_a_configured_user() -> None:
 
 
 def test_admin_settings_defaults_and_errors() -> None:
-    default = admin_settings_from_mapping({})
+    default = admin_settings({})
     assert default.digest_time == time(9, 0) and default.cutoffs.is_standard
     assert default.digest_attribute is None and default.alerts_enabled
-    parsed = admin_settings_from_mapping(
+    parsed = admin_settings(
         {
             "NPSBOT_DIGEST_TIME": "7:05",
             "NPSBOT_DIGEST_ATTRIBUTE": "region",
@@ -156,7 +160,7 @@ def test_admin_settings_defaults_and_errors() -> None:
     assert parsed.digest_time == time(7, 5) and parsed.digest_attribute == "region"
     assert not parsed.alerts_enabled and parsed.relay_hours == 24
     assert parsed.digest_catchup_days == 7
-    assert admin_settings_from_mapping({"NPSBOT_DIGEST_TIME": "off"}).digest_time is None
+    assert admin_settings({"NPSBOT_DIGEST_TIME": "off"}).digest_time is None
     for name, value in (
         ("DIGEST_TIME", "25:00"),
         ("DIGEST_TIME", "9"),
@@ -167,7 +171,7 @@ def test_admin_settings_defaults_and_errors() -> None:
         ("PROMOTER_MIN", "0"),
     ):
         with pytest.raises(SettingsError, match=f"NPSBOT_{name}"):
-            admin_settings_from_mapping({f"NPSBOT_{name}": value})
+            admin_settings({f"NPSBOT_{name}": value})
 
 
 def test_nps_report_states_n_interval_noise_kinds_and_cut_offs() -> None:

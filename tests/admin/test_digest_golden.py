@@ -11,11 +11,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.admin.digest import gather_digest_data
-from bot.config import settings_from_mapping
 from bot.domain.nps import Counts, Cutoffs, categorize
 from bot.reports.chart import render_chart
 from bot.reports.digest import compose_digest
 from bot.reports.telegram_text import CAPTION_LIMIT, MESSAGE_LIMIT, utf16_len
+from bot.settings import Settings, SettingsError
 from storage import Database, alerts, answers, customers, surveys
 from storage.records import SurveyKind, SurveyStatus
 
@@ -28,7 +28,7 @@ def local(day: date, hour: int, minute: int = 0) -> datetime:
 
 
 def settings(**extra: str) -> object:
-    return settings_from_mapping(
+    return Settings.from_env(
         {
             "NPSBOT_TOKEN": "123456:" + "A" * 30,
             "NPSBOT_LINK_SECRET": "s" * 32,
@@ -181,8 +181,6 @@ async def test_non_standard_cut_offs_are_applied_and_said(tmp_path: Path) -> Non
 
 
 def test_cut_off_settings_are_validated() -> None:
-    from bot.config import SettingsError
-
     with pytest.raises(SettingsError, match="NPSBOT_PASSIVE_MIN"):
         settings(PASSIVE_MIN="9", PROMOTER_MIN="9")
     with pytest.raises(SettingsError, match="NPSBOT_PASSIVE_MIN"):

@@ -12,8 +12,8 @@ import pytest
 
 from bot.admin.digest import run_due_digests
 from bot.admin.schedule import digest_moment, due_digest_days, latest_due_day
-from bot.config import settings_from_mapping
 from bot.domain.nps import STANDARD_CUTOFFS
+from bot.settings import Settings
 from bot.telegram.sender import CallResult, Sender
 from bot.telegram.services import Services
 from storage import Database, digests
@@ -120,7 +120,7 @@ class Clock:
 
 
 async def make_services(tmp_path: Path, clock: Clock, admins: str = "-100123,42") -> Services:
-    settings = settings_from_mapping(
+    settings = Settings.from_env(
         {
             "NPSBOT_TOKEN": "123456:" + "A" * 30,
             "NPSBOT_LINK_SECRET": "s" * 32,
@@ -197,7 +197,8 @@ async def test_no_admin_chats_or_digest_off_sends_nothing(tmp_path: Path) -> Non
     svc = await make_services(tmp_path, clock, admins="")
     try:
         assert await run_due_digests(svc, clock()) == []
-        off = replace(svc.settings, admin=replace(svc.settings.admin, digest_time=None))
+        admin = svc.settings.admin.model_copy(update={"digest_time": None})
+        off = svc.settings.model_copy(update={"admin": admin})
         assert await run_due_digests(replace(svc, settings=off), clock()) == []
         async with svc.db.read() as tx:
             assert await digests.last_day(tx) is None

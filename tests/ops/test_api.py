@@ -11,12 +11,13 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from jsonschema import Draft202012Validator
+from pydantic import SecretStr
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
 from bot.linking import read_payload
 from bot.ops.api import OpsApi, openapi_document
-from bot.ops.settings import ApiToken
+from bot.settings import ApiToken
 from storage import Database, customers, surveys
 from tests.ops.conftest import SECRET, Clock, rules_for
 
@@ -69,8 +70,8 @@ async def api(db: Database, clock: Clock) -> AsyncIterator[Api]:
     ops = OpsApi(
         db=db,
         tokens=(
-            ApiToken(FULL, frozenset({"events", "customers", "read"})),
-            ApiToken(READ_ONLY, frozenset({"read"})),
+            ApiToken(SecretStr(FULL), frozenset({"events", "customers", "read"})),
+            ApiToken(SecretStr(READ_ONLY), frozenset({"read"})),
         ),
         rules=rules_for(),
         clock=clock,

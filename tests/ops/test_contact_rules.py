@@ -19,7 +19,7 @@ from bot.ops.contact_rules import (
     reminder_due,
 )
 from bot.ops.relationship import EPOCH, due_cycle, slot_offset
-from bot.ops.settings import QuietHours
+from bot.settings import QuietHours
 from tests.ops.conftest import rules_for
 
 UTC_ZONE = ZoneInfo("UTC")

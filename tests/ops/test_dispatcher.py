@@ -10,8 +10,8 @@ import pytest
 from bot.dispatch.dispatcher import MAX_SEND_ATTEMPTS, Dispatcher
 from bot.dispatch.queueing import queue_survey
 from bot.ops.events import trigger_event
-from bot.ops.settings import QuietHours
 from bot.ops.validation import EventRequest
+from bot.settings import QuietHours
 from bot.telegram.sender import MAX_TRANSIENT_RETRIES
 from standin import SimUser
 from storage import customers, surveys

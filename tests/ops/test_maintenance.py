@@ -8,7 +8,7 @@ from datetime import time, timedelta
 from bot.dispatch.queueing import queue_survey
 from bot.ops.maintenance import expire_surveys, send_reminders
 from bot.ops.relationship import event_id_for, queue_due_relationship_surveys
-from bot.ops.settings import QuietHours
+from bot.settings import QuietHours
 from storage import answers, customers, surveys
 from storage.records import SurveyKind, SurveyStatus
 from tests.ops.conftest import COMPANY, Rig, rules_for

@@ -10,17 +10,21 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.config import SettingsError
 from bot.ops.csv_import import CsvFormatError, parse_customers_csv
-from bot.ops.settings import SCOPES, QuietHours, ops_settings_from_mapping
+from bot.settings import SCOPES, OpsSettings, QuietHours, Settings, SettingsError
 from storage import Database, customers
+from tests.unit.test_settings import with_required
 
 TOKEN_A = "a" * 24
 TOKEN_B = "b" * 30
 
 
+def ops_settings(variables: dict[str, str]) -> OpsSettings:
+    return Settings.from_env(with_required(variables)).ops
+
+
 def test_defaults() -> None:
-    ops = ops_settings_from_mapping({})
+    ops = ops_settings({})
     assert (ops.api_host, ops.api_port, ops.api_enabled) == ("127.0.0.1", 8088, False)
     assert ops.contact_interval == timedelta(days=30)
     assert ops.quiet_hours == QuietHours(time(21), time(9))
@@ -30,7 +34,7 @@ def test_defaults() -> None:
 
 
 def test_values_are_parsed() -> None:
-    ops = ops_settings_from_mapping(
+    ops = ops_settings(
         {
             "NPSBOT_API_TOKENS": f"{TOKEN_A}:read, {TOKEN_B}",
             "NPSBOT_CONTACT_INTERVAL_BY_EVENT": "support=7, delivery=14",
@@ -74,7 +78,7 @@ def test_values_are_parsed() -> None:
 )
 def test_invalid_values_name_the_setting_and_never_echo_a_token(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=f"NPSBOT_{name} is invalid") as caught:
-        ops_settings_from_mapping({f"NPSBOT_{name}": value})
+        ops_settings({f"NPSBOT_{name}": value})
     assert TOKEN_A not in str(caught.value)
 
 

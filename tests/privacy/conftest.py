@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
 from bot.domain.nps import Counts, nps
+from bot.settings import EVENT_TYPES, Endpoint, WebhookSettings
 from bot.webhooks.events import answer_payload, customer_payload, emit, survey_payload
-from bot.webhooks.settings import EVENT_TYPES, Endpoint, WebhookSettings
 from storage import (
     Database,
     Tx,
@@ -38,7 +39,9 @@ from storage.records import SurveyKind
 
 ADMIN_CHAT = -1001234567890
 WEBHOOKS = WebhookSettings(
-    endpoints=(Endpoint(1, "https://crm.example.com/hook", "s" * 40, frozenset(EVENT_TYPES)),)
+    endpoints=(
+        Endpoint(1, "https://crm.example.com/hook", SecretStr("s" * 40), frozenset(EVENT_TYPES)),
+    )
 )
 T0 = datetime(2024, 6, 3, 12, 0, tzinfo=UTC)
 

@@ -12,14 +12,15 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from pydantic import SecretStr
 
 from bot.dispatch.queueing import queue_survey
 from bot.ops.api import OpsApi
 from bot.ops.events import trigger_event
-from bot.ops.settings import SCOPES, ApiToken, ops_settings_from_mapping
 from bot.ops.validation import event_request
 from bot.privacy.plan import ERASED_PREFIX
 from bot.privacy.service import erase_external_id, erase_in, run_retention
+from bot.settings import SCOPES, ApiToken, Settings
 from storage import Database, customers, privacy
 from storage.records import SurveyStatus
 from tests.ops.conftest import rules_for
@@ -34,6 +35,7 @@ from tests.privacy.conftest import (
     person,
     seed,
 )
+from tests.unit.test_settings import with_required
 
 ERASER = "erase-only-token-0123456789abcdefgh"
 FULL = "full-access-token-0123456789abcdef"
@@ -165,7 +167,10 @@ async def test_retention_anonymises_only_old_texts_and_attributes_and_keeps_the_
 async def api(db: Database) -> AsyncIterator[TestClient[Any, Any]]:
     ops = OpsApi(
         db=db,
-        tokens=(ApiToken(ERASER, frozenset({"erase"})), ApiToken(FULL, SCOPES)),
+        tokens=(
+            ApiToken(SecretStr(ERASER), frozenset({"erase"})),
+            ApiToken(SecretStr(FULL), SCOPES),
+        ),
         rules=rules_for(),
         clock=lambda: T0 + timedelta(days=1),
         link_secret="x" * 40,
@@ -221,7 +226,7 @@ async def test_api_erasure_returns_counts_per_table_and_needs_the_erase_scope(
 
 
 def test_erase_scope_is_parsed_and_never_a_default() -> None:
-    ops = ops_settings_from_mapping({"NPSBOT_API_TOKENS": f"{ERASER}:erase,{FULL}"})
+    ops = Settings.from_env(with_required({"NPSBOT_API_TOKENS": f"{ERASER}:erase,{FULL}"})).ops
     assert [t.scopes for t in ops.api_tokens] == [frozenset({"erase"}), SCOPES]
     assert "erase" not in SCOPES
 

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.config import SettingsError
 from bot.privacy import confirm
 from bot.privacy.export import (
     build_document,
@@ -18,10 +17,11 @@ from bot.privacy.export import (
     utf16_len,
 )
 from bot.privacy.plan import ERASURE_PLAN, RETENTION_PLAN, mention_needles
-from bot.privacy.settings import privacy_settings_from_mapping
+from bot.settings import PrivacySettings, Settings, SettingsError
 from bot.survey.texts import EN
 from storage import Database
 from storage.privacy import table_columns, user_tables
+from tests.unit.test_settings import with_required
 
 KEY = confirm.confirmation_key("k" * 40)
 NOW = datetime(2024, 6, 3, 12, 0, tzinfo=UTC)
@@ -157,13 +157,17 @@ def test_split_text_keeps_short_texts_whole_and_never_sends_blank_parts() -> Non
     assert split_text("\n\n") == []
 
 
+def privacy_settings(variables: dict[str, str]) -> PrivacySettings:
+    return Settings.from_env(with_required(variables)).privacy
+
+
 def test_privacy_settings() -> None:
-    assert privacy_settings_from_mapping({}).retention_days is None
-    assert privacy_settings_from_mapping({"NPSBOT_RETENTION_DAYS": "off"}).retention_days is None
-    parsed = privacy_settings_from_mapping(
+    assert privacy_settings({}).retention_days is None
+    assert privacy_settings({"NPSBOT_RETENTION_DAYS": "off"}).retention_days is None
+    parsed = privacy_settings(
         {"NPSBOT_RETENTION_DAYS": "365", "NPSBOT_ERASURE_CONFIRM_MINUTES": "5"}
     )
     assert (parsed.retention_days, parsed.confirm_minutes, parsed.retention_on) == (365, 5, True)
     for bad in ("-1", "1.5", "forever-ish", "36501"):
         with pytest.raises(SettingsError, match="NPSBOT_RETENTION_DAYS"):
-            privacy_settings_from_mapping({"NPSBOT_RETENTION_DAYS": bad})
+            privacy_settings({"NPSBOT_RETENTION_DAYS": bad})

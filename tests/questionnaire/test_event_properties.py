@@ -10,12 +10,13 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from pydantic import SecretStr
 
 from bot.cli import main
 from bot.ops.api import OpsApi
-from bot.ops.settings import ApiToken
 from bot.questionnaire.catalog import Catalog
 from bot.questionnaire.loader import load_questionnaire
+from bot.settings import ApiToken
 from storage import Database
 from tests.ops.conftest import SECRET, Clock, rules_for
 from tests.ops.test_api import check_against_openapi
@@ -29,7 +30,7 @@ CATALOG = Catalog(load_questionnaire(EXAMPLE), company="Acme")
 async def client(db: Database, clock: Clock) -> AsyncIterator[TestClient[Any, Any]]:
     ops = OpsApi(
         db=db,
-        tokens=(ApiToken(TOKEN, frozenset({"events", "customers", "read"})),),
+        tokens=(ApiToken(SecretStr(TOKEN), frozenset({"events", "customers", "read"})),),
         rules=rules_for(),
         clock=clock,
         link_secret=SECRET,

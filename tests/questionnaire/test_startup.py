@@ -8,22 +8,22 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import SettingsError, settings_from_mapping
 from bot.questionnaire.loader import QuestionnaireError
 from bot.questionnaire.startup import load_catalog, report_missing_translations
-from tests.unit.test_config import env
+from bot.settings import Settings, SettingsError
+from tests.unit.test_settings import env
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "questionnaire.example.toml"
 
 
 def test_questionnaire_settings_default_to_the_built_in_one_in_english() -> None:
-    settings = settings_from_mapping(env())
+    settings = Settings.from_env(env())
     assert settings.questionnaire_path is None
     assert (settings.default_language, settings.admin_language) == ("en", "en")
 
 
 def test_questionnaire_settings_are_parsed() -> None:
-    settings = settings_from_mapping(
+    settings = Settings.from_env(
         env(
             QUESTIONNAIRE=str(EXAMPLE),
             DEFAULT_LANGUAGE="ZH",
@@ -37,7 +37,7 @@ def test_questionnaire_settings_are_parsed() -> None:
 @pytest.mark.parametrize("name", ["DEFAULT_LANGUAGE", "ADMIN_LANGUAGE"])
 def test_a_language_without_texts_is_refused_naming_the_setting(name: str) -> None:
     with pytest.raises(SettingsError, match=f"^NPSBOT_{name} is invalid: expected one of en, zh"):
-        settings_from_mapping(env(**{name: "fr"}))
+        Settings.from_env(env(**{name: "fr"}))
 
 
 def test_without_a_file_the_default_language_setting_applies() -> None:

@@ -14,10 +14,11 @@ from typing import Any
 
 import pytest
 from aiohttp import web
+from pydantic import SecretStr
 
+from bot.settings import Endpoint, WebhookSettings
 from bot.webhooks.deliverer import WebhookDeliverer, backoff
 from bot.webhooks.events import emit
-from bot.webhooks.settings import Endpoint, WebhookSettings
 from bot.webhooks.signing import SIGNATURE_HEADER
 from storage import Database, webhooks
 
@@ -103,7 +104,9 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
 
 
 def settings_for(url: str, max_age_hours: int = 24) -> WebhookSettings:
-    endpoint = Endpoint(number=1, url=url, secret=SECRET, events=frozenset({"answer.scored"}))
+    endpoint = Endpoint(
+        number=1, url=url, secret=SecretStr(SECRET), events=frozenset({"answer.scored"})
+    )
     return WebhookSettings(endpoints=(endpoint,), max_age_hours=max_age_hours, timeout_seconds=2)
 
 

@@ -9,11 +9,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from pydantic import SecretStr
 
 from bot.ops.contact_rules import ContactRules
 from bot.ops.maintenance import expire_surveys
+from bot.settings import Endpoint, WebhookSettings
 from bot.webhooks.health import endpoint_health, health_json, stats_line
-from bot.webhooks.settings import Endpoint, WebhookSettings
 from storage import Database, customers, surveys, webhooks
 from storage.records import SurveyKind
 
@@ -21,8 +22,8 @@ SECRET = "whsec-0123456789abcdef0123456789abcdef"
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 HOOKS = WebhookSettings(
     endpoints=(
-        Endpoint(1, "https://a.example/hook", SECRET, frozenset({"survey.expired"})),
-        Endpoint(2, "https://b.example/hook", SECRET, frozenset({"answer.scored"})),
+        Endpoint(1, "https://a.example/hook", SecretStr(SECRET), frozenset({"survey.expired"})),
+        Endpoint(2, "https://b.example/hook", SecretStr(SECRET), frozenset({"answer.scored"})),
     )
 )
 

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from bot.config import SettingsError
-from bot.webhooks.settings import EVENT_TYPES, webhook_settings_from_mapping
+from bot.settings import EVENT_TYPES, Settings, SettingsError, WebhookSettings
 from bot.webhooks.signing import sign, verify
+from tests.unit.test_settings import with_required
 
 SECRET = "whsec-0123456789abcdef0123456789abcdef"
 BODY = b'{"id":"evt_1","type":"answer.scored"}'
+
+
+def webhook_settings(variables: dict[str, str]) -> WebhookSettings:
+    return Settings.from_env(with_required(variables)).webhooks
 
 
 def test_a_signature_verifies_with_the_same_secret_body_and_time() -> None:
@@ -37,7 +41,7 @@ def test_malformed_signature_headers_are_rejected(header: str) -> None:
 
 
 def test_numbered_endpoints_with_their_events() -> None:
-    s = webhook_settings_from_mapping(
+    s = webhook_settings(
         {
             "NPSBOT_WEBHOOK_1_URL": "https://crm.example/hooks/nps",
             "NPSBOT_WEBHOOK_1_SECRET": SECRET,
@@ -52,7 +56,8 @@ def test_numbered_endpoints_with_their_events() -> None:
     ]
     assert s.urls_for("survey.sent") == ["http://127.0.0.1:9000/in"]
     assert s.endpoints[1].events == frozenset(EVENT_TYPES)
-    assert s.secret_for("http://127.0.0.1:9000/in") == SECRET + "x"
+    secret = s.secret_for("http://127.0.0.1:9000/in")
+    assert secret is not None and secret.get_secret_value() == SECRET + "x"
     assert SECRET not in repr(s)
 
 
@@ -88,12 +93,12 @@ def test_bad_endpoint_settings_name_the_variable(env: dict[str, str], message: s
         .replace("[", r"\[")
         .replace("]", r"\]"),
     ):
-        webhook_settings_from_mapping(env)
+        webhook_settings(env)
 
 
 def test_a_secret_never_appears_in_an_error() -> None:
     with pytest.raises(SettingsError) as error:
-        webhook_settings_from_mapping(
+        webhook_settings(
             {"NPSBOT_WEBHOOK_1_URL": "nope", "NPSBOT_WEBHOOK_1_SECRET": "s3cr3t-value"}
         )
     assert "s3cr3t-value" not in str(error.value)

@@ -19,7 +19,7 @@ async def on_start(turn: Turn[None]) -> None:
     payload = turn.args[0] if turn.args else None
     if payload is not None:
         try:
-            external_id = read_payload(svc.settings.link_secret, payload)
+            external_id = read_payload(svc.settings.link_secret.get_secret_value(), payload)
         except LinkError as exc:
             log.warning("chat %s sent an invalid link payload (%s): %.64r", chat_id, exc, payload)
             turn.say("link_invalid")

@@ -81,7 +81,7 @@ async def on_delete_me(cmd: Turn[None]) -> None:
     svc = cmd.svc
     expires = confirm.expiry(cmd.now, svc.settings.privacy.confirm_minutes)
     markup = confirm.keyboard(
-        confirm.confirmation_key(svc.settings.link_secret),
+        confirm.confirmation_key(svc.settings.link_secret.get_secret_value()),
         cmd.chat_id,
         cmd.customer.id,
         expires,
@@ -101,7 +101,7 @@ async def _made_for_this_chat(
     assert query is not None and query.message is not None
     chat_id = query.message.chat.id
     user = update.effective_user
-    key = confirm.confirmation_key(svc.settings.link_secret)
+    key = confirm.confirmation_key(svc.settings.link_secret.get_secret_value())
     if user is not None and user.id == chat_id and confirm.verify(key, press, chat_id):
         return None
     log.warning("chat %s pressed an erasure button that was not made for it", chat_id)

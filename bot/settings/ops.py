@@ -6,9 +6,12 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import time, timedelta
-from typing import TypeVar
+from typing import Annotated, TypeVar
 
-from bot.config import PREFIX, SettingsError, int_range, optional_setting
+from pydantic import BaseModel, Field, SecretStr, model_validator
+
+from bot.settings.errors import InvalidSetting
+from bot.settings.parsing import SECTION_CONFIG, int_range, parsed, var
 
 T = TypeVar("T")
 
@@ -27,9 +30,9 @@ _OFF = ("off", "none", "0")
 
 @dataclass(frozen=True)
 class ApiToken:
-    """A bearer token and the scopes it grants (never printed: ``repr`` hides it)."""
+    """A bearer token and the scopes it grants (``repr`` hides it, and so does SecretStr)."""
 
-    secret: str = field(repr=False)
+    secret: SecretStr = field(repr=False)
     scopes: frozenset[str]
 
 
@@ -39,29 +42,6 @@ class QuietHours:
 
     start: time
     end: time
-
-
-@dataclass(frozen=True)
-class OpsSettings:
-    """Settings of the ops API and contact rules."""
-
-    api_host: str = "127.0.0.1"
-    api_port: int = 8088
-    api_tokens: tuple[ApiToken, ...] = field(default=(), repr=False)
-    api_max_body_bytes: int = 64 * 1024
-    contact_interval: timedelta = timedelta(days=30)
-    contact_interval_by_event: Mapping[str, timedelta] = field(default_factory=dict)
-    event_delays: Mapping[str, timedelta] = field(default_factory=dict)
-    quiet_hours: QuietHours | None = QuietHours(time(21, 0), time(9, 0))
-    survey_expiry: timedelta = timedelta(hours=72)
-    reminder_after: timedelta | None = timedelta(hours=24)
-    relationship_cycle: timedelta | None = timedelta(days=90)
-    maintenance_interval_seconds: float = 60.0
-
-    @property
-    def api_enabled(self) -> bool:
-        """The API is served only when at least one token is configured."""
-        return bool(self.api_tokens)
 
 
 def parse_duration(raw: str) -> timedelta:
@@ -103,10 +83,14 @@ def _days(raw: str) -> timedelta:
     return timedelta(days=int_range(0, 3650)(raw))
 
 
+def _hours(raw: str) -> timedelta:
+    return timedelta(hours=int_range(1, 8760)(raw))
+
+
 def _optional_hours(raw: str) -> timedelta | None:
     if raw.lower() in _OFF:
         return None
-    return timedelta(hours=int_range(1, 8760)(raw))
+    return _hours(raw)
 
 
 def _optional_days(raw: str) -> timedelta | None:
@@ -155,9 +139,9 @@ def _tokens(raw: str) -> tuple[ApiToken, ...]:
                 f"token {position} has unknown scopes {sorted(unknown)} "
                 f"(use {'+'.join(sorted(ALL_SCOPES))})"
             )
-        if any(t.secret == secret for t in tokens):
+        if any(t.secret.get_secret_value() == secret for t in tokens):
             raise ValueError(f"token {position} is given twice")
-        tokens.append(ApiToken(secret, scopes))
+        tokens.append(ApiToken(SecretStr(secret), scopes))
     return tuple(tokens)
 
 
@@ -167,39 +151,57 @@ def _host(raw: str) -> str:
     return raw
 
 
-def ops_settings_from_mapping(env: Mapping[str, str]) -> OpsSettings:
-    """Parse and validate; raise :class:`bot.config.SettingsError` naming the setting."""
-    defaults = OpsSettings()
-    expiry = timedelta(hours=optional_setting(env, "SURVEY_EXPIRY_HOURS", int_range(1, 8760), 72))
-    reminder = optional_setting(
-        env, "REMINDER_AFTER_HOURS", _optional_hours, defaults.reminder_after
+class OpsSettings(BaseModel):
+    """Settings of the ops API and contact rules."""
+
+    model_config = SECTION_CONFIG
+
+    api_host: Annotated[str, parsed(_host)] = Field("127.0.0.1", validation_alias=var("API_HOST"))
+    api_port: Annotated[int, parsed(int_range(1, 65535))] = Field(
+        8088, validation_alias=var("API_PORT")
     )
-    if reminder is not None and reminder >= expiry:
-        raise SettingsError(
-            f"{PREFIX}REMINDER_AFTER_HOURS is invalid: the reminder must come before the "
-            f"survey expires ({PREFIX}SURVEY_EXPIRY_HOURS), or be off"
-        )
-    return OpsSettings(
-        api_host=optional_setting(env, "API_HOST", _host, defaults.api_host),
-        api_port=optional_setting(env, "API_PORT", int_range(1, 65535), defaults.api_port),
-        api_tokens=optional_setting(env, "API_TOKENS", _tokens, ()),
-        api_max_body_bytes=optional_setting(
-            env, "API_MAX_BODY_BYTES", int_range(1024, 10 * 1024 * 1024), 64 * 1024
-        ),
-        contact_interval=optional_setting(
-            env, "CONTACT_INTERVAL_DAYS", _days, defaults.contact_interval
-        ),
-        contact_interval_by_event=optional_setting(
-            env, "CONTACT_INTERVAL_BY_EVENT", _per_event(_days), {}
-        ),
-        event_delays=optional_setting(env, "EVENT_DELAYS", _per_event(parse_duration), {}),
-        quiet_hours=optional_setting(env, "QUIET_HOURS", _quiet_hours, defaults.quiet_hours),
-        survey_expiry=expiry,
-        reminder_after=reminder,
-        relationship_cycle=optional_setting(
-            env, "RELATIONSHIP_CYCLE_DAYS", _optional_days, defaults.relationship_cycle
-        ),
-        maintenance_interval_seconds=float(
-            optional_setting(env, "MAINTENANCE_INTERVAL", int_range(1, 3600), 60)
-        ),
+    api_tokens: Annotated[tuple[ApiToken, ...], parsed(_tokens)] = Field(
+        (), validation_alias=var("API_TOKENS"), repr=False
     )
+    api_max_body_bytes: Annotated[int, parsed(int_range(1024, 10 * 1024 * 1024))] = Field(
+        64 * 1024, validation_alias=var("API_MAX_BODY_BYTES")
+    )
+    contact_interval: Annotated[timedelta, parsed(_days)] = Field(
+        timedelta(days=30), validation_alias=var("CONTACT_INTERVAL_DAYS")
+    )
+    contact_interval_by_event: Annotated[Mapping[str, timedelta], parsed(_per_event(_days))] = (
+        Field(default_factory=dict, validation_alias=var("CONTACT_INTERVAL_BY_EVENT"))
+    )
+    event_delays: Annotated[Mapping[str, timedelta], parsed(_per_event(parse_duration))] = Field(
+        default_factory=dict, validation_alias=var("EVENT_DELAYS")
+    )
+    quiet_hours: Annotated[QuietHours | None, parsed(_quiet_hours)] = Field(
+        QuietHours(time(21, 0), time(9, 0)), validation_alias=var("QUIET_HOURS")
+    )
+    survey_expiry: Annotated[timedelta, parsed(_hours)] = Field(
+        timedelta(hours=72), validation_alias=var("SURVEY_EXPIRY_HOURS")
+    )
+    reminder_after: Annotated[timedelta | None, parsed(_optional_hours)] = Field(
+        timedelta(hours=24), validation_alias=var("REMINDER_AFTER_HOURS")
+    )
+    relationship_cycle: Annotated[timedelta | None, parsed(_optional_days)] = Field(
+        timedelta(days=90), validation_alias=var("RELATIONSHIP_CYCLE_DAYS")
+    )
+    maintenance_interval_seconds: Annotated[float, parsed(int_range(1, 3600))] = Field(
+        60.0, validation_alias=var("MAINTENANCE_INTERVAL")
+    )
+
+    @model_validator(mode="after")
+    def _reminder_before_expiry(self) -> OpsSettings:
+        if self.reminder_after is not None and self.reminder_after >= self.survey_expiry:
+            raise InvalidSetting(
+                var("REMINDER_AFTER_HOURS"),
+                "the reminder must come before the survey expires "
+                f"({var('SURVEY_EXPIRY_HOURS')}), or be off",
+            )
+        return self
+
+    @property
+    def api_enabled(self) -> bool:
+        """The API is served only when at least one token is configured."""
+        return bool(self.api_tokens)

@@ -1,18 +1,24 @@
-"""Specification of settings loading (bot.config)."""
+"""Specification of settings loading (bot.settings).
+
+Tests and tools build settings from a mapping with :meth:`Settings.from_env`; the helpers
+here (``env``, ``with_required``) give it the minimal valid set of required variables.
+"""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
 
-from bot.config import (
+from bot.cli import main
+from bot.settings import (
     DEFAULT_API_BASE_URL,
     Settings,
     SettingsError,
     load_settings,
     read_env_file,
-    settings_from_mapping,
 )
 
 SECRET_MARKER = "SUPERSECRETxyz987"
@@ -33,9 +39,14 @@ def env(**overrides: str) -> dict[str, str]:
     return result
 
 
+def with_required(variables: Mapping[str, str]) -> dict[str, str]:
+    """``variables`` (full ``NPSBOT_*`` names) plus the required ones they do not set."""
+    return {**VALID, **variables}
+
+
 def error_for(mapping: dict[str, str]) -> str:
     with pytest.raises(SettingsError) as info:
-        settings_from_mapping(mapping)
+        Settings.from_env(mapping)
     return str(info.value)
 
 
@@ -43,8 +54,8 @@ def error_for(mapping: dict[str, str]) -> str:
 
 
 def test_minimal_valid_environment_gives_documented_defaults() -> None:
-    s = settings_from_mapping(VALID)
-    assert s.token == TOKEN
+    s = Settings.from_env(VALID)
+    assert s.token.get_secret_value() == TOKEN
     assert s.company_name == "Acme"
     assert s.api_base_url == DEFAULT_API_BASE_URL
     assert s.api_base_file_url == "https://api.telegram.org/file/bot"
@@ -146,7 +157,7 @@ def test_token_is_absent_from_errors_about_other_settings() -> None:
 
 
 def test_settings_repr_hides_token_and_link_secret() -> None:
-    s = settings_from_mapping(
+    s = Settings.from_env(
         env(TOKEN=f"123456:{SECRET_MARKER}{SECRET_MARKER}", LINK_SECRET=SECRET_MARKER * 3)
     )
     assert SECRET_MARKER not in repr(s)
@@ -156,7 +167,7 @@ def test_settings_repr_hides_token_and_link_secret() -> None:
 
 
 def test_optional_values_are_parsed() -> None:
-    s = settings_from_mapping(
+    s = Settings.from_env(
         env(
             BOT_USERNAME="@my_nps_bot",
             ADMIN_CHAT_IDS=" 42, -1001234567890 ,,7 ",
@@ -188,17 +199,17 @@ def test_optional_values_are_parsed() -> None:
     ],
 )
 def test_file_url_is_derived_from_base_url(base: str, file_url: str) -> None:
-    assert settings_from_mapping(env(API_BASE_URL=base)).api_base_file_url == file_url
+    assert Settings.from_env(env(API_BASE_URL=base)).api_base_file_url == file_url
 
 
 def test_explicit_file_url_is_kept() -> None:
-    s = settings_from_mapping(
+    s = Settings.from_env(
         env(API_BASE_URL="http://a.example/bot", API_BASE_FILE_URL="http://files.example/x")
     )
     assert s.api_base_file_url == "http://files.example/x"
 
 
-def test_settings_built_directly_derive_file_url() -> None:
+def test_settings_built_directly_derive_file_url(environ: pytest.MonkeyPatch) -> None:
     s = Settings(token=TOKEN, link_secret="k" * 32, company_name="A", api_base_url="http://h:1/bot")
     assert s.api_base_file_url == "http://h:1/file/bot"
 
@@ -275,59 +286,182 @@ def write_env(tmp_path: Path, values: dict[str, str]) -> Path:
     return path
 
 
-def test_load_settings_reads_env_file(tmp_path: Path) -> None:
+@pytest.fixture
+def environ(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    """The process environment without any ``NPSBOT_*`` variable of the machine running the
+    tests; set variables with ``environ.setenv``."""
+    for key in [k for k in os.environ if k.startswith("NPSBOT_")]:
+        monkeypatch.delenv(key)
+    yield monkeypatch
+
+
+def test_load_settings_reads_env_file(tmp_path: Path, environ: pytest.MonkeyPatch) -> None:
     path = write_env(tmp_path, {**VALID, "NPSBOT_LOG_LEVEL": "warning"})
-    s = load_settings({"NPSBOT_ENV_FILE": str(path)})
-    assert s.token == TOKEN
+    environ.setenv("NPSBOT_ENV_FILE", str(path))
+    s = load_settings()
+    assert s.token.get_secret_value() == TOKEN
     assert s.log_level == "WARNING"
 
 
-def test_environment_overrides_env_file(tmp_path: Path) -> None:
+def test_environment_overrides_env_file(tmp_path: Path, environ: pytest.MonkeyPatch) -> None:
     path = write_env(
         tmp_path, {**VALID, "NPSBOT_COMPANY_NAME": "FromFile", "NPSBOT_SEND_RATE": "5"}
     )
-    s = load_settings({"NPSBOT_ENV_FILE": str(path), "NPSBOT_COMPANY_NAME": "FromEnv"})
+    environ.setenv("NPSBOT_ENV_FILE", str(path))
+    environ.setenv("NPSBOT_COMPANY_NAME", "FromEnv")
+    s = load_settings()
     assert s.company_name == "FromEnv"
     assert s.send_rate_per_second == 5.0
 
 
-def test_unprefixed_environment_variables_are_ignored(tmp_path: Path) -> None:
-    path = write_env(tmp_path, VALID)
-    s = load_settings({"NPSBOT_ENV_FILE": str(path), "COMPANY_NAME": "Other", "TOKEN": "x"})
+def test_environment_overrides_env_file_in_sections_too(
+    tmp_path: Path, environ: pytest.MonkeyPatch
+) -> None:
+    path = write_env(tmp_path, {**VALID, "NPSBOT_API_PORT": "9000", "NPSBOT_RETENTION_DAYS": "30"})
+    environ.setenv("NPSBOT_ENV_FILE", str(path))
+    environ.setenv("NPSBOT_API_PORT", "9100")
+    s = load_settings()
+    assert s.ops.api_port == 9100
+    assert s.privacy.retention_days == 30
+
+
+def test_an_invalid_environment_value_wins_over_a_valid_file_value(
+    tmp_path: Path, environ: pytest.MonkeyPatch
+) -> None:
+    environ.setenv("NPSBOT_ENV_FILE", str(write_env(tmp_path, VALID)))
+    environ.setenv("NPSBOT_POLL_TIMEOUT", "99")
+    with pytest.raises(SettingsError, match=r"^NPSBOT_POLL_TIMEOUT is invalid"):
+        load_settings()
+
+
+def test_unprefixed_environment_variables_are_ignored(
+    tmp_path: Path, environ: pytest.MonkeyPatch
+) -> None:
+    environ.setenv("NPSBOT_ENV_FILE", str(write_env(tmp_path, VALID)))
+    environ.setenv("COMPANY_NAME", "Other")
+    environ.setenv("TOKEN", "x")
+    s = load_settings()
     assert s.company_name == "Acme"
-    assert s.token == TOKEN
+    assert s.token.get_secret_value() == TOKEN
 
 
-def test_env_file_setting_pointing_at_missing_file_is_an_error(tmp_path: Path) -> None:
+def test_env_file_setting_pointing_at_missing_file_is_an_error(
+    tmp_path: Path, environ: pytest.MonkeyPatch
+) -> None:
     missing = tmp_path / "nope.env"
+    for key, value in {**VALID, "NPSBOT_ENV_FILE": str(missing)}.items():
+        environ.setenv(key, value)
     with pytest.raises(SettingsError) as info:
-        load_settings({**VALID, "NPSBOT_ENV_FILE": str(missing)})
+        load_settings()
     assert str(info.value).startswith("NPSBOT_ENV_FILE is invalid")
     assert str(missing) in str(info.value)
 
 
-def test_env_file_setting_pointing_at_directory_is_an_error(tmp_path: Path) -> None:
+def test_env_file_setting_pointing_at_directory_is_an_error(
+    tmp_path: Path, environ: pytest.MonkeyPatch
+) -> None:
+    for key, value in {**VALID, "NPSBOT_ENV_FILE": str(tmp_path)}.items():
+        environ.setenv(key, value)
     with pytest.raises(SettingsError, match="NPSBOT_ENV_FILE"):
-        load_settings({**VALID, "NPSBOT_ENV_FILE": str(tmp_path)})
+        load_settings()
 
 
-def test_missing_default_env_file_is_fine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(tmp_path)
-    assert load_settings(dict(VALID)).company_name == "Acme"
+def test_missing_default_env_file_is_fine(tmp_path: Path, environ: pytest.MonkeyPatch) -> None:
+    environ.chdir(tmp_path)
+    for key, value in VALID.items():
+        environ.setenv(key, value)
+    assert load_settings().company_name == "Acme"
 
 
 def test_default_env_file_in_working_directory_is_read(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, environ: pytest.MonkeyPatch
 ) -> None:
     (tmp_path / ".env").write_text(
         "".join(f"{k}={v}\n" for k, v in VALID.items()), encoding="utf-8"
     )
-    monkeypatch.chdir(tmp_path)
-    assert load_settings({}).token == TOKEN
+    environ.chdir(tmp_path)
+    assert load_settings().token.get_secret_value() == TOKEN
 
 
-def test_env_file_error_surfaces_through_load_settings(tmp_path: Path) -> None:
+def test_env_file_error_surfaces_through_load_settings(
+    tmp_path: Path, environ: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "broken.env"
     path.write_text("NPSBOT_TOKEN\n", encoding="utf-8")
+    environ.setenv("NPSBOT_ENV_FILE", str(path))
     with pytest.raises(SettingsError, match=r"broken\.env:1:"):
-        load_settings({"NPSBOT_ENV_FILE": str(path)})
+        load_settings()
+
+
+# --- one line, no secrets -------------------------------------------------------------
+
+
+def test_several_bad_values_give_one_line_naming_the_first() -> None:
+    message = error_for(env(SEND_RATE="fast", POLL_TIMEOUT="99", API_PORT="0"))
+    assert message.startswith("NPSBOT_SEND_RATE is invalid")
+    assert "\n" not in message
+    assert "POLL_TIMEOUT" not in message and "API_PORT" not in message
+
+
+def test_a_bad_section_value_is_one_line_naming_its_variable() -> None:
+    message = error_for(env(RELAY_HOURS="0"))
+    assert message == (
+        "NPSBOT_RELAY_HOURS is invalid: expected a whole number from 1 to 720, got '0'"
+    )
+
+
+@pytest.mark.parametrize(
+    "variables",
+    [
+        {"NPSBOT_API_TOKENS": f"{SECRET_MARKER}-but-not-a-valid!token"},
+        {"NPSBOT_API_TOKENS": f"{SECRET_MARKER}{SECRET_MARKER}:admin"},
+        {"NPSBOT_WEBHOOK_1_URL": "https://x.example", "NPSBOT_WEBHOOK_1_SECRET": SECRET_MARKER},
+        {"NPSBOT_WEBHOOK_1_URL": "nope", "NPSBOT_WEBHOOK_1_SECRET": SECRET_MARKER * 3},
+        {"NPSBOT_LINK_SECRET": SECRET_MARKER},
+        {"NPSBOT_TOKEN": f"123:{SECRET_MARKER}", "NPSBOT_LINK_SECRET": SECRET_MARKER},
+    ],
+)
+def test_no_secret_appears_in_an_error(variables: dict[str, str]) -> None:
+    message = error_for(with_required(variables))
+    assert message.startswith("NPSBOT_")
+    assert SECRET_MARKER not in message
+
+
+def test_no_secret_appears_in_the_repr_of_the_settings() -> None:
+    s = Settings.from_env(
+        env(
+            TOKEN=f"123456:{SECRET_MARKER}{SECRET_MARKER}",
+            LINK_SECRET=SECRET_MARKER * 3,
+            API_TOKENS=f"{SECRET_MARKER}{SECRET_MARKER}:read",
+            WEBHOOK_1_URL="https://crm.example/hook",
+            WEBHOOK_1_SECRET=SECRET_MARKER * 3,
+        )
+    )
+    assert SECRET_MARKER not in repr(s)
+    assert SECRET_MARKER not in str(s)
+    # ... yet each secret is there for the code that needs it.
+    assert s.ops.api_tokens[0].secret.get_secret_value() == SECRET_MARKER * 2
+    secret = s.webhooks.secret_for("https://crm.example/hook")
+    assert secret is not None and secret.get_secret_value() == SECRET_MARKER * 3
+
+
+def test_sections_take_their_defaults_when_built_in_code(environ: pytest.MonkeyPatch) -> None:
+    s = Settings(token=TOKEN, link_secret="k" * 32, company_name="A")
+    assert s.ops.api_port == 8088 and s.admin.relay_hours == 72
+    assert s.webhooks.endpoints == () and s.privacy.retention_days is None
+
+
+def test_cli_stops_with_one_line_naming_the_variable(
+    environ: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    environ.chdir(tmp_path)  # no ./.env
+    for key, value in env(LINK_SECRET=SECRET_MARKER * 3, SEND_RATE="fast").items():
+        environ.setenv(key, value)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["link", "customer-1"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert err == (
+        "npsbot: configuration error: NPSBOT_SEND_RATE is invalid: "
+        "could not convert string to float: 'fast'\n"
+    )

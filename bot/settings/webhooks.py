@@ -1,0 +1,104 @@
+"""Outbound webhook endpoints from ``NPSBOT_WEBHOOK_<N>_URL`` / ``_SECRET`` / ``_EVENTS``."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, Field, SecretStr, model_validator
+
+from bot.settings.errors import PREFIX, InvalidSetting
+from bot.settings.parsing import SECTION_CONFIG, int_range, parsed, var
+
+EVENT_TYPES = (
+    "survey.sent",
+    "answer.scored",
+    "answer.reason",
+    "survey.expired",
+    "customer.opted_out",
+    "detractor.resolved",
+)
+MAX_ENDPOINTS = 20
+_KEY = re.compile(rf"^{PREFIX}WEBHOOK_(\d{{1,2}})_(URL|SECRET|EVENTS)$")
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where to deliver which events, and the secret that signs them."""
+
+    number: int
+    url: str
+    secret: SecretStr = field(repr=False)
+    events: frozenset[str]
+
+    def wants(self, event_type: str) -> bool:
+        """Whether this endpoint subscribed to ``event_type``."""
+        return event_type in self.events
+
+
+def _events(raw: str, name: str) -> frozenset[str]:
+    if raw.strip() in ("", "*"):
+        return frozenset(EVENT_TYPES)
+    chosen = {part.strip() for part in raw.split(",") if part.strip()}
+    unknown = sorted(chosen - set(EVENT_TYPES))
+    if unknown:
+        raise InvalidSetting(name, f"unknown event(s) {unknown}; use {list(EVENT_TYPES)}")
+    return frozenset(chosen)
+
+
+def _endpoints(env: Mapping[str, Any]) -> tuple[Endpoint, ...]:
+    """Every numbered group of variables, in number order; errors name the variable."""
+    numbers = sorted({int(m.group(1)) for key in env if (m := _KEY.match(key))})
+    endpoints = []
+    seen_urls: set[str] = set()
+    for n in numbers:
+        base = f"{PREFIX}WEBHOOK_{n}_"
+        if not 1 <= n <= MAX_ENDPOINTS:
+            raise InvalidSetting(base + "URL", f"endpoints are numbered 1 to {MAX_ENDPOINTS}")
+        url = str(env.get(base + "URL", "")).strip()
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise InvalidSetting(base + "URL", "expected an http(s) URL")
+        if url in seen_urls:
+            raise InvalidSetting(base + "URL", "the same URL is configured twice")
+        seen_urls.add(url)
+        secret = str(env.get(base + "SECRET", "")).strip()
+        if len(secret) < 32:
+            raise InvalidSetting(base + "SECRET", "use at least 32 random characters")
+        events = _events(str(env.get(base + "EVENTS", "*")), base + "EVENTS")
+        endpoints.append(Endpoint(number=n, url=url, secret=SecretStr(secret), events=events))
+    return tuple(endpoints)
+
+
+class WebhookSettings(BaseModel):
+    """All configured endpoints and how long to keep retrying a delivery."""
+
+    model_config = SECTION_CONFIG
+
+    endpoints: tuple[Endpoint, ...] = ()
+    max_age_hours: Annotated[int, parsed(int_range(1, 720))] = Field(
+        24, validation_alias=var("WEBHOOK_MAX_AGE_HOURS")
+    )
+    timeout_seconds: Annotated[int, parsed(int_range(1, 120))] = Field(
+        10, validation_alias=var("WEBHOOK_TIMEOUT")
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _numbered_endpoints(cls, data: Any) -> Any:
+        # Endpoints are groups of numbered variables, not one variable per field, so they
+        # are collected from the raw mapping before the fields are validated.
+        if isinstance(data, Mapping) and "endpoints" not in data:
+            return {**data, "endpoints": _endpoints(data)}
+        return data
+
+    def urls_for(self, event_type: str) -> list[str]:
+        """Endpoints subscribed to ``event_type``."""
+        return [e.url for e in self.endpoints if e.wants(event_type)]
+
+    def secret_for(self, url: str) -> SecretStr | None:
+        """The signing secret of the endpoint at ``url`` (None if no longer configured)."""
+        return next((e.secret for e in self.endpoints if e.url == url), None)
