@@ -36,9 +36,19 @@ from bot.telegram.handlers.answering import (
     selected_indexes,
 )
 from storage import answers, surveys
-from storage.records import OpenConversation, Survey, SurveyStatus
+from storage.records import Customer, OpenConversation, Survey, SurveyStatus
 
 log = logging.getLogger(__name__)
+
+
+def _delivered_unrecorded(survey: Survey, customer: Customer, chat_id: int) -> bool:
+    """A pending survey whose send was started to this (its customer's) chat."""
+    return (
+        survey.status is SurveyStatus.PENDING
+        and survey.send_started_at is not None
+        and survey.chat_id is None
+        and customer.chat_id == chat_id
+    )
 
 
 def _pressed_step(survey: Survey) -> Step:
@@ -55,6 +65,13 @@ async def on_score_press(turn: Turn[ScorePress]) -> str:
     """A press on a 0–10 button. The survey named in the data must belong to this chat."""
     press, chat_id = turn.press, turn.chat_id
     found = await surveys.get_with_customer(turn.tx, press.survey_id)
+    if found is not None and _delivered_unrecorded(found[0], found[1], chat_id):
+        # The process died between Telegram accepting the question and recording it: the
+        # press proves where it landed. Record it now, so the dispatcher does not send the
+        # question again and the score counts.
+        await surveys.mark_sent(turn.tx, found[0].id, chat_id, turn.message_id, turn.now)
+        log.info("survey %s: a press proves its question reached chat %s", found[0].id, chat_id)
+        found = await surveys.get_with_customer(turn.tx, press.survey_id)
     step = Step.NO_SURVEY
     if found is None:
         log.warning("chat %s pressed a button for unknown survey %s", chat_id, press.survey_id)
