@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from bot.domain.nps import Counts, nps
 from bot.webhooks.events import answer_payload, customer_payload, emit, survey_payload
@@ -277,13 +274,3 @@ async def nps_figures(db: Database, start: datetime, end: datetime) -> dict[str,
         "nps": nps(counts),
         "n": counts.n,
     }
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    """A fresh, migrated database."""
-    database = await Database.open(tmp_path / "privacy.sqlite3")
-    try:
-        yield database
-    finally:
-        await database.close()

@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
-
-import pytest
 
 from bot.ops.contact_rules import ContactRules
 from bot.ops.maintenance import expire_surveys
@@ -25,13 +21,6 @@ HOOKS = WebhookSettings(
         Endpoint(2, "https://b.example/hook", SECRET, frozenset({"answer.scored"})),
     )
 )
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "h.sqlite3")
-    yield database
-    await database.close()
 
 
 async def test_an_expired_survey_emits_survey_expired_to_subscribers_only(db: Database) -> None:
