@@ -6,7 +6,8 @@ import asyncio
 import contextlib
 import logging
 import signal
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application, ContextTypes
@@ -50,8 +51,14 @@ async def _prune_updates(context: ContextTypes.DEFAULT_TYPE) -> None:
     log.info("pruned %d processed update ids", removed)
 
 
-async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
-    """Run until ``stop`` is set (or SIGINT/SIGTERM)."""
+async def serve(
+    settings: Settings,
+    stop: asyncio.Event | None = None,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+) -> None:
+    """Run until ``stop`` is set (or SIGINT/SIGTERM); ``clock`` is the wall clock of the
+    services, the sender and the dispatcher (tests drive it)."""
     stop = stop or asyncio.Event()
     # First, before touching the database or the network: a bad questionnaire stops
     # start-up with its one-line error (QuestionnaireError, exit code 2 in bot.cli), and
@@ -75,9 +82,14 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
     db = await Database.open(settings.database_path)
     app: Application = build_application(settings)  # type: ignore[type-arg]
     limiter = RateLimiter(settings.send_rate_per_second, settings.per_chat_per_second)
-    sender = Sender(app.bot, db, limiter, utc_now)
+    sender = Sender(app.bot, db, limiter, clock)
     svc = Services(
-        settings=settings, db=db, sender=sender, cutoffs=settings.admin.cutoffs, catalog=catalog
+        settings=settings,
+        db=db,
+        sender=sender,
+        cutoffs=settings.admin.cutoffs,
+        catalog=catalog,
+        clock=clock,
     )
     app.bot_data[SERVICES_KEY] = svc
     failures = FailedUpdates()
@@ -86,7 +98,7 @@ async def serve(settings: Settings, stop: asyncio.Event | None = None) -> None:
         db,
         sender,
         settings.company_name,
-        utc_now,
+        clock,
         rules=ContactRules.from_settings(settings.ops, settings.timezone),
         catalog=catalog,
         webhooks=settings.webhooks,

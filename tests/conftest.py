@@ -3,41 +3,52 @@
 Tiers (markers registered in pyproject.toml): unmarked tests are pure or storage tests;
 ``inprocess`` tests run the bot application in the test's own event loop against the
 Telegram stand-in; ``slow`` tests run the bot as a child process (restarts, kills, exit
-codes, fuzzing). Tiers are given here, by the fixtures a test uses, so that a new test lands
-in the right one without a marker of its own. ``pytest -m "not slow"`` is the fast tier.
+codes, fuzzing). Every bot harness is built by one of two factory fixtures defined here,
+``inprocess_bots`` or ``subprocess_bots``, and the one a test needs (directly or through
+another fixture) gives its tier, so a new test lands in the right one without a marker of
+its own. Modules that start processes some other way say ``pytestmark = pytest.mark.slow``.
+``pytest -m "not slow"`` is the fast tier; plain ``pytest`` runs everything.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from standin import StandIn
 from storage import Database
+from tests.e2e.harness import Harness
 from tests.support.clock import Clock
 
-#: Fixtures that start the bot as a child process (tests/e2e/conftest.py and the modules
-#: built on it): a test using one of them is slow.
-SUBPROCESS_FIXTURES = frozenset({"harness", "subprocess_harness"})
-#: Fixtures that run the bot application in-process.
-INPROCESS_FIXTURES = frozenset({"shared_harness", "inprocess_harness"})
-#: Whole directories of child-process tests (they build their harness inside the test).
-SLOW_DIRECTORIES = frozenset({"crash", "hostile"})
+#: Builds a harness for a stand-in, in a directory, with extra environment settings.
+HarnessFactory = Callable[[StandIn, Path, Mapping[str, str] | None], Harness]
+
+
+@pytest.fixture(scope="session")
+def inprocess_bots() -> HarnessFactory:
+    """Harnesses whose bot runs in the test's event loop, on a clock the test can move."""
+    return lambda server, tmp, extra=None: Harness(server, tmp, extra, in_process=True)
+
+
+@pytest.fixture(scope="session")
+def subprocess_bots() -> HarnessFactory:
+    """Harnesses whose bot runs as a child process (``python -m bot run``)."""
+    return lambda server, tmp, extra=None: Harness(server, tmp, extra)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark each test with its tier (explicit markers win)."""
-    root = Path(__file__).parent
+    """Mark each test with its tier by the harness factory it needs (explicit markers win;
+    a test needing both is slow)."""
     for item in items:
         if item.get_closest_marker("slow") or item.get_closest_marker("inprocess"):
             continue
         fixtures = set(getattr(item, "fixturenames", ()))
-        parts = Path(item.path).relative_to(root).parts
-        if fixtures & SUBPROCESS_FIXTURES or (parts and parts[0] in SLOW_DIRECTORIES):
+        if "subprocess_bots" in fixtures:
             item.add_marker(pytest.mark.slow)
-        elif fixtures & INPROCESS_FIXTURES:
+        elif "inprocess_bots" in fixtures:
             item.add_marker(pytest.mark.inprocess)
 
 
