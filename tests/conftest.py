@@ -6,7 +6,8 @@ Telegram stand-in; ``slow`` tests run the bot as a child process (restarts, kill
 codes, fuzzing). Every bot harness is built by one of two factory fixtures defined here,
 ``inprocess_bots`` or ``subprocess_bots``, and the one a test needs (directly or through
 another fixture) gives its tier, so a new test lands in the right one without a marker of
-its own. Modules that start processes some other way say ``pytestmark = pytest.mark.slow``.
+its own. Modules that start processes some other way, or whose in-process tests spend tens
+of seconds on Telegram's real pacing, say ``pytest.mark.slow`` themselves.
 ``pytest -m "not slow"`` is the fast tier; plain ``pytest`` runs everything.
 """
 
@@ -40,15 +41,13 @@ def subprocess_bots() -> HarnessFactory:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark each test with its tier by the harness factory it needs (explicit markers win;
-    a test needing both is slow)."""
+    """Mark each test with its tier by the harness factory it needs (a test needing both is
+    slow; a module may add ``slow`` to in-process tests that wait on real time)."""
     for item in items:
-        if item.get_closest_marker("slow") or item.get_closest_marker("inprocess"):
-            continue
         fixtures = set(getattr(item, "fixturenames", ()))
-        if "subprocess_bots" in fixtures:
+        if "subprocess_bots" in fixtures and not item.get_closest_marker("slow"):
             item.add_marker(pytest.mark.slow)
-        elif "inprocess_bots" in fixtures:
+        if "inprocess_bots" in fixtures and not item.get_closest_marker("inprocess"):
             item.add_marker(pytest.mark.inprocess)
 
 
