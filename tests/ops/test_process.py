@@ -94,6 +94,15 @@ async def seed(db_path: Path, server: StandIn) -> dict[int, int]:
     return chat_of
 
 
+def open_connections(server: StandIn) -> int:
+    """HTTP connections the stand-in still serves. A connection of a killed process is
+    dropped once the stand-in reads its end, after any request still in its buffer (the
+    handlers of a lost connection are cancelled, so nothing lands after that)."""
+    runner = server._runner  # the stand-in offers no public view of its connections
+    assert runner is not None and runner.server is not None
+    return len(runner.server.connections)
+
+
 def delivered(server: StandIn, chat_of: dict[int, int]) -> Counter[int]:
     """How many question messages for each survey the stand-in's users received."""
     counts: Counter[int] = Counter()
@@ -116,8 +125,8 @@ async def test_sigkill_mid_dispatch_of_1000_surveys_loses_none_and_repeats_only_
         await h.wait_for(lambda: server.stats.total_deliveries >= 300, 30, "300 deliveries")
         h.bot.kill()
         # Requests the bot had written before it died may still be in the stand-in's
-        # socket buffers: let them land before taking stock.
-        await asyncio.sleep(0.5)
+        # socket buffers: take stock once the stand-in has seen every connection close.
+        await server.wait_for(lambda: open_connections(server) == 0, timeout=10)
         before = delivered(server, chat_of)
         async with (
             h.db() as db,
@@ -141,7 +150,7 @@ async def test_sigkill_mid_dispatch_of_1000_surveys_loses_none_and_repeats_only_
             45,
             "every survey delivered",
         )
-        await asyncio.sleep(0.5)  # anything still in flight lands before counting
+        # A graceful stop waits for the sends in flight: after it, nothing more can land.
         assert await h.bot.stop_async() == 0
         after = delivered(server, chat_of)
         duplicates = {s for s, n in after.items() if n > 1}
