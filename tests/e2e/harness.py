@@ -33,15 +33,14 @@ QUICK_CHATS = Limits(per_chat_per_second=20.0)
 def bot_env(
     server: StandIn, db_path: Path, extra: Mapping[str, str] | None = None
 ) -> dict[str, str]:
-    """Environment for a bot talking to ``server``; no .env file is read. The bot paces
-    private chats at the rate the stand-in allows."""
+    """Environment for a bot talking to ``server``; no .env file is read."""
     return offline_env(
         server,
         db_path,
         link_secret=SECRET,
         company=COMPANY,
         bot_username=BOT_USERNAME,
-        extra={"NPSBOT_PER_CHAT_RATE": str(server.limits.per_chat_per_second), **(extra or {})},
+        extra=extra,
     )
 
 
@@ -73,6 +72,9 @@ class Harness:
         env = bot_env(server, self.db_path, extra_env)
         self.bot: BotProcess | InProcessBot
         if in_process:
+            # Paced at the rate the stand-in allows private chats (QUICK_CHATS).
+            rate = {"NPSBOT_PER_CHAT_RATE": str(server.limits.per_chat_per_second)}
+            env = bot_env(server, self.db_path, {**rate, **(extra_env or {})})
             self.clock: Clock[datetime] | None = wall_clock()
             self.bot = InProcessBot(env, self.clock)
         else:
