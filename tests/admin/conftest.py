@@ -10,7 +10,8 @@ import pytest
 import pytest_asyncio
 
 from standin import SimGroup, SimUser, StandIn
-from tests.e2e.harness import BOT_USERNAME, TOKEN, Harness
+from tests.conftest import HarnessFactory
+from tests.e2e.harness import BOT_USERNAME, QUICK_CHATS, TOKEN, Harness
 
 #: The ops side's schedules would defer or add surveys at unpredictable moments (quiet
 #: hours by the wall clock, contact intervals, relationship cycles): off for these tests.
@@ -34,13 +35,15 @@ class AdminWorld:
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
-async def admin_world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[AdminWorld]:
-    """One stand-in and bot (admin group configured, scheduled digest off) per module."""
-    async with StandIn(token=TOKEN, bot_username=BOT_USERNAME) as server:
+async def admin_world(
+    tmp_path_factory: pytest.TempPathFactory, inprocess_bots: HarnessFactory
+) -> AsyncIterator[AdminWorld]:
+    """One stand-in and in-process bot (admin group configured, scheduled digest off) per module."""
+    async with StandIn(token=TOKEN, bot_username=BOT_USERNAME, limits=QUICK_CHATS) as server:
         admin = server.add_user("Alex", username="alex_admin")
         group = server.add_group("NPS admins", members=[admin])
         tmp: Path = tmp_path_factory.mktemp("admin")
-        h = Harness(
+        h = inprocess_bots(
             server,
             tmp,
             {

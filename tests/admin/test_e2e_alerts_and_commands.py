@@ -19,7 +19,9 @@ from storage import alerts as alert_store
 from tests.admin.conftest import AdminWorld
 from tests.e2e.harness import COMPANY, Harness, receive_survey
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+#: In-process, but slow: alerts, digests and batches go to the admin group at Telegram's 20
+#: messages a minute, the limit these tests are about, so the module waits ~45 s on it.
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.slow]
 
 _ids = itertools.count(1)
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -13,7 +13,8 @@ import pytest
 from standin import StandIn
 from storage import Database, digests
 from tests.admin.conftest import OPS_QUIET
-from tests.e2e.harness import BOT_USERNAME, TOKEN, Harness
+from tests.conftest import HarnessFactory
+from tests.e2e.harness import BOT_USERNAME, TOKEN
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -31,14 +32,16 @@ def zone_near_noon(now: datetime) -> ZoneInfo:
 
 
 @pytest.mark.timeout(90)
-async def test_catch_up_on_time_and_never_twice_across_a_restart(tmp_path: Path) -> None:
+async def test_catch_up_on_time_and_never_twice_across_a_restart(
+    subprocess_bots: HarnessFactory, tmp_path: Path
+) -> None:
     now = datetime.now(UTC)
     tz = zone_near_noon(now)
     today = now.astimezone(tz).date()
     at_local = (now.astimezone(tz) + timedelta(seconds=9)).replace(microsecond=0)
     async with StandIn(token=TOKEN, bot_username=BOT_USERNAME) as server:
         admin = server.add_user("Dana")
-        h = Harness(
+        h = subprocess_bots(
             server,
             tmp_path,
             {

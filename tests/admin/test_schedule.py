@@ -17,6 +17,7 @@ from bot.settings import Settings
 from bot.telegram.sender import CallResult, Sender
 from bot.telegram.services import Services
 from storage import Database, digests
+from tests.support.clock import Clock
 
 BERLIN = ZoneInfo("Europe/Berlin")
 AT = time(9, 0)
@@ -109,14 +110,6 @@ class RecordingSender(Sender):
     async def call(self, chat_id: int, method: str, params: dict[str, Any]) -> CallResult:
         self.calls.append((chat_id, method, params))
         return CallResult(result=True)
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 async def make_services(tmp_path: Path, clock: Clock, admins: str = "-100123,42") -> Services:

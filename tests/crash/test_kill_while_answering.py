@@ -27,7 +27,8 @@ import pytest
 from standin import BotMessage, Limits, SimUser, StandIn
 from storage import Database, answers, customers, surveys
 from storage.records import SurveyKind
-from tests.e2e.harness import BOT_USERNAME, TOKEN, Harness
+from tests.conftest import HarnessFactory
+from tests.e2e.harness import BOT_USERNAME, TOKEN
 
 CUSTOMERS = 150
 KILLS = 4
@@ -89,11 +90,11 @@ async def customer(user: SimUser, survey_id: int, score: int, reason: str) -> No
     await user.wait_for_message(lambda m: "Thank" in (m.text or ""), timeout=deadline, since=mark)
 
 
-async def run_with_kills(tmp_path: Path, faults: bool) -> None:
+async def run_with_kills(bots: HarnessFactory, tmp_path: Path, faults: bool) -> None:
     rng = random.Random(1234 if not faults else 4321)
     limits = Limits(global_per_second=400.0, per_chat_burst=4, per_chat_per_second=1.0)
     async with StandIn(token=TOKEN, bot_username=BOT_USERNAME, limits=limits) as server:
-        h = Harness(server, tmp_path, {"NPSBOT_SEND_RATE": "350"})
+        h = bots(server, tmp_path, {"NPSBOT_SEND_RATE": "350"})
         plan = await seed(h.db_path, server)
         observer = Observer()
         server.on_bot_message(observer)
@@ -148,10 +149,14 @@ async def run_with_kills(tmp_path: Path, faults: bool) -> None:
 
 
 @pytest.mark.timeout(400)
-async def test_sigkill_at_random_moments_loses_and_doubles_nothing(tmp_path: Path) -> None:
-    await run_with_kills(tmp_path, faults=False)
+async def test_sigkill_at_random_moments_loses_and_doubles_nothing(
+    subprocess_bots: HarnessFactory, tmp_path: Path
+) -> None:
+    await run_with_kills(subprocess_bots, tmp_path, faults=False)
 
 
 @pytest.mark.timeout(400)
-async def test_sigkill_during_a_storm_of_429s_and_5xx(tmp_path: Path) -> None:
-    await run_with_kills(tmp_path, faults=True)
+async def test_sigkill_during_a_storm_of_429s_and_5xx(
+    subprocess_bots: HarnessFactory, tmp_path: Path
+) -> None:
+    await run_with_kills(subprocess_bots, tmp_path, faults=True)

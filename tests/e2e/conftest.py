@@ -1,7 +1,13 @@
-"""Fixtures: a stand-in and the real bot process against it.
+"""Fixtures: a stand-in and the real bot against it.
 
-``harness`` is per test (for restarts and kills); ``shared_harness`` is one bot for a whole
-module, for tests that only need fresh customers (much faster).
+Every harness is built by one of the two factories of tests/conftest.py (``inprocess_bots``,
+``subprocess_bots``); the one a test asks for, directly or through a fixture, is its tier.
+
+``shared_harness`` is one in-process bot for a whole module, for tests that only need fresh
+customers; ``harness`` is a child process per test (for restarts and kills). Moving a module
+between the two is a change of fixture, not of test code. PTB's HTTP client is bound to the
+event loop it started in, so a module-scoped harness runs in the module's loop
+(``loop_scope="module"``), as must the module's tests.
 """
 
 from __future__ import annotations
@@ -13,14 +19,15 @@ import pytest
 import pytest_asyncio
 
 from standin import StandIn
-from tests.e2e.harness import BOT_USERNAME, TOKEN, Harness
+from tests.conftest import HarnessFactory
+from tests.e2e.harness import BOT_USERNAME, QUICK_CHATS, TOKEN, Harness
 
 
 @pytest.fixture
-async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
-    """A running stand-in and bot; the bot is stopped (SIGTERM) afterwards."""
+async def harness(tmp_path: Path, subprocess_bots: HarnessFactory) -> AsyncIterator[Harness]:
+    """A running stand-in and bot process; the bot is stopped (SIGTERM) afterwards."""
     async with StandIn(token=TOKEN, bot_username=BOT_USERNAME) as server:
-        h = Harness(server, tmp_path)
+        h = subprocess_bots(server, tmp_path, None)
         await h.start_bot()
         try:
             yield h
@@ -29,10 +36,12 @@ async def harness(tmp_path: Path) -> AsyncIterator[Harness]:
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
-async def shared_harness(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Harness]:
-    """One stand-in and bot for every test of a module."""
-    async with StandIn(token=TOKEN, bot_username=BOT_USERNAME) as server:
-        h = Harness(server, tmp_path_factory.mktemp("bot"))
+async def shared_harness(
+    tmp_path_factory: pytest.TempPathFactory, inprocess_bots: HarnessFactory
+) -> AsyncIterator[Harness]:
+    """One stand-in and in-process bot for every test of a module."""
+    async with StandIn(token=TOKEN, bot_username=BOT_USERNAME, limits=QUICK_CHATS) as server:
+        h = inprocess_bots(server, tmp_path_factory.mktemp("bot"), None)
         await h.start_bot()
         try:
             yield h

@@ -1,23 +1,33 @@
-"""Running the real bot process against the in-process Telegram stand-in."""
+"""Running the real bot against the in-process Telegram stand-in: as a child process
+(restarts, kills, exit codes) or in-process on a controllable clock (everything else). Both
+are driven through the same :class:`Harness`."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from bot.linking import make_payload
-from standin import SimUser, StandIn
+from standin import Limits, SimUser, StandIn
 from standin.botprocess import BotProcess, offline_env
 from storage import Database
+from tests.support.clock import Clock
+from tests.support.inprocess import InProcessBot
 
 TOKEN = "123456789:TEST-token-for-the-local-stand-in-only"
 SECRET = "e2e-link-secret-0123456789abcdef0123456789"
 COMPANY = "Acme Delivery"
 BOT_USERNAME = "nps_test_bot"
 ROOT = Path(__file__).resolve().parents[2]
+#: Telegram's limits, but private chats take 20 messages a second instead of one: for
+#: conversations in-process, which would otherwise spend most of their time being paced (the
+#: pacing itself is specified in tests/unit/test_ratelimit.py and tests/standin). Groups keep
+#: Telegram's 20 a minute.
+QUICK_CHATS = Limits(per_chat_per_second=20.0)
 
 
 def bot_env(
@@ -34,13 +44,43 @@ def bot_env(
     )
 
 
-class Harness:
-    """The stand-in, the bot process and a way to read the bot's database."""
+def wall_clock() -> Clock[datetime]:
+    """The in-process bot's clock: it follows real time (timeouts and pacing need time to
+    pass) from now, and a test can move it on."""
+    from bot.telegram.services import utc_now
 
-    def __init__(self, server: StandIn, tmp: Path, extra_env: Mapping[str, str] | None = None):
+    return Clock(utc_now(), ticking=True)
+
+
+class Harness:
+    """The stand-in, the bot (a child process, or in-process when ``in_process``) and a way
+    to read the bot's database. ``clock`` is the bot's wall clock: the real one for a child
+    process, a :class:`Clock` that tests may move for an in-process bot."""
+
+    def __init__(
+        self,
+        server: StandIn,
+        tmp: Path,
+        extra_env: Mapping[str, str] | None = None,
+        *,
+        in_process: bool = False,
+    ):
+        from bot.telegram.services import utc_now
+
         self.server = server
         self.db_path = tmp / "bot.sqlite3"
-        self.bot = BotProcess(bot_env(server, self.db_path, extra_env), tmp / "bot.log")
+        env = bot_env(server, self.db_path, extra_env)
+        self.bot: BotProcess | InProcessBot
+        if in_process:
+            # Paced at the rate the stand-in allows private chats (QUICK_CHATS).
+            rate = {"NPSBOT_PER_CHAT_RATE": str(server.limits.per_chat_per_second)}
+            env = bot_env(server, self.db_path, {**rate, **(extra_env or {})})
+            self.clock: Clock[datetime] | None = wall_clock()
+            self.bot = InProcessBot(env, self.clock)
+        else:
+            self.clock = None
+            self.bot = BotProcess(env, tmp / "bot.log")
+        self.now = self.clock or utc_now
 
     async def start_bot(self) -> None:
         """Start the bot and wait until it polls the stand-in."""
@@ -54,8 +94,8 @@ class Harness:
         """Poll ``cond`` until true; fail with the bot's log if it never is."""
         deadline = asyncio.get_running_loop().time() + timeout
         while not cond():
-            if self.bot.proc is not None and self.bot.proc.poll() is not None:
-                raise AssertionError(f"bot exited ({self.bot.proc.returncode}):\n{self.bot.log()}")
+            if self.bot.exited:
+                raise AssertionError(f"the bot exited:\n{self.bot.log()}")
             if asyncio.get_running_loop().time() > deadline:
                 raise AssertionError(f"timed out waiting for {what}; bot log:\n{self.bot.log()}")
             await asyncio.sleep(0.05)
@@ -80,10 +120,9 @@ class Harness:
     async def queue_survey(self, customer_id: str, **kwargs: Any) -> int:
         """Queue a survey the way the CLI does (straight into the database)."""
         from bot.dispatch.queueing import queue_survey
-        from bot.telegram.services import utc_now
 
         async with self.db() as db:
-            result = await queue_survey(db, customer_id, utc_now(), **kwargs)
+            result = await queue_survey(db, customer_id, self.now(), **kwargs)
         return result.survey_id
 
 

@@ -10,6 +10,9 @@ import pytest
 from standin.demo import run_demo
 from storage.records import SurveyStatus
 
+#: Runs a child process of its own.
+pytestmark = pytest.mark.slow
+
 _STATUS_LINE = re.compile(
     r"^\s+(" + "|".join(s.value for s in SurveyStatus) + r")\s+(\d+)\b", re.MULTILINE
 )

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
-from standin import Limits, StandIn
-from tests.e2e.harness import BOT_USERNAME, TOKEN, Harness, receive_survey, survey_state
+from standin import StandIn
+from tests.conftest import HarnessFactory
+from tests.e2e.harness import BOT_USERNAME, QUICK_CHATS, TOKEN, receive_survey, survey_state
 
 
-async def test_a_press_too_old_to_answer_still_records_the_score(tmp_path: Path) -> None:
+async def test_a_press_too_old_to_answer_still_records_the_score(
+    inprocess_bots: HarnessFactory, tmp_path: Path
+) -> None:
     # Every answerCallbackQuery comes "too late": Telegram answers 400 for each.
-    limits = Limits(callback_answer_timeout=0.0)
+    limits = replace(QUICK_CHATS, callback_answer_timeout=0.0)
     async with StandIn(token=TOKEN, bot_username=BOT_USERNAME, limits=limits) as server:
-        h = Harness(server, tmp_path)
+        h = inprocess_bots(server, tmp_path, None)
         await h.start_bot()
         try:
             user = await h.linked_user("late-1")

@@ -12,8 +12,10 @@ import pytest
 import pytest_asyncio
 
 from standin import BotMessage, SimUser, StandIn
+from tests.conftest import HarnessFactory
 from tests.e2e.harness import (
     BOT_USERNAME,
+    QUICK_CHATS,
     ROOT,
     TOKEN,
     Harness,
@@ -56,12 +58,14 @@ def questionnaire_file(directory: Path) -> Path:
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
-async def qh(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Harness]:
-    """One stand-in and bot with the questionnaire, for the whole module."""
+async def qh(
+    tmp_path_factory: pytest.TempPathFactory, inprocess_bots: HarnessFactory
+) -> AsyncIterator[Harness]:
+    """One stand-in and in-process bot with the questionnaire, for the whole module."""
     tmp = tmp_path_factory.mktemp("questionnaire")
     env = {"NPSBOT_QUESTIONNAIRE": str(questionnaire_file(tmp))}
-    async with StandIn(token=TOKEN, bot_username=BOT_USERNAME) as server:
-        h = Harness(server, tmp, env)
+    async with StandIn(token=TOKEN, bot_username=BOT_USERNAME, limits=QUICK_CHATS) as server:
+        h = inprocess_bots(server, tmp, env)
         await h.start_bot()
         try:
             yield h
@@ -201,10 +205,12 @@ async def test_forged_driver_presses_store_nothing(qh: Harness) -> None:
     assert stored.drivers == () and stored.drivers_done_at is None
 
 
-async def test_a_restart_between_presses_loses_nothing(tmp_path: Path) -> None:
+async def test_a_restart_between_presses_loses_nothing(
+    subprocess_bots: HarnessFactory, tmp_path: Path
+) -> None:
     env = {"NPSBOT_QUESTIONNAIRE": str(EXAMPLE)}
     async with StandIn(token=TOKEN, bot_username=BOT_USERNAME) as server:
-        h = Harness(server, tmp_path, env)
+        h = subprocess_bots(server, tmp_path, env)
         await h.start_bot()
         try:
             cid = new_customer()

@@ -12,6 +12,9 @@ import pytest
 
 from tests.e2e.harness import ROOT, SECRET, TOKEN
 
+#: Runs a child process of its own.
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.parametrize(
     ("toml", "message"),

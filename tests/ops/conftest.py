@@ -1,12 +1,11 @@
-"""Fixtures of the ops tests: a database, a controllable clock, and a dispatcher that
-sends through a real PTB Bot to the in-process Telegram stand-in."""
+"""Fixtures of the ops tests: a dispatcher that sends through a real PTB Bot to the
+in-process Telegram stand-in, on the shared fake clock and database (tests/conftest.py)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -19,42 +18,12 @@ from bot.telegram.ratelimit import RateLimiter
 from bot.telegram.sender import Sender
 from standin import Limits, SimUser, StandIn
 from storage import Database, customers
+from tests.support.clock import Clock
 
 TOKEN = "123456:TEST-ops-token"
 SECRET = "ops-test-link-secret-0123456789abcdef012345"
 COMPANY = "Acme Delivery"
 UTC_ZONE = ZoneInfo("UTC")
-
-
-class Clock:
-    """A hand-driven wall clock (aware UTC datetimes)."""
-
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> datetime:
-        """Move time forward; returns the new time."""
-        self.now += timedelta(**delta)
-        return self.now
-
-
-@pytest.fixture
-def clock() -> Clock:
-    """Monday 2024-06-03 12:00 UTC: outside the default quiet hours."""
-    return Clock(datetime(2024, 6, 3, 12, 0, tzinfo=UTC))
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    """A fresh, migrated database."""
-    database = await Database.open(tmp_path / "ops.sqlite3")
-    try:
-        yield database
-    finally:
-        await database.close()
 
 
 @pytest.fixture
@@ -72,7 +41,7 @@ class Rig:
 
     server: StandIn
     db: Database
-    clock: Clock
+    clock: Clock[datetime]
     rules: ContactRules
     sender: Sender
     dispatcher: Dispatcher
@@ -102,7 +71,7 @@ def rules_for(**overrides: object) -> ContactRules:
 
 
 @pytest.fixture
-async def rig(server: StandIn, db: Database, clock: Clock) -> AsyncIterator[Rig]:
+async def rig(server: StandIn, db: Database, clock: Clock[datetime]) -> AsyncIterator[Rig]:
     """A Sender and Dispatcher on the fake clock, sending to the stand-in."""
     async with Bot(TOKEN, base_url=server.base_url, base_file_url=server.base_file_url) as bot:
         sender = Sender(bot, db, RateLimiter(500.0, 100.0), clock, backoff_base=0.01)

@@ -19,7 +19,8 @@ from bot.linking import read_payload
 from bot.ops.api import OpsApi, openapi_document
 from bot.settings import ApiToken
 from storage import Database, customers, surveys
-from tests.ops.conftest import SECRET, Clock, rules_for
+from tests.ops.conftest import SECRET, rules_for
+from tests.support.clock import Clock
 
 FULL = "full-access-token-0123456789abcdef"
 READ_ONLY = "read-only-token-0123456789abcdefgh"

@@ -12,7 +12,8 @@ from bot.ops.events import EventConflict, trigger_event
 from bot.ops.validation import EventRequest
 from storage import Database, customers, surveys
 from storage.records import SurveyStatus
-from tests.ops.conftest import Clock, rules_for
+from tests.ops.conftest import rules_for
+from tests.support.clock import Clock
 
 
 async def linked(db: Database, customer_id: str, clock: Clock, chat_id: int) -> None:

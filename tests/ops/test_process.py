@@ -16,7 +16,8 @@ from bot.dispatch.dispatcher import CONCURRENCY
 from standin import Limits, StandIn
 from storage import Database, customers, surveys
 from storage.records import SurveyKind, SurveyStatus
-from tests.e2e.harness import BOT_USERNAME, TOKEN, Harness
+from tests.conftest import HarnessFactory
+from tests.e2e.harness import BOT_USERNAME, TOKEN
 
 API_TOKEN = "process-test-token-0123456789abcdef"
 SURVEYS = 1000
@@ -28,13 +29,15 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def test_an_ops_system_drives_a_survey_through_the_api(tmp_path: Path) -> None:
+async def test_an_ops_system_drives_a_survey_through_the_api(
+    subprocess_bots: HarnessFactory, tmp_path: Path
+) -> None:
     port = free_port()
     env = {"NPSBOT_API_TOKENS": API_TOKEN, "NPSBOT_API_PORT": str(port)}
     base = f"http://127.0.0.1:{port}"
     auth = {"Authorization": f"Bearer {API_TOKEN}"}
     async with StandIn(token=TOKEN, bot_username=BOT_USERNAME) as server:
-        h = Harness(server, tmp_path, env)
+        h = subprocess_bots(server, tmp_path, env)
         await h.start_bot()
         try:
             async with aiohttp.ClientSession() as http:
@@ -91,6 +94,15 @@ async def seed(db_path: Path, server: StandIn) -> dict[int, int]:
     return chat_of
 
 
+def open_connections(server: StandIn) -> int:
+    """HTTP connections the stand-in still serves. A connection of a killed process is
+    dropped once the stand-in reads its end, after any request still in its buffer (the
+    handlers of a lost connection are cancelled, so nothing lands after that)."""
+    runner = server._runner  # the stand-in offers no public view of its connections
+    assert runner is not None and runner.server is not None
+    return len(runner.server.connections)
+
+
 def delivered(server: StandIn, chat_of: dict[int, int]) -> Counter[int]:
     """How many question messages for each survey the stand-in's users received."""
     counts: Counter[int] = Counter()
@@ -102,18 +114,19 @@ def delivered(server: StandIn, chat_of: dict[int, int]) -> Counter[int]:
 
 @pytest.mark.timeout(90)
 async def test_sigkill_mid_dispatch_of_1000_surveys_loses_none_and_repeats_only_in_flight(
-    tmp_path: Path,
+    subprocess_bots: HarnessFactory, tmp_path: Path
 ) -> None:
     limits = Limits(global_per_second=2000.0)
     async with StandIn(token=TOKEN, bot_username=BOT_USERNAME, limits=limits) as server:
-        h = Harness(server, tmp_path, {"NPSBOT_SEND_RATE": "400", "NPSBOT_LOG_LEVEL": "WARNING"})
+        env = {"NPSBOT_SEND_RATE": "400", "NPSBOT_LOG_LEVEL": "WARNING"}
+        h = subprocess_bots(server, tmp_path, env)
         chat_of = await seed(h.db_path, server)
         await h.start_bot()
         await h.wait_for(lambda: server.stats.total_deliveries >= 300, 30, "300 deliveries")
         h.bot.kill()
         # Requests the bot had written before it died may still be in the stand-in's
-        # socket buffers: let them land before taking stock.
-        await asyncio.sleep(0.5)
+        # socket buffers: take stock once the stand-in has seen every connection close.
+        await server.wait_for(lambda: open_connections(server) == 0, timeout=10)
         before = delivered(server, chat_of)
         async with (
             h.db() as db,
@@ -137,7 +150,7 @@ async def test_sigkill_mid_dispatch_of_1000_surveys_loses_none_and_repeats_only_
             45,
             "every survey delivered",
         )
-        await asyncio.sleep(0.5)  # anything still in flight lands before counting
+        # A graceful stop waits for the sends in flight: after it, nothing more can land.
         assert await h.bot.stop_async() == 0
         after = delivered(server, chat_of)
         duplicates = {s for s, n in after.items() if n > 1}

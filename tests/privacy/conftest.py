@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
 from pydantic import SecretStr
 
 from bot.domain.nps import Counts, nps
@@ -280,13 +278,3 @@ async def nps_figures(db: Database, start: datetime, end: datetime) -> dict[str,
         "nps": nps(counts),
         "n": counts.n,
     }
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    """A fresh, migrated database."""
-    database = await Database.open(tmp_path / "privacy.sqlite3")
-    try:
-        yield database
-    finally:
-        await database.close()

@@ -21,7 +21,16 @@ from bot.telegram.services import utc_now
 from standin import SimUser, StandIn
 from storage import Database, privacy
 from storage.records import SurveyStatus
-from tests.e2e.harness import BOT_USERNAME, SECRET, TOKEN, Harness, customer_state, receive_survey
+from tests.conftest import HarnessFactory
+from tests.e2e.harness import (
+    BOT_USERNAME,
+    QUICK_CHATS,
+    SECRET,
+    TOKEN,
+    Harness,
+    customer_state,
+    receive_survey,
+)
 from tests.privacy.conftest import (
     Person,
     assert_nothing_personal,
@@ -48,10 +57,12 @@ class Rig:
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
-async def rig(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Rig]:
-    async with StandIn(token=TOKEN, bot_username=BOT_USERNAME) as server:
+async def rig(
+    tmp_path_factory: pytest.TempPathFactory, inprocess_bots: HarnessFactory
+) -> AsyncIterator[Rig]:
+    async with StandIn(token=TOKEN, bot_username=BOT_USERNAME, limits=QUICK_CHATS) as server:
         admin = server.add_user(first_name="Admin")
-        h = Harness(
+        h = inprocess_bots(
             server,
             tmp_path_factory.mktemp("privacy"),
             {

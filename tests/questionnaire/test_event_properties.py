@@ -18,8 +18,9 @@ from bot.questionnaire.catalog import Catalog
 from bot.questionnaire.loader import load_questionnaire
 from bot.settings import ApiToken
 from storage import Database
-from tests.ops.conftest import SECRET, Clock, rules_for
+from tests.ops.conftest import SECRET, rules_for
 from tests.ops.test_api import check_against_openapi
+from tests.support.clock import Clock
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "questionnaire.example.toml"
 TOKEN = "questionnaire-test-token-0123456789abcdef"

@@ -7,6 +7,10 @@ import socket
 import sys
 
 import aiohttp
+import pytest
+
+#: Runs a child process of its own.
+pytestmark = pytest.mark.slow
 
 
 def free_port() -> int:

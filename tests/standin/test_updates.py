@@ -14,11 +14,18 @@ from standin import StandIn
 from tests.standin.conftest import TOKEN, api
 
 
+def polling(server: StandIn) -> bool:
+    """Whether a getUpdates call is parked in the stand-in (white-box: the moment a poll
+    has arrived or gone, without sleeping to guess it)."""
+    return server.methods._poller is not None
+
+
 async def test_long_poll_wakes_when_an_update_arrives(server: StandIn, bot: Bot) -> None:
     ann = server.add_user("Ann")
     started = time.monotonic()
     poll = asyncio.create_task(bot.get_updates(timeout=5))
-    await asyncio.sleep(0.2)
+    await server.wait_for(lambda: polling(server), timeout=2)
+    await asyncio.sleep(0)  # the poll, now parked in the stand-in, has not returned
     assert not poll.done()
     await ann.send_text("hello")
     updates = await asyncio.wait_for(poll, 2)
@@ -60,7 +67,7 @@ async def test_limit_and_negative_offset(server: StandIn, bot: Bot) -> None:
 
 async def test_a_newer_poller_terminates_the_older_one_with_409(server: StandIn, bot: Bot) -> None:
     poll = asyncio.create_task(bot.get_updates(timeout=3))
-    await asyncio.sleep(0.1)
+    await server.wait_for(lambda: polling(server), timeout=2)
     # A second bot instance (PTB's getUpdates pool holds one connection per Bot).
     async with Bot(TOKEN, base_url=server.base_url) as second:
         second_poll = asyncio.create_task(second.get_updates(timeout=3))
@@ -75,10 +82,10 @@ async def test_abandoned_poll_does_not_block_a_restarted_bot(server: StandIn, bo
     # A bot killed mid-poll leaves a hanging request; its successor must not get 409.
     session = aiohttp.ClientSession()
     abandoned = asyncio.create_task(session.post(api(server, "getUpdates"), data={"timeout": "30"}))
-    await asyncio.sleep(0.1)
+    await server.wait_for(lambda: polling(server), timeout=2)
     abandoned.cancel()
     await session.close()
-    await asyncio.sleep(0.05)
+    await server.wait_for(lambda: not polling(server), timeout=2)  # it saw the socket close
     assert await bot.get_updates(timeout=0) == ()
 
 
@@ -144,7 +151,7 @@ async def test_stop_ends_pending_poll(clock: object) -> None:
     session = aiohttp.ClientSession()
     try:
         poll = asyncio.create_task(session.post(api(server, "getUpdates"), data={"timeout": "30"}))
-        await asyncio.sleep(0.1)
+        await server.wait_for(lambda: polling(server), timeout=2)
         started = time.monotonic()
         await server.stop()
         response = await asyncio.wait_for(poll, 2)

@@ -5,22 +5,15 @@ from __future__ import annotations
 import pytest
 
 from bot.telegram.ratelimit import GROUP_PER_MINUTE, RateLimiter
+from tests.support.clock import Clock
 
-
-class FakeClock:
-    def __init__(self, start: float = 1000.0) -> None:
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
+FakeClock = Clock[float]
 
 
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    """Monotonic seconds, moved by hand."""
+    return Clock(1000.0)
 
 
 def test_first_call_is_immediate(clock: FakeClock) -> None:

@@ -9,7 +9,6 @@ import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,21 +20,13 @@ from bot.webhooks.deliverer import WebhookDeliverer, backoff
 from bot.webhooks.events import emit
 from bot.webhooks.signing import SIGNATURE_HEADER
 from storage import Database, webhooks
+from tests.support.clock import Clock
 
 SECRET = "whsec-0123456789abcdef0123456789abcdef"
 
 
-class Clock:
-    """The bot's and the receiver's shared, controllable clock."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-CLOCK = Clock()
+#: The bot's and the receiver's shared, controllable clock.
+CLOCK = Clock(datetime(2026, 11, 1, 12, 0, tzinfo=UTC))
 
 
 @dataclass
@@ -94,13 +85,6 @@ async def receiver() -> AsyncIterator[Receiver]:
     runner = await serve(rec)
     yield rec
     await runner.cleanup()
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "w.sqlite3")
-    yield database
-    await database.close()
 
 
 def settings_for(url: str, max_age_hours: int = 24) -> WebhookSettings:

@@ -11,14 +11,15 @@ from aiohttp import web
 
 from bot.webhooks.signing import SIGNATURE_HEADER, verify
 from standin import StandIn
-from tests.e2e.harness import BOT_USERNAME, TOKEN, Harness, receive_survey
+from tests.conftest import HarnessFactory
+from tests.e2e.harness import BOT_USERNAME, QUICK_CHATS, TOKEN, receive_survey
 
 SECRET = "whsec-e2e-0123456789abcdef0123456789abcdef"
 ADMIN = 3_000_001
 
 
 async def test_survey_answer_reason_and_opt_out_reach_the_receiver_signed(
-    tmp_path: Path,
+    inprocess_bots: HarnessFactory, tmp_path: Path
 ) -> None:
     received: list[dict[str, Any]] = []
     bad_signatures = 0
@@ -45,8 +46,8 @@ async def test_survey_answer_reason_and_opt_out_reach_the_receiver_signed(
         "NPSBOT_DETRACTOR_ALERTS": "off",
     }
     try:
-        async with StandIn(token=TOKEN, bot_username=BOT_USERNAME) as server:
-            h = Harness(server, tmp_path, env)
+        async with StandIn(token=TOKEN, bot_username=BOT_USERNAME, limits=QUICK_CHATS) as server:
+            h = inprocess_bots(server, tmp_path, env)
             await h.start_bot()
             try:
                 user = await h.linked_user("hook-1")

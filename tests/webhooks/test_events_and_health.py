@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pytest
 from pydantic import SecretStr
 
 from bot.ops.contact_rules import ContactRules
@@ -26,13 +23,6 @@ HOOKS = WebhookSettings(
         Endpoint(2, "https://b.example/hook", SecretStr(SECRET), frozenset({"answer.scored"})),
     )
 )
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.open(tmp_path / "h.sqlite3")
-    yield database
-    await database.close()
 
 
 async def test_an_expired_survey_emits_survey_expired_to_subscribers_only(db: Database) -> None:
