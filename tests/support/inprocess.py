@@ -17,11 +17,10 @@ import traceback
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
-from bot.config import load_settings
-
 import bot.dispatch.dispatcher
 from bot.logging_setup import RedactingFilter
 from bot.runtime import serve
+from bot.settings import Settings
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 #: How often the idle dispatcher looks for due surveys in-process. Tests queue surveys
@@ -48,10 +47,14 @@ class InProcessBot:
     reads them (``NPSBOT_ENV_FILE`` points at no file)."""
 
     def __init__(self, env: Mapping[str, str], clock: Callable[[], datetime]) -> None:
-        self.settings = load_settings(env)
+        self.settings = Settings.from_env(env)
         self.clock = clock
         self._capture = _Capture(
-            self.settings.log_level, (self.settings.token, self.settings.link_secret)
+            self.settings.log_level,
+            (
+                self.settings.token.get_secret_value(),
+                self.settings.link_secret.get_secret_value(),
+            ),
         )
         self._task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
