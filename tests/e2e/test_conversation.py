@@ -245,3 +245,53 @@ async def test_a_customer_without_an_open_survey_gets_a_helpful_reply(
     await user.send_text("hi there")
     reply = await user.wait_for_message(lambda m: "no survey open" in text_of(m), since=mark)
     assert "/stop" in text_of(reply)
+
+
+async def test_a_press_on_a_question_sent_but_never_recorded_counts_and_stops_a_resend(
+    shared_harness: Harness,
+) -> None:
+    """The crash window: Telegram took the question, the process died before recording it.
+    The customer's press proves where it landed, so the score counts and the dispatcher,
+    which would otherwise send it again, finds it sent."""
+    import json
+    from datetime import timedelta
+
+    import aiohttp
+
+    from bot.survey.keyboards import score_keyboard
+    from storage import surveys
+    from tests.e2e.harness import TOKEN
+
+    h = shared_harness
+    cid = new_customer()
+    user = await h.linked_user(cid)
+    # Due later, so the dispatcher leaves it alone; its send attempt is recorded as started.
+    survey_id = await h.queue_survey(cid, send_at=h.now() + timedelta(hours=1))
+    async with h.db() as db, db.transaction() as tx:
+        assert await surveys.mark_send_started(tx, survey_id, h.now())
+    params = {
+        "chat_id": str(user.chat_id),
+        "text": "How likely are you to recommend Acme Delivery?",
+        "reply_markup": json.dumps(score_keyboard(survey_id)),
+    }
+    before = user.last_message_id
+    async with aiohttp.ClientSession() as http:
+        url = f"{h.server.base_url}{TOKEN}/sendMessage"
+        async with http.post(url, data=params) as response:
+            assert response.status == 200
+    question = await user.wait_for_message(
+        lambda m: f"nps:{survey_id}:0" in m.button_data, since=before
+    )
+
+    mark = user.last_message_id
+    query_id = await user.press(question, text="9")
+    answer = await user.wait_for_callback_answer(query_id)
+    assert "9" in (answer.text or "")
+    await user.wait_for_message(lambda m: "value most" in text_of(m), since=mark)
+    survey, stored = await survey_state(h, survey_id)
+    assert (survey.status, survey.chat_id, survey.message_id) == (
+        "answered",
+        user.chat_id,
+        question.message_id,
+    )
+    assert stored.score == 9
