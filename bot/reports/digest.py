@@ -55,6 +55,9 @@ MAX_SPLIT_ROWS = 10
 _LABEL_MAX_CHARS = 64
 _WHITESPACE_RE = re.compile(r"\s+")
 _HISTOGRAM_BUCKETS = 11
+#: The group storage puts answers without a value in (``storage.reports.NO_VALUE``); shown
+#: in the admin language.
+NO_VALUE = "(none)"
 #: Shared immutable "no answers" default for the optional windows of DigestData.
 NO_ANSWERS = Counts()
 
@@ -316,7 +319,8 @@ def _split(
     present.sort(key=lambda item: (-item[1].n, item[0]))
     lines = [f"<b>{title}</b>"]
     for name, counts in present[:MAX_SPLIT_ROWS]:
-        lines.append(f"{_esc(names(name))}: {format_estimate(estimate(counts), lang)}")
+        shown = _w(lang, "no_value") if name == NO_VALUE else names(name)
+        lines.append(f"{_esc(shown)}: {format_estimate(estimate(counts), lang)}")
     if len(present) > MAX_SPLIT_ROWS:
         lines.append(_w(lang, "and_more", n=len(present) - MAX_SPLIT_ROWS))
     return lines

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from bot.domain.nps import STANDARD_CUTOFFS, Counts, Cutoffs, compare, estimate
-from bot.reports.digest import describe_cutoffs, format_estimate, format_points
+from bot.reports.digest import NO_VALUE, describe_cutoffs, format_estimate, format_points
 from bot.reports.periods import Period, period_label
 from bot.reports.telegram_text import MESSAGE_LIMIT, split_message
 from bot.texts import AdminTexts, admin_texts
@@ -52,10 +52,9 @@ def _rows(
     if not present:
         return []
     lines = [f"<b>{title}</b>"]
-    lines += [
-        f"{_esc(names(name))}: {format_estimate(estimate(c), texts.lang)}"
-        for name, c in present[:MAX_ROWS]
-    ]
+    for name, c in present[:MAX_ROWS]:
+        shown = texts.render("no_value") if name == NO_VALUE else names(name)
+        lines.append(f"{_esc(shown)}: {format_estimate(estimate(c), texts.lang)}")
     if len(present) > MAX_ROWS:
         lines.append(texts.render("and_more", n=len(present) - MAX_ROWS))
     return lines

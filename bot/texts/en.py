@@ -326,6 +326,7 @@ REPORT: dict[str, str] = {
     "by_kind": "By survey kind",
     "by_event_type": "By event type",
     "and_more": "… and {n} more",
+    "no_value": "(none)",
     "days_in": "<i>Days in {tz}; intervals are 95%.</i>",
     "cutoffs": (
         "<i>Scores use non-standard cut-offs ({cutoffs}); "

@@ -272,6 +272,7 @@ REPORT: dict[str, str] = {
     "by_kind": "按调查类型",
     "by_event_type": "按事件类型",
     "and_more": "… 另有 {n} 项",
+    "no_value": "（无）",
     "days_in": "<i>日期按 {tz} 计算；区间为 95%。</i>",
     "cutoffs": "<i>评分使用非标准分界（{cutoffs}），不能与公开的 NPS 比较。</i>",
     "cutoffs_promoters": "推荐者 {span}",
