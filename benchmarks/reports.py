@@ -160,10 +160,11 @@ async def time_in_process(db_path: Path, runs: int) -> dict[str, float]:
     from bot.admin.commands import _nps_work
     from bot.admin.digest import gather_digest_data
     from bot.reports.chart import render_chart
-    from bot.reports.digest import compose_digest
+    from bot.reports.digest import chart_labels, compose_digest
 
     settings = _settings(db_path)
     day = datetime.now(settings.timezone).date() - timedelta(days=1)
+    labels = chart_labels(settings.company_name, day)
     db = await Database.open(db_path, migrate=False)
     digest_times, nps_times, chart_times = [], [], []
     try:
@@ -181,7 +182,7 @@ async def time_in_process(db_path: Path, runs: int) -> dict[str, float]:
             nps_times.append(time.perf_counter() - start)
 
             start = time.perf_counter()
-            render_chart(data.trend, data.histogram, "bench", settings.admin.cutoffs)
+            render_chart(data.trend, data.histogram, labels, settings.admin.cutoffs)
             chart_times.append(time.perf_counter() - start)
     finally:
         await db.close()

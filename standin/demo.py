@@ -39,9 +39,9 @@ from bot.domain.nps import Category, Counts, NpsEstimate, categorize, estimate
 from bot.linking import make_payload
 from bot.questionnaire.catalog import Catalog
 from bot.questionnaire.loader import load_questionnaire
-from bot.survey.texts import thanks_key
 from bot.telegram.callback_data import LANGUAGE, LanguagePress
 from bot.telegram.services import utc_now
+from bot.texts import thanks_key
 from standin.botprocess import BotProcess, offline_env
 from standin.models import BotMessage
 from standin.server import StandIn

@@ -17,30 +17,27 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
-from zoneinfo import ZoneInfo
 
 from telegram import Update
 
-from bot.admin import texts
 from bot.admin.common import admin_name, esc, update_is_admin
-from bot.reports.telegram_text import MESSAGE_LIMIT, utf16_len
-from bot.telegram.callback_data import ALERT, ALERT_REPLY, ALERT_RESOLVE, AlertPress
+from bot.reports.alert_text import compose_alert_messages, unreachable_reason
+from bot.reports.telegram_text import MESSAGE_LIMIT
+from bot.telegram.callback_data import ALERT, ALERT_REPLY, AlertPress
 from bot.telegram.handler import SKIP, Skip, Turn, handler
 from bot.telegram.handlers.language import customer_language
 from bot.telegram.services import Services
+from bot.texts import AdminTexts, admin_texts
 from bot.webhooks.events import notify
 from storage import Tx, alerts, customers, outbox
-from storage.alerts import AlertView
 
 log = logging.getLogger(__name__)
 
 
-def _t(svc: Services) -> texts.AdminTexts:
+def _t(svc: Services) -> AdminTexts:
     """The admin texts in NPSBOT_ADMIN_LANGUAGE."""
-    return texts.for_language(svc.settings.admin_language)
+    return admin_texts(svc.settings.admin_language)
 
 
 MAX_ALERTS_PER_MESSAGE = 8
@@ -74,81 +71,6 @@ async def record_detractor_event(tx: Tx, survey_id: int, kind: str, now: datetim
     return alert_id
 
 
-def _keyboard(alert_ids: Sequence[int]) -> dict[str, Any]:
-    rows = []
-    for alert_id in alert_ids:
-        suffix = f" #{alert_id}" if len(alert_ids) > 1 else ""
-        rows.append(
-            [
-                {
-                    "text": f"↩️ Reply{suffix}",
-                    "callback_data": alert_callback(ALERT_REPLY, alert_id),
-                },
-                {
-                    "text": f"✅ Mark resolved{suffix}",
-                    "callback_data": alert_callback(ALERT_RESOLVE, alert_id),
-                },
-            ]
-        )
-    return {"inline_keyboard": rows}
-
-
-def format_alert(view: AlertView, kinds: set[str], tz: ZoneInfo) -> str:
-    """One alert as Telegram HTML: score, reason, customer and attributes, event."""
-    if "score" in kinds:
-        title = f"🚨 <b>Detractor #{view.id}</b> · score <b>{view.score}</b>"
-    else:
-        title = f"💬 <b>Reason from detractor #{view.id}</b> · score <b>{view.score}</b>"
-    lines = [title, f"Customer <code>{esc(view.customer_ref, 64)}</code>"]
-    if view.attributes:
-        items = sorted(view.attributes.items())
-        shown = ", ".join(f"{esc(k, 32)}={esc(v, 48)}" for k, v in items[:MAX_ATTRIBUTES_SHOWN])
-        if len(items) > MAX_ATTRIBUTES_SHOWN:
-            shown += f", … ({len(items) - MAX_ATTRIBUTES_SHOWN} more)"
-        lines.append(f"Attributes: {shown}")
-    event = esc(view.event_type, 64) if view.event_type else "no event type"
-    if view.event_id:
-        event += f" (<code>{esc(view.event_id, 64)}</code>)"
-    when = view.scored_at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
-    lines.append(f"Event: {event} · {esc(view.kind, 20)} survey · {when}")
-    if view.reason:
-        lines.append(f"Reason: <i>{esc(view.reason, REASON_MAX_CHARS)}</i>")
-    else:
-        lines.append("Reason: <i>not given yet</i>")
-    if view.resolved_at is not None:
-        lines.append(f"Resolved by {esc(view.resolved_by or '?', 80)}")
-    return "\n".join(lines)
-
-
-def compose_alert_messages(
-    items: Sequence[tuple[AlertView, set[str]]], tz: ZoneInfo
-) -> list[tuple[str, dict[str, Any]]]:
-    """Alert messages (text, inline keyboard): one alert alone, several batched, each
-    message within Telegram's size and with a Reply / Mark resolved row per alert."""
-    if not items:
-        return []
-    if len(items) == 1:
-        view, kinds = items[0]
-        return [(format_alert(view, kinds, tz), _keyboard([view.id]))]
-    chunks: list[list[tuple[int, str]]] = [[]]
-    size = 0
-    for view, kinds in items:
-        entry = format_alert(view, kinds, tz)
-        length = utf16_len(entry) + 2
-        current = chunks[-1]
-        if current and (len(current) >= MAX_ALERTS_PER_MESSAGE or size + length > _MESSAGE_BUDGET):
-            chunks.append([])
-            size = 0
-        chunks[-1].append((view.id, entry))
-        size += length
-    messages = []
-    for chunk in chunks:
-        header = f"🚨 <b>{len(chunk)} detractor alerts</b>"
-        text = "\n\n".join([header, *(entry for _, entry in chunk)])
-        messages.append((text, _keyboard([alert_id for alert_id, _ in chunk])))
-    return messages
-
-
 async def flush_alerts(svc: Services, now: datetime) -> int:
     """Post pending alert events to each admin chat whose outbox is empty (chats are paced
     independently: a busy group does not hold back an admin's private chat), then flush
@@ -169,7 +91,8 @@ async def flush_alerts(svc: Services, now: datetime) -> int:
             for event in events:
                 kinds.setdefault(event.alert_id, set()).add(event.kind)
             views = await alerts.get_many(tx, list(kinds))
-            messages = compose_alert_messages([(view, kinds[view.id]) for view in views], tz)
+            items = [(view, kinds[view.id]) for view in views]
+            messages = compose_alert_messages(items, tz, _t(svc), alert_callback)
             for text, keyboard in messages:
                 params = {
                     "chat_id": chat_id,
@@ -201,11 +124,11 @@ async def _from_an_admin(svc: Services, update: Update, press: AlertPress) -> st
         query.from_user.id,
         query.message.chat.id,
     )
-    return _t(svc).NOT_ADMIN_BUTTON
+    return _t(svc).render("not_admin_button")
 
 
 def _button_invalid(svc: Services, _lang: str) -> str:
-    return _t(svc).BUTTON_INVALID
+    return _t(svc).render("button_invalid")
 
 
 @handler(ALERT, admin=True, guard=_from_an_admin, invalid=_button_invalid)
@@ -218,15 +141,17 @@ async def on_alert_press(turn: Turn[AlertPress]) -> str:
     message_id = turn.message_id
     view = await alerts.get(tx, alert_id)
     if view is None:
-        return _t(svc).ALERT_UNKNOWN.format(alert_id=alert_id)
+        return _t(svc).render(
+"alert_unknown", alert_id=alert_id)
     if action == ALERT_REPLY:
-        why = _unreachable(view)
+        why = unreachable_reason(view, _t(svc))
         if why is not None:
-            return _t(svc).CUSTOMER_UNREACHABLE.format(customer=view.customer_ref, why=why)
+            return _t(svc).render(
+"customer_unreachable", customer=view.customer_ref, why=why)
         await alerts.set_draft(tx, chat_id, user.id, alert_id, message_id, now)
         turn.replies.send(
-            _t(svc).REPLY_PROMPT.format(
-                admin=esc(user.full_name or "admin", 64),
+            _t(svc).render(
+"reply_prompt", admin=esc(user.full_name or "admin", 64),
                 customer=esc(view.customer_ref, 64),
                 alert_id=alert_id,
             ),
@@ -235,16 +160,17 @@ async def on_alert_press(turn: Turn[AlertPress]) -> str:
             reply_markup={"force_reply": True, "selective": True},
         )
         log.info("admin %s in chat %s is replying to alert %s", user.id, chat_id, alert_id)
-        return _t(svc).REPLY_PROMPT_ANSWER
+        return _t(svc).render("reply_prompt_answer")
     if view.resolved_at is not None:
         when = view.resolved_at.astimezone(svc.settings.timezone).strftime("%Y-%m-%d %H:%M")
-        return _t(svc).ALREADY_RESOLVED.format(who=view.resolved_by or "?", when=when)
+        return _t(svc).render(
+"already_resolved", who=view.resolved_by or "?", when=when)
     await alerts.resolve(tx, alert_id, admin_name(user), None, now)
     resolution = {"resolution": {"alert_id": alert_id, "by": admin_name(user)}}
     await notify(tx, svc.settings.webhooks, "detractor.resolved", view.survey_id, now, resolution)
     turn.replies.send(
-        _t(svc).RESOLVED.format(
-            alert_id=alert_id,
+        _t(svc).render(
+"resolved", alert_id=alert_id,
             customer=esc(view.customer_ref, 64),
             admin=esc(user.full_name or "admin", 64),
         ),
@@ -252,15 +178,7 @@ async def on_alert_press(turn: Turn[AlertPress]) -> str:
         reply_to=message_id,
     )
     log.info("alert %s resolved by %s in chat %s", alert_id, user.id, chat_id)
-    return _t(svc).RESOLVED_ANSWER
-
-
-def _unreachable(view: AlertView) -> str | None:
-    if view.customer_chat_id is None:
-        return "not linked to a chat"
-    if view.customer_blocked:
-        return "they blocked the bot"
-    return None
+    return _t(svc).render("resolved_answer")
 
 
 async def _has_a_draft(svc: Services, update: Update, _press: None) -> Skip | None:
@@ -288,21 +206,24 @@ async def on_admin_message(turn: Turn[None]) -> None:
         return
     text = message.text
     if text is None:
-        replies.send(_t(svc).REPLY_NOT_TEXT, reply_to=message.message_id)
+        replies.send(_t(svc).render("reply_not_text"), reply_to=message.message_id)
         return
     if len(text) > MAX_REPLY_CHARS:
         replies.send(
-            _t(svc).REPLY_TOO_LONG.format(length=len(text), limit=MAX_REPLY_CHARS),
+            _t(svc).render(
+"reply_too_long", length=len(text), limit=MAX_REPLY_CHARS),
             reply_to=message.message_id,
         )
         return
     await alerts.delete_draft(tx, chat_id, user_id)
     view = await alerts.get(tx, current.alert_id)
-    why = None if view is None else _unreachable(view)
+    why = None if view is None else unreachable_reason(view, _t(svc))
     if view is None or view.customer_chat_id is None or why is not None:
         replies.send(
-            _t(svc).CUSTOMER_UNREACHABLE.format(
-                customer=view.customer_ref if view else "?", why=why or "unknown alert"
+            _t(svc).render(
+                "customer_unreachable",
+                customer=view.customer_ref if view else "?",
+                why=why or _t(svc).render("unreachable_unknown_alert"),
             ),
             reply_to=message.message_id,
         )
@@ -326,7 +247,8 @@ async def on_admin_message(turn: Turn[None]) -> None:
     )
     await alerts.mark_followed_up(tx, view.id, now)
     replies.send(
-        _t(svc).REPLY_SENT.format(customer=esc(view.customer_ref, 64), alert_id=view.id),
+        _t(svc).render(
+"reply_sent", customer=esc(view.customer_ref, 64), alert_id=view.id),
         parse_mode="HTML",
         reply_to=message.message_id,
     )

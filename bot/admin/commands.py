@@ -15,12 +15,11 @@ import functools
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from telegram import InputFile
 
-from bot.admin import texts
 from bot.admin.common import esc
 from bot.admin.digest import build_digest, send_digest
 from bot.domain.nps import Counts, categorize
@@ -28,16 +27,19 @@ from bot.privacy.service import privacy_stats_line
 from bot.reports.csv_export import ExportRow, export_csv
 from bot.reports.nps_report import NpsReportData, compose_nps_report
 from bot.reports.periods import (
-    Period,
     ReportArgumentError,
     ReportFilter,
     local_today,
     parse_period,
     parse_report_args,
+    period_label,
+    previous_period,
 )
+from bot.reports.stats_text import stats_text
 from bot.telegram.handler import Handler, Turn, handler
 from bot.telegram.services import Services
 from bot.telegram.unit_of_work import Replies
+from bot.texts import AdminTexts, admin_texts
 from bot.webhooks.health import endpoint_health
 from bot.webhooks.health import stats_line as webhook_stats_line
 from storage import Tx, alerts, digests, outbox, reports, surveys
@@ -47,9 +49,9 @@ from storage.reports import AnswerFilter
 log = logging.getLogger(__name__)
 
 
-def _t(svc: Services) -> texts.AdminTexts:
+def _t(svc: Services) -> AdminTexts:
     """The admin texts in NPSBOT_ADMIN_LANGUAGE."""
-    return texts.for_language(svc.settings.admin_language)
+    return admin_texts(svc.settings.admin_language)
 
 
 MAX_EXPORT_ROWS = 100_000
@@ -68,10 +70,7 @@ def _answer_filter(flt: ReportFilter) -> AnswerFilter:
     if attribute is not None and attribute[0].lower() == "kind":
         value = attribute[1].lower()
         if value not in {k.value for k in SurveyKind}:
-            raise ReportArgumentError(
-                f"“{attribute[1][:40]}” is not a survey kind: use transactional, "
-                "relationship or episode."
-            )
+            raise ReportArgumentError("filter_not_a_kind", value=attribute[1][:40])
         kind, attribute = value, None
     return AnswerFilter(event_type=flt.event_type, kind=kind, attribute=attribute)
 
@@ -81,11 +80,7 @@ async def _nps_work(svc: Services, tx: Tx, args: list[str], now: datetime) -> li
     tz = settings.timezone
     period, flt = parse_report_args(args, local_today(now, tz), "7d")
     storage_filter = _answer_filter(flt)
-    previous = Period(
-        period.start - timedelta(days=period.days),
-        period.start - timedelta(days=1),
-        f"{period.days} day{'s' if period.days != 1 else ''} before",
-    )
+    previous = previous_period(period)
     start, end = period.utc_bounds(tz)
     bounds = [previous.utc_bounds(tz)[0], start, end]
     before, current = await reports.histograms_by_day(tx, bounds, storage_filter)
@@ -106,34 +101,7 @@ async def _nps_work(svc: Services, tx: Tx, args: list[str], now: datetime) -> li
         by_kind=await split("kind"),
         by_event_type=await split("event_type"),
     )
-    return compose_nps_report(data)
-
-
-def _stats_text(svc: Services, by_status: dict[SurveyStatus, int], health: Any, last: Any) -> str:
-    tz = svc.settings.timezone
-
-    def when(value: datetime | None) -> str:
-        return value.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S") if value else "never"
-
-    sender = svc.sender
-    statuses = " · ".join(f"{status.value} {by_status.get(status, 0)}" for status in SurveyStatus)
-    lines = [
-        "<b>Queue and delivery health</b>",
-        f"Surveys: {statuses}",
-        f"Outbox: {health.outbox_pending} pending"
-        + (f" (oldest since {when(health.oldest_pending_at)})" if health.outbox_pending else "")
-        + f" · {health.outbox_failed} failed",
-        f"Last successful send: {when(sender.last_success or health.last_outbox_done_at)}",
-        f"Last survey sent: {when(health.last_survey_sent_at)}",
-        f"429 (Too Many Requests) since start: {sender.rate_limited} · "
-        f"send rate now {sender.limiter.rate:g}/s of {sender.limiter.configured_rate:g}/s",
-        f"Alerts: {health.alerts_open} unresolved · "
-        f"{health.alerts_unnotified} waiting to be posted",
-        f"Last scheduled digest: {last.isoformat() if last else 'none yet'}",
-    ]
-    if svc.dispatcher is not None:
-        lines.append(f"Surveys sent since start: {svc.dispatcher.sent}")
-    return "\n".join(lines)
+    return compose_nps_report(data, settings.admin_language)
 
 
 def _export_rows(
@@ -179,7 +147,11 @@ async def _send_export(svc: Services, chat_id: int, args: list[str], now: dateti
             "sendMessage",
             {
                 "chat_id": chat_id,
-                "text": _t(svc).NO_ANSWERS_EXPORT.format(period=esc(period.label), filters=filters),
+                "text": _t(svc).render(
+                    "no_answers_export",
+                    period=esc(period_label(period, _t(svc))),
+                    filters=filters,
+                ),
                 "parse_mode": "HTML",
             },
         )
@@ -188,11 +160,12 @@ async def _send_export(svc: Services, chat_id: int, args: list[str], now: dateti
     records = records[:MAX_EXPORT_ROWS]
     rows, keys = _export_rows(records, svc)
     data = export_csv(rows, keys)
-    caption = _t(svc).EXPORT_CAPTION.format(
-        rows=len(rows), period=esc(period.label), filters=filters
+    caption = _t(svc).render(
+        "export_caption", rows=len(rows), period=esc(period_label(period, _t(svc))), filters=filters
     )
     if truncated:
-        caption += _t(svc).EXPORT_TRUNCATED.format(rows=MAX_EXPORT_ROWS)
+        caption += _t(svc).render(
+"export_truncated", rows=MAX_EXPORT_ROWS)
     name = f"nps-answers-{period.start.isoformat()}-{period.end.isoformat()}.csv"
     result = await svc.sender.call(
         chat_id,
@@ -216,7 +189,7 @@ async def _send_digest_now(svc: Services, chat_id: int, day: date) -> None:
     except Exception:
         log.exception("on-demand digest for %s to chat %s failed", day, chat_id)
         await svc.sender.call(
-            chat_id, "sendMessage", {"chat_id": chat_id, "text": _t(svc).DIGEST_FAILED}
+            chat_id, "sendMessage", {"chat_id": chat_id, "text": _t(svc).render("digest_failed")}
         )
 
 
@@ -225,7 +198,7 @@ def _digest_day(args: list[str], today: date) -> date:
         raise UsageError("")
     period = parse_period(args[0] if args else None, today, "today")
     if period.start != period.end:
-        raise UsageError("Give one day.")
+        raise ReportArgumentError("digest_one_day")
     return period.start
 
 
@@ -245,8 +218,8 @@ def _admin_command(name: str) -> Callable[[AdminWork], Handler]:
             try:
                 await work(turn)
             except (UsageError, ReportArgumentError) as exc:
-                detail = str(exc)
                 svc = turn.svc
+                detail = _t(svc).error(exc)
                 text = (esc(detail, 400) + "\n" if detail else "") + esc(_t(svc).usage(name), 400)
                 turn.replies.send(text, parse_mode="HTML")
             return None
@@ -264,7 +237,8 @@ async def refuse_non_admin(turn: Turn[None]) -> None:
     text = turn.message.text if turn.message is not None else None
     command = (text or "/?").split()[0][1:].split("@")[0].lower()
     log.warning("non-admin chat %s used /%s", turn.chat_id, command)
-    turn.replies.send(_t(svc).NOT_ADMIN.format(company=svc.settings.company_name))
+    turn.replies.send(_t(svc).render(
+"not_admin", company=svc.settings.company_name))
 
 
 @_admin_command("nps")
@@ -311,10 +285,11 @@ async def on_stats(turn: Turn[None]) -> None:
     by_status = await surveys.count_by_status(tx)
     health = await reports.delivery_health(tx)
     last = await digests.last_day(tx)
-    text = _stats_text(svc, by_status, health, last)
-    text += "\n" + await privacy_stats_line(tx, svc.settings.privacy, svc.settings.timezone)
+    tz = svc.settings.timezone
+    text = stats_text(_t(svc), tz, by_status, health, last, svc.sender, svc.dispatcher)
+    text += "\n" + await privacy_stats_line(tx, svc.settings.privacy, tz, _t(svc))
     hooks = await endpoint_health(tx, svc.settings.webhooks, turn.now)
-    text += "\n" + webhook_stats_line(hooks)
+    text += "\n" + webhook_stats_line(hooks, _t(svc))
     turn.replies.send(text, parse_mode="HTML")
 
 
@@ -332,7 +307,7 @@ async def on_cancel(turn: Turn[None]) -> None:
     svc = turn.svc
     user_id = turn.user.id if turn.user else 0
     dropped = await alerts.delete_draft(turn.tx, turn.chat_id, user_id)
-    turn.replies.send(_t(svc).REPLY_CANCELLED if dropped else _t(svc).NOTHING_TO_CANCEL)
+    turn.replies.send(_t(svc).render("reply_cancelled" if dropped else "nothing_to_cancel"))
 
 
 def _survey_args(args: list[str]) -> str:
@@ -343,7 +318,7 @@ def _survey_args(args: list[str]) -> str:
     try:
         return validate_customer_id(args[0])
     except ValueError as exc:
-        raise UsageError(f"“{args[0][:64]}” is not a valid customer id: {exc}") from None
+        raise ReportArgumentError("bad_customer", value=args[0][:64], problem=str(exc)) from None
 
 
 async def _queue_survey(svc: Services, chat_id: int, external_id: str) -> None:
@@ -356,14 +331,14 @@ async def _queue_survey(svc: Services, chat_id: int, external_id: str) -> None:
     )
     if result.status is SurveyStatus.SKIPPED:
         reason = result.reason or "unknown"
-        text = _t(svc).SURVEY_SKIPPED.format(
-            survey_id=result.survey_id,
+        text = _t(svc).render(
+"survey_skipped", survey_id=result.survey_id,
             customer=esc(external_id, 64),
             reason=esc(_t(svc).skip_reason(reason), 200),
         )
     else:
-        text = _t(svc).SURVEY_QUEUED.format(
-            survey_id=result.survey_id, customer=esc(external_id, 64)
+        text = _t(svc).render(
+"survey_queued", survey_id=result.survey_id, customer=esc(external_id, 64)
         )
         if svc.dispatcher is not None:
             svc.dispatcher.wake()
@@ -390,18 +365,20 @@ async def _resolve(
     alert_id = int(args[0].lstrip("#"))
     note = " ".join(args[1:]).strip() or None
     if note is not None and len(note) > MAX_NOTE_CHARS:
-        raise UsageError(_t(svc).NOTE_TOO_LONG.format(length=len(note), limit=MAX_NOTE_CHARS))
+        raise ReportArgumentError("note_too_long", length=len(note), limit=MAX_NOTE_CHARS)
     if await alerts.get(tx, alert_id) is None:
-        replies.send(_t(svc).ALERT_UNKNOWN.format(alert_id=alert_id))
+        replies.send(_t(svc).render(
+"alert_unknown", alert_id=alert_id))
         return
     view = await alerts.resolve(tx, alert_id, admin_name(user), note, now)
     assert view is not None
-    text = _t(svc).RESOLVED.format(
-        alert_id=alert_id,
+    text = _t(svc).render(
+"resolved", alert_id=alert_id,
         customer=esc(view.customer_ref, 64),
         admin=esc(view.resolved_by or "?", 80),
     )
     if view.resolved_note:
-        text += _t(svc).RESOLVED_NOTE.format(note=esc(view.resolved_note, MAX_NOTE_CHARS))
+        text += _t(svc).render(
+"resolved_note", note=esc(view.resolved_note, MAX_NOTE_CHARS))
     replies.send(text, parse_mode="HTML")
     log.info("alert %s resolved with /resolve in chat %s", alert_id, replies.chat_id)

@@ -22,7 +22,14 @@ from bot.admin.schedule import due_digest_days
 from bot.domain.nps import Category, Counts, Cutoffs
 from bot.questionnaire.catalog import Catalog
 from bot.questionnaire.model import Driver
-from bot.reports.digest import DayStats, Digest, DigestData, Verbatim, compose_digest
+from bot.reports.digest import (
+    DayStats,
+    Digest,
+    DigestData,
+    Verbatim,
+    chart_labels,
+    compose_digest,
+)
 from bot.reports.periods import Period
 from bot.settings import Settings
 from bot.telegram.sender import Sender
@@ -171,9 +178,9 @@ async def build_digest(svc: Services, day: date) -> RenderedDigest:
     # Imported here: matplotlib takes a while to import and only the admin side needs it.
     from bot.reports.chart import render_chart
 
-    title = f"{svc.settings.company_name} · NPS, 30 days to {day.isoformat()}"
+    labels = chart_labels(svc.settings.company_name, day, svc.settings.admin_language)
     png = await asyncio.to_thread(
-        render_chart, data.trend, data.histogram, title, svc.settings.admin.cutoffs
+        render_chart, data.trend, data.histogram, labels, svc.settings.admin.cutoffs
     )
     return RenderedDigest(day, digest, png)
 

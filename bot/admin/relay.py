@@ -17,18 +17,18 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from bot.admin import texts
 from bot.admin.common import esc
 from bot.telegram.services import Services
 from bot.telegram.unit_of_work import Replies
+from bot.texts import AdminTexts, admin_texts
 from storage import Tx, alerts, customers, outbox
 
 log = logging.getLogger(__name__)
 
 
-def _t(svc: Services) -> texts.AdminTexts:
+def _t(svc: Services) -> AdminTexts:
     """The admin texts in NPSBOT_ADMIN_LANGUAGE."""
-    return texts.for_language(svc.settings.admin_language)
+    return admin_texts(svc.settings.admin_language)
 
 
 RELAYED_TEXT_MAX_CHARS = 3000
@@ -53,16 +53,18 @@ async def relay_customer_message(
     if relay is None:
         return False
     if text is not None:
-        body = _t(svc).CUSTOMER_REPLIED.format(
+        body = _t(svc).render(
+            "customer_replied",
             customer=esc(customer.external_id, 64),
             alert_id=relay.alert_id,
             text=_escape_block(text),
         )
     else:
-        body = _t(svc).CUSTOMER_SENT_MEDIA.format(
+        body = _t(svc).render(
+            "customer_sent_media",
             customer=esc(customer.external_id, 64),
             alert_id=relay.alert_id,
-            kind=esc(media_kind or "message", 20),
+            kind=esc(_t(svc).media(media_kind or "message"), 20),
         )
     await outbox.enqueue(
         tx,

@@ -12,7 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 
+from bot.reports.stats_text import privacy_line
 from bot.settings import PrivacySettings
+from bot.texts import AdminTexts
 from storage import Database, Tx, customers, privacy
 
 log = logging.getLogger(__name__)
@@ -92,15 +94,11 @@ async def run_retention(
     return total
 
 
-async def privacy_stats_line(tx: Tx, settings: PrivacySettings, tz: tzinfo) -> str:
+async def privacy_stats_line(
+    tx: Tx, settings: PrivacySettings, tz: tzinfo, texts: AdminTexts
+) -> str:
     """The privacy line of the admins' ``/stats``: retention and its last run, erasures."""
     erasures = await privacy.count_runs(tx, "erasure")
-    if settings.retention_days is None:
-        retention = "retention off"
-    else:
-        run = await privacy.last_run(tx, "retention")
-        when = run.started_at.astimezone(tz).strftime("%Y-%m-%d %H:%M") if run else None
-        retention = f"retention {settings.retention_days} days, " + (
-            f"last run {when}: {run.total} anonymised" if run else "not run yet"
-        )
-    return f"Privacy: {retention} · {erasures} erasures"
+    run = await privacy.last_run(tx, "retention") if settings.retention_days is not None else None
+    last = (run.started_at, run.total) if run else None
+    return privacy_line(texts, settings.retention_days, last, erasures, tz)

@@ -15,9 +15,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.domain.nps import Category
-from bot.questionnaire.builtin import EN_EXTRA, LANGUAGE_NAMES, ZH
 from bot.questionnaire.model import Driver, EventType, Questionnaire
-from bot.survey.texts import EN
+from bot.texts import LANGUAGE_NAMES, builtin_customer_texts
 
 _ID = re.compile(r"^[a-z0-9_]{1,32}$")
 _LANG = re.compile(r"^[a-z]{2,3}$")
@@ -36,8 +35,8 @@ class QuestionnaireError(ValueError):
 
 
 def builtin_texts() -> dict[str, dict[str, str]]:
-    """The built-in texts per language."""
-    return {"en": {**EN, **EN_EXTRA}, "zh": dict(ZH)}
+    """The built-in customer texts per language (from :mod:`bot.texts`)."""
+    return builtin_customer_texts()
 
 
 def placeholders(template: str) -> set[str]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import html
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -31,13 +31,17 @@ from bot.domain.nps import (
     estimate,
 )
 from bot.reports.telegram_text import CAPTION_LIMIT, MESSAGE_LIMIT, shorten, split_message
+from bot.texts import admin_texts
 
 __all__ = [
+    "ChartLabels",
     "DayStats",
     "Digest",
     "DigestData",
     "Verbatim",
+    "chart_labels",
     "compose_digest",
+    "describe_cutoffs",
     "format_estimate",
     "format_points",
 ]
@@ -51,6 +55,9 @@ MAX_SPLIT_ROWS = 10
 _LABEL_MAX_CHARS = 64
 _WHITESPACE_RE = re.compile(r"\s+")
 _HISTOGRAM_BUCKETS = 11
+#: The group storage puts answers without a value in (``storage.reports.NO_VALUE``); shown
+#: in the admin language.
+NO_VALUE = "(none)"
 #: Shared immutable "no answers" default for the optional windows of DigestData.
 NO_ANSWERS = Counts()
 
@@ -117,6 +124,35 @@ class DigestData:
 
 
 @dataclass(frozen=True, slots=True)
+class ChartLabels:
+    """The digest chart's words (:func:`bot.reports.chart.render_chart` has none of its
+    own), from :func:`chart_labels`."""
+
+    title: str
+    daily_nps: str
+    no_answers_in_period: str
+    interval: str
+    nps: str
+    score: str
+    answers: str
+    no_answers: str
+
+
+def chart_labels(company: str, day: date, lang: str = "en") -> ChartLabels:
+    """The chart's title and labels in the admin language ``lang``."""
+    return ChartLabels(
+        title=_w(lang, "chart_title", company=company, day=day.isoformat()),
+        daily_nps=_w(lang, "chart_daily_nps"),
+        no_answers_in_period=_w(lang, "chart_no_answers_period"),
+        interval=_w(lang, "chart_interval"),
+        nps=_w(lang, "chart_nps"),
+        score=_w(lang, "chart_score"),
+        answers=_w(lang, "chart_answers"),
+        no_answers=_w(lang, "chart_no_answers"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class Digest:
     """The composed digest.
 
@@ -129,102 +165,26 @@ class Digest:
     caption: str
 
 
-#: The digest's wording per admin language (NPSBOT_ADMIN_LANGUAGE). English is the
-#: reference; a phrase missing in another language falls back to it.
-WORDS: dict[str, dict[str, str]] = {
-    "en": {
-        "no_answers": "no answers",
-        "estimate": "{score} (n = {n}, {low} to {high})",
-        "in_this_period": "in this period",
-        "on_the_day_before": "on the day before",
-        "in_the_previous": "in the previous {days} days",
-        "no_comparison": "no comparison (no answers {missing})",
-        "beyond": "beyond the noise",
-        "within": "within the noise",
-        "change": "{points} points, {verdict}",
-        "no_answers_on": "No answers on {day}.",
-        "headline": "<b>NPS {score}</b> on {day} (n = {n}, 95% interval {low} to {high})",
-        "shares": "Promoters {p} ({pp}) · Passives {s} ({sp}) · Detractors {d} ({dp})",
-        "trend": "<b>Trend</b>",
-        "vs_day_before": "vs the day before, {estimate}: {change}",
-        "last_days": "Last {days} days {current} vs {previous}: {change}",
-        "no_surveys": "No surveys sent.",
-        "answered_of": "Answered {answered} of {sent} sent ({rate} response rate)",
-        "responses": "<b>Responses</b>",
-        "responses_line": "{line} · {expired} expired · {failed} failed",
-        "one_kind": "<i>All answers are from {kind} surveys.</i>",
-        "by_kind": "By survey kind",
-        "and_more": "… and {n} more",
-        "by_event_type": "By event type",
-        "by_named": "By {name}",
-        "by_attribute": "By attribute",
-        "drivers": "<b>Drivers</b>",
-        "detractors": "Detractors",
-        "passives": "Passives",
-        "promoters": "Promoters",
-        "comments": "<b>Latest comments</b>",
-        "follow_up": "<b>Follow-up:</b> {detractors}, {followed} followed up",
-        "detractor_one": "{n} detractor",
-        "detractor_many": "{n} detractors",
-        "cutoffs": (
-            "<i>Scores use non-standard cut-offs ({cutoffs}); "
-            "they are not comparable with published NPS.</i>"
-        ),
-        "title": "<b>NPS digest · {company} · {day}</b>",
-        "days_in": "<i>Days in {tz}; intervals are 95%.</i>",
-        "caption_day": "Day: {estimate}",
-        "caption_7": "7 days: {estimate}",
-        "caption_30": "30 days: {estimate}",
-        "caption_cutoffs": "<i>Non-standard cut-offs.</i>",
-    },
-    "zh": {
-        "no_answers": "无回答",
-        "estimate": "{score}（n = {n}，{low} 至 {high}）",
-        "in_this_period": "本期",
-        "on_the_day_before": "前一天",
-        "in_the_previous": "前 {days} 天",
-        "no_comparison": "无法比较（{missing}没有回答）",
-        "beyond": "超出噪声范围",
-        "within": "在噪声范围内",
-        "change": "{points} 分，{verdict}",
-        "no_answers_on": "{day} 没有回答。",
-        "headline": "{day} <b>NPS {score}</b>（n = {n}，95% 区间 {low} 至 {high}）",
-        "shares": "推荐者 {p}（{pp}）· 被动者 {s}（{sp}）· 贬损者 {d}（{dp}）",
-        "trend": "<b>趋势</b>",
-        "vs_day_before": "与前一天相比：{change}（前一天 {estimate}）",
-        "last_days": "最近 {days} 天 {current}，之前 {previous}：{change}",
-        "no_surveys": "未发送调查。",
-        "answered_of": "已发送 {sent} 份，回答 {answered} 份（回复率 {rate}）",
-        "responses": "<b>回复</b>",
-        "responses_line": "{line} · 过期 {expired} · 失败 {failed}",
-        "one_kind": "<i>所有回答均来自 {kind} 调查。</i>",
-        "by_kind": "按调查类型",
-        "and_more": "… 另有 {n} 项",
-        "by_event_type": "按事件类型",
-        "by_named": "按 {name}",
-        "by_attribute": "按属性",
-        "drivers": "<b>驱动因素</b>",
-        "detractors": "贬损者",
-        "passives": "被动者",
-        "promoters": "推荐者",
-        "comments": "<b>最新评论</b>",
-        "follow_up": "<b>跟进：</b>{detractors}，已跟进 {followed} 位",
-        "detractor_one": "{n} 位贬损者",
-        "detractor_many": "{n} 位贬损者",
-        "cutoffs": "<i>评分使用非标准分界（{cutoffs}），不能与公开的 NPS 比较。</i>",
-        "title": "<b>NPS 日报 · {company} · {day}</b>",
-        "days_in": "<i>日期按 {tz} 计算；区间为 95%。</i>",
-        "caption_day": "当天：{estimate}",
-        "caption_7": "7 天：{estimate}",
-        "caption_30": "30 天：{estimate}",
-        "caption_cutoffs": "<i>非标准分界。</i>",
-    },
-}
-
-
 def _w(lang: str, key: str, **params: object) -> str:
-    text = WORDS.get(lang, WORDS["en"]).get(key, WORDS["en"][key])
-    return text.format(**params) if params else text
+    """A report text from the catalog in the admin language ``lang``."""
+    return admin_texts(lang).render(key, **params)
+
+
+def _span(low: int, high: int) -> str:
+    return str(low) if low == high else f"{low}–{high}"
+
+
+def describe_cutoffs(cutoffs: Cutoffs, lang: str = "en") -> str:
+    """``promoters 9–10, passives 7–8, detractors 0–6`` in the admin language."""
+    parts = [
+        _w(lang, "cutoffs_promoters", span=_span(cutoffs.promoter_min, 10)),
+        _w(lang, "cutoffs_passives", span=_span(cutoffs.passive_min, cutoffs.promoter_min - 1)),
+    ]
+    if cutoffs.passive_min > 0:
+        parts.append(_w(lang, "cutoffs_detractors", span=_span(0, cutoffs.passive_min - 1)))
+    else:
+        parts.append(_w(lang, "cutoffs_no_detractors"))
+    return ", ".join(parts)
 
 
 def _esc(value: str, max_chars: int = _LABEL_MAX_CHARS) -> str:
@@ -344,11 +304,14 @@ def _responses(data: DigestData, lang: str) -> list[str]:
 def _kinds(data: DigestData, lang: str) -> list[str]:
     present = sorted(kind for kind, counts in data.by_kind.items() if counts.n > 0)
     if len(present) == 1:
-        return [_w(lang, "one_kind", kind=_esc(present[0]))]
-    return _split(_w(lang, "by_kind"), data.by_kind, lang)
+        return [_w(lang, "one_kind", kind=_esc(admin_texts(lang).kind(present[0])))]
+    names = admin_texts(lang).kind
+    return _split(_w(lang, "by_kind"), data.by_kind, lang, names)
 
 
-def _split(title: str, rows: Mapping[str, Counts], lang: str) -> list[str]:
+def _split(
+    title: str, rows: Mapping[str, Counts], lang: str, names: Callable[[str], str] = str
+) -> list[str]:
     present = [(name, counts) for name, counts in rows.items() if counts.n > 0]
     if not present:
         return []
@@ -356,7 +319,8 @@ def _split(title: str, rows: Mapping[str, Counts], lang: str) -> list[str]:
     present.sort(key=lambda item: (-item[1].n, item[0]))
     lines = [f"<b>{title}</b>"]
     for name, counts in present[:MAX_SPLIT_ROWS]:
-        lines.append(f"{_esc(name)}: {format_estimate(estimate(counts), lang)}")
+        shown = _w(lang, "no_value") if name == NO_VALUE else names(name)
+        lines.append(f"{_esc(shown)}: {format_estimate(estimate(counts), lang)}")
     if len(present) > MAX_SPLIT_ROWS:
         lines.append(_w(lang, "and_more", n=len(present) - MAX_SPLIT_ROWS))
     return lines
@@ -409,7 +373,7 @@ def _follow_up(data: DigestData, lang: str) -> list[str]:
 def _cutoffs_note(cutoffs: Cutoffs, lang: str) -> list[str]:
     if cutoffs.is_standard:
         return []
-    return [_w(lang, "cutoffs", cutoffs=cutoffs.describe())]
+    return [_w(lang, "cutoffs", cutoffs=describe_cutoffs(cutoffs, lang))]
 
 
 def compose_digest(data: DigestData, lang: str = "en") -> Digest:

@@ -8,13 +8,14 @@ mixed silently, non-standard cut-offs named, every outside string escaped.
 from __future__ import annotations
 
 import html
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from bot.domain.nps import STANDARD_CUTOFFS, Counts, Cutoffs, compare, estimate
-from bot.reports.digest import format_estimate, format_points
-from bot.reports.periods import Period
+from bot.reports.digest import NO_VALUE, describe_cutoffs, format_estimate, format_points
+from bot.reports.periods import Period, period_label
 from bot.reports.telegram_text import MESSAGE_LIMIT, split_message
+from bot.texts import AdminTexts, admin_texts
 
 __all__ = ["NpsReportData", "compose_nps_report"]
 
@@ -44,56 +45,80 @@ def _share(part: int, whole: int) -> str:
     return f"{round(100 * part / whole)}%" if whole else "–"
 
 
-def _rows(title: str, rows: Mapping[str, Counts]) -> list[str]:
+def _rows(
+    title: str, rows: Mapping[str, Counts], texts: AdminTexts, names: Callable[[str], str] = str
+) -> list[str]:
     present = sorted(((k, c) for k, c in rows.items() if c.n), key=lambda kv: (-kv[1].n, kv[0]))
     if not present:
         return []
     lines = [f"<b>{title}</b>"]
-    lines += [f"{_esc(name)}: {format_estimate(estimate(c))}" for name, c in present[:MAX_ROWS]]
+    for name, c in present[:MAX_ROWS]:
+        shown = texts.render("no_value") if name == NO_VALUE else names(name)
+        lines.append(f"{_esc(shown)}: {format_estimate(estimate(c), texts.lang)}")
     if len(present) > MAX_ROWS:
-        lines.append(f"… and {len(present) - MAX_ROWS} more")
+        lines.append(texts.render("and_more", n=len(present) - MAX_ROWS))
     return lines
 
 
-def compose_nps_report(data: NpsReportData) -> list[str]:
-    """The report as HTML messages, each within Telegram's 4,096 characters."""
-    title = f"<b>NPS · {_esc(data.period.label)}</b>"
+def compose_nps_report(data: NpsReportData, lang: str = "en") -> list[str]:
+    """The report as HTML messages in the admin language ``lang``, each within Telegram's
+    4,096 characters."""
+    t = admin_texts(lang)
+    title = t.render("nps_title", period=_esc(period_label(data.period, t)))
     if data.filter_label:
         title += f" · {_esc(data.filter_label)}"
-    lines = [title, f"<i>Days in {_esc(data.tz_name)}; intervals are 95%.</i>", ""]
+    lines = [title, t.render("days_in", tz=_esc(data.tz_name)), ""]
     est = estimate(data.current)
     counts = data.current
     if est.score is None:
-        lines.append("No answers in this period.")
+        lines.append(t.render("nps_no_answers"))
     else:
         lines.append(
-            f"<b>NPS {format_points(est.score)}</b> (n = {est.n}, 95% interval "
-            f"{format_points(est.low or 0.0)} to {format_points(est.high or 0.0)})"
+            t.render(
+                "nps_headline",
+                score=format_points(est.score),
+                n=est.n,
+                low=format_points(est.low or 0.0),
+                high=format_points(est.high or 0.0),
+            )
         )
         lines.append(
-            f"Promoters {counts.promoters} ({_share(counts.promoters, counts.n)}) · "
-            f"Passives {counts.passives} ({_share(counts.passives, counts.n)}) · "
-            f"Detractors {counts.detractors} ({_share(counts.detractors, counts.n)})"
+            t.render(
+                "shares",
+                p=counts.promoters,
+                pp=_share(counts.promoters, counts.n),
+                s=counts.passives,
+                sp=_share(counts.passives, counts.n),
+                d=counts.detractors,
+                dp=_share(counts.detractors, counts.n),
+            )
         )
     result = compare(data.current, data.previous)
-    previous = f"Previous {_esc(data.previous_period.label)}: {format_estimate(result.previous)}"
+    previous = t.render(
+        "nps_previous",
+        period=_esc(period_label(data.previous_period, t)),
+        estimate=format_estimate(result.previous, t.lang),
+    )
     if result.difference is None:
-        lines.append(f"{previous}; no comparison possible.")
+        lines.append(t.render("nps_no_comparison", previous=previous))
     else:
-        verdict = "beyond the noise" if result.significant else "within the noise"
-        lines.append(f"{previous}; change {format_points(result.difference)} points, {verdict}.")
+        verdict = t.render("beyond" if result.significant else "within")
+        lines.append(
+            t.render(
+                "nps_change",
+                previous=previous,
+                points=format_points(result.difference),
+                verdict=verdict,
+            )
+        )
     kinds = [k for k, c in data.by_kind.items() if c.n]
     if len(kinds) == 1:
-        lines.append(f"<i>All answers are from {_esc(kinds[0])} surveys.</i>")
+        lines.append(t.render("one_kind", kind=_esc(t.kind(kinds[0]))))
     elif len(kinds) > 1:
-        lines += ["", *_rows("By survey kind", data.by_kind)]
-    event_rows = _rows("By event type", data.by_event_type)
+        lines += ["", *_rows(t.render("by_kind"), data.by_kind, t, t.kind)]
+    event_rows = _rows(t.render("by_event_type"), data.by_event_type, t)
     if event_rows:
         lines += ["", *event_rows]
     if not data.cutoffs.is_standard:
-        lines += [
-            "",
-            f"<i>Scores use non-standard cut-offs ({data.cutoffs.describe()}); "
-            "they are not comparable with published NPS.</i>",
-        ]
+        lines += ["", t.render("cutoffs", cutoffs=describe_cutoffs(data.cutoffs, t.lang))]
     return split_message("\n".join(lines), MESSAGE_LIMIT)

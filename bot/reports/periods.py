@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.texts import AdminTexts, TextError, TextRef
+
 __all__ = [
     "MAX_PERIOD_DAYS",
     "FilterError",
@@ -29,6 +31,8 @@ __all__ = [
     "parse_filters",
     "parse_period",
     "parse_report_args",
+    "period_label",
+    "previous_period",
 ]
 
 #: Longest period a report or export may cover (a leap year).
@@ -40,15 +44,13 @@ _DAYS_RE = re.compile(r"(\d{1,4})d")
 _KEY_RE = re.compile(r"[A-Za-z0-9_]{1,32}")
 _EVENT_KEYS = frozenset({"event", "event_type"})
 
-PERIOD_HELP = (
-    "Use today, yesterday, 7d, 30d, Nd (1–366 days up to today), "
-    "YYYY-MM-DD or YYYY-MM-DD..YYYY-MM-DD."
-)
-FILTER_HELP = "Use event=<type> or <attribute>=<value>, e.g. event=delivery or plan=pro."
+_PERIOD_HELP = TextRef("period_help")
+_FILTER_HELP = TextRef("filter_help")
 
 
-class ReportArgumentError(ValueError):
-    """An admin command argument that cannot be understood; the message is for the admin."""
+class ReportArgumentError(TextError):
+    """An admin command argument that cannot be understood; the message (a catalog text,
+    rendered in the admin language by :meth:`bot.texts.AdminTexts.error`) is for the admin."""
 
 
 class PeriodError(ReportArgumentError):
@@ -63,19 +65,21 @@ class FilterError(ReportArgumentError):
 class Period:
     """An inclusive range of local calendar days, ``start`` to ``end``.
 
-    ``description`` names how the period was asked for ("last 7 days"); it is presentation
-    only and does not take part in equality.
+    ``description`` names how the period was asked for ("last 7 days"), in English;
+    ``name`` says the same as a catalog key and a number of days, for
+    :func:`period_label` in the admin language. Both are presentation only and do not
+    take part in equality.
     """
 
     start: date
     end: date
     description: str | None = field(default=None, compare=False)
+    name: tuple[str, int] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if self.start > self.end:
             raise PeriodError(
-                f"The period starts ({self.start.isoformat()}) after it ends "
-                f"({self.end.isoformat()})."
+                "period_reversed", start=self.start.isoformat(), end=self.end.isoformat()
             )
 
     @property
@@ -129,16 +133,17 @@ def _parse_date(text: str) -> date:
     # date.fromisoformat accepts other ISO forms (20261123, week dates); the command
     # promises exactly YYYY-MM-DD, so check the shape first.
     if not _DATE_RE.fullmatch(text):
-        raise PeriodError(f"“{text}” is not a date in the form YYYY-MM-DD. {PERIOD_HELP}")
+        raise PeriodError("period_not_a_date", text=text, help=_PERIOD_HELP)
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise PeriodError(f"“{text}” is not a valid calendar date.") from None
+        raise PeriodError("period_bad_date", text=text) from None
 
 
 def _last_days(count: int, today: date) -> Period:
     description = "today" if count == 1 else f"last {count} days"
-    return Period(today - timedelta(days=count - 1), today, description)
+    name = ("period_today", 1) if count == 1 else ("period_last_days", count)
+    return Period(today - timedelta(days=count - 1), today, description, name)
 
 
 def parse_period(text: str | None, today: date, default: str = "7d") -> Period:
@@ -153,36 +158,34 @@ def parse_period(text: str | None, today: date, default: str = "7d") -> Period:
     raw = (text or "").strip() or default
     value = raw.lower()
     if value == "today":
-        return Period(today, today, "today")
+        return Period(today, today, "today", ("period_today", 1))
     if value == "yesterday":
         day = today - timedelta(days=1)
-        return Period(day, day, "yesterday")
+        return Period(day, day, "yesterday", ("period_yesterday", 1))
 
     days_match = _DAYS_RE.fullmatch(value)
     if days_match:
         count = int(days_match.group(1))
         if not 1 <= count <= MAX_PERIOD_DAYS:
-            raise PeriodError(f"The number of days must be 1 to {MAX_PERIOD_DAYS}, got {count}.")
+            raise PeriodError("period_days_range", most=MAX_PERIOD_DAYS, count=count)
         return _last_days(count, today)
 
     if ".." in value:
         first, _, second = value.partition("..")
         start, end = _parse_date(first.strip()), _parse_date(second.strip())
         if start > end:
-            raise PeriodError(
-                f"The period starts ({start.isoformat()}) after it ends ({end.isoformat()})."
-            )
+            raise PeriodError("period_reversed", start=start.isoformat(), end=end.isoformat())
         period = Period(start, end)
     elif _DATE_RE.fullmatch(value):
         day = _parse_date(value)
         period = Period(day, day)
     else:
-        raise PeriodError(f"“{raw[:40]}” is not a period I understand. {PERIOD_HELP}")
+        raise PeriodError("period_unknown", text=raw[:40], help=_PERIOD_HELP)
 
     if period.days > MAX_PERIOD_DAYS:
-        raise PeriodError(f"The period covers {period.days} days; the most is {MAX_PERIOD_DAYS}.")
+        raise PeriodError("period_too_long", days=period.days, most=MAX_PERIOD_DAYS)
     if period.start > today:
-        raise PeriodError(f"The period starts in the future ({period.start.isoformat()}).")
+        raise PeriodError("period_in_future", start=period.start.isoformat())
     return period
 
 
@@ -214,21 +217,18 @@ def _split_filter(text: str) -> tuple[str, str]:
     key, sep, value = raw.partition("=")
     key, value = key.strip(), value.strip()
     if not sep:
-        raise FilterError(f"“{raw[:40]}” is not a filter. {FILTER_HELP}")
+        raise FilterError("filter_not_a_filter", text=raw[:40], help=_FILTER_HELP)
     if not _KEY_RE.fullmatch(key):
-        raise FilterError(
-            f"“{key[:40]}” is not a valid filter name: use 1–32 letters, digits or _. {FILTER_HELP}"
-        )
+        raise FilterError("filter_bad_name", key=key[:40], help=_FILTER_HELP)
     if not value:
-        raise FilterError(f"The filter {key}= needs a value. {FILTER_HELP}")
+        raise FilterError("filter_no_value", key=key, help=_FILTER_HELP)
     if len(value) > MAX_FILTER_VALUE_LENGTH:
         raise FilterError(
-            f"The value of {key} is too long ({len(value)} characters; "
-            f"the most is {MAX_FILTER_VALUE_LENGTH})."
+            "filter_value_too_long", key=key, length=len(value), most=MAX_FILTER_VALUE_LENGTH
         )
     # Control characters cannot come from a sensible command and would corrupt reports.
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
-        raise FilterError(f"The value of {key} contains control characters.")
+        raise FilterError("filter_control_characters", key=key)
     return key, value
 
 
@@ -254,11 +254,11 @@ def parse_filters(texts: Sequence[str]) -> ReportFilter:
         parsed = parse_filter(text)
         if parsed.event_type is not None:
             if event_type is not None:
-                raise FilterError("Only one event filter can be given.")
+                raise FilterError("filter_one_event")
             event_type = parsed.event_type
         if parsed.attribute is not None:
             if attribute is not None:
-                raise FilterError("Only one attribute filter can be given.")
+                raise FilterError("filter_one_attribute")
             attribute = parsed.attribute
     return ReportFilter(event_type, attribute)
 
@@ -273,6 +273,34 @@ def parse_report_args(
     filters = [arg for arg in args if "=" in arg]
     periods = [arg for arg in args if "=" not in arg and arg.strip()]
     if len(periods) > 1:
-        raise PeriodError(f"Give at most one period. {PERIOD_HELP}")
+        raise PeriodError("period_at_most_one", help=_PERIOD_HELP)
     period = parse_period(periods[0] if periods else None, today, default_period)
     return period, parse_filters(filters)
+
+
+def period_label(period: Period, texts: AdminTexts) -> str:
+    """:attr:`Period.label` in the admin language: ``"最近 7 天（2026-11-17 – 2026-11-23）"``."""
+    dates = (
+        period.start.isoformat()
+        if period.start == period.end
+        else f"{period.start.isoformat()} – {period.end.isoformat()}"
+    )
+    if period.name is not None:
+        key, days = period.name
+        description = texts.render(key, days=days)
+    elif period.description:
+        description = period.description
+    else:
+        return dates
+    return texts.render("period_label", description=description, dates=dates)
+
+
+def previous_period(period: Period) -> Period:
+    """The period of the same length just before ``period`` ("7 days before")."""
+    days = period.days
+    return Period(
+        period.start - timedelta(days=days),
+        period.start - timedelta(days=1),
+        f"{days} day{'s' if days != 1 else ''} before",
+        ("period_day_before" if days == 1 else "period_days_before", days),
+    )

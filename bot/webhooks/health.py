@@ -6,7 +6,9 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.reports.stats_text import webhooks_line
 from bot.settings import WebhookSettings
+from bot.texts import AdminTexts
 from storage import Tx, webhooks
 from storage.webhooks import EndpointHealth
 
@@ -44,20 +46,6 @@ def health_json(healths: Sequence[EndpointHealth]) -> list[dict[str, Any]]:
     ]
 
 
-def stats_line(healths: Sequence[EndpointHealth]) -> str:
+def stats_line(healths: Sequence[EndpointHealth], texts: AdminTexts) -> str:
     """One line (HTML-safe) for /stats: endpoints and the failing ones."""
-    from html import escape
-
-    if not healths:
-        return "Webhooks: none configured"
-    failing = [h for h in healths if is_failing(h)]
-    if not failing:
-        pending = sum(h.pending for h in healths)
-        return f"Webhooks: {len(healths)} endpoint(s) OK, {pending} pending"
-    parts = [
-        f"{escape(h.endpoint_url)} ({h.failed_recently} failed/24h, {h.retrying} retrying"
-        + (f"; {escape(h.last_error[:80])}" if h.last_error else "")
-        + ")"
-        for h in failing
-    ]
-    return f"Webhooks: ⚠️ failing: {'; '.join(parts)}"
+    return webhooks_line(texts, healths, [h for h in healths if is_failing(h)])

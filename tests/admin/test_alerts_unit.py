@@ -3,24 +3,23 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, time
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.admin.alerts import (
-    MAX_ALERTS_PER_MESSAGE,
-    alert_callback,
-    compose_alert_messages,
-    parse_alert_callback,
-)
+from bot.admin.alerts import alert_callback, parse_alert_callback
 from bot.admin.common import is_admin
 from bot.domain.nps import Counts, Cutoffs
+from bot.reports.alert_text import MAX_ALERTS_PER_MESSAGE
+from bot.reports.alert_text import compose_alert_messages as compose
 from bot.reports.nps_report import NpsReportData, compose_nps_report
 from bot.reports.periods import Period
 from bot.reports.telegram_text import MESSAGE_LIMIT, utf16_len, visible_text
 from bot.settings import AdminSettings, Settings, SettingsError
+from bot.texts import admin_texts
 from storage.alerts import AlertView
 from tests.unit.test_settings import with_required
 
@@ -29,6 +28,11 @@ UTCZ = ZoneInfo("UTC")
 
 def admin_settings(variables: dict[str, str]) -> AdminSettings:
     return Settings.from_env(with_required(variables)).admin
+def compose_alert_messages(
+    items: list[tuple[AlertView, set[str]]], tz: ZoneInfo
+) -> list[tuple[str, dict[str, Any]]]:
+    """The alert messages in English, with the real buttons' callback data."""
+    return compose(items, tz, admin_texts("en"), alert_callback)
 
 
 def view(alert_id: int, reason: str | None = "late", **attrs: str) -> AlertView:

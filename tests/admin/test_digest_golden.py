@@ -13,7 +13,7 @@ import pytest
 from bot.admin.digest import gather_digest_data
 from bot.domain.nps import Counts, Cutoffs, categorize
 from bot.reports.chart import render_chart
-from bot.reports.digest import compose_digest
+from bot.reports.digest import chart_labels, compose_digest
 from bot.reports.telegram_text import CAPTION_LIMIT, MESSAGE_LIMIT, utf16_len
 from bot.settings import Settings, SettingsError
 from storage import Database, alerts, answers, customers, surveys
@@ -158,7 +158,8 @@ async def test_golden_digest_from_stored_answers(tmp_path: Path) -> None:
     assert len(data.trend) == 30 and data.trend[-1].day == DAY
     assert data.trend[-1].counts == Counts(promoters=3, passives=1, detractors=2)
     assert sum(data.histogram) == 9 and data.histogram[10] == 3
-    png = render_chart(data.trend, data.histogram, "Acme & Co $x$", s.admin.cutoffs)  # type: ignore[attr-defined]
+    labels = chart_labels("Acme & Co $x$", DAY)
+    png = render_chart(data.trend, data.histogram, labels, s.admin.cutoffs)  # type: ignore[attr-defined]
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
     width, height = struct.unpack(">II", png[16:24])
     assert (width, height) == (800, 600)

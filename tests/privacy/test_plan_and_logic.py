@@ -18,7 +18,7 @@ from bot.privacy.export import (
 )
 from bot.privacy.plan import ERASURE_PLAN, RETENTION_PLAN, mention_needles
 from bot.settings import PrivacySettings, Settings, SettingsError
-from bot.survey.texts import EN
+from bot.texts.en import CUSTOMER as EN
 from storage import Database
 from storage.privacy import table_columns, user_tables
 from tests.unit.test_settings import with_required

@@ -11,6 +11,7 @@ from pydantic import SecretStr
 from bot.ops.contact_rules import ContactRules
 from bot.ops.maintenance import expire_surveys
 from bot.settings import Endpoint, WebhookSettings
+from bot.texts import admin_texts
 from bot.webhooks.health import endpoint_health, health_json, stats_line
 from storage import Database, customers, surveys, webhooks
 from storage.records import SurveyKind
@@ -65,10 +66,10 @@ async def test_health_lists_every_endpoint_and_flags_failing_ones(db: Database) 
         "failed_last_24h": 0,
         "last_error": None,
     }
-    line = stats_line(healths)
+    line = stats_line(healths, admin_texts("en"))
     assert line.startswith("Webhooks: ⚠️ failing: https://a.example/hook (1 failed/24h")
     assert "b.example" not in line
 
 
 def test_stats_line_without_endpoints_or_failures() -> None:
-    assert stats_line([]) == "Webhooks: none configured"
+    assert stats_line([], admin_texts("en")) == "Webhooks: none configured"

@@ -16,9 +16,9 @@ from bot.questionnaire.catalog import Catalog
 from bot.questionnaire.model import Driver
 from bot.survey.drivers import drivers_keyboard
 from bot.survey.flow import MAX_REASON_CHARS
-from bot.survey.texts import followup_key, thanks_key
 from bot.telegram.services import Services
 from bot.telegram.unit_of_work import Replies
+from bot.texts import followup_key, thanks_key
 from bot.webhooks.events import notify
 from storage import Tx, answers, surveys
 from storage.records import Answer, Survey
