@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib
 import json
 import re
 import sys
@@ -233,13 +234,32 @@ async def _erase(settings: Settings, customer_id: str) -> dict[str, object] | No
     }
 
 
+def _demo(customers: int, seed: int) -> int:
+    """Run the offline demo, which lives in the test stand-in (``standin.demo``).
+
+    The stand-in is test and demo infrastructure that the wheel does not ship, so it is
+    imported only here: a bot installed from a wheel runs without it, and says where to get
+    it when asked for the demo."""
+    try:
+        demo = importlib.import_module("standin.demo")
+    except ModuleNotFoundError as exc:
+        # Only a missing stand-in means "not installed"; anything else missing is a bug.
+        if exc.name != "standin" and not (exc.name or "").startswith("standin."):
+            raise
+        _fail(
+            "the demo needs the Telegram stand-in, which is not part of the installed "
+            "package: run it from a source checkout installed with `pip install -e .` "
+            "(see the README)"
+        )
+    code: int = asyncio.run(demo.run_demo(customers=customers, seed=seed))
+    return code
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``npsbot`` console script."""
     args = _parser().parse_args(argv)
     if args.command == "demo":
-        from standin.demo import run_demo
-
-        raise SystemExit(asyncio.run(run_demo(customers=args.customers, seed=args.seed)))
+        raise SystemExit(_demo(args.customers, args.seed))
     try:
         settings = load_settings()
     except SettingsError as exc:
