@@ -15,17 +15,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import (
-    bot_env,
-    print_table,
-    stand_in,
-    start_child,
-    wait_until,
-    write_result,
-)
+from benchmarks.common import bot_env, print_table, stand_in, start_child, wait_until, write_result
+from bot.core.records import SurveyKind
 from standin import BotMessage, Limits
 from storage import Database, customers, surveys
-from storage.records import SurveyKind
 
 
 async def prepare(db_path: Path, chat_ids: list[int]) -> None:

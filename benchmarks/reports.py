@@ -26,17 +26,10 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
 
-from benchmarks.common import (
-    bot_env,
-    print_table,
-    stand_in,
-    start_child,
-    wait_until,
-    write_result,
-)
+from benchmarks.common import bot_env, print_table, stand_in, start_child, wait_until, write_result
+from bot.core.records import to_db_time
 from bot.settings import Settings
 from storage import Database
-from storage.records import to_db_time
 
 PLANS = ("basic", "pro", "enterprise")
 REGIONS = ("north", "south", "east", "west")
@@ -157,10 +150,10 @@ def _settings(db_path: Path) -> Any:
 
 async def time_in_process(db_path: Path, runs: int) -> dict[str, float]:
     """Median seconds for the digest text, /nps 30d text and the chart."""
-    from bot.admin.commands import _nps_work
-    from bot.admin.digest import gather_digest_data
+    from bot.adapters.telegram.handlers.admin import _nps_work
     from bot.reports.chart import render_chart
     from bot.reports.digest import chart_labels, compose_digest
+    from bot.usecases.digests import gather_digest_data
 
     settings = _settings(db_path)
     day = datetime.now(settings.timezone).date() - timedelta(days=1)

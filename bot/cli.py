@@ -13,8 +13,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import NoReturn
 
-from bot.linking import deep_link, validate_customer_id
-from bot.logging_setup import setup_logging
+from bot.composition.logging_setup import setup_logging
+from bot.core.linking import deep_link, validate_customer_id
 from bot.settings import Settings, SettingsError, load_settings
 
 _DURATION = re.compile(r"^(\d{1,6})([smhd])$")
@@ -96,10 +96,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 async def _queue(args: argparse.Namespace) -> dict[str, object]:
-    from bot.dispatch.queueing import queue_survey
-    from bot.telegram.services import utc_now
+    from bot.core.records import SurveyKind
+    from bot.usecases.queueing import queue_survey
+    from bot.usecases.services import utc_now
     from storage import Database
-    from storage.records import SurveyKind
 
     settings = load_settings()
     db = await Database.open(settings.database_path)
@@ -149,12 +149,12 @@ def _event_body(args: argparse.Namespace) -> dict[str, object]:
 
 
 async def _event(settings: Settings, args: argparse.Namespace) -> dict[str, object]:
-    from bot.ops.contact_rules import ContactRules
-    from bot.ops.events import EventConflict, trigger_event
-    from bot.ops.validation import ValidationFailed, event_request
-    from bot.questionnaire.loader import QuestionnaireError
-    from bot.questionnaire.startup import load_catalog
-    from bot.telegram.services import utc_now
+    from bot.core.contact_rules import ContactRules
+    from bot.core.questionnaire.loader import QuestionnaireError
+    from bot.core.questionnaire.startup import load_catalog
+    from bot.core.validation import ValidationFailed, event_request
+    from bot.usecases.events import EventConflict, trigger_event
+    from bot.usecases.services import utc_now
     from storage import Database
 
     try:
@@ -183,8 +183,8 @@ async def _event(settings: Settings, args: argparse.Namespace) -> dict[str, obje
 
 
 def _import(settings: Settings, path: str) -> int:
-    from bot.ops.csv_import import CsvFormatError, import_customers, parse_customers_csv
-    from bot.telegram.services import utc_now
+    from bot.usecases.csv_import import CsvFormatError, import_customers, parse_customers_csv
+    from bot.usecases.services import utc_now
     from storage import Database
 
     try:
@@ -214,8 +214,8 @@ def _import(settings: Settings, path: str) -> int:
 
 
 async def _erase(settings: Settings, customer_id: str) -> dict[str, object] | None:
-    from bot.privacy.service import erase_external_id
-    from bot.telegram.services import utc_now
+    from bot.usecases.privacy import erase_external_id
+    from bot.usecases.services import utc_now
     from storage import Database
 
     db = await Database.open(settings.database_path)
@@ -289,9 +289,9 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(_import(settings, args.csv_file))
     secrets = (settings.token.get_secret_value(), settings.link_secret.get_secret_value())
     setup_logging(settings.log_level, secrets=secrets)
-    from bot.ops.runtime import OpsStartupError
-    from bot.questionnaire.loader import QuestionnaireError
-    from bot.runtime import StartupError, serve
+    from bot.composition.ops_jobs import OpsStartupError
+    from bot.composition.runtime import StartupError, serve
+    from bot.core.questionnaire.loader import QuestionnaireError
     from storage import SchemaTooNewError
 
     try:

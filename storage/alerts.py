@@ -16,8 +16,8 @@ from typing import Any
 
 import aiosqlite
 
+from bot.core.records import from_db_time, from_db_time_req, to_db_time
 from storage.db import Tx
-from storage.records import from_db_time, from_db_time_req, to_db_time
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,8 +8,8 @@ from datetime import datetime
 
 import aiosqlite
 
+from bot.core.records import Answer, from_db_time, from_db_time_req, to_db_time
 from storage.db import Tx
-from storage.records import Answer, from_db_time, from_db_time_req, to_db_time
 
 _COLUMNS = (
     "id, survey_id, score, category, reason, reason_message_id, scored_at, reason_at, "

@@ -9,8 +9,8 @@ from typing import Any
 
 import aiosqlite
 
+from bot.core.records import Customer, from_db_time, from_db_time_req, to_db_time
 from storage.db import Tx
-from storage.records import Customer, from_db_time, from_db_time_req, to_db_time
 
 _COLUMNS = (
     "id, external_id, chat_id, language, attributes, opted_out, blocked, linked_at, "

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from bot.core.records import to_db_time
 from storage.db import Tx
-from storage.records import to_db_time
 
 
 async def last_day(tx: Tx) -> date | None:

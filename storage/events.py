@@ -7,8 +7,8 @@ from datetime import datetime
 
 import aiosqlite
 
+from bot.core.records import SurveyKind, from_db_time_req, to_db_time
 from storage.db import Tx
-from storage.records import SurveyKind, from_db_time_req, to_db_time
 
 
 @dataclass(frozen=True, slots=True)

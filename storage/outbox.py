@@ -14,8 +14,8 @@ from typing import Any
 
 import aiosqlite
 
+from bot.core.records import OutboxItem, from_db_time_req, to_db_time
 from storage.db import Tx
-from storage.records import OutboxItem, from_db_time_req, to_db_time
 
 _PENDING = "done_at IS NULL AND failed_at IS NULL"
 

@@ -1,7 +1,7 @@
 """All SQL of the customers' privacy: the export of a customer's data, erasure, retention,
 and the record of each erasure and retention run.
 
-What happens to each table and column is decided in :mod:`bot.privacy.plan`; this module
+What happens to each table and column is decided in :mod:`bot.core.privacy_plan`; this module
 applies it. Columns the plan names but the schema lacks (an older or newer schema) are
 skipped, so the plan can name columns of every schema version.
 
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.privacy.plan import (
+from bot.core.privacy_plan import (
     ERASURE_PLAN,
     RETENTION_PLAN,
     Action,
@@ -27,8 +27,8 @@ from bot.privacy.plan import (
     mention_needles,
     new_token,
 )
+from bot.core.records import from_db_time, to_db_time
 from storage.db import Database, Tx
-from storage.records import from_db_time, to_db_time
 
 ERASED = "erased"  # status_reason of surveys closed by an erasure
 _JSON_COLUMNS = frozenset({"attributes", "drivers", "params", "body", "counts"})
@@ -286,7 +286,7 @@ async def erase_customer(tx: Tx, customer_id: int, now: datetime) -> dict[str, i
 
 
 async def anonymise_older_than(db: Database, cutoff: datetime) -> dict[str, int]:
-    """Apply :data:`bot.privacy.plan.RETENTION_PLAN` to everything older than ``cutoff``,
+    """Apply :data:`bot.core.privacy_plan.RETENTION_PLAN` to everything older than ``cutoff``,
     in batches of :data:`RETENTION_BATCH` rows per transaction so that a large backlog
     never holds the database (and every customer's update) for long. Idempotent: a run
     interrupted by a crash is finished by the next one."""

@@ -3,7 +3,7 @@
 Everything is counted in SQL (``GROUP BY`` over index ranges); Python only ever sees
 per-day score histograms, small per-group tallies and a handful of verbatims. Day bounds
 are given by the caller as UTC instants (local midnights, DST-correct, see
-:meth:`bot.reports.periods.Period.utc_bounds`): SQLite cannot convert time zones.
+:meth:`bot.core.periods.Period.utc_bounds`): SQLite cannot convert time zones.
 
 Answers are placed in time by ``answers.scored_at``. Splits and filters use the survey's
 attribute snapshot (``surveys.attributes``, copied from the customer when the survey was
@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bot.core.records import from_db_time, from_db_time_req, to_db_time
 from storage.db import Tx
-from storage.records import from_db_time, from_db_time_req, to_db_time
 
 HISTOGRAM_BUCKETS = 11
 NO_VALUE = "(none)"

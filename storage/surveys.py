@@ -9,9 +9,7 @@ from typing import Any
 
 import aiosqlite
 
-from storage import customers
-from storage.db import Tx
-from storage.records import (
+from bot.core.records import (
     Customer,
     OpenConversation,
     Survey,
@@ -21,6 +19,8 @@ from storage.records import (
     from_db_time_req,
     to_db_time,
 )
+from storage import customers
+from storage.db import Tx
 
 _COLUMNS = (
     "s.id, s.customer_id, s.kind, s.event_type, s.event_id, s.status, s.status_reason, "
@@ -203,7 +203,7 @@ async def mark_answered(tx: Tx, survey_id: int, now: datetime) -> bool:
 
 async def open_conversation(tx: Tx, chat_id: int) -> OpenConversation | None:
     """The survey this chat is answering now: the latest one sent and not yet finished."""
-    from storage import answers  # local import: answers imports records only, no cycle risk
+    from storage import answers
 
     customer = await customers.get_by_chat(tx, chat_id)
     if customer is None:

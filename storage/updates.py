@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from bot.core.records import to_db_time
 from storage.db import Tx
-from storage.records import to_db_time
 
 
 async def claim(tx: Tx, update_id: int, now: datetime) -> bool:

@@ -13,8 +13,8 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from bot.core.texts import AdminTexts
 from bot.reports.telegram_text import MESSAGE_LIMIT, utf16_len
-from bot.texts import AdminTexts
 
 if TYPE_CHECKING:
     from storage.alerts import AlertView

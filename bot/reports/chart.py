@@ -17,7 +17,7 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from bot.domain.nps import STANDARD_CUTOFFS, Category, Cutoffs, categorize, estimate
+from bot.core.nps import STANDARD_CUTOFFS, Category, Cutoffs, categorize, estimate
 from bot.reports.digest import ChartLabels, DayStats
 
 __all__ = ["CATEGORY_COLOURS", "ChartLabels", "render_chart"]

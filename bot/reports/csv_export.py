@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from bot.domain.nps import Category
+from bot.core.nps import Category
 
 __all__ = ["BASE_COLUMNS", "ExportRow", "export_csv", "neutralise"]
 

@@ -5,7 +5,7 @@ turns it into the message text (``parse_mode=HTML``), the messages to send (spli
 Telegram's 4,096-character limit) and a caption for the chart photo (under 1,024).
 
 Rules the text follows, from the NPS primer:
-* every NPS is shown with its n and its 95 % interval (adjusted-Wald, see ``bot.domain.nps``);
+* every NPS is shown with its n and its 95 % interval (adjusted-Wald, see ``bot.core.nps``);
 * every change between two periods says whether it is beyond or within the noise;
 * a score computed with non-standard cut-offs says so;
 * every string that came from a customer or an admin is HTML-escaped; only ``<b>``, ``<i>``
@@ -21,17 +21,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from bot.domain.nps import (
-    STANDARD_CUTOFFS,
-    Category,
-    Counts,
-    Cutoffs,
-    NpsEstimate,
-    compare,
-    estimate,
-)
+from bot.core.nps import STANDARD_CUTOFFS, Category, Counts, Cutoffs, NpsEstimate, compare, estimate
+from bot.core.texts import admin_texts
 from bot.reports.telegram_text import CAPTION_LIMIT, MESSAGE_LIMIT, shorten, split_message
-from bot.texts import admin_texts
 
 __all__ = [
     "ChartLabels",

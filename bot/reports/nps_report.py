@@ -11,11 +11,11 @@ import html
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from bot.domain.nps import STANDARD_CUTOFFS, Counts, Cutoffs, compare, estimate
+from bot.core.nps import STANDARD_CUTOFFS, Counts, Cutoffs, compare, estimate
+from bot.core.periods import Period, period_label
+from bot.core.texts import AdminTexts, admin_texts
 from bot.reports.digest import NO_VALUE, describe_cutoffs, format_estimate, format_points
-from bot.reports.periods import Period, period_label
 from bot.reports.telegram_text import MESSAGE_LIMIT, split_message
-from bot.texts import AdminTexts, admin_texts
 
 __all__ = ["NpsReportData", "compose_nps_report"]
 

@@ -7,8 +7,8 @@ from datetime import date, datetime, tzinfo
 from html import escape
 from typing import TYPE_CHECKING, Protocol
 
-from bot.texts import AdminTexts
-from storage.records import SurveyStatus
+from bot.core.records import SurveyStatus
+from bot.core.texts import AdminTexts
 
 if TYPE_CHECKING:
     from storage.reports import DeliveryHealth

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, model_validator
 
-from bot.domain.nps import STANDARD_CUTOFFS, Cutoffs
+from bot.core.nps import STANDARD_CUTOFFS, Cutoffs
 from bot.settings.errors import InvalidSetting
 from bot.settings.parsing import SECTION_CONFIG, int_range, on_off, parsed, var
 

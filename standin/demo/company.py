@@ -6,8 +6,8 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
-from bot.questionnaire.catalog import Catalog
-from bot.questionnaire.loader import load_questionnaire
+from bot.core.questionnaire.catalog import Catalog
+from bot.core.questionnaire.loader import load_questionnaire
 
 COMPANY = "Acme Delivery"
 # The shipped example questionnaire: English and Chinese, drivers for every category. It is

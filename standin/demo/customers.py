@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from bot.domain.nps import Category
+from bot.core.nps import Category
 from standin.models import BotMessage
 
 CHINESE_SHARE = 3  # one customer in three uses Telegram in Chinese

@@ -7,10 +7,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.core.records import Answer, Survey, SurveyStatus
 from standin.demo.customers import Behaviour, Customer
 from standin.demo.errors import DemoError
 from storage import Database, answers, surveys
-from storage.records import Answer, Survey, SurveyStatus
 
 
 @dataclass(frozen=True)

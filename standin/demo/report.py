@@ -8,14 +8,14 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from bot.domain.nps import Category, Counts, NpsEstimate, categorize, estimate
+from bot.core.nps import Category, Counts, NpsEstimate, categorize, estimate
+from bot.core.records import SurveyStatus
 from standin.botprocess import BotProcess
 from standin.demo.company import demo_catalog
 from standin.demo.customers import Customer
 from standin.demo.outcomes import Outcome
 from standin.server import StandIn
 from standin.users import SimGroup
-from storage.records import SurveyStatus
 
 EXPORT_LINES_SHOWN = 6
 LOG_TAIL_LINES = 30

@@ -6,12 +6,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from bot.dispatch.queueing import queue_survey
-from bot.domain.nps import categorize
-from bot.linking import make_payload
-from bot.telegram.callback_data import LANGUAGE, LanguagePress
-from bot.telegram.services import utc_now
-from bot.texts import thanks_key
+from bot.core.callback_data import LANGUAGE, LanguagePress
+from bot.core.linking import make_payload
+from bot.core.nps import categorize
+from bot.core.texts import thanks_key
+from bot.usecases.queueing import queue_survey
+from bot.usecases.services import utc_now
 from standin.demo.company import demo_catalog
 from standin.demo.customers import Behaviour, Customer
 from standin.demo.errors import DemoError

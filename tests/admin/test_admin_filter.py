@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from telegram import Chat, Message, Update, User
 
-from bot.admin.common import AdminFilter
+from bot.adapters.telegram.admin_filter import AdminFilter
 from bot.settings import Settings
 
 ADMIN_GROUP = -1001

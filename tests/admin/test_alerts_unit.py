@@ -10,16 +10,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.admin.alerts import alert_callback, parse_alert_callback
-from bot.admin.common import is_admin
-from bot.domain.nps import Counts, Cutoffs
+from bot.adapters.telegram.admin_filter import is_admin
+from bot.core.nps import Counts, Cutoffs
+from bot.core.periods import Period
+from bot.core.texts import admin_texts
 from bot.reports.alert_text import MAX_ALERTS_PER_MESSAGE
 from bot.reports.alert_text import compose_alert_messages as compose
 from bot.reports.nps_report import NpsReportData, compose_nps_report
-from bot.reports.periods import Period
 from bot.reports.telegram_text import MESSAGE_LIMIT, utf16_len, visible_text
 from bot.settings import AdminSettings, Settings, SettingsError
-from bot.texts import admin_texts
+from bot.usecases.alerts import alert_callback, parse_alert_callback
 from storage.alerts import AlertView
 from tests.unit.test_settings import with_required
 

@@ -10,14 +10,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.admin.digest import gather_digest_data
-from bot.domain.nps import Counts, Cutoffs, categorize
+from bot.core.nps import Counts, Cutoffs, categorize
+from bot.core.records import SurveyKind, SurveyStatus
 from bot.reports.chart import render_chart
 from bot.reports.digest import chart_labels, compose_digest
 from bot.reports.telegram_text import CAPTION_LIMIT, MESSAGE_LIMIT, utf16_len
 from bot.settings import Settings, SettingsError
+from bot.usecases.digests import gather_digest_data
 from storage import Database, alerts, answers, customers, surveys
-from storage.records import SurveyKind, SurveyStatus
 
 TZ = ZoneInfo("Europe/Berlin")
 DAY = date(2026, 11, 22)

@@ -9,13 +9,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from bot.adapters.telegram.sender import CallResult, Sender
 
-from bot.admin.digest import run_due_digests
-from bot.admin.schedule import digest_moment, due_digest_days, latest_due_day
-from bot.domain.nps import STANDARD_CUTOFFS
+from bot.core.digest_schedule import digest_moment, due_digest_days, latest_due_day
+from bot.core.nps import STANDARD_CUTOFFS
 from bot.settings import Settings
-from bot.telegram.sender import CallResult, Sender
-from bot.telegram.services import Services
+from bot.usecases.digests import run_due_digests
+from bot.usecases.services import Services
 from storage import Database, digests
 from tests.support.clock import Clock
 

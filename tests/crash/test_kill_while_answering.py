@@ -24,9 +24,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.records import SurveyKind
 from standin import BotMessage, Limits, SimUser, StandIn
 from storage import Database, answers, customers, surveys
-from storage.records import SurveyKind
 from tests.conftest import HarnessFactory
 from tests.e2e.harness import BOT_USERNAME, TOKEN
 

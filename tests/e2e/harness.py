@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bot.linking import make_payload
+from bot.core.linking import make_payload
 from standin import Limits, SimUser, StandIn
 from standin.botprocess import BotProcess, offline_env
 from storage import Database
@@ -47,7 +47,7 @@ def bot_env(
 def wall_clock() -> Clock[datetime]:
     """The in-process bot's clock: it follows real time (timeouts and pacing need time to
     pass) from now, and a test can move it on."""
-    from bot.telegram.services import utc_now
+    from bot.usecases.services import utc_now
 
     return Clock(utc_now(), ticking=True)
 
@@ -65,7 +65,7 @@ class Harness:
         *,
         in_process: bool = False,
     ):
-        from bot.telegram.services import utc_now
+        from bot.usecases.services import utc_now
 
         self.server = server
         self.db_path = tmp / "bot.sqlite3"
@@ -119,7 +119,7 @@ class Harness:
 
     async def queue_survey(self, customer_id: str, **kwargs: Any) -> int:
         """Queue a survey the way the CLI does (straight into the database)."""
-        from bot.dispatch.queueing import queue_survey
+        from bot.usecases.queueing import queue_survey
 
         async with self.db() as db:
             result = await queue_survey(db, customer_id, self.now(), **kwargs)

@@ -258,7 +258,7 @@ async def test_a_press_on_a_question_sent_but_never_recorded_counts_and_stops_a_
 
     import aiohttp
 
-    from bot.survey.keyboards import score_keyboard
+    from bot.core.keyboards import score_keyboard
     from storage import surveys
     from tests.e2e.harness import TOKEN
 

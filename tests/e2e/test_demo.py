@@ -7,8 +7,8 @@ import time
 
 import pytest
 
+from bot.core.records import SurveyStatus
 from standin.demo import run_demo
-from storage.records import SurveyStatus
 
 #: Runs a child process of its own.
 pytestmark = pytest.mark.slow

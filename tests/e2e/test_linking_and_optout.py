@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from bot.linking import make_payload
+from bot.core.linking import make_payload
 from tests.e2e.harness import SECRET, Harness, customer_state, receive_survey, survey_state
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")

@@ -17,12 +17,12 @@ from typing import Any
 
 import pytest
 
-from bot.supervisor import STOP_TIMEOUT_SECONDS
+from bot.composition.supervisor import STOP_TIMEOUT_SECONDS
+from bot.core.records import SurveyKind, SurveyStatus
 from standin import BotMessage, StandIn
 from standin.methods import REGISTRY, CallContext, Methods
 from standin.params import Params
 from storage import Database, customers, surveys
-from storage.records import SurveyKind, SurveyStatus
 from tests.e2e.harness import BOT_USERNAME, TOKEN, Harness
 
 CUSTOMERS = 300

@@ -140,7 +140,7 @@ async def test_after_all_that_the_bot_still_serves_a_whole_conversation(
 
 
 async def _linked(h: Harness, user_id: int, customer: str) -> SimUser:
-    from bot.linking import make_payload
+    from bot.core.linking import make_payload
     from tests.e2e.harness import SECRET
 
     user = h.server.add_user(user_id=user_id)

@@ -9,13 +9,13 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from bot.adapters.telegram.ratelimit import RateLimiter
+from bot.adapters.telegram.sender import Sender
 from telegram import Bot
 
-from bot.dispatch.dispatcher import Dispatcher
-from bot.linking import make_payload
-from bot.ops.contact_rules import ContactRules
-from bot.telegram.ratelimit import RateLimiter
-from bot.telegram.sender import Sender
+from bot.core.contact_rules import ContactRules
+from bot.core.linking import make_payload
+from bot.usecases.dispatching import Dispatcher
 from standin import Limits, SimUser, StandIn
 from storage import Database, customers
 from tests.support.clock import Clock

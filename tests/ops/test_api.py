@@ -15,8 +15,8 @@ from pydantic import SecretStr
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
-from bot.linking import read_payload
-from bot.ops.api import OpsApi, openapi_document
+from bot.adapters.ops_api.api import OpsApi, openapi_document
+from bot.core.linking import read_payload
 from bot.settings import ApiToken
 from storage import Database, customers, surveys
 from tests.ops.conftest import SECRET, rules_for

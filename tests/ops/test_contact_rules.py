@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.ops.contact_rules import (
+from bot.core.contact_rules import (
     Contact,
     customer_timezone,
     end_of_quiet_hours,
@@ -18,8 +18,8 @@ from bot.ops.contact_rules import (
     planned_send_time,
     reminder_due,
 )
-from bot.ops.relationship import EPOCH, due_cycle, slot_offset
 from bot.settings import QuietHours
+from bot.usecases.relationship import EPOCH, due_cycle, slot_offset
 from tests.ops.conftest import rules_for
 
 UTC_ZONE = ZoneInfo("UTC")

@@ -6,16 +6,16 @@ from __future__ import annotations
 from datetime import time, timedelta
 
 import pytest
+from bot.adapters.telegram.sender import MAX_TRANSIENT_RETRIES
 
-from bot.dispatch.dispatcher import MAX_SEND_ATTEMPTS, Dispatcher
-from bot.dispatch.queueing import queue_survey
-from bot.ops.events import trigger_event
-from bot.ops.validation import EventRequest
+from bot.core.records import SurveyStatus
+from bot.core.validation import EventRequest
 from bot.settings import QuietHours
-from bot.telegram.sender import MAX_TRANSIENT_RETRIES
+from bot.usecases.dispatching import MAX_SEND_ATTEMPTS, Dispatcher
+from bot.usecases.events import trigger_event
+from bot.usecases.queueing import queue_survey
 from standin import SimUser
 from storage import customers, surveys
-from storage.records import SurveyStatus
 from tests.ops.conftest import COMPANY, Rig, rules_for
 
 

@@ -7,11 +7,11 @@ from datetime import timedelta
 
 import pytest
 
-from bot.dispatch.queueing import queue_survey
-from bot.ops.events import EventConflict, trigger_event
-from bot.ops.validation import EventRequest
+from bot.core.records import SurveyStatus
+from bot.core.validation import EventRequest
+from bot.usecases.events import EventConflict, trigger_event
+from bot.usecases.queueing import queue_survey
 from storage import Database, customers, surveys
-from storage.records import SurveyStatus
 from tests.ops.conftest import rules_for
 from tests.support.clock import Clock
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections import Counter
 from datetime import time, timedelta
 
-from bot.dispatch.queueing import queue_survey
-from bot.ops.maintenance import expire_surveys, send_reminders
-from bot.ops.relationship import event_id_for, queue_due_relationship_surveys
+from bot.core.records import SurveyKind, SurveyStatus
 from bot.settings import QuietHours
+from bot.usecases.maintenance import expire_surveys, send_reminders
+from bot.usecases.queueing import queue_survey
+from bot.usecases.relationship import event_id_for, queue_due_relationship_surveys
 from storage import answers, customers, surveys
-from storage.records import SurveyKind, SurveyStatus
 from tests.ops.conftest import COMPANY, Rig, rules_for
 
 

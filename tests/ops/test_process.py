@@ -12,10 +12,10 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.dispatch.dispatcher import CONCURRENCY
+from bot.core.records import SurveyKind, SurveyStatus
+from bot.usecases.dispatching import CONCURRENCY
 from standin import Limits, StandIn
 from storage import Database, customers, surveys
-from storage.records import SurveyKind, SurveyStatus
 from tests.conftest import HarnessFactory
 from tests.e2e.harness import BOT_USERNAME, TOKEN
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.ops.csv_import import CsvFormatError, parse_customers_csv
 from bot.settings import SCOPES, OpsSettings, QuietHours, Settings, SettingsError
+from bot.usecases.csv_import import CsvFormatError, parse_customers_csv
 from storage import Database, customers
 from tests.unit.test_settings import with_required
 

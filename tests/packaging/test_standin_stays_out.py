@@ -57,7 +57,7 @@ def test_the_wheel_ships_the_bot_and_storage_but_not_the_standin(tmp_path: Path)
 
     assert tops - {name for name in tops if name.endswith(".dist-info")} == set(RUNTIME_PACKAGES)
     # The ops API's OpenAPI document is package data the bot serves at run time.
-    assert "bot/ops/openapi.json" in names
+    assert "bot/adapters/ops_api/openapi.json" in names
 
 
 def test_importing_the_cli_does_not_import_the_standin() -> None:

@@ -16,9 +16,10 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from bot.domain.nps import Counts, nps
+from bot.core.nps import Counts, nps
+from bot.core.records import SurveyKind
 from bot.settings import EVENT_TYPES, Endpoint, WebhookSettings
-from bot.webhooks.events import answer_payload, customer_payload, emit, survey_payload
+from bot.usecases.webhook_events import answer_payload, customer_payload, emit, survey_payload
 from storage import (
     Database,
     Tx,
@@ -33,7 +34,6 @@ from storage import (
     updates,
 )
 from storage.events import EventRecord
-from storage.records import SurveyKind
 
 ADMIN_CHAT = -1001234567890
 WEBHOOKS = WebhookSettings(

@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from bot.linking import make_payload
-from bot.privacy import confirm
-from bot.telegram.services import utc_now
+from bot.core import erasure_confirmation as confirm
+from bot.core.linking import make_payload
+from bot.core.records import SurveyStatus
+from bot.usecases.services import utc_now
 from standin import SimUser, StandIn
 from storage import Database, privacy
-from storage.records import SurveyStatus
 from tests.conftest import HarnessFactory
 from tests.e2e.harness import (
     BOT_USERNAME,
@@ -31,14 +31,7 @@ from tests.e2e.harness import (
     customer_state,
     receive_survey,
 )
-from tests.privacy.conftest import (
-    Person,
-    assert_nothing_personal,
-    dump,
-    nps_figures,
-    person,
-    seed,
-)
+from tests.privacy.conftest import Person, assert_nothing_personal, dump, nps_figures, person, seed
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

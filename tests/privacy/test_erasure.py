@@ -14,15 +14,15 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from pydantic import SecretStr
 
-from bot.dispatch.queueing import queue_survey
-from bot.ops.api import OpsApi
-from bot.ops.events import trigger_event
-from bot.ops.validation import event_request
-from bot.privacy.plan import ERASED_PREFIX
-from bot.privacy.service import erase_external_id, erase_in, run_retention
+from bot.adapters.ops_api.api import OpsApi
+from bot.core.privacy_plan import ERASED_PREFIX
+from bot.core.records import SurveyStatus
+from bot.core.validation import event_request
 from bot.settings import SCOPES, ApiToken, Settings
+from bot.usecases.events import trigger_event
+from bot.usecases.privacy import erase_external_id, erase_in, run_retention
+from bot.usecases.queueing import queue_survey
 from storage import Database, customers, privacy
-from storage.records import SurveyStatus
 from tests.ops.conftest import rules_for
 from tests.ops.test_api import check_against_openapi
 from tests.privacy.conftest import (

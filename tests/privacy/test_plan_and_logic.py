@@ -8,17 +8,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.privacy import confirm
-from bot.privacy.export import (
+from bot.core import erasure_confirmation as confirm
+from bot.core.privacy_export import (
     build_document,
     compose_text,
     document_bytes,
     split_text,
     utf16_len,
 )
-from bot.privacy.plan import ERASURE_PLAN, RETENTION_PLAN, mention_needles
+from bot.core.privacy_plan import ERASURE_PLAN, RETENTION_PLAN, mention_needles
+from bot.core.texts.en import CUSTOMER as EN
 from bot.settings import PrivacySettings, Settings, SettingsError
-from bot.texts.en import CUSTOMER as EN
 from storage import Database
 from storage.privacy import table_columns, user_tables
 from tests.unit.test_settings import with_required
@@ -31,7 +31,7 @@ async def test_the_erasure_plan_classifies_every_table_and_column_of_the_schema(
     db: Database,
 ) -> None:
     """A table or column added by a later schema version fails here until someone decides
-    what erasure does to it (bot/privacy/plan.py)."""
+    what erasure does to it (bot/core/privacy_plan.py)."""
     async with db.read() as tx:
         tables = await user_tables(tx)
         schema = {t: await table_columns(tx, t) for t in tables}

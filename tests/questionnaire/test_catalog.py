@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.domain.nps import Category
-from bot.questionnaire.catalog import Catalog
-from bot.questionnaire.language import normalize_tag, resolve_language
-from bot.questionnaire.loader import load_questionnaire, parse_questionnaire
-from bot.questionnaire.model import Questionnaire
+from bot.core.nps import Category
+from bot.core.questionnaire.catalog import Catalog
+from bot.core.questionnaire.language import normalize_tag, resolve_language
+from bot.core.questionnaire.loader import load_questionnaire, parse_questionnaire
+from bot.core.questionnaire.model import Questionnaire
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "questionnaire.example.toml"
 

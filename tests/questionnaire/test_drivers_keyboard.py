@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.survey.drivers import (
+from bot.core.drivers import (
     DriverPress,
     driver_callback_data,
     drivers_keyboard,

@@ -12,10 +12,10 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from pydantic import SecretStr
 
+from bot.adapters.ops_api.api import OpsApi
 from bot.cli import main
-from bot.ops.api import OpsApi
-from bot.questionnaire.catalog import Catalog
-from bot.questionnaire.loader import load_questionnaire
+from bot.core.questionnaire.catalog import Catalog
+from bot.core.questionnaire.loader import load_questionnaire
 from bot.settings import ApiToken
 from storage import Database
 from tests.ops.conftest import SECRET, rules_for

@@ -7,8 +7,12 @@ from typing import Any
 
 import pytest
 
-from bot.domain.nps import Category
-from bot.questionnaire.loader import QuestionnaireError, load_questionnaire, parse_questionnaire
+from bot.core.nps import Category
+from bot.core.questionnaire.loader import (
+    QuestionnaireError,
+    load_questionnaire,
+    parse_questionnaire,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "questionnaire.example.toml"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.questionnaire.loader import QuestionnaireError
-from bot.questionnaire.startup import load_catalog, report_missing_translations
+from bot.core.questionnaire.loader import QuestionnaireError
+from bot.core.questionnaire.startup import load_catalog, report_missing_translations
 from bot.settings import Settings, SettingsError
 from tests.unit.test_settings import env
 

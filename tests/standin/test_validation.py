@@ -10,12 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from standin.errors import ApiError
-from standin.validation import (
-    check_reply_markup,
-    parse_html,
-    parse_markdown_v2,
-    utf16_len,
-)
+from standin.validation import check_reply_markup, parse_html, parse_markdown_v2, utf16_len
 
 
 @given(st.text(min_size=1, max_size=50), st.text(max_size=20))

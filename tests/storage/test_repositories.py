@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.core.records import Survey, SurveyKind, SurveyStatus, from_db_time, to_db_time
 from storage import Database, answers, customers, outbox, surveys, updates
-from storage.records import Survey, SurveyKind, SurveyStatus, from_db_time, to_db_time
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 REL = SurveyKind.RELATIONSHIP

@@ -1,5 +1,5 @@
-"""The real bot application run in-process: ``bot.runtime.serve`` as a task in the test's own
-event loop, on a clock the test controls, with its log kept in memory.
+"""The real bot application run in-process: ``bot.composition.runtime.serve`` as a task in
+the test's own event loop, on a clock the test controls, with its log kept in memory.
 
 It offers what the tests use of ``standin.botprocess.BotProcess`` (``start``, ``exited``,
 ``stop_async``, ``log``), so a test module moves between a child process and this by its
@@ -17,9 +17,9 @@ import traceback
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
-import bot.dispatch.dispatcher
-from bot.logging_setup import RedactingFilter
-from bot.runtime import serve
+import bot.usecases.dispatching
+from bot.composition.logging_setup import RedactingFilter
+from bot.composition.runtime import serve
 from bot.settings import Settings
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -59,7 +59,7 @@ class InProcessBot:
         self._task: asyncio.Task[None] | None = None
         self._stop = asyncio.Event()
         self._root_level = logging.WARNING
-        self._dispatch_poll = bot.dispatch.dispatcher.IDLE_POLL_SECONDS
+        self._dispatch_poll = bot.usecases.dispatching.IDLE_POLL_SECONDS
 
     def start(self) -> None:
         """Start serving in the running event loop."""
@@ -68,10 +68,10 @@ class InProcessBot:
         self._root_level = root.level
         root.setLevel(min(root.level or logging.WARNING, self._capture.level))
         root.addHandler(self._capture)
-        # As bot.logging_setup does for the real process: no line per HTTP request.
+        # As bot.composition.logging_setup does for the real process: no line per HTTP request.
         for chatty in ("httpx", "httpcore", "apscheduler", "aiohttp.access"):
             logging.getLogger(chatty).setLevel(logging.WARNING)
-        bot.dispatch.dispatcher.IDLE_POLL_SECONDS = DISPATCH_POLL_SECONDS
+        bot.usecases.dispatching.IDLE_POLL_SECONDS = DISPATCH_POLL_SECONDS
         self._stop = asyncio.Event()
         self._task = asyncio.create_task(
             serve(self.settings, self._stop, clock=self.clock), name="bot"
@@ -107,7 +107,7 @@ class InProcessBot:
         root = logging.getLogger()
         root.removeHandler(self._capture)
         root.setLevel(self._root_level)
-        bot.dispatch.dispatcher.IDLE_POLL_SECONDS = self._dispatch_poll
+        bot.usecases.dispatching.IDLE_POLL_SECONDS = self._dispatch_poll
         # serve() took SIGINT/SIGTERM for its stop event; give them back to pytest.
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

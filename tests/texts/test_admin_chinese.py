@@ -20,14 +20,14 @@ from typing import Any, cast
 
 import pytest
 
-from bot.admin.alerts import alert_callback
-from bot.admin.commands import _nps_work
-from bot.admin.digest import gather_digest_data
+from bot.adapters.telegram.handlers.admin import _nps_work
+from bot.core.periods import parse_report_args, period_label
+from bot.core.texts import TextError, admin_texts, en, fields
 from bot.reports.alert_text import compose_alert_messages
 from bot.reports.digest import chart_labels, compose_digest
-from bot.reports.periods import parse_report_args, period_label
 from bot.reports.stats_text import privacy_line, stats_text, webhooks_line
-from bot.texts import TextError, admin_texts, en, fields
+from bot.usecases.alerts import alert_callback
+from bot.usecases.digests import gather_digest_data
 from storage import Database, alerts, digests, reports, surveys
 from storage.webhooks import EndpointHealth
 from tests.admin.test_digest_golden import ANSWERS, DAY, build, settings

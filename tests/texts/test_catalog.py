@@ -1,4 +1,4 @@
-"""Specification of the one text catalog (bot.texts): complete in every built-in language."""
+"""Specification of the one text catalog (bot.core.texts): complete in every built-in language."""
 
 from __future__ import annotations
 
@@ -7,9 +7,8 @@ from datetime import date
 
 import pytest
 
-from bot.reports.digest import NO_VALUE
-from bot.reports.periods import PeriodError, parse_period, parse_report_args, period_label
-from bot.texts import (
+from bot.core.periods import PeriodError, parse_period, parse_report_args, period_label
+from bot.core.texts import (
     AUDIENCES,
     BUILTIN_LANGUAGES,
     LANGUAGE_NAMES,
@@ -19,6 +18,7 @@ from bot.texts import (
     fields,
     table,
 )
+from bot.reports.digest import NO_VALUE
 from storage.reports import NO_VALUE as STORAGE_NO_VALUE
 
 TAG = re.compile(r"</?(?:b|i|u|s|code|pre)>")  # the tags Telegram HTML texts use

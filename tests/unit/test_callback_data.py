@@ -1,4 +1,4 @@
-"""Specification of the callback-data registry (bot.telegram.callback_data)."""
+"""Specification of the callback-data registry (bot.core.callback_data)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.telegram.callback_data import (
+from bot.core.callback_data import (
     ALERT,
     DRIVER,
     ERASURE,

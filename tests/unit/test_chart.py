@@ -10,7 +10,7 @@ from datetime import date, timedelta
 import matplotlib.image
 import pytest
 
-from bot.domain.nps import Counts, Cutoffs
+from bot.core.nps import Counts, Cutoffs
 from bot.reports.chart import render_chart
 from bot.reports.digest import ChartLabels, DayStats, chart_labels
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from bot.domain.nps import Category
+from bot.core.nps import Category
 from bot.reports.csv_export import BASE_COLUMNS, ExportRow, export_csv, neutralise
 
 MOMENT = datetime(2026, 11, 23, 9, 30, 15, 123456, tzinfo=UTC)

@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from bot.domain.nps import Category, Counts, Cutoffs, estimate
+from bot.core.nps import Category, Counts, Cutoffs, estimate
 from bot.reports.digest import (
     DayStats,
     DigestData,
@@ -345,7 +345,7 @@ def test_golden_digest_in_chinese_for_the_same_data() -> None:
 
 
 def test_admin_texts_exist_in_chinese_under_every_english_name() -> None:
-    from bot.texts import admin_texts, en, zh
+    from bot.core.texts import admin_texts, en, zh
 
     english = set(en.ADMIN)
     assert set(zh.ADMIN) == english

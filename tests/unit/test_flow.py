@@ -1,4 +1,4 @@
-"""Specification of survey decisions (bot.survey.flow)."""
+"""Specification of survey decisions (bot.core.flow)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.survey.flow import (
+from bot.core.flow import (
     MAX_REASON_CHARS,
     DriversState,
     EditIn,

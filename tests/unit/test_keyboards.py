@@ -1,4 +1,4 @@
-"""Specification of the score keyboard and its callback data (bot.survey.keyboards)."""
+"""Specification of the score keyboard and its callback data (bot.core.keyboards)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.survey.keyboards import (
-    ScorePress,
-    parse_score_callback,
-    score_callback_data,
-    score_keyboard,
-)
+from bot.core.keyboards import ScorePress, parse_score_callback, score_callback_data, score_keyboard
 
 SQLITE_MAX_ROWID = 2**63 - 1
 

@@ -1,4 +1,4 @@
-"""Specification of signed deep-link payloads (bot.linking)."""
+"""Specification of signed deep-link payloads (bot.core.linking)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.linking import (
+from bot.core.linking import (
     MAX_CUSTOMER_ID_BYTES,
     LinkError,
     deep_link,

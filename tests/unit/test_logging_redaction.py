@@ -1,4 +1,4 @@
-"""Specification of token redaction in logs (bot.logging_setup.RedactingFilter)."""
+"""Specification of token redaction in logs (bot.composition.logging_setup.RedactingFilter)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.logging_setup import RedactingFilter
+from bot.composition.logging_setup import RedactingFilter
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsawQ"
 OTHER_TOKEN = "987654321:ZZZdqTcvCH1vGWJxfSeofSAs0K5PALDsawX"

@@ -1,4 +1,4 @@
-"""Specification of the NPS maths (bot.domain.nps)."""
+"""Specification of the NPS maths (bot.core.nps)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.domain.nps import (
+from bot.core.nps import (
     STANDARD_CUTOFFS,
     Category,
     Counts,

@@ -1,4 +1,4 @@
-"""Specification of the /nps and /export argument parsing (bot.reports.periods)."""
+"""Specification of the /nps and /export argument parsing (bot.core.periods)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.reports.periods import (
+from bot.core.periods import (
     FilterError,
     Period,
     PeriodError,

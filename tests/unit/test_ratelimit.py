@@ -1,10 +1,10 @@
-"""Specification of Bot API pacing (bot.telegram.ratelimit), driven by a fake clock."""
+"""Specification of Bot API pacing (bot.adapters.telegram.ratelimit), driven by a fake clock."""
 
 from __future__ import annotations
 
 import pytest
+from bot.adapters.telegram.ratelimit import GROUP_PER_MINUTE, RateLimiter
 
-from bot.telegram.ratelimit import GROUP_PER_MINUTE, RateLimiter
 from tests.support.clock import Clock
 
 FakeClock = Clock[float]

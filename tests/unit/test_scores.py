@@ -1,4 +1,4 @@
-"""Specification of typed score parsing (bot.survey.scores)."""
+"""Specification of typed score parsing (bot.core.scores)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.survey.scores import MAX_SCORE, MIN_SCORE, NotAScore, Score, parse_typed_score
+from bot.core.scores import MAX_SCORE, MIN_SCORE, NotAScore, Score, parse_typed_score
 
 
 @pytest.mark.parametrize(

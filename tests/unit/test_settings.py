@@ -13,13 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.settings import (
-    DEFAULT_API_BASE_URL,
-    Settings,
-    SettingsError,
-    load_settings,
-    read_env_file,
-)
+from bot.settings import DEFAULT_API_BASE_URL, Settings, SettingsError, load_settings, read_env_file
 
 SECRET_MARKER = "SUPERSECRETxyz987"
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"

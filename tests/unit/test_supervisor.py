@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from telegram.ext import ApplicationBuilder, ContextTypes
 
-from bot.supervisor import JOB_KWARGS, Loop, LoopEnded, Supervisor
+from bot.composition.supervisor import JOB_KWARGS, Loop, LoopEnded, Supervisor
 
 
 def waiting_loop(name: str, stopped: list[str]) -> Loop:

@@ -15,10 +15,10 @@ import pytest
 from aiohttp import web
 from pydantic import SecretStr
 
+from bot.adapters.webhooks.deliverer import WebhookDeliverer, backoff
+from bot.adapters.webhooks.signing import SIGNATURE_HEADER
 from bot.settings import Endpoint, WebhookSettings
-from bot.webhooks.deliverer import WebhookDeliverer, backoff
-from bot.webhooks.events import emit
-from bot.webhooks.signing import SIGNATURE_HEADER
+from bot.usecases.webhook_events import emit
 from storage import Database, webhooks
 from tests.support.clock import Clock
 

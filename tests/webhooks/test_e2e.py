@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot.webhooks.signing import SIGNATURE_HEADER, verify
+from bot.adapters.webhooks.signing import SIGNATURE_HEADER, verify
 from standin import StandIn
 from tests.conftest import HarnessFactory
 from tests.e2e.harness import BOT_USERNAME, QUICK_CHATS, TOKEN, receive_survey

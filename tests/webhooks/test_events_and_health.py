@@ -8,13 +8,13 @@ from zoneinfo import ZoneInfo
 
 from pydantic import SecretStr
 
-from bot.ops.contact_rules import ContactRules
-from bot.ops.maintenance import expire_surveys
+from bot.core.contact_rules import ContactRules
+from bot.core.records import SurveyKind
+from bot.core.texts import admin_texts
 from bot.settings import Endpoint, WebhookSettings
-from bot.texts import admin_texts
-from bot.webhooks.health import endpoint_health, health_json, stats_line
+from bot.usecases.maintenance import expire_surveys
+from bot.usecases.webhook_health import endpoint_health, health_json, stats_line
 from storage import Database, customers, surveys, webhooks
-from storage.records import SurveyKind
 
 SECRET = "whsec-0123456789abcdef0123456789abcdef"
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)

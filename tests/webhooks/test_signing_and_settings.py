@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from bot.adapters.webhooks.signing import sign, verify
 from bot.settings import EVENT_TYPES, Settings, SettingsError, WebhookSettings
-from bot.webhooks.signing import sign, verify
 from tests.unit.test_settings import with_required
 
 SECRET = "whsec-0123456789abcdef0123456789abcdef"

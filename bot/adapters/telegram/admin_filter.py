@@ -1,0 +1,62 @@
+"""What every admin handler shares: who is an admin (and the filter that asks), names,
+escaping.
+
+Admin handlers are written like every other (:func:`bot.adapters.telegram.handler.handler`). They
+never wait for their replies to be sent: an admin group is paced at 19 messages a minute,
+and the poller handles a batch's chats together, so waiting there would hold back every
+customer's update in the batch. Replies are committed to the outbox with the update's
+claim and flushed by a background task (started through the services' supervisor).
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+
+from telegram import Update, User
+from telegram.ext import filters
+
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+def is_admin(settings: Settings, chat_id: int | None, user_id: int | None) -> bool:
+    """An admin writes in a configured admin chat, or is a user whose private chat id is
+    configured (a user's private chat id equals their user id)."""
+    ids = settings.admin_chat_ids
+    return (chat_id is not None and chat_id in ids) or (user_id is not None and user_id in ids)
+
+
+def update_is_admin(settings: Settings, update: Update) -> bool:
+    """:func:`is_admin` for an update."""
+    chat = update.effective_chat
+    user = update.effective_user
+    return is_admin(settings, chat.id if chat else None, user.id if user else None)
+
+
+class AdminFilter(filters.UpdateFilter):
+    """Lets through updates from admins (:func:`update_is_admin`), for the wiring."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(name="AdminFilter")
+        self.settings = settings
+
+    def filter(self, update: Update) -> bool:
+        """Whether an admin sent ``update``."""
+        return update_is_admin(self.settings, update)
+
+
+def admin_name(user: User | None) -> str:
+    """How an admin is recorded and shown: name and user id (no HTML escaping)."""
+    if user is None:
+        return "an admin"
+    name = user.full_name.strip() or "admin"
+    return f"{name} ({user.id})"
+
+
+def esc(value: object, limit: int = 200) -> str:
+    """HTML-escape a value for Telegram, flattened to one line and capped."""
+    text = " ".join(str(value).split())
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return html.escape(text, quote=False)

@@ -1,0 +1,28 @@
+"""Building the python-telegram-bot Application against any Bot API server."""
+
+from __future__ import annotations
+
+from telegram.ext import Application, ApplicationBuilder, Defaults
+
+from bot.settings import Settings
+
+
+def build_application(settings: Settings) -> Application:  # type: ignore[type-arg]
+    """An Application without PTB's Updater (:class:`~bot.adapters.telegram.polling.Poller`
+    fetches)."""
+    builder: ApplicationBuilder = (  # type: ignore[type-arg]
+        Application.builder()
+        .token(settings.token.get_secret_value())
+        .base_url(settings.api_base_url)
+        .base_file_url(settings.api_base_file_url)
+        .updater(None)
+        .defaults(Defaults(tzinfo=settings.timezone))
+        .connection_pool_size(64)
+        .pool_timeout(30.0)
+        .connect_timeout(10.0)
+        .read_timeout(20.0)
+        .write_timeout(20.0)
+        .media_write_timeout(60.0)
+        .get_updates_connection_pool_size(2)
+    )
+    return builder.build()

@@ -1,0 +1,248 @@
+"""One way to write a handler: commands, messages and button presses alike.
+
+Every handler does the same things in the same order, written here once:
+
+1. parse: a press's callback data through its :class:`~bot.core.callback_data.Kind`
+   (data that is not exactly ours is answered "invalid" and changes nothing);
+2. an optional guard that may refuse or pass the update on before anything is claimed;
+3. claim the update and run the body in the update's transaction
+   (:func:`bot.usecases.unit_of_work.run_unit`: a redelivered update does nothing);
+4. find who is speaking and in which language (:func:`speaker`; admins are spoken to in
+   the admin language);
+5. the body decides (with the pure flow in :mod:`bot.core.flow`) and records its replies,
+   which reach the outbox with the claim;
+6. once committed: answer the press (answerCallbackQuery) with the body's text, then run
+   what the body left for after the commit (files, background sends);
+7. admin handlers stop the update there, so the customers' handlers never see it.
+
+The handler body receives a :class:`Turn` and is only what differs.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Generic, TypeVar, overload
+
+from telegram import Message, Update, User
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+from bot.adapters.telegram.callbacks import answer_query
+from bot.core.callback_data import Kind
+from bot.core.records import Customer
+from bot.usecases.services import Services, services
+from bot.usecases.unit_of_work import Replies, run_unit
+from storage import Tx, customers
+
+log = logging.getLogger(__name__)
+
+P = TypeVar("P")
+
+# PTB wants a coroutine function.
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
+
+
+class Skip:
+    """A guard's verdict: not this handler's update after all. Nothing is claimed or
+    answered, and later handlers (of other groups) still see it."""
+
+
+SKIP = Skip()
+
+#: Before the claim: None to go on, a text to refuse with (a press's answer), or SKIP.
+Guard = Callable[[Services, Update, P], Awaitable[str | Skip | None]]
+#: The answer to callback data that is not of the handler's kind: (services, language).
+Invalid = Callable[[Services, str], str]
+
+
+async def speaker(
+    svc: Services, tx: Tx, chat_id: int, user: User | None, now: datetime
+) -> tuple[Customer | None, str]:
+    """The customer linked to ``chat_id`` (if any) and the language to answer them in.
+
+    Inside the update's transaction: a changed ``language_code`` is stored on the customer.
+    """
+    code = user.language_code if user is not None else None
+    customer = await customers.get_by_chat(tx, chat_id)
+    if customer is None:
+        return None, svc.catalog.language_for(None, code)
+    if await customers.note_telegram_language(tx, customer, code, now):
+        log.info(
+            "chat %s: Telegram language now %r (was %r)",
+            chat_id,
+            code,
+            customer.telegram_language,
+        )
+    return customer, svc.catalog.language_for(customer.language, code or customer.telegram_language)
+
+
+def fallback_language(svc: Services, update: Update) -> str:
+    """The language to refuse in before anything is read (Telegram's, else the default)."""
+    user = update.effective_user
+    return svc.catalog.language_for(None, user.language_code if user is not None else None)
+
+
+@dataclass
+class Turn(Generic[P]):
+    """Everything a handler body works with, inside the update's transaction."""
+
+    svc: Services
+    tx: Tx
+    replies: Replies
+    now: datetime
+    update: Update
+    chat_id: int
+    message_id: int  # the update's message, or the message whose button was pressed
+    message: Message | None  # None only for a press on a message too old to be accessible
+    user: User | None
+    press: P  # the parsed callback data; None for commands and messages
+    args: list[str]  # a command's arguments
+    customer: Customer | None  # None: the chat is not linked (always None for admins)
+    lang: str
+    _after: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    def text(self, key: str, **params: object) -> str:
+        """The catalog's text for ``key`` in the speaker's language."""
+        return self.svc.catalog.render(key, self.lang, **params)
+
+    def say(self, key: str, **params: object) -> None:
+        """Reply with the catalog's text for ``key`` in the speaker's language."""
+        self.replies.send(self.text(key, **params))
+
+    def then(self, step: Callable[[], Awaitable[None]]) -> None:
+        """Await ``step`` once the update's transaction has committed (never if it fails,
+        nor for a redelivered update), after the press is answered."""
+        self._after.append(step)
+
+    def background(self, name: str, start: Callable[[], Coroutine[Any, Any, Any]]) -> None:
+        """Run ``start()`` as a background task once the transaction has committed: files
+        and sends that must not hold back the other updates of the poller's batch."""
+
+        async def launch() -> None:
+            self.svc.supervisor.spawn(start(), name)
+
+        self._after.append(launch)
+
+
+Work = Callable[[Turn[P]], Awaitable[str | None]]
+
+
+def _press_invalid(svc: Services, lang: str) -> str:
+    return svc.catalog.render("press_invalid", lang)
+
+
+@overload
+def handler(
+    kind: None = None, *, admin: bool = False, guard: Guard[None] | None = None
+) -> Callable[[Work[None]], Handler]: ...
+
+
+@overload
+def handler(
+    kind: Kind[P],
+    *,
+    admin: bool = False,
+    guard: Guard[P] | None = None,
+    invalid: Invalid = _press_invalid,
+) -> Callable[[Work[P]], Handler]: ...
+
+
+def handler(
+    kind: Kind[Any] | None = None,
+    *,
+    admin: bool = False,
+    guard: Guard[Any] | None = None,
+    invalid: Invalid = _press_invalid,
+) -> Callable[[Work[Any]], Handler]:
+    """Turn ``work(turn)`` into a PTB handler for presses of ``kind`` (or, without a kind,
+    for commands and messages). ``work`` returns the press's answer (None for commands).
+
+    ``admin``: spoken to in the admin language, no customer looked up, and the update
+    stops here (the wiring's admin filter, or ``guard``, decides who gets this far).
+    """
+
+    def decorate(work: Work[Any]) -> Handler:
+        @functools.wraps(work)
+        async def run(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+            if await _run(update, context, work) and admin:
+                raise ApplicationHandlerStop
+
+        return run
+
+    async def _run(update: Update, context: ContextTypes.DEFAULT_TYPE, work: Work[Any]) -> bool:
+        """Handle the update; False if it was left to other handlers."""
+        svc = services(context)
+        query = update.callback_query
+        press: Any = None
+        if kind is not None:
+            assert query is not None
+            press = kind.parse(query.data)
+            pressed = query.message
+            if press is None or pressed is None:
+                await answer_query(query, invalid(svc, fallback_language(svc, update)))
+                return True
+            chat_id, message_id = pressed.chat.id, pressed.message_id
+            message = pressed if isinstance(pressed, Message) else None
+        else:
+            message = update.effective_message
+            if message is None:
+                return False
+            chat_id, message_id = message.chat.id, message.message_id
+        if guard is not None:
+            verdict = await guard(svc, update, press)
+            if isinstance(verdict, Skip):
+                return False
+            if verdict is not None:
+                if query is not None:
+                    await answer_query(query, verdict)
+                return True
+        user = update.effective_user
+        args = list(context.args or [])
+
+        async def unit(
+            tx: Tx, replies: Replies, now: datetime
+        ) -> tuple[str | None, list[Callable[[], Awaitable[None]]]]:
+            if admin:
+                customer, lang = None, svc.settings.admin_language
+            else:
+                customer, lang = await speaker(svc, tx, chat_id, user, now)
+            turn = Turn(
+                svc,
+                tx,
+                replies,
+                now,
+                update,
+                chat_id,
+                message_id,
+                message,
+                user,
+                press,
+                args,
+                customer,
+                lang,
+            )
+            return await work(turn), turn._after
+
+        fresh, result = await run_unit(svc, update, chat_id, unit)
+        if not fresh or result is None:
+            return True  # a redelivered update: its first handling answered it
+        answer, after = result
+        if query is not None:
+            # Answered in every case: Telegram shows a spinner until the press is answered.
+            await answer_query(query, answer)
+        for step in after:
+            await step()
+        return True
+
+    return decorate
+
+
+async def answer_unknown_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Callback data of no kind of ours (old versions, forgeries): say so, change nothing."""
+    query = update.callback_query
+    assert query is not None
+    svc = services(context)
+    await answer_query(query, _press_invalid(svc, fallback_language(svc, update)))

@@ -1,0 +1,1 @@
+"""One module per concern; :mod:`bot.adapters.telegram.wiring` registers them."""

@@ -1,0 +1,258 @@
+"""Making Bot API calls: pacing, 429 handling, retries, and error classification.
+
+Also drains the outbox: calls recorded in the database by handlers, made in order per chat,
+by per-chat flush tasks started through the bot's
+:class:`~bot.composition.supervisor.Supervisor` (so they are awaited on stop) and by the
+periodic :meth:`Sender.sweep` loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import Enum
+from typing import Any
+
+from telegram import Bot
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.warnings import PTBUserWarning
+
+from bot.adapters.telegram.ratelimit import RateLimiter
+from bot.composition.supervisor import Supervisor, wait_for_any
+from bot.core.records import OutboxItem
+from storage import Database, Tx, answers, customers, outbox
+
+log = logging.getLogger(__name__)
+
+# Outbox calls are stored as (method, params) and replayed generically through
+# do_api_request, which PTB flags as unusual for methods it wraps; that is intended here.
+warnings.filterwarnings("ignore", message="Please use 'Bot.", category=PTBUserWarning)
+
+MAX_RATE_LIMIT_RETRIES = 8
+MAX_TRANSIENT_RETRIES = 3
+MAX_OUTBOX_ATTEMPTS = 10
+
+
+class Failure(Enum):
+    """How a call failed, which decides what happens next."""
+
+    BLOCKED = "blocked"  # 403: the customer blocked the bot or never started it
+    REJECTED = "rejected"  # 400 and friends: retrying the same call cannot help
+    TRANSIENT = "transient"  # network, timeout, 5xx, persistent 429: may work later
+
+
+@dataclass(frozen=True)
+class CallResult:
+    """The outcome of one Bot API call."""
+
+    result: Any = None
+    failure: Failure | None = None
+    description: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.failure is None
+
+
+def retry_after_seconds(exc: RetryAfter) -> float:
+    """``retry_after`` in seconds, whichever type this PTB version returns."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+# Bad requests that mean the desired state already holds: treat them as success.
+_HARMLESS_BAD_REQUESTS = ("message is not modified",)
+
+
+class Sender:
+    """The one way the bot talks to Telegram when it wants a message delivered."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        db: Database,
+        limiter: RateLimiter,
+        clock: Callable[[], datetime],
+        *,
+        backoff_base: float = 0.5,
+        supervisor: Supervisor | None = None,
+    ) -> None:
+        self.bot = bot
+        # Owns the per-chat flush tasks; a sender built without one (tests, tools) gets
+        # its own, which still tracks the tasks and logs their failures.
+        self.supervisor = supervisor or Supervisor()
+        self.db = db
+        self.limiter = limiter
+        self.clock = clock
+        self.backoff_base = backoff_base
+        self.rate_limited = 0
+        self.last_success: datetime | None = None
+        self._chat_locks: dict[int, asyncio.Lock] = {}
+        self._flush_tasks: dict[int, asyncio.Task[None]] = {}
+        self._dirty: set[int] = set()
+
+    async def call(self, chat_id: int, method: str, params: dict[str, Any]) -> CallResult:
+        """Make one call, paced; wait out 429s and retry transient errors a bounded number
+        of times. Never raises for Telegram errors: the result says what happened."""
+        transient_failures = 0
+        rate_limits = 0
+        while True:
+            await self.limiter.acquire(chat_id)
+            try:
+                result = await self.bot.do_api_request(method, api_kwargs=params)
+            except RetryAfter as exc:
+                rate_limits += 1
+                self.rate_limited += 1
+                wait = retry_after_seconds(exc)
+                self.limiter.pause(wait)
+                log.warning("429 from Telegram (chat %s, %s): waiting %.0fs", chat_id, method, wait)
+                if rate_limits > MAX_RATE_LIMIT_RETRIES:
+                    return CallResult(failure=Failure.TRANSIENT, description=str(exc))
+                continue
+            except Forbidden as exc:
+                return CallResult(failure=Failure.BLOCKED, description=exc.message)
+            except BadRequest as exc:
+                if any(h in exc.message.lower() for h in _HARMLESS_BAD_REQUESTS):
+                    return CallResult(result=True)
+                return CallResult(failure=Failure.REJECTED, description=exc.message)
+            except NetworkError as exc:  # includes TimedOut and 5xx answers
+                transient_failures += 1
+                if transient_failures > MAX_TRANSIENT_RETRIES:
+                    return CallResult(failure=Failure.TRANSIENT, description=exc.message)
+                delay = self.backoff_base * 2 ** (transient_failures - 1)
+                await asyncio.sleep(delay * random.uniform(0.8, 1.2))
+                continue
+            except TelegramError as exc:
+                return CallResult(failure=Failure.REJECTED, description=exc.message)
+            self.limiter.record_success()
+            self.last_success = self.clock()
+            return CallResult(result=result)
+
+    def _lock_for(self, chat_id: int) -> asyncio.Lock:
+        lock = self._chat_locks.get(chat_id)
+        if lock is None:
+            lock = self._chat_locks[chat_id] = asyncio.Lock()
+        return lock
+
+    async def flush_chat(self, chat_id: int) -> None:
+        """Make this chat's pending outbox calls, in order.
+
+        One flush per chat at a time (a lock), so two tasks never make the same call twice
+        and the customer sees messages in the order they were recorded.
+        """
+        lock = self._lock_for(chat_id)
+        async with lock:
+            try:
+                await self._flush_locked(chat_id)
+            finally:
+                if not lock._waiters:  # nobody else queued: drop the lock to bound memory
+                    self._chat_locks.pop(chat_id, None)
+
+    async def _flush_locked(self, chat_id: int) -> None:
+        async with self.db.read() as tx:
+            items = await outbox.pending_for_chat(tx, chat_id)
+        for item in items:
+            async with self.db.transaction() as tx:
+                await outbox.mark_started(tx, item.id, self.clock())
+            outcome = await self.call(chat_id, item.method, item.params)
+            now = self.clock()
+            if outcome.ok:
+                async with self.db.transaction() as tx:
+                    await outbox.mark_done(tx, item.id, now)
+                    await _note_drivers_message(tx, item, outcome.result)
+                continue
+            log.warning(
+                "outbox call %s %s to chat %s failed (%s): %s",
+                item.id,
+                item.method,
+                chat_id,
+                outcome.failure,
+                outcome.description,
+            )
+            async with self.db.transaction() as tx:
+                if outcome.failure is Failure.BLOCKED:
+                    await customers.mark_blocked_by_chat(tx, chat_id, now)
+                    for rest in await outbox.pending_for_chat(tx, chat_id):
+                        await outbox.mark_failed(tx, rest.id, outcome.description, now)
+                    return
+                if outcome.failure is Failure.REJECTED or item.attempts + 1 >= MAX_OUTBOX_ATTEMPTS:
+                    await outbox.mark_failed(tx, item.id, outcome.description, now)
+                    continue
+                await outbox.record_error(tx, item.id, outcome.description)
+            # Transient: keep order, leave this and later calls for the next flush.
+            return
+
+    def schedule_flush(self, chat_id: int) -> None:
+        """Flush this chat's outbox in the background.
+
+        Handlers call this instead of awaiting the sends: a chat's pacing (about one message
+        a second) must not hold up the handling of other updates, and a customer who sends
+        fifty messages must not stall everyone else's conversation.
+        """
+        task = self._flush_tasks.get(chat_id)
+        if task is not None and not task.done():
+            self._dirty.add(chat_id)  # the running task flushes once more before it ends
+            return
+        self._flush_tasks[chat_id] = self.supervisor.spawn(
+            self._flush_until_clean(chat_id), f"flush-{chat_id}"
+        )
+
+    async def _flush_until_clean(self, chat_id: int) -> None:
+        try:
+            while True:
+                self._dirty.discard(chat_id)
+                try:
+                    await self.flush_chat(chat_id)
+                except Exception:
+                    # The periodic sweep retries whatever is still pending.
+                    log.exception("flushing the outbox of chat %s failed", chat_id)
+                    return
+                if chat_id not in self._dirty:
+                    return
+        finally:
+            if self._flush_tasks.get(chat_id) is asyncio.current_task():
+                del self._flush_tasks[chat_id]
+
+    async def flush_all(self) -> None:
+        """Make every pending outbox call (after a restart, and periodically)."""
+        async with self.db.read() as tx:
+            chats = await outbox.pending_chats(tx)
+        await asyncio.gather(*(self.flush_chat(chat_id) for chat_id in chats))
+
+    async def sweep(self, stop: asyncio.Event, interval: float) -> None:
+        """Flush every pending outbox call every ``interval`` seconds until ``stop``, then
+        once more: calls committed before the stop go out within its grace period (what is
+        left then stays in the outbox for the next start)."""
+        while True:
+            try:
+                await self.flush_all()
+            except Exception:
+                log.exception("outbox sweep failed; retrying")
+            if stop.is_set():
+                return
+            await wait_for_any((stop,), interval)
+
+
+async def _note_drivers_message(tx: Tx, item: OutboxItem, result: Any) -> None:
+    """The drivers keyboard reached the chat: remember its message id, so the end of the
+    drivers step can edit it even if the customer never pressed a button (they typed).
+
+    The drivers keyboard is the only message tied to a survey that carries an inline
+    keyboard (:meth:`bot.usecases.unit_of_work.Replies.send`); reminders and expiry edits
+    are tied to their survey too but carry none. Storage only records the id while the
+    answer is at the drivers step and has none yet."""
+    if item.survey_id is None or item.method != "sendMessage" or not isinstance(result, dict):
+        return
+    markup = item.params.get("reply_markup")
+    if not isinstance(markup, dict) or not markup.get("inline_keyboard"):
+        return
+    message_id = result.get("message_id")
+    if isinstance(message_id, int):
+        await answers.record_drivers_message(tx, item.survey_id, message_id)

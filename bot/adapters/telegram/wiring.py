@@ -1,0 +1,78 @@
+"""All handler registration in one place."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.adapters.telegram.handler import answer_unknown_press
+from bot.adapters.telegram.handlers import conversation, language, linking, privacy
+from bot.core.callback_data import DRIVER, ERASURE, LANGUAGE, SCORE
+from bot.usecases.services import SERVICES_KEY, Services
+
+log = logging.getLogger(__name__)
+
+PRIVATE = filters.ChatType.PRIVATE
+NEW_MESSAGE = filters.UpdateType.MESSAGE
+
+
+class FailedUpdates:
+    """Update ids whose handler raised, so the poller can retry before confirming them."""
+
+    def __init__(self) -> None:
+        self.ids: set[int] = set()
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """PTB error handler: log with context and remember the update."""
+        update_id = chat_id = None
+        if isinstance(update, Update):
+            update_id = update.update_id
+            chat_id = update.effective_chat.id if update.effective_chat else None
+        log.error(
+            "handler failed for update %s (chat %s)", update_id, chat_id, exc_info=context.error
+        )
+        if update_id is not None:
+            self.ids.add(update_id)
+
+
+def services_of(app: Application) -> Services:  # type: ignore[type-arg]
+    """The services stored in ``app.bot_data`` (before the handlers are registered)."""
+    found = app.bot_data[SERVICES_KEY]
+    assert isinstance(found, Services)
+    return found
+
+
+def register_handlers(app: Application, failures: FailedUpdates) -> None:  # type: ignore[type-arg]
+    """Register every handler on ``app``."""
+    from bot.adapters.telegram.admin_wiring import register_admin_handlers
+
+    register_admin_handlers(app, services_of(app).settings)
+    app.add_handler(CommandHandler("start", linking.on_start, filters=PRIVATE & NEW_MESSAGE))
+    app.add_handler(CommandHandler("stop", linking.on_stop, filters=PRIVATE & NEW_MESSAGE))
+    app.add_handler(CommandHandler("help", linking.on_help, filters=PRIVATE & NEW_MESSAGE))
+    # Privacy commands, before the catch-all that answers unknown commands with help.
+    app.add_handler(CommandHandler("mydata", privacy.on_mydata, filters=PRIVATE & NEW_MESSAGE))
+    app.add_handler(
+        CommandHandler("delete_me", privacy.on_delete_me, filters=PRIVATE & NEW_MESSAGE)
+    )
+    app.add_handler(CallbackQueryHandler(privacy.on_erase_press, pattern=ERASURE.pattern))
+    app.add_handler(CommandHandler("language", language.on_language, filters=PRIVATE & NEW_MESSAGE))
+    app.add_handler(CallbackQueryHandler(conversation.on_score_press, pattern=SCORE.pattern))
+    app.add_handler(CallbackQueryHandler(conversation.on_driver_press, pattern=DRIVER.pattern))
+    app.add_handler(CallbackQueryHandler(language.on_language_press, pattern=LANGUAGE.pattern))
+    app.add_handler(CallbackQueryHandler(answer_unknown_press))
+    app.add_handler(MessageHandler(PRIVATE & NEW_MESSAGE & filters.COMMAND, linking.on_help))
+    app.add_handler(MessageHandler(PRIVATE & NEW_MESSAGE, conversation.on_message))
+    app.add_handler(
+        MessageHandler(PRIVATE & filters.UpdateType.EDITED_MESSAGE, conversation.on_edited_message)
+    )
+    app.add_error_handler(failures.on_error)

@@ -1,0 +1,148 @@
+"""Delivering webhook events: a background task that never blocks the conversation.
+
+Retries network errors, timeouts, 429 and 5xx with exponential backoff (5 s doubling, at
+most an hour apart) until the delivery is older than the configured maximum age; a 4xx
+other than 429 means the receiver refused this delivery, and retrying would not help.
+Deliveries live in the database, so a restart resumes them; on an orderly stop, POSTs in
+flight finish and are recorded, and no new one starts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import aiohttp
+
+from bot.adapters.webhooks.signing import EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, sign
+from bot.composition.supervisor import wait_for_any
+from bot.settings import WebhookSettings
+from storage import Database, webhooks
+from storage.webhooks import WebhookDelivery
+
+log = logging.getLogger(__name__)
+
+BATCH = 50
+CONCURRENCY = 8
+IDLE_SECONDS = 1.0
+
+
+def backoff(attempts: int) -> timedelta:
+    """Delay before the next attempt after ``attempts`` failures: 5 s, 10 s, 20 s ... 1 h."""
+    return timedelta(seconds=min(5 * 2 ** max(attempts - 1, 0), 3600))
+
+
+class WebhookDeliverer:
+    """Posts due deliveries; one task per bot process."""
+
+    def __init__(
+        self,
+        db: Database,
+        settings: WebhookSettings,
+        clock: Callable[[], datetime],
+        *,
+        backoff_fn: Callable[[int], timedelta] = backoff,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.clock = clock
+        self.backoff = backoff_fn
+        self._wake = asyncio.Event()
+        self._session: aiohttp.ClientSession | None = None
+
+    def wake(self) -> None:
+        """Something was enqueued: look now."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Deliver until ``stop`` is set; deliveries in flight then finish and are recorded."""
+        timeout = aiohttp.ClientTimeout(total=self.settings.timeout_seconds)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            self._session = session
+            try:
+                while not stop.is_set():
+                    try:
+                        handled = await self.run_once(stop)
+                    except Exception:
+                        log.exception("webhook pass failed; retrying")
+                        handled = 0
+                    if handled == 0:
+                        self._wake.clear()
+                        await wait_for_any((self._wake, stop), IDLE_SECONDS)
+            finally:
+                self._session = None
+
+    async def run_once(self, stop: asyncio.Event | None = None) -> int:
+        """Attempt every due delivery once (none after ``stop`` is set); return how many
+        were due."""
+        async with self.db.read() as tx:
+            batch = await webhooks.due(tx, self.clock(), BATCH)
+        if not batch:
+            return 0
+        semaphore = asyncio.Semaphore(CONCURRENCY)
+
+        async def attempt(delivery: WebhookDelivery) -> None:
+            async with semaphore:
+                if stop is None or not stop.is_set():
+                    await self.deliver(delivery)
+
+        await asyncio.gather(*(attempt(d) for d in batch))
+        return len(batch)
+
+    async def deliver(self, delivery: WebhookDelivery) -> None:
+        """POST one delivery and record the outcome."""
+        now = self.clock()
+        secret = self.settings.secret_for(delivery.endpoint_url)
+        if secret is None:
+            async with self.db.transaction() as tx:
+                await webhooks.mark_failed(
+                    tx, delivery.id, None, "endpoint no longer configured", now
+                )
+            return
+        body = delivery.body.encode()
+        headers = {
+            "Content-Type": "application/json",
+            SIGNATURE_HEADER: sign(secret.get_secret_value(), int(now.timestamp()), body),
+            EVENT_ID_HEADER: delivery.event_id,
+            EVENT_TYPE_HEADER: delivery.event_type,
+        }
+        status: int | None = None
+        try:
+            session = self._session
+            if session is None:
+                raise RuntimeError("deliverer not running")
+            async with session.post(delivery.endpoint_url, data=body, headers=headers) as resp:
+                status = resp.status
+                await resp.read()
+            error = f"HTTP {status}"
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            error = f"{type(exc).__name__}: {exc}"[:300]
+        now = self.clock()
+        async with self.db.transaction() as tx:
+            if status is not None and 200 <= status < 300:
+                await webhooks.mark_delivered(tx, delivery.id, status, now)
+                return
+            too_old = now - delivery.created_at >= timedelta(hours=self.settings.max_age_hours)
+            permanent = status is not None and 400 <= status < 500 and status != 429
+            if permanent or too_old:
+                await webhooks.mark_failed(tx, delivery.id, status, error, now)
+                log.warning(
+                    "webhook %s (%s) to %s failed for good: %s",
+                    delivery.event_id,
+                    delivery.event_type,
+                    delivery.endpoint_url,
+                    error,
+                )
+                return
+            delay = self.backoff(delivery.attempts + 1) * random.uniform(0.9, 1.1)
+            await webhooks.mark_retry(tx, delivery.id, status, error, now + delay)
+            log.info(
+                "webhook %s to %s: %s; retrying in %.0f s",
+                delivery.event_id,
+                delivery.endpoint_url,
+                error,
+                delay.total_seconds(),
+            )

@@ -1,1 +1,0 @@
-"""The admin side: daily digest, detractor alerts, admin commands."""

@@ -1,0 +1,112 @@
+"""Starting and stopping the ops side inside the bot's event loop.
+
+The periodic work (reminders, expiry, the relationship cycle) runs as PTB JobQueue jobs,
+i.e. APScheduler in this loop, scheduled through the bot's supervisor. Jobs live in memory,
+so they are registered here at every start-up; everything they have done is recorded in the
+database (``reminded_at``, status ``expired``, one survey per relationship cycle), so a
+restart neither repeats nor skips work.
+The dispatcher itself is a supervised loop started by :mod:`bot.composition.runtime`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram.ext import Application, ContextTypes
+
+from bot.adapters.ops_api.api import OpsApi, start_api
+from bot.core.contact_rules import ContactRules
+from bot.usecases.maintenance import expire_surveys, send_reminders
+from bot.usecases.relationship import queue_due_relationship_surveys
+from bot.usecases.services import SERVICES_KEY, Services
+
+log = logging.getLogger(__name__)
+
+
+class OpsStartupError(RuntimeError):
+    """The ops side cannot start (e.g. the API's port is taken); the message says why."""
+
+
+RELATIONSHIP_INTERVAL_SECONDS = 3600.0
+
+
+def contact_rules(svc: Services) -> ContactRules:
+    """The contact rules configured for this bot."""
+    return ContactRules.from_settings(svc.settings.ops, svc.settings.timezone)
+
+
+def _services(context: ContextTypes.DEFAULT_TYPE) -> Services:
+    svc = context.application.bot_data[SERVICES_KEY]
+    assert isinstance(svc, Services)
+    return svc
+
+
+async def _maintenance_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc = _services(context)
+    rules = contact_rules(svc)
+    company = svc.settings.company_name
+    now = svc.clock()
+    expired = await expire_surveys(
+        svc.db,
+        rules,
+        company,
+        now,
+        svc.sender,
+        catalog=svc.catalog,
+        webhooks=svc.settings.webhooks,
+    )
+    reminded = await send_reminders(svc.db, rules, company, now, svc.sender, catalog=svc.catalog)
+    if expired or reminded:
+        log.info("maintenance: %d surveys expired, %d reminders", expired, reminded)
+
+
+async def _relationship_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc = _services(context)
+    cycle = svc.settings.ops.relationship_cycle
+    if cycle is None:
+        return
+    created = await queue_due_relationship_surveys(svc.db, contact_rules(svc), cycle, svc.clock())
+    if created:
+        log.info("relationship cycle: %d surveys created", created)
+        if svc.dispatcher is not None:
+            svc.dispatcher.wake()
+
+
+async def start_ops(app: Application, svc: Services) -> None:  # type: ignore[type-arg]
+    """Start the ops side (after the Application started): its jobs, and the API, which
+    stops with the supervisor (before the jobs: it takes in new work)."""
+    ops = svc.settings.ops
+    supervisor = svc.supervisor
+    supervisor.every(
+        _maintenance_job, ops.maintenance_interval_seconds, first=1.0, name="ops-maintenance"
+    )
+    if ops.relationship_cycle is not None:
+        supervisor.every(
+            _relationship_job, RELATIONSHIP_INTERVAL_SECONDS, first=5.0, name="ops-relationship"
+        )
+    if not ops.api_enabled:
+        log.info("ops API off: set NPSBOT_API_TOKENS to serve it")
+        return
+    dispatcher = svc.dispatcher
+    api = OpsApi(
+        db=svc.db,
+        tokens=ops.api_tokens,
+        rules=contact_rules(svc),
+        clock=svc.clock,
+        link_secret=svc.settings.link_secret.get_secret_value(),
+        bot_username=svc.settings.bot_username or app.bot.username,
+        max_body_bytes=ops.api_max_body_bytes,
+        wake_dispatcher=dispatcher.wake if dispatcher is not None else (lambda: None),
+        last_success=lambda: svc.sender.last_success,
+        required_properties=svc.catalog.required_properties,
+        retention_days=svc.settings.privacy.retention_days,
+        webhooks=svc.settings.webhooks,
+    )
+    try:
+        runner = await start_api(api, ops.api_host, ops.api_port)
+    except OSError as exc:
+        # The jobs registered above are removed by the supervisor's stop.
+        raise OpsStartupError(
+            f"cannot serve the ops API on {ops.api_host}:{ops.api_port} ({exc.strerror})"
+        ) from None
+    supervisor.on_stop("ops API", runner.cleanup)

@@ -1,0 +1,152 @@
+"""Running the bot: storage, Telegram application, poller and dispatcher in one event loop.
+
+Every background piece starts through one :class:`~bot.composition.supervisor.Supervisor`,
+in an order whose reverse is the orderly stop on SIGTERM/SIGINT: the poller stops fetching
+(and confirms what it handled), the ops API closes, jobs stop, the dispatcher finishes the
+sends in hand and records them, the webhook deliverer likewise, the outbox sweep flushes
+what is committed, and the remaining background work is awaited, all within
+``STOP_TIMEOUT_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from telegram.error import InvalidToken, NetworkError
+from telegram.ext import Application, ContextTypes
+
+from bot.adapters.telegram.application import build_application
+from bot.adapters.telegram.polling import Poller
+from bot.adapters.telegram.ratelimit import RateLimiter
+from bot.adapters.telegram.sender import Sender
+from bot.adapters.telegram.wiring import FailedUpdates, register_handlers
+from bot.composition.admin_jobs import start_admin
+from bot.composition.ops_jobs import start_ops
+from bot.composition.privacy_jobs import start_privacy
+from bot.composition.supervisor import Supervisor
+from bot.composition.webhook_delivery import start_webhooks
+from bot.core.contact_rules import ContactRules
+from bot.core.questionnaire.startup import load_catalog, report_missing_translations
+from bot.settings import Settings
+from bot.usecases.dispatching import Dispatcher
+from bot.usecases.services import SERVICES_KEY, Services, utc_now
+from storage import Database, updates
+
+log = logging.getLogger(__name__)
+
+OUTBOX_SWEEP_SECONDS = 5.0
+PRUNE_UPDATES_SECONDS = 3600.0
+
+
+class StartupError(RuntimeError):
+    """The bot cannot start; the message says why in one line (never with the token)."""
+
+
+async def _prune_updates(context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc = context.application.bot_data[SERVICES_KEY]
+    assert isinstance(svc, Services)
+    async with svc.db.transaction() as tx:
+        removed = await updates.prune(tx, svc.clock() - timedelta(hours=48))
+    log.info("pruned %d processed update ids", removed)
+
+
+async def serve(
+    settings: Settings,
+    stop: asyncio.Event | None = None,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+) -> None:
+    """Run until ``stop`` is set (or SIGINT/SIGTERM), then stop in order.
+
+    ``clock`` is what every part of the bot reads the time from (the services, the
+    dispatcher, the sender, the jobs): tests run the bot on a clock they control.
+    """
+    stop = stop or asyncio.Event()
+    # First, before touching the database or the network: a bad questionnaire stops
+    # start-up with its one-line error (QuestionnaireError, exit code 2 in bot.cli), and
+    # missing translations are reported now rather than noticed by a customer.
+    catalog = load_catalog(
+        settings.questionnaire_path, settings.company_name, settings.default_language
+    )
+    log.info(
+        "questionnaire %s: languages %s (default %s), drivers for %s",
+        catalog.questionnaire.source,
+        ", ".join(catalog.languages),
+        catalog.default_language,
+        ", ".join(c.value for c in catalog.questionnaire.drivers) or "no category",
+    )
+    report_missing_translations(catalog)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+
+    db = await Database.open(settings.database_path)
+    app: Application = build_application(settings)  # type: ignore[type-arg]
+    supervisor = Supervisor(job_queue=app.job_queue)
+    limiter = RateLimiter(settings.send_rate_per_second, settings.per_chat_per_second)
+    sender = Sender(app.bot, db, limiter, clock, supervisor=supervisor)
+    svc = Services(
+        settings=settings,
+        db=db,
+        sender=sender,
+        cutoffs=settings.admin.cutoffs,
+        clock=clock,
+        catalog=catalog,
+        supervisor=supervisor,
+    )
+    app.bot_data[SERVICES_KEY] = svc
+    failures = FailedUpdates()
+    register_handlers(app, failures)
+    dispatcher = Dispatcher(
+        db,
+        sender,
+        settings.company_name,
+        clock,
+        rules=ContactRules.from_settings(settings.ops, settings.timezone),
+        catalog=catalog,
+        webhooks=settings.webhooks,
+    )
+    svc.dispatcher = dispatcher
+    poller = Poller(app, failures, settings.poll_timeout_seconds)
+    try:
+        try:
+            await app.initialize()  # getMe: checks the token and the server
+        except InvalidToken:
+            raise StartupError("NPSBOT_TOKEN was rejected by the Bot API server") from None
+        except NetworkError as exc:
+            raise StartupError(
+                f"cannot reach the Bot API server at {settings.api_base_url} ({exc.message})"
+            ) from None
+        log.info("connected as @%s via %s", app.bot.username, settings.api_base_url)
+        await app.start()
+        try:
+            # Started in this order, stopped in reverse: see the module's docstring.
+            async with supervisor:
+                supervisor.start_loop(
+                    "outbox", lambda halt: sender.sweep(halt, OUTBOX_SWEEP_SECONDS)
+                )
+                start_webhooks(svc)
+                supervisor.start_loop("dispatcher", dispatcher.run)
+                supervisor.every(
+                    _prune_updates, PRUNE_UPDATES_SECONDS, first=60.0, name="prune-updates"
+                )
+                await start_ops(app, svc)
+                await start_admin(svc)
+                start_privacy(svc)
+                supervisor.start_loop("poller", poller.run)
+                await supervisor.wait(stop)
+                log.info("stopping (at most %.0f s)", supervisor.stop_timeout)
+        finally:
+            if app.running:
+                await app.stop()
+    finally:
+        with contextlib.suppress(Exception):
+            await app.shutdown()
+        await db.close()
+        log.info("stopped")

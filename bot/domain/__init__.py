@@ -1,1 +1,0 @@
-"""Pure domain logic: NPS categories, scores and their statistical uncertainty."""

@@ -1,1 +1,0 @@
-"""The ops side: the HTTP API, contact rules, CSV import, relationship cycles."""

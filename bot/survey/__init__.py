@@ -1,1 +1,0 @@
-"""The customer's survey conversation as pure logic: inputs, decisions, texts, keyboards."""

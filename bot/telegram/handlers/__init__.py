@@ -1,1 +1,0 @@
-"""One module per concern; :mod:`bot.telegram.wiring` registers them."""

@@ -1,0 +1,195 @@
+"""The dispatcher: sends queued surveys when they fall due.
+
+Queued surveys live in the database (status ``pending``), so they survive any restart. One
+task sends them (SQLite has no ``SKIP LOCKED``), paced by the Sender's rate limiter. What a
+crash at each step can and cannot do is written down in ``docs/delivery-guarantees.md``; in
+short: ``mark_send_started`` commits before the Bot API call and ``mark_sent`` after it, so
+a survey is never dropped, and is sent twice only if the process dies between Telegram
+accepting the message and the ``mark_sent`` commit (or a timed-out request had in fact been
+accepted). Such a re-send is logged and counted in ``possible_duplicates``; both copies
+carry the same survey id, so only the first press counts.
+
+An orderly stop never opens that window: :meth:`Dispatcher.run` checks its stop event
+between surveys and is never cancelled while a send is in flight (see
+:mod:`bot.composition.supervisor`), so every send that started is recorded before the process exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from bot.adapters.telegram.sender import Failure, Sender
+from bot.composition.supervisor import wait_for_any
+from bot.core.contact_rules import ContactRules, customer_timezone, end_of_quiet_hours
+from bot.core.keyboards import score_keyboard
+from bot.core.questionnaire.catalog import Catalog
+from bot.core.questionnaire.startup import builtin_catalog
+from bot.core.records import Customer, Survey, SurveyStatus
+from bot.settings import WebhookSettings
+from bot.usecases.webhook_events import notify
+from storage import Database, customers, surveys
+
+log = logging.getLogger(__name__)
+
+MAX_SEND_ATTEMPTS = 6
+BATCH = 200
+IDLE_POLL_SECONDS = 1.0
+# Surveys in flight at once: the most that a crash can leave "send started, not recorded",
+# hence the bound on duplicates after a crash (docs/delivery-guarantees.md).
+CONCURRENCY = 32
+
+
+def skip_reason(customer: Customer) -> str | None:
+    """Why this customer must not be sent anything, or None if they may be surveyed."""
+    if customer.chat_id is None:
+        return "not_linked"
+    if customer.opted_out:
+        return "opted_out"
+    if customer.blocked:
+        return "blocked"
+    return None
+
+
+def retry_delay(attempt: int) -> timedelta:
+    """Bounded exponential backoff between send attempts: 30 s, 1 min, 2 min ... 15 min."""
+    return timedelta(seconds=min(30 * 2 ** max(attempt - 1, 0), 900))
+
+
+class Dispatcher:
+    """Runs as one task (SQLite has no SKIP LOCKED, so one sender claims work)."""
+
+    def __init__(
+        self,
+        db: Database,
+        sender: Sender,
+        company: str,
+        clock: Callable[[], datetime],
+        *,
+        concurrency: int = CONCURRENCY,
+        rules: ContactRules | None = None,
+        catalog: Catalog | None = None,
+        webhooks: WebhookSettings | None = None,
+    ) -> None:
+        self.db = db
+        self.webhooks = webhooks or WebhookSettings()
+        self.sender = sender
+        self.company = company
+        # The question's wording per kind, event type and language (built-in without one).
+        self.catalog = catalog or builtin_catalog(company)
+        self.clock = clock
+        self._concurrency = concurrency
+        # Quiet hours are checked again at send time: a survey queued for the afternoon
+        # but retried (or delayed by an outage) into the night waits for the morning.
+        self.rules = rules
+        self._wake = asyncio.Event()
+        self.sent = 0
+        self.possible_duplicates = 0
+
+    def wake(self) -> None:
+        """Something was queued: look now instead of at the next poll."""
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Send due surveys until ``stop`` is set; sends already started finish and are
+        recorded before this returns, and no new survey is claimed after ``stop``."""
+        while not stop.is_set():
+            try:
+                handled = await self.run_once(stop)
+            except Exception:
+                log.exception("dispatcher pass failed; retrying")
+                handled = 0
+            if handled == 0:
+                self._wake.clear()
+                await wait_for_any((self._wake, stop), IDLE_POLL_SECONDS)
+
+    async def run_once(self, stop: asyncio.Event | None = None) -> int:
+        """Send one batch of due surveys; return how many were looked at. Once ``stop`` is
+        set, surveys not yet started are left pending for the next start."""
+        async with self.db.read() as tx:
+            batch = await surveys.due(tx, self.clock(), BATCH)
+        if not batch:
+            return 0
+        # Surveys to the same chat go one after another; different chats in parallel.
+        by_customer: dict[int, list[Survey]] = {}
+        for survey in batch:
+            by_customer.setdefault(survey.customer_id, []).append(survey)
+        semaphore = asyncio.Semaphore(self._concurrency)
+
+        async def send_all(items: list[Survey]) -> None:
+            async with semaphore:
+                for survey in items:
+                    if stop is not None and stop.is_set():
+                        return
+                    await self.send(survey)
+
+        await asyncio.gather(*(send_all(items) for items in by_customer.values()))
+        return len(batch)
+
+    async def send(self, survey: Survey) -> SurveyStatus:
+        """Send one survey's question, or close it with the reason it cannot be sent."""
+        now = self.clock()
+        async with self.db.transaction() as tx:
+            customer = await customers.get(tx, survey.customer_id)
+            assert customer is not None
+            reason = skip_reason(customer)
+            if reason is not None:
+                await surveys.close(tx, survey.id, SurveyStatus.SKIPPED, reason, now)
+                log.info("survey %s skipped: %s", survey.id, reason)
+                return SurveyStatus.SKIPPED
+            if self.rules is not None and self.rules.quiet_hours is not None:
+                tz = customer_timezone(customer.attributes, self.rules.default_tz)
+                allowed = end_of_quiet_hours(now, self.rules.quiet_hours, tz)
+                if allowed > now:
+                    await surveys.defer(tx, survey.id, allowed)
+                    log.info("survey %s deferred to %s (quiet hours)", survey.id, allowed)
+                    return SurveyStatus.PENDING
+            if not await surveys.mark_send_started(tx, survey.id, now):
+                return survey.status
+        if survey.send_started_at is not None:
+            self.possible_duplicates += 1
+            log.warning(
+                "survey %s: a previous send attempt may have reached chat %s; sending again",
+                survey.id,
+                customer.chat_id,
+            )
+        assert customer.chat_id is not None
+        lang = self.catalog.language_for(customer.language, customer.telegram_language)
+        question = self.catalog.question(
+            survey.kind.value, lang, survey.event_type, survey.attributes
+        )
+        params = {
+            "chat_id": customer.chat_id,
+            "text": question,
+            "reply_markup": score_keyboard(survey.id),
+        }
+        outcome = await self.sender.call(customer.chat_id, "sendMessage", params)
+        now = self.clock()
+        async with self.db.transaction() as tx:
+            if outcome.ok:
+                await surveys.mark_sent(
+                    tx, survey.id, customer.chat_id, int(outcome.result["message_id"]), now
+                )
+                self.sent += 1
+                await notify(tx, self.webhooks, "survey.sent", survey.id, now)
+                log.info("survey %s sent to chat %s", survey.id, customer.chat_id)
+                return SurveyStatus.SENT
+            if outcome.failure is Failure.BLOCKED:
+                await customers.set_blocked(tx, customer.id, True, now)
+                await surveys.close(tx, survey.id, SurveyStatus.FAILED, "blocked", now)
+                log.info("survey %s failed: chat %s blocked the bot", survey.id, customer.chat_id)
+                return SurveyStatus.FAILED
+            attempts = survey.send_attempts + 1
+            if outcome.failure is Failure.REJECTED or attempts >= MAX_SEND_ATTEMPTS:
+                kind = outcome.failure.value if outcome.failure else "error"
+                reason = f"{kind}: {outcome.description}"
+                await surveys.close(tx, survey.id, SurveyStatus.FAILED, reason[:300], now)
+                log.warning("survey %s failed: %s", survey.id, reason)
+                return SurveyStatus.FAILED
+            await surveys.postpone(
+                tx, survey.id, now + retry_delay(attempts), outcome.description[:300]
+            )
+            log.info("survey %s: transient failure, retrying later", survey.id)
+            return SurveyStatus.PENDING

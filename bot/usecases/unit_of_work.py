@@ -1,0 +1,93 @@
+"""One update, one transaction: dedupe, state change and replies commit together.
+
+Replies are written to the outbox inside the transaction and sent right after it commits.
+A redelivered update (after a crash before its offset was confirmed) finds its id already
+claimed and changes nothing; its replies, if the crash came before they were sent, are still
+in the outbox and go out on the next flush.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from telegram import Update
+
+from bot.usecases.services import Services
+from storage import Tx, outbox, updates
+
+T = TypeVar("T")
+
+
+@dataclass
+class Replies:
+    """Bot API calls a handler wants made once its transaction commits."""
+
+    chat_id: int
+    calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    # Index in ``calls`` → the survey whose drivers keyboard the call sends. Recorded as the
+    # outbox row's survey id: once Telegram accepts the message, the sender stores its
+    # message id on the answer (the end of the step edits it even if no button was pressed).
+    drivers_keyboards: dict[int, int] = field(default_factory=dict)
+
+    def send(
+        self,
+        text: str,
+        *,
+        reply_markup: dict[str, Any] | None = None,
+        reply_to: int | None = None,
+        parse_mode: str | None = None,
+        drivers_keyboard_of: int | None = None,
+    ) -> None:
+        """Send a text message to the chat (``drivers_keyboard_of``: the survey whose drivers
+        keyboard it carries)."""
+        params: dict[str, Any] = {"chat_id": self.chat_id, "text": text}
+        if reply_markup is not None:
+            params["reply_markup"] = reply_markup
+        if reply_to is not None:
+            params["reply_parameters"] = {
+                "message_id": reply_to,
+                "allow_sending_without_reply": True,
+            }
+        if parse_mode is not None:
+            params["parse_mode"] = parse_mode
+        if drivers_keyboard_of is not None:
+            self.drivers_keyboards[len(self.calls)] = drivers_keyboard_of
+        self.calls.append(("sendMessage", params))
+
+    def edit(
+        self, message_id: int, text: str, *, reply_markup: dict[str, Any] | None = None
+    ) -> None:
+        """Replace a message's text (and remove its buttons unless new ones are given)."""
+        params: dict[str, Any] = {
+            "chat_id": self.chat_id,
+            "message_id": message_id,
+            "text": text,
+        }
+        if reply_markup is not None:
+            params["reply_markup"] = reply_markup
+        self.calls.append(("editMessageText", params))
+
+
+async def run_unit(
+    svc: Services,
+    update: Update,
+    chat_id: int,
+    work: Callable[[Tx, Replies, datetime], Awaitable[T]],
+) -> tuple[bool, T | None]:
+    """Run ``work`` for ``update`` exactly once; returns (first time?, work's result)."""
+    now = svc.clock()
+    result: T | None = None
+    async with svc.db.transaction() as tx:
+        fresh = await updates.claim(tx, update.update_id, now)
+        if fresh:
+            replies = Replies(chat_id)
+            result = await work(tx, replies, now)
+            for index, (method, params) in enumerate(replies.calls):
+                await outbox.enqueue(
+                    tx, chat_id, method, params, now, survey_id=replies.drivers_keyboards.get(index)
+                )
+    svc.sender.schedule_flush(chat_id)
+    return fresh, result

@@ -1,1 +1,0 @@
-"""Signed outbound webhooks: answers flow out to the company's systems."""
