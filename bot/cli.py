@@ -149,7 +149,6 @@ def _event_body(args: argparse.Namespace) -> dict[str, object]:
 
 
 async def _event(settings: Settings, args: argparse.Namespace) -> dict[str, object]:
-    from bot.core.contact_rules import ContactRules
     from bot.core.questionnaire.loader import QuestionnaireError
     from bot.core.questionnaire.startup import load_catalog
     from bot.core.validation import ValidationFailed, event_request
@@ -169,7 +168,7 @@ async def _event(settings: Settings, args: argparse.Namespace) -> dict[str, obje
         request = event_request(_event_body(args), now, catalog.required_properties)
     except ValidationFailed as exc:
         _fail("invalid event: " + "; ".join(f"{e.field}: {e.message}" for e in exc.errors))
-    rules = ContactRules.from_settings(settings.ops, settings.timezone)
+    rules = settings.ops.contact_rules(settings.timezone)
     db = await Database.open(settings.database_path)
     try:
         outcome = await trigger_event(db, request, rules, now)

@@ -12,9 +12,11 @@ import logging
 
 from telegram.ext import ContextTypes
 
+from bot.adapters.telegram.bot_data import SERVICES_KEY
+from bot.composition.supervisor import Supervisor
 from bot.usecases.alerts import flush_alerts
 from bot.usecases.digests import report_interrupted, run_due_digests
-from bot.usecases.services import SERVICES_KEY, Services
+from bot.usecases.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -41,12 +43,11 @@ async def _alert_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     await flush_alerts(svc, svc.clock())
 
 
-async def start_admin(svc: Services) -> None:
+async def start_admin(svc: Services, supervisor: Supervisor) -> None:
     """Register the admin side's jobs (after the Application started)."""
     settings = svc.settings
     if not settings.admin_chat_ids:
         return
-    supervisor = svc.supervisor
     supervisor.every(_alert_job, ALERT_FLUSH_SECONDS, first=1.0, name="alerts")
     at_time = settings.admin.digest_time
     if at_time is None:

@@ -15,10 +15,12 @@ import logging
 from telegram.ext import Application, ContextTypes
 
 from bot.adapters.ops_api.api import OpsApi, start_api
+from bot.adapters.telegram.bot_data import SERVICES_KEY
+from bot.composition.supervisor import Supervisor
 from bot.core.contact_rules import ContactRules
 from bot.usecases.maintenance import expire_surveys, send_reminders
 from bot.usecases.relationship import queue_due_relationship_surveys
-from bot.usecases.services import SERVICES_KEY, Services
+from bot.usecases.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +34,7 @@ RELATIONSHIP_INTERVAL_SECONDS = 3600.0
 
 def contact_rules(svc: Services) -> ContactRules:
     """The contact rules configured for this bot."""
-    return ContactRules.from_settings(svc.settings.ops, svc.settings.timezone)
+    return svc.settings.ops.contact_rules(svc.settings.timezone)
 
 
 def _services(context: ContextTypes.DEFAULT_TYPE) -> Services:
@@ -72,11 +74,14 @@ async def _relationship_job(context: ContextTypes.DEFAULT_TYPE) -> None:
             svc.dispatcher.wake()
 
 
-async def start_ops(app: Application, svc: Services) -> None:  # type: ignore[type-arg]
+async def start_ops(
+    app: Application,  # type: ignore[type-arg]
+    svc: Services,
+    supervisor: Supervisor,
+) -> None:
     """Start the ops side (after the Application started): its jobs, and the API, which
     stops with the supervisor (before the jobs: it takes in new work)."""
     ops = svc.settings.ops
-    supervisor = svc.supervisor
     supervisor.every(
         _maintenance_job, ops.maintenance_interval_seconds, first=1.0, name="ops-maintenance"
     )

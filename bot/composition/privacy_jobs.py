@@ -14,8 +14,10 @@ from datetime import timedelta
 
 from telegram.ext import ContextTypes
 
+from bot.adapters.telegram.bot_data import SERVICES_KEY
+from bot.composition.supervisor import Supervisor
 from bot.usecases.privacy import run_retention
-from bot.usecases.services import SERVICES_KEY, Services
+from bot.usecases.services import Services
 from storage import privacy
 
 log = logging.getLogger(__name__)
@@ -47,13 +49,13 @@ async def _retention_job(context: ContextTypes.DEFAULT_TYPE) -> None:
         log.exception("retention run failed")
 
 
-def start_privacy(svc: Services) -> None:
+def start_privacy(svc: Services, supervisor: Supervisor) -> None:
     """Register the retention job (when retention is on)."""
     days = svc.settings.privacy.retention_days
     if days is None:
         log.info("retention off: answers' texts and attributes are kept until erased")
         return
-    svc.supervisor.every(
+    supervisor.every(
         _retention_job, CHECK_INTERVAL_SECONDS, first=FIRST_CHECK_SECONDS, name="privacy-retention"
     )
     log.info("retention on: answers' texts and attributes older than %d days are anonymised", days)

@@ -21,6 +21,7 @@ from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application, ContextTypes
 
 from bot.adapters.telegram.application import build_application
+from bot.adapters.telegram.bot_data import SERVICES_KEY
 from bot.adapters.telegram.polling import Poller
 from bot.adapters.telegram.ratelimit import RateLimiter
 from bot.adapters.telegram.sender import Sender
@@ -30,11 +31,10 @@ from bot.composition.ops_jobs import start_ops
 from bot.composition.privacy_jobs import start_privacy
 from bot.composition.supervisor import Supervisor
 from bot.composition.webhook_delivery import start_webhooks
-from bot.core.contact_rules import ContactRules
 from bot.core.questionnaire.startup import load_catalog, report_missing_translations
 from bot.settings import Settings
 from bot.usecases.dispatching import Dispatcher
-from bot.usecases.services import SERVICES_KEY, Services, utc_now
+from bot.usecases.services import Services, utc_now
 from storage import Database, updates
 
 log = logging.getLogger(__name__)
@@ -108,7 +108,7 @@ async def serve(
         sender,
         settings.company_name,
         clock,
-        rules=ContactRules.from_settings(settings.ops, settings.timezone),
+        rules=settings.ops.contact_rules(settings.timezone),
         catalog=catalog,
         webhooks=settings.webhooks,
     )
@@ -131,14 +131,14 @@ async def serve(
                 supervisor.start_loop(
                     "outbox", lambda halt: sender.sweep(halt, OUTBOX_SWEEP_SECONDS)
                 )
-                start_webhooks(svc)
+                start_webhooks(svc, supervisor)
                 supervisor.start_loop("dispatcher", dispatcher.run)
                 supervisor.every(
                     _prune_updates, PRUNE_UPDATES_SECONDS, first=60.0, name="prune-updates"
                 )
-                await start_ops(app, svc)
-                await start_admin(svc)
-                start_privacy(svc)
+                await start_ops(app, svc, supervisor)
+                await start_admin(svc, supervisor)
+                start_privacy(svc, supervisor)
                 supervisor.start_loop("poller", poller.run)
                 await supervisor.wait(stop)
                 log.info("stopping (at most %.0f s)", supervisor.stop_timeout)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Coroutine, Iterable
+from collections.abc import Awaitable, Callable, Coroutine
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import time
@@ -30,6 +30,8 @@ from types import TracebackType
 from typing import Any
 
 from telegram.ext import ContextTypes, Job, JobQueue
+
+from bot.usecases.background import wait_for_any
 
 log = logging.getLogger(__name__)
 
@@ -50,17 +52,6 @@ JobFn = Callable[[ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
 
 class LoopEnded(RuntimeError):
     """A loop returned although nobody asked it to stop."""
-
-
-async def wait_for_any(events: Iterable[asyncio.Event], timeout: float | None) -> None:  # noqa: ASYNC109
-    """Return as soon as one of ``events`` is set, or after ``timeout`` seconds (if given)."""
-    waiters = [asyncio.ensure_future(event.wait()) for event in events]
-    try:
-        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()
-        await asyncio.gather(*waiters, return_exceptions=True)
 
 
 @dataclass

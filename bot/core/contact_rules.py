@@ -12,8 +12,6 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from bot.settings import OpsSettings, QuietHours
-
 # The customer attribute that names their IANA time zone (e.g. "Europe/Berlin").
 TIMEZONE_ATTRIBUTE = "timezone"
 
@@ -26,9 +24,18 @@ class Contact:
     event_type: str | None
 
 
+
+@dataclass(frozen=True)
+class QuietHours:
+    """Local times between which nothing is sent; ``start > end`` spans midnight."""
+
+    start: time
+    end: time
+
+
 @dataclass(frozen=True)
 class ContactRules:
-    """The rules in force; build with :meth:`from_settings`."""
+    """The rules in force (the settings build them: ``OpsSettings.contact_rules``)."""
 
     default_tz: ZoneInfo
     interval: timedelta = timedelta(days=30)
@@ -38,18 +45,6 @@ class ContactRules:
     expiry: timedelta = timedelta(hours=72)
     reminder_after: timedelta | None = timedelta(hours=24)
 
-    @classmethod
-    def from_settings(cls, ops: OpsSettings, default_tz: ZoneInfo) -> ContactRules:
-        """The rules configured by ``ops``; ``default_tz`` is the bot's time zone."""
-        return cls(
-            default_tz=default_tz,
-            interval=ops.contact_interval,
-            interval_by_event=dict(ops.contact_interval_by_event),
-            event_delays=dict(ops.event_delays),
-            quiet_hours=ops.quiet_hours,
-            expiry=ops.survey_expiry,
-            reminder_after=ops.reminder_after,
-        )
 
 
 def customer_timezone(attributes: Mapping[str, Any], default: ZoneInfo) -> ZoneInfo:

@@ -248,3 +248,11 @@ def shorten(html_text: str, limit: int = CAPTION_LIMIT) -> str:
     if utf16_len(result) > limit:
         raise ValueError(f"limit {limit} is too small to shorten this text")
     return result
+
+
+def esc(value: object, limit: int = 200) -> str:
+    """HTML-escape a value for Telegram, flattened to one line and capped."""
+    text = " ".join(str(value).split())
+    if len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return html.escape(text, quote=False)

@@ -6,12 +6,13 @@
 :class:`SettingsError` whose message is one line naming the variable, never its value.
 
 The package imports only pydantic, pydantic-settings, the standard library and
-:mod:`bot.domain`, so any layer may depend on it.
+the core (:mod:`bot.core`): every layer above the core may depend on it.
 """
 
+from bot.core.contact_rules import QuietHours
 from bot.settings.admin import AdminSettings
 from bot.settings.errors import PREFIX, SettingsError
-from bot.settings.ops import SCOPES, ApiToken, OpsSettings, QuietHours
+from bot.settings.ops import SCOPES, ApiToken, OpsSettings
 from bot.settings.parsing import read_env_file
 from bot.settings.privacy import PrivacySettings
 from bot.settings.root import DEFAULT_API_BASE_URL, Settings, env_file_path, load_settings

@@ -7,9 +7,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import time, timedelta
 from typing import Annotated, TypeVar
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field, SecretStr, model_validator
 
+from bot.core.contact_rules import ContactRules, QuietHours
 from bot.settings.errors import InvalidSetting
 from bot.settings.parsing import SECTION_CONFIG, int_range, parsed, var
 
@@ -34,14 +36,6 @@ class ApiToken:
 
     secret: SecretStr = field(repr=False)
     scopes: frozenset[str]
-
-
-@dataclass(frozen=True)
-class QuietHours:
-    """Local times between which nothing is sent; ``start > end`` spans midnight."""
-
-    start: time
-    end: time
 
 
 def parse_duration(raw: str) -> timedelta:
@@ -200,6 +194,18 @@ class OpsSettings(BaseModel):
                 f"({var('SURVEY_EXPIRY_HOURS')}), or be off",
             )
         return self
+
+    def contact_rules(self, default_tz: ZoneInfo) -> ContactRules:
+        """The contact rules these settings configure; ``default_tz`` is the bot's zone."""
+        return ContactRules(
+            default_tz=default_tz,
+            interval=self.contact_interval,
+            interval_by_event=dict(self.contact_interval_by_event),
+            event_delays=dict(self.event_delays),
+            quiet_hours=self.quiet_hours,
+            expiry=self.survey_expiry,
+            reminder_after=self.reminder_after,
+        )
 
     @property
     def api_enabled(self) -> bool:

@@ -16,9 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from telegram import InputFile
-
-from bot.adapters.telegram.sender import Sender
+from bot.core.delivery import Upload
 from bot.core.digest_schedule import due_digest_days
 from bot.core.nps import Category, Counts, Cutoffs
 from bot.core.periods import Period
@@ -26,6 +24,7 @@ from bot.core.questionnaire.catalog import Catalog
 from bot.core.questionnaire.model import Driver
 from bot.reports.digest import DayStats, Digest, DigestData, Verbatim, chart_labels, compose_digest
 from bot.settings import Settings
+from bot.usecases.ports import Outbound
 from bot.usecases.services import Services
 from storage import Tx, digests, reports
 
@@ -178,9 +177,9 @@ async def build_digest(svc: Services, day: date) -> RenderedDigest:
     return RenderedDigest(day, digest, png)
 
 
-async def send_digest(sender: Sender, chat_id: int, rendered: RenderedDigest) -> bool:
+async def send_digest(sender: Outbound, chat_id: int, rendered: RenderedDigest) -> bool:
     """The chart (with the caption) then the text, split to fit; True if all went out."""
-    photo = InputFile(rendered.chart_png, filename=f"nps-{rendered.day.isoformat()}.png")
+    photo = Upload(f"nps-{rendered.day.isoformat()}.png", rendered.chart_png)
     result = await sender.call(
         chat_id,
         "sendPhoto",

@@ -21,14 +21,15 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from bot.adapters.telegram.sender import Failure, Sender
-from bot.composition.supervisor import wait_for_any
 from bot.core.contact_rules import ContactRules, customer_timezone, end_of_quiet_hours
+from bot.core.delivery import Failure
 from bot.core.keyboards import score_keyboard
 from bot.core.questionnaire.catalog import Catalog
 from bot.core.questionnaire.startup import builtin_catalog
 from bot.core.records import Customer, Survey, SurveyStatus
 from bot.settings import WebhookSettings
+from bot.usecases.background import wait_for_any
+from bot.usecases.ports import Outbound
 from bot.usecases.webhook_events import notify
 from storage import Database, customers, surveys
 
@@ -64,7 +65,7 @@ class Dispatcher:
     def __init__(
         self,
         db: Database,
-        sender: Sender,
+        sender: Outbound,
         company: str,
         clock: Callable[[], datetime],
         *,

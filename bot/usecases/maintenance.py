@@ -10,12 +10,12 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from bot.adapters.telegram.sender import Sender
 from bot.core.contact_rules import ContactRules, customer_timezone, expired, reminder_due
 from bot.core.questionnaire.catalog import Catalog
 from bot.core.questionnaire.startup import builtin_catalog
 from bot.core.records import SurveyStatus
 from bot.settings import WebhookSettings
+from bot.usecases.ports import Outbound
 from bot.usecases.webhook_events import notify
 from storage import Database, customers, outbox, surveys
 
@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 BATCH = 500
 
 
-async def _flush(sender: Sender | None, chat_ids: set[int]) -> None:
+async def _flush(sender: Outbound | None, chat_ids: set[int]) -> None:
     if sender is not None:
         for chat_id in sorted(chat_ids):
             await sender.flush_chat(chat_id)
@@ -35,7 +35,7 @@ async def expire_surveys(
     rules: ContactRules,
     company: str,
     now: datetime,
-    sender: Sender | None = None,
+    sender: Outbound | None = None,
     *,
     catalog: Catalog | None = None,
     webhooks: WebhookSettings | None = None,
@@ -99,7 +99,7 @@ async def send_reminders(
     rules: ContactRules,
     company: str,
     now: datetime,
-    sender: Sender | None = None,
+    sender: Outbound | None = None,
     *,
     catalog: Catalog | None = None,
 ) -> int:

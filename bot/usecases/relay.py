@@ -17,18 +17,13 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from bot.adapters.telegram.admin_filter import esc
-from bot.core.texts import AdminTexts, admin_texts
+from bot.reports.telegram_text import esc
 from bot.usecases.services import Services
 from bot.usecases.unit_of_work import Replies
 from storage import Tx, alerts, customers, outbox
 
 log = logging.getLogger(__name__)
 
-
-def _t(svc: Services) -> AdminTexts:
-    """The admin texts in NPSBOT_ADMIN_LANGUAGE."""
-    return admin_texts(svc.settings.admin_language)
 
 
 RELAYED_TEXT_MAX_CHARS = 3000
@@ -53,18 +48,18 @@ async def relay_customer_message(
     if relay is None:
         return False
     if text is not None:
-        body = _t(svc).render(
+        body = svc.admin_texts.render(
             "customer_replied",
             customer=esc(customer.external_id, 64),
             alert_id=relay.alert_id,
             text=_escape_block(text),
         )
     else:
-        body = _t(svc).render(
+        body = svc.admin_texts.render(
             "customer_sent_media",
             customer=esc(customer.external_id, 64),
             alert_id=relay.alert_id,
-            kind=esc(_t(svc).media(media_kind or "message"), 20),
+            kind=esc(svc.admin_texts.media(media_kind or "message"), 20),
         )
     await outbox.enqueue(
         tx,

@@ -1,4 +1,4 @@
-"""What handlers need, in one object stored in ``application.bot_data``."""
+"""The bot's collaborators in one object: what every use case and handler works with."""
 
 from __future__ import annotations
 
@@ -7,20 +7,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from telegram.ext import ContextTypes
-
 from bot.settings import Settings
 
 if TYPE_CHECKING:
-    from bot.adapters.webhooks.deliverer import WebhookDeliverer
     from bot.usecases.dispatching import Dispatcher
-from bot.adapters.telegram.sender import Sender
-from bot.composition.supervisor import Supervisor
 from bot.core.nps import Cutoffs
 from bot.core.questionnaire.catalog import Catalog
+from bot.core.texts import AdminTexts, admin_texts
+from bot.usecases.background import Background, TaskSet
+from bot.usecases.ports import Outbound
 from storage import Database
-
-SERVICES_KEY = "services"
 
 
 def utc_now() -> datetime:
@@ -34,15 +30,14 @@ class Services:
 
     settings: Settings
     db: Database
-    sender: Sender
+    sender: Outbound
     cutoffs: Cutoffs
     clock: Callable[[], datetime] = utc_now
     dispatcher: Dispatcher | None = None  # set at start-up; wake() it after queueing
-    webhooks: WebhookDeliverer | None = None  # set at start-up when endpoints exist
     # Starts background work (handlers' replies that must not hold up the update); the
     # running bot's is entered and awaited on stop, a bare one (tests, tools) still
     # tracks its tasks and logs their failures.
-    supervisor: Supervisor = field(default_factory=Supervisor)
+    supervisor: Background = field(default_factory=TaskSet)
     # Every customer-facing text, in every language. Loaded and validated at start-up
     # (bot.composition.runtime); left out (tests, tools) it is the built-in questionnaire.
     catalog: Catalog = None  # type: ignore[assignment]
@@ -55,9 +50,7 @@ class Services:
                 self.settings.company_name, self.settings.default_language
             )
 
-
-def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
-    """The services registered at start-up."""
-    found = context.application.bot_data[SERVICES_KEY]
-    assert isinstance(found, Services)
-    return found
+    @property
+    def admin_texts(self) -> AdminTexts:
+        """The admin-facing texts, in ``NPSBOT_ADMIN_LANGUAGE``."""
+        return admin_texts(self.settings.admin_language)

@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from telegram import Update
-
 from bot.usecases.services import Services
 from storage import Tx, outbox, updates
 
@@ -73,15 +71,16 @@ class Replies:
 
 async def run_unit(
     svc: Services,
-    update: Update,
+    update_id: int,
     chat_id: int,
     work: Callable[[Tx, Replies, datetime], Awaitable[T]],
 ) -> tuple[bool, T | None]:
-    """Run ``work`` for ``update`` exactly once; returns (first time?, work's result)."""
+    """Run ``work`` for the update ``update_id`` exactly once; returns (first time?, work's
+    result)."""
     now = svc.clock()
     result: T | None = None
     async with svc.db.transaction() as tx:
-        fresh = await updates.claim(tx, update.update_id, now)
+        fresh = await updates.claim(tx, update_id, now)
         if fresh:
             replies = Replies(chat_id)
             result = await work(tx, replies, now)

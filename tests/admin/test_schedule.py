@@ -9,8 +9,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from bot.adapters.telegram.sender import CallResult, Sender
 
+from bot.adapters.telegram.sender import Sender
+from bot.core.delivery import CallResult
 from bot.core.digest_schedule import digest_moment, due_digest_days, latest_due_day
 from bot.core.nps import STANDARD_CUTOFFS
 from bot.settings import Settings

@@ -10,7 +10,6 @@ claim and flushed by a background task (started through the services' supervisor
 
 from __future__ import annotations
 
-import html
 import logging
 
 from telegram import Update, User
@@ -52,11 +51,3 @@ def admin_name(user: User | None) -> str:
         return "an admin"
     name = user.full_name.strip() or "admin"
     return f"{name} ({user.id})"
-
-
-def esc(value: object, limit: int = 200) -> str:
-    """HTML-escape a value for Telegram, flattened to one line and capped."""
-    text = " ".join(str(value).split())
-    if len(text) > limit:
-        text = text[: limit - 1].rstrip() + "…"
-    return html.escape(text, quote=False)

@@ -17,7 +17,7 @@ ADMIN_GROUP = -1
 def register_admin_handlers(app: Application, settings: Settings) -> None:  # type: ignore[type-arg]
     """Register every admin handler on ``app``."""
     from bot.adapters.telegram.handlers.admin import COMMANDS, refuse_non_admin
-    from bot.usecases.alerts import on_admin_message, on_alert_press
+    from bot.adapters.telegram.handlers.alerts import on_admin_message, on_alert_press
 
     new_message = filters.UpdateType.MESSAGE
     admin = AdminFilter(settings)

@@ -30,10 +30,11 @@ from typing import Any, Generic, TypeVar, overload
 from telegram import Message, Update, User
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
+from bot.adapters.telegram.bot_data import services
 from bot.adapters.telegram.callbacks import answer_query
 from bot.core.callback_data import Kind
 from bot.core.records import Customer
-from bot.usecases.services import Services, services
+from bot.usecases.services import Services
 from bot.usecases.unit_of_work import Replies, run_unit
 from storage import Tx, customers
 
@@ -226,7 +227,7 @@ def handler(
             )
             return await work(turn), turn._after
 
-        fresh, result = await run_unit(svc, update, chat_id, unit)
+        fresh, result = await run_unit(svc, update.update_id, chat_id, unit)
         if not fresh or result is None:
             return True  # a redelivered update: its first handling answered it
         answer, after = result

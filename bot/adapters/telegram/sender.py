@@ -13,18 +13,17 @@ import logging
 import random
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import Enum
 from typing import Any
 
-from telegram import Bot
+from telegram import Bot, InputFile
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.warnings import PTBUserWarning
 
 from bot.adapters.telegram.ratelimit import RateLimiter
-from bot.composition.supervisor import Supervisor, wait_for_any
+from bot.core.delivery import CallResult, Failure, Upload
 from bot.core.records import OutboxItem
+from bot.usecases.background import Background, TaskSet, wait_for_any
 from storage import Database, Tx, answers, customers, outbox
 
 log = logging.getLogger(__name__)
@@ -38,33 +37,23 @@ MAX_TRANSIENT_RETRIES = 3
 MAX_OUTBOX_ATTEMPTS = 10
 
 
-class Failure(Enum):
-    """How a call failed, which decides what happens next."""
-
-    BLOCKED = "blocked"  # 403: the customer blocked the bot or never started it
-    REJECTED = "rejected"  # 400 and friends: retrying the same call cannot help
-    TRANSIENT = "transient"  # network, timeout, 5xx, persistent 429: may work later
-
-
-@dataclass(frozen=True)
-class CallResult:
-    """The outcome of one Bot API call."""
-
-    result: Any = None
-    failure: Failure | None = None
-    description: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return self.failure is None
-
-
 def retry_after_seconds(exc: RetryAfter) -> float:
     """``retry_after`` in seconds, whichever type this PTB version returns."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         value = exc.retry_after
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+
+def _with_files(params: dict[str, Any]) -> dict[str, Any]:
+    """PTB uploads :class:`~telegram.InputFile` values: the use cases' uploads become them."""
+    if not any(isinstance(value, Upload) for value in params.values()):
+        return params
+    return {
+        key: InputFile(value.data, filename=value.filename) if isinstance(value, Upload) else value
+        for key, value in params.items()
+    }
 
 
 # Bad requests that mean the desired state already holds: treat them as success.
@@ -82,12 +71,12 @@ class Sender:
         clock: Callable[[], datetime],
         *,
         backoff_base: float = 0.5,
-        supervisor: Supervisor | None = None,
+        supervisor: Background | None = None,
     ) -> None:
         self.bot = bot
         # Owns the per-chat flush tasks; a sender built without one (tests, tools) gets
         # its own, which still tracks the tasks and logs their failures.
-        self.supervisor = supervisor or Supervisor()
+        self.supervisor = supervisor or TaskSet()
         self.db = db
         self.limiter = limiter
         self.clock = clock
@@ -101,6 +90,7 @@ class Sender:
     async def call(self, chat_id: int, method: str, params: dict[str, Any]) -> CallResult:
         """Make one call, paced; wait out 429s and retry transient errors a bounded number
         of times. Never raises for Telegram errors: the result says what happened."""
+        params = _with_files(params)
         transient_failures = 0
         rate_limits = 0
         while True:

@@ -14,10 +14,11 @@ from telegram.ext import (
     filters,
 )
 
+from bot.adapters.telegram.bot_data import SERVICES_KEY
 from bot.adapters.telegram.handler import answer_unknown_press
 from bot.adapters.telegram.handlers import conversation, language, linking, privacy
 from bot.core.callback_data import DRIVER, ERASURE, LANGUAGE, SCORE
-from bot.usecases.services import SERVICES_KEY, Services
+from bot.usecases.services import Services
 
 log = logging.getLogger(__name__)
 

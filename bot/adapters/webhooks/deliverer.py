@@ -18,8 +18,8 @@ from datetime import datetime, timedelta
 import aiohttp
 
 from bot.adapters.webhooks.signing import EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, sign
-from bot.composition.supervisor import wait_for_any
 from bot.settings import WebhookSettings
+from bot.usecases.background import wait_for_any
 from storage import Database, webhooks
 from storage.webhooks import WebhookDelivery
 

@@ -15,6 +15,7 @@ from bot.core.nps import Category
 from bot.core.questionnaire.language import resolve_language
 from bot.core.questionnaire.loader import builtin_texts, placeholders
 from bot.core.questionnaire.model import Driver, EventType, Questionnaire
+from bot.core.records import Customer
 
 
 class Catalog:
@@ -144,3 +145,10 @@ class Catalog:
                 if table and lang not in table:
                     missing.append(f"{lang}: {field_name}")
         return sorted(set(missing))
+
+
+def customer_language(catalog: Catalog, customer: Customer | None) -> str:
+    """The language to write to a stored customer in (no update at hand)."""
+    if customer is None:
+        return catalog.default_language
+    return catalog.language_for(customer.language, customer.telegram_language)

@@ -21,7 +21,6 @@ from typing import Any
 
 from telegram import InputFile
 
-from bot.adapters.telegram.admin_filter import esc
 from bot.adapters.telegram.handler import Handler, Turn, handler
 from bot.core.nps import Counts, categorize
 from bot.core.periods import (
@@ -34,10 +33,10 @@ from bot.core.periods import (
     previous_period,
 )
 from bot.core.records import SurveyKind, SurveyStatus
-from bot.core.texts import AdminTexts, admin_texts
 from bot.reports.csv_export import ExportRow, export_csv
 from bot.reports.nps_report import NpsReportData, compose_nps_report
 from bot.reports.stats_text import stats_text
+from bot.reports.telegram_text import esc
 from bot.usecases.digests import build_digest, send_digest
 from bot.usecases.privacy import privacy_stats_line
 from bot.usecases.services import Services
@@ -48,11 +47,6 @@ from storage import Tx, alerts, digests, outbox, reports, surveys
 from storage.reports import AnswerFilter
 
 log = logging.getLogger(__name__)
-
-
-def _t(svc: Services) -> AdminTexts:
-    """The admin texts in NPSBOT_ADMIN_LANGUAGE."""
-    return admin_texts(svc.settings.admin_language)
 
 
 MAX_EXPORT_ROWS = 100_000
@@ -148,9 +142,9 @@ async def _send_export(svc: Services, chat_id: int, args: list[str], now: dateti
             "sendMessage",
             {
                 "chat_id": chat_id,
-                "text": _t(svc).render(
+                "text": svc.admin_texts.render(
                     "no_answers_export",
-                    period=esc(period_label(period, _t(svc))),
+                    period=esc(period_label(period, svc.admin_texts)),
                     filters=filters,
                 ),
                 "parse_mode": "HTML",
@@ -161,12 +155,14 @@ async def _send_export(svc: Services, chat_id: int, args: list[str], now: dateti
     records = records[:MAX_EXPORT_ROWS]
     rows, keys = _export_rows(records, svc)
     data = export_csv(rows, keys)
-    caption = _t(svc).render(
-        "export_caption", rows=len(rows), period=esc(period_label(period, _t(svc))), filters=filters
+    caption = svc.admin_texts.render(
+        "export_caption",
+        rows=len(rows),
+        period=esc(period_label(period, svc.admin_texts)),
+        filters=filters,
     )
     if truncated:
-        caption += _t(svc).render(
-"export_truncated", rows=MAX_EXPORT_ROWS)
+        caption += svc.admin_texts.render("export_truncated", rows=MAX_EXPORT_ROWS)
     name = f"nps-answers-{period.start.isoformat()}-{period.end.isoformat()}.csv"
     result = await svc.sender.call(
         chat_id,
@@ -190,7 +186,9 @@ async def _send_digest_now(svc: Services, chat_id: int, day: date) -> None:
     except Exception:
         log.exception("on-demand digest for %s to chat %s failed", day, chat_id)
         await svc.sender.call(
-            chat_id, "sendMessage", {"chat_id": chat_id, "text": _t(svc).render("digest_failed")}
+            chat_id,
+            "sendMessage",
+            {"chat_id": chat_id, "text": svc.admin_texts.render("digest_failed")},
         )
 
 
@@ -220,8 +218,10 @@ def _admin_command(name: str) -> Callable[[AdminWork], Handler]:
                 await work(turn)
             except (UsageError, ReportArgumentError) as exc:
                 svc = turn.svc
-                detail = _t(svc).error(exc)
-                text = (esc(detail, 400) + "\n" if detail else "") + esc(_t(svc).usage(name), 400)
+                detail = svc.admin_texts.error(exc)
+                text = (esc(detail, 400) + "\n" if detail else "") + esc(
+                    svc.admin_texts.usage(name), 400
+                )
                 turn.replies.send(text, parse_mode="HTML")
             return None
 
@@ -238,8 +238,7 @@ async def refuse_non_admin(turn: Turn[None]) -> None:
     text = turn.message.text if turn.message is not None else None
     command = (text or "/?").split()[0][1:].split("@")[0].lower()
     log.warning("non-admin chat %s used /%s", turn.chat_id, command)
-    turn.replies.send(_t(svc).render(
-"not_admin", company=svc.settings.company_name))
+    turn.replies.send(svc.admin_texts.render("not_admin", company=svc.settings.company_name))
 
 
 @_admin_command("nps")
@@ -287,10 +286,10 @@ async def on_stats(turn: Turn[None]) -> None:
     health = await reports.delivery_health(tx)
     last = await digests.last_day(tx)
     tz = svc.settings.timezone
-    text = stats_text(_t(svc), tz, by_status, health, last, svc.sender, svc.dispatcher)
-    text += "\n" + await privacy_stats_line(tx, svc.settings.privacy, tz, _t(svc))
+    text = stats_text(svc.admin_texts, tz, by_status, health, last, svc.sender, svc.dispatcher)
+    text += "\n" + await privacy_stats_line(tx, svc.settings.privacy, tz, svc.admin_texts)
     hooks = await endpoint_health(tx, svc.settings.webhooks, turn.now)
-    text += "\n" + webhook_stats_line(hooks, _t(svc))
+    text += "\n" + webhook_stats_line(hooks, svc.admin_texts)
     turn.replies.send(text, parse_mode="HTML")
 
 
@@ -308,7 +307,7 @@ async def on_cancel(turn: Turn[None]) -> None:
     svc = turn.svc
     user_id = turn.user.id if turn.user else 0
     dropped = await alerts.delete_draft(turn.tx, turn.chat_id, user_id)
-    turn.replies.send(_t(svc).render("reply_cancelled" if dropped else "nothing_to_cancel"))
+    turn.replies.send(svc.admin_texts.render("reply_cancelled" if dropped else "nothing_to_cancel"))
 
 
 def _survey_args(args: list[str]) -> str:
@@ -332,14 +331,15 @@ async def _queue_survey(svc: Services, chat_id: int, external_id: str) -> None:
     )
     if result.status is SurveyStatus.SKIPPED:
         reason = result.reason or "unknown"
-        text = _t(svc).render(
-"survey_skipped", survey_id=result.survey_id,
+        text = svc.admin_texts.render(
+            "survey_skipped",
+            survey_id=result.survey_id,
             customer=esc(external_id, 64),
-            reason=esc(_t(svc).skip_reason(reason), 200),
+            reason=esc(svc.admin_texts.skip_reason(reason), 200),
         )
     else:
-        text = _t(svc).render(
-"survey_queued", survey_id=result.survey_id, customer=esc(external_id, 64)
+        text = svc.admin_texts.render(
+            "survey_queued", survey_id=result.survey_id, customer=esc(external_id, 64)
         )
         if svc.dispatcher is not None:
             svc.dispatcher.wake()
@@ -368,18 +368,19 @@ async def _resolve(
     if note is not None and len(note) > MAX_NOTE_CHARS:
         raise ReportArgumentError("note_too_long", length=len(note), limit=MAX_NOTE_CHARS)
     if await alerts.get(tx, alert_id) is None:
-        replies.send(_t(svc).render(
-"alert_unknown", alert_id=alert_id))
+        replies.send(svc.admin_texts.render("alert_unknown", alert_id=alert_id))
         return
     view = await alerts.resolve(tx, alert_id, admin_name(user), note, now)
     assert view is not None
-    text = _t(svc).render(
-"resolved", alert_id=alert_id,
+    text = svc.admin_texts.render(
+        "resolved",
+        alert_id=alert_id,
         customer=esc(view.customer_ref, 64),
         admin=esc(view.resolved_by or "?", 80),
     )
     if view.resolved_note:
-        text += _t(svc).render(
-"resolved_note", note=esc(view.resolved_note, MAX_NOTE_CHARS))
+        text += svc.admin_texts.render(
+            "resolved_note", note=esc(view.resolved_note, MAX_NOTE_CHARS)
+        )
     replies.send(text, parse_mode="HTML")
     log.info("alert %s resolved with /resolve in chat %s", alert_id, replies.chat_id)

@@ -19,18 +19,10 @@ from telegram import Update
 from bot.adapters.telegram.handler import Turn, fallback_language, handler
 from bot.core.callback_data import LANGUAGE, LanguagePress
 from bot.core.questionnaire.catalog import Catalog
-from bot.core.records import Customer
 from bot.usecases.services import Services
 from storage import customers
 
 log = logging.getLogger(__name__)
-
-
-def customer_language(catalog: Catalog, customer: Customer | None) -> str:
-    """The language to write to a stored customer in (no update at hand)."""
-    if customer is None:
-        return catalog.default_language
-    return catalog.language_for(customer.language, customer.telegram_language)
 
 
 def language_keyboard(catalog: Catalog) -> dict[str, Any]:

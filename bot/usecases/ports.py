@@ -1,0 +1,44 @@
+"""What the use cases need from the edge, as protocols the adapters implement."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Protocol
+
+from bot.core.delivery import CallResult
+
+
+class Pacing(Protocol):
+    """The send rate now and as configured (it drops after a 429 and creeps back)."""
+
+    @property
+    def rate(self) -> float: ...
+
+    @property
+    def configured_rate(self) -> float: ...
+
+
+class Outbound(Protocol):
+    """Bot API calls as the use cases make them: the Telegram adapter's
+    :class:`~bot.adapters.telegram.sender.Sender` paces, retries and records them."""
+
+    @property
+    def last_success(self) -> datetime | None: ...
+
+    @property
+    def rate_limited(self) -> int: ...
+
+    @property
+    def limiter(self) -> Pacing: ...
+
+    async def call(self, chat_id: int, method: str, params: dict[str, Any]) -> CallResult:
+        """Make one call now; never raises for Telegram's errors."""
+        ...
+
+    async def flush_chat(self, chat_id: int) -> None:
+        """Send what the outbox holds for ``chat_id``, in order."""
+        ...
+
+    def schedule_flush(self, chat_id: int) -> None:
+        """Flush ``chat_id`` in the background."""
+        ...
