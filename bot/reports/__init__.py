@@ -1,1 +1,1 @@
-"""Pure report composition: periods, digests, charts, CSV export, Telegram text limits."""
+"""Rendering: digests, /nps and /stats texts, alert cards, charts, CSV, Telegram text limits."""

@@ -1,1 +1,1 @@
-"""webhooks."""
+"""Outbound webhooks over HTTP (aiohttp): signed deliveries of the webhook outbox."""
