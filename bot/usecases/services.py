@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from bot.usecases.dispatching import Dispatcher
 from bot.core.nps import Cutoffs
 from bot.core.questionnaire.catalog import Catalog
+from bot.core.questionnaire.startup import builtin_catalog
 from bot.core.texts import AdminTexts, admin_texts
 from bot.usecases.background import Background, TaskSet
 from bot.usecases.ports import Outbound
@@ -44,8 +45,6 @@ class Services:
 
     def __post_init__(self) -> None:
         if self.catalog is None:
-            from bot.core.questionnaire.startup import builtin_catalog
-
             self.catalog = builtin_catalog(
                 self.settings.company_name, self.settings.default_language
             )

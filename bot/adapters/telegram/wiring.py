@@ -14,16 +14,22 @@ from telegram.ext import (
     filters,
 )
 
+from bot.adapters.telegram.admin_filter import AdminFilter
 from bot.adapters.telegram.bot_data import SERVICES_KEY
 from bot.adapters.telegram.handler import answer_unknown_press
-from bot.adapters.telegram.handlers import conversation, language, linking, privacy
-from bot.core.callback_data import DRIVER, ERASURE, LANGUAGE, SCORE
+from bot.adapters.telegram.handlers import admin, alerts, conversation, language, linking, privacy
+from bot.core.callback_data import ALERT, DRIVER, ERASURE, LANGUAGE, SCORE
+from bot.settings import Settings
 from bot.usecases.services import Services
 
 log = logging.getLogger(__name__)
 
 PRIVATE = filters.ChatType.PRIVATE
 NEW_MESSAGE = filters.UpdateType.MESSAGE
+# Admin handlers run in this group, before the customers' handlers (group 0); a handler
+# that has dealt with an admin's update raises ApplicationHandlerStop so that the
+# customers' handlers never see it.
+ADMIN_GROUP = -1
 
 
 class FailedUpdates:
@@ -54,9 +60,7 @@ def services_of(app: Application) -> Services:  # type: ignore[type-arg]
 
 def register_handlers(app: Application, failures: FailedUpdates) -> None:  # type: ignore[type-arg]
     """Register every handler on ``app``."""
-    from bot.adapters.telegram.admin_wiring import register_admin_handlers
-
-    register_admin_handlers(app, services_of(app).settings)
+    _register_admin_handlers(app, services_of(app).settings)
     app.add_handler(CommandHandler("start", linking.on_start, filters=PRIVATE & NEW_MESSAGE))
     app.add_handler(CommandHandler("stop", linking.on_stop, filters=PRIVATE & NEW_MESSAGE))
     app.add_handler(CommandHandler("help", linking.on_help, filters=PRIVATE & NEW_MESSAGE))
@@ -77,3 +81,26 @@ def register_handlers(app: Application, failures: FailedUpdates) -> None:  # typ
         MessageHandler(PRIVATE & filters.UpdateType.EDITED_MESSAGE, conversation.on_edited_message)
     )
     app.add_error_handler(failures.on_error)
+
+
+def _register_admin_handlers(app: Application, settings: Settings) -> None:  # type: ignore[type-arg]
+    is_admin = AdminFilter(settings)
+    for command, callback in admin.COMMANDS.items():
+        app.add_handler(
+            CommandHandler(command, callback, filters=NEW_MESSAGE & is_admin), ADMIN_GROUP
+        )
+    # The same commands from anyone else: a polite refusal (commands in a customer's
+    # private chat included, which the customer handlers would otherwise call unknown).
+    app.add_handler(
+        CommandHandler(list(admin.COMMANDS), admin.refuse_non_admin, filters=NEW_MESSAGE),
+        ADMIN_GROUP,
+    )
+    # Honoured only from admins, refused (with an answer) to anyone else by the handler.
+    app.add_handler(
+        CallbackQueryHandler(alerts.on_alert_press, pattern=ALERT.pattern), ADMIN_GROUP
+    )
+    # An admin's reply to a customer after pressing Reply; other messages pass through.
+    app.add_handler(
+        MessageHandler(NEW_MESSAGE & ~filters.COMMAND & is_admin, alerts.on_admin_message),
+        ADMIN_GROUP,
+    )
