@@ -12,7 +12,7 @@ import logging
 
 from telegram.ext import ContextTypes
 
-from bot.adapters.telegram.bot_data import SERVICES_KEY
+from bot.adapters.telegram.bot_data import services
 from bot.composition.supervisor import Supervisor
 from bot.usecases.alerts import flush_alerts
 from bot.usecases.digests import report_interrupted, run_due_digests
@@ -25,21 +25,16 @@ ALERT_FLUSH_SECONDS = 2.0
 DIGEST_CHECK_SECONDS = 900.0
 
 
-def _services(context: ContextTypes.DEFAULT_TYPE) -> Services:
-    svc = context.application.bot_data[SERVICES_KEY]
-    assert isinstance(svc, Services)
-    return svc
-
 
 async def _digest_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    svc = _services(context)
+    svc = services(context)
     sent = await run_due_digests(svc, svc.clock())
     if sent:
         log.info("digests sent for %s", ", ".join(day.isoformat() for day in sent))
 
 
 async def _alert_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    svc = _services(context)
+    svc = services(context)
     await flush_alerts(svc, svc.clock())
 
 

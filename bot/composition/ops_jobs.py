@@ -15,7 +15,7 @@ import logging
 from telegram.ext import Application, ContextTypes
 
 from bot.adapters.ops_api.api import OpsApi, start_api
-from bot.adapters.telegram.bot_data import SERVICES_KEY
+from bot.adapters.telegram.bot_data import services
 from bot.composition.supervisor import Supervisor
 from bot.core.contact_rules import ContactRules
 from bot.usecases.maintenance import expire_surveys, send_reminders
@@ -37,14 +37,9 @@ def contact_rules(svc: Services) -> ContactRules:
     return svc.settings.ops.contact_rules(svc.settings.timezone)
 
 
-def _services(context: ContextTypes.DEFAULT_TYPE) -> Services:
-    svc = context.application.bot_data[SERVICES_KEY]
-    assert isinstance(svc, Services)
-    return svc
-
 
 async def _maintenance_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    svc = _services(context)
+    svc = services(context)
     rules = contact_rules(svc)
     company = svc.settings.company_name
     now = svc.clock()
@@ -63,7 +58,7 @@ async def _maintenance_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def _relationship_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    svc = _services(context)
+    svc = services(context)
     cycle = svc.settings.ops.relationship_cycle
     if cycle is None:
         return

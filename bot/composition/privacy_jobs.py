@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from telegram.ext import ContextTypes
 
-from bot.adapters.telegram.bot_data import SERVICES_KEY
+from bot.adapters.telegram.bot_data import services
 from bot.composition.supervisor import Supervisor
 from bot.usecases.privacy import run_retention
 from bot.usecases.services import Services
@@ -37,8 +37,7 @@ async def retention_due(svc: Services) -> bool:
 
 
 async def _retention_job(context: ContextTypes.DEFAULT_TYPE) -> None:
-    svc = context.application.bot_data[SERVICES_KEY]
-    assert isinstance(svc, Services)
+    svc = services(context)
     days = svc.settings.privacy.retention_days
     if days is None or not await retention_due(svc):
         return

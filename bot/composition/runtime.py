@@ -21,7 +21,7 @@ from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application, ContextTypes
 
 from bot.adapters.telegram.application import build_application
-from bot.adapters.telegram.bot_data import SERVICES_KEY
+from bot.adapters.telegram.bot_data import SERVICES_KEY, services
 from bot.adapters.telegram.polling import Poller
 from bot.adapters.telegram.ratelimit import RateLimiter
 from bot.adapters.telegram.sender import Sender
@@ -48,8 +48,7 @@ class StartupError(RuntimeError):
 
 
 async def _prune_updates(context: ContextTypes.DEFAULT_TYPE) -> None:
-    svc = context.application.bot_data[SERVICES_KEY]
-    assert isinstance(svc, Services)
+    svc = services(context)
     async with svc.db.transaction() as tx:
         removed = await updates.prune(tx, svc.clock() - timedelta(hours=48))
     log.info("pruned %d processed update ids", removed)

@@ -180,6 +180,9 @@ class Supervisor:
             # Shielded: the scheduler cancels what it still runs when it shuts down, but
             # the supervisor decides when a job's work may be cut short.
             await asyncio.shield(task)
+            # A positive event for tests and operators: a run that found nothing to do
+            # leaves no other trace.
+            log.debug("job %s ran", name)
 
         job = schedule(run)
         self._jobs.append(job)

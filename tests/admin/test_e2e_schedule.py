@@ -3,7 +3,6 @@ configured moment, and never twice across a restart (recorded in the database)."
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -49,6 +48,8 @@ async def test_catch_up_on_time_and_never_twice_across_a_restart(
                 "NPSBOT_ADMIN_CHAT_IDS": str(admin.id),
                 "NPSBOT_TIMEZONE": tz.key,
                 "NPSBOT_DIGEST_TIME": at_local.strftime("%H:%M:%S"),
+                # Job runs are logged at DEBUG: the restart check waits for one.
+                "NPSBOT_LOG_LEVEL": "DEBUG",
             },
         )
         # The record says the last digest sent was three days ago: the bot was down since.
@@ -90,9 +91,13 @@ async def test_catch_up_on_time_and_never_twice_across_a_restart(
 
             # Restart: the start-up check runs again and finds nothing due: never twice.
             await h.bot.stop_async()
+            checks = h.bot.log().count("job digest-check ran")
             await h.start_bot()
-            # The start-up check runs half a second after start; give it ample time.
-            await asyncio.sleep(4)
+            await h.wait_for(
+                lambda: h.bot.log().count("job digest-check ran") > checks,
+                20,
+                "the start-up digest check after the restart",
+            )
             assert len(photos()) == 2, photos()
         finally:
             await h.bot.stop_async()

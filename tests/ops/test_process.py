@@ -3,7 +3,6 @@ middle of dispatching 1,000 queued surveys."""
 
 from __future__ import annotations
 
-import asyncio
 import socket
 from collections import Counter
 from datetime import UTC, datetime
@@ -33,7 +32,12 @@ async def test_an_ops_system_drives_a_survey_through_the_api(
     subprocess_bots: HarnessFactory, tmp_path: Path
 ) -> None:
     port = free_port()
-    env = {"NPSBOT_API_TOKENS": API_TOKEN, "NPSBOT_API_PORT": str(port)}
+    # Job runs are logged at DEBUG: the test waits for the maintenance job's first run.
+    env = {
+        "NPSBOT_API_TOKENS": API_TOKEN,
+        "NPSBOT_API_PORT": str(port),
+        "NPSBOT_LOG_LEVEL": "DEBUG",
+    }
     base = f"http://127.0.0.1:{port}"
     auth = {"Authorization": f"Bearer {API_TOKEN}"}
     async with StandIn(token=TOKEN, bot_username=BOT_USERNAME) as server:
@@ -70,7 +74,9 @@ async def test_an_ops_system_drives_a_survey_through_the_api(
                 async with http.get(f"{base}/healthz") as response:
                     health = await response.json()
                 assert health["last_successful_send"] is not None
-            await asyncio.sleep(1.5)  # the maintenance job's first run (after 1 s) is clean
+            await h.wait_for(
+                lambda: "job ops-maintenance ran" in h.bot.log(), 20, "the maintenance job"
+            )
             assert "Traceback" not in h.bot.log()
         finally:
             assert await h.bot.stop_async() == 0

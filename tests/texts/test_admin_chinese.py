@@ -14,7 +14,6 @@ import re
 from collections.abc import Iterable
 from dataclasses import astuple
 from datetime import UTC, datetime
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -68,11 +67,10 @@ def test_the_check_finds_an_english_label() -> None:
 
 
 @pytest.fixture
-async def db(tmp_path: Path) -> Any:
-    database = await Database.open(tmp_path / "zh.sqlite3")
-    await build(database, settings().admin.cutoffs)  # type: ignore[attr-defined]
-    yield database
-    await database.close()
+async def db(db: Database) -> Database:
+    """The shared database fixture, filled with the stored data every output is built from."""
+    await build(db, settings().admin.cutoffs)  # type: ignore[attr-defined]
+    return db
 
 
 async def test_digest_caption_and_chart_labels_are_chinese(db: Database) -> None:
