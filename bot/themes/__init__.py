@@ -21,7 +21,7 @@ from bot.themes.model import (
     category_of,
     theme_sentiment,
 )
-from bot.themes.text import Tokens, detect_language, tokenize
+from bot.themes.text import Tokens, detect_language, tokenize, warm_up
 
 __all__ = [
     "Comment",
@@ -42,4 +42,5 @@ __all__ = [
     "match_emerging",
     "theme_sentiment",
     "tokenize",
+    "warm_up",
 ]

@@ -79,7 +79,7 @@ def find_emerging(
 ) -> list[EmergingTheme]:
     """Emerging themes among ``(comment_id, text)`` pairs, largest first.
 
-    Words in fewer than two comments or in more than half of them are no key words; a cluster
+    Words in fewer than two comments are no key words; a cluster
     needs ``min_size`` comments and key words shared by at least two of them.
     """
     docs: list[tuple[str, set[str]]] = []
@@ -97,7 +97,8 @@ def find_emerging(
     for _, words in docs:
         df.update(words)
     n = len(docs)
-    idf = {w: math.log(n / c) + 1.0 for w, c in df.items() if 2 <= c <= max(2, n // 2)}
+    # A word in one comment only groups nothing; common words are merely weighted down.
+    idf = {w: math.log(n / c) + 1.0 for w, c in df.items() if c >= 2}
     vectors: list[tuple[str, dict[str, float]]] = []
     for cid, words in docs:
         vec = _norm({w: idf[w] for w in words if w in idf})

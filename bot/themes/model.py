@@ -142,6 +142,8 @@ def _sigmoid(z: float) -> float:
 
 _ALL_CJK = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 KEYWORD_FEATURE = "§kw:"
+_MODIFIERS = frozenset("太很真超挺好巨特别非常有点不没了啊呀的得更最好")
+_MIN_UPDATES = 3000
 PHRASE_FEATURE = "§p:"
 
 
@@ -163,6 +165,7 @@ class _KeywordMatcher:
         # "准时" counts in "没准时" whichever way jieba cut it; one character ("快") is too
         # ambiguous ("快递") and must be a word of its own.
         self._chinese: dict[str, list[tuple[str, str]]] = {}
+        self._chinese_char: dict[str, list[str]] = {}
         for theme, ps in self.phrases.items():
             for phrase in ps:
                 joined = "".join(phrase)
@@ -171,6 +174,8 @@ class _KeywordMatcher:
                         (theme, self.phrase_feature(phrase))
                     )
                 else:
+                    if len(joined) == 1 and _ALL_CJK.fullmatch(joined):
+                        self._chinese_char.setdefault(joined, []).append(theme)
                     self._by_first.setdefault(phrase[0], []).append((theme, tuple(phrase)))
         # Longest first: the alternation takes the first alternative that matches.
         alternatives = sorted(self._chinese, key=lambda k: (-len(k), k))
@@ -193,6 +198,17 @@ class _KeywordMatcher:
                     themes.add(theme)
                     found[feature] = None
         sequence = tokens.sequence
+        if self._chinese_char:
+            # jieba glues a degree word to a one-character keyword ("太贵", "不快"): the
+            # keyword still counts when all that surrounds it is such modifiers.
+            for token in sequence:
+                if len(token) < 2:
+                    continue
+                for i, ch in enumerate(token):
+                    hit = self._chinese_char.get(ch)
+                    if hit and all(c in _MODIFIERS for j, c in enumerate(token) if j != i):
+                        themes.update(hit)
+                        found[ch] = None
         by_first = self._by_first
         for i, token in enumerate(sequence):
             for theme, phrase in by_first.get(token, ()):
@@ -229,6 +245,8 @@ class _OneVsRest:
         self, examples: Sequence[_Example], *, epochs: int, rate: float, l2: float, seed: int
     ) -> None:
         t = self.themes
+        # Few examples (a questionnaire's keywords and nothing else) still get enough updates.
+        epochs = max(epochs, math.ceil(_MIN_UPDATES / max(1, len(examples))))
         grad_sq: dict[str, list[float]] = {}
         bias_sq = [1e-8] * t
         order = list(range(len(examples)))
@@ -459,17 +477,24 @@ class ThemeModel:
         index: Mapping[str, int],
         weight: float,
     ) -> list[_Example]:
-        """One example per label and keyword: positive for its theme, negative for the rest.
+        """Per label and keyword: a positive example for its theme, and a featureless negative.
 
-        Its features are those a comment containing just that keyword would have.
+        The positive's features are those of a comment made of just that keyword. The
+        negative, for every theme, teaches only that a theme is absent where nothing speaks
+        for it; it says nothing against other themes' keywords, so "rude driver, too
+        expensive" can have both themes.
         """
         out: list[_Example] = []
-        weights = (weight,) * len(index)
+        themes = len(index)
+        background = _Example((), (0.0,) * themes, (weight,) * themes)
         for theme, theme_phrases in phrases.items():
-            targets = tuple(1.0 if i == index[theme] else 0.0 for i in range(len(index)))
+            i = index[theme]
+            positive = tuple(1.0 if j == i else 0.0 for j in range(themes))
+            only = tuple(weight if j == i else 0.0 for j in range(themes))
             for phrase in theme_phrases:
                 features = (_KeywordMatcher.phrase_feature(phrase), KEYWORD_FEATURE + theme)
-                out.append(_Example(features, targets, weights))
+                out.append(_Example(features, positive, only))
+                out.append(background)
         return out
 
     @staticmethod

@@ -22,6 +22,7 @@ __all__ = [
     "segment_chinese",
     "stem",
     "tokenize",
+    "warm_up",
 ]
 
 # CJK unified ideographs (basic + extension A) and compatibility ideographs.
@@ -83,6 +84,11 @@ def _segmenter() -> Any:
                 jieba.initialize()
                 _jieba = jieba
     return _jieba
+
+
+def warm_up() -> None:
+    """Load jieba's dictionary now (about a second) rather than on the first Chinese comment."""
+    _segmenter()
 
 
 def segment_chinese(text: str) -> list[str]:
