@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from benchmarks.common import percentile, print_table, write_result
-from bot.themes import Comment, ThemeModel, warm_up
+from bot.themes import Comment, DriverSpec, ThemeModel, warm_up
 from bot.themes.evaluation import (
     DATA_DIR,
     LabelledComment,
@@ -85,6 +85,25 @@ def quality(model: ThemeModel, labelled: Sequence[LabelledComment]) -> dict[str,
     return figures
 
 
+def ablation(labelled: Sequence[LabelledComment]) -> dict[str, Any]:
+    """Micro F1 per language of two partial models: what keywords and ticks each bring.
+
+    ``keywords_only``: the drivers' labels and keywords, no comment (a questionnaire without
+    a drivers step); ``labels_and_ticks``: ticked comments and the drivers' labels, no keyword.
+    """
+    drivers = load_drivers()
+    bare = [DriverSpec(d.id, d.labels, {}, d.theme) for d in drivers]
+    train = [lc.comment for lc in labelled if lc.split == "train"]
+    models = {
+        "keywords_only": ThemeModel.train([], drivers),
+        "labels_and_ticks": ThemeModel.train(train, bare),
+    }
+    return {
+        name: {lang: round(evaluate(m, labelled, lang).micro.f1, 3) for lang in LANGUAGES}
+        for name, m in models.items()
+    }
+
+
 def throughput(model: ThemeModel, comments: Sequence[Comment]) -> dict[str, float]:
     """Theme and sentiment of every comment in one pass."""
     started = time.perf_counter()
@@ -125,6 +144,7 @@ def run(comments: int, singles: int) -> dict[str, Any]:
     model = train_on_split(labelled, drivers)
     figures["train_s"] = round(time.perf_counter() - t0, 2)
     figures["quality"] = quality(model, labelled)
+    figures["ablation_f1"] = ablation(labelled)
     # The model as the bot will use it: read back from its stored form.
     model = ThemeModel.from_dict(model.to_dict())
     batch = synthetic_comments(labelled, comments)
@@ -164,6 +184,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             )
         rows.append((f"{lang}: sentiment accuracy", f"{q['sentiment_accuracy']:.2f}", ""))
         rows.append((f"{lang}: no-theme comments left without", f"{q['none_kept_none']:.2f}", ""))
+    for name, by_lang in figures["ablation_f1"].items():
+        rows.append(
+            (
+                f"F1 {name.replace('_', ' ')} (en / zh)",
+                f"{by_lang['en']:.2f} / {by_lang['zh']:.2f}",
+                "",
+            )
+        )
     rows += [
         ("jieba start-up (once per process)", f"{figures['segmenter_start_s']:.2f} s", ""),
         ("training (train split)", f"{figures['train_s']:.2f} s", ""),

@@ -219,6 +219,43 @@ class _KeywordMatcher:
         return [*found, *(KEYWORD_FEATURE + t for t in sorted(themes))]
 
 
+class _Spelling:
+    """Maps a misspelt English word to the one known word it is one edit away from.
+
+    Symmetric deletion (as in SymSpell): a known word and a typo of it share a form with one
+    letter deleted ("curier" is "courier" less an "o"; "delivry" and "deliver" both give
+    "delivr"). Only words of five letters or more, and only when exactly one known word
+    fits, so short words and ambiguous typos are left alone.
+    """
+
+    MIN_LENGTH = 5
+
+    def __init__(self, vocabulary: Iterable[str]) -> None:
+        self.known = frozenset(
+            w for w in vocabulary if len(w) >= self.MIN_LENGTH and w.isascii() and w.isalpha()
+        )
+        deletes: dict[str, set[str]] = {}
+        for word in self.known:
+            for d in self._deletions(word):
+                deletes.setdefault(d, set()).add(word)
+        self._deletes = deletes
+
+    @staticmethod
+    def _deletions(word: str) -> set[str]:
+        return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+    def correct(self, word: str) -> str | None:
+        """The known word ``word`` is a typo of, if there is exactly one."""
+        if len(word) < self.MIN_LENGTH or word in self.known or not word.isascii():
+            return None
+        candidates = set(self._deletes.get(word, ()))  # a letter missing
+        for d in self._deletions(word):
+            if d in self.known:  # a letter too many
+                candidates.add(d)
+            candidates.update(self._deletes.get(d, ()))  # a letter wrong or swapped
+        return candidates.pop() if len(candidates) == 1 else None
+
+
 class _OneVsRest:
     """Logistic regressions sharing one feature index: feature -> weight per theme.
 
@@ -361,6 +398,9 @@ class ThemeModel:
         self._temper = sentiment_temper
         self.driver_themes = dict(driver_themes)
         self.labels = {k: dict(v) for k, v in labels.items()}
+        # Built on first use, from the weights: cheap, and not part of the stored form.
+        self._vocabulary_set: frozenset[str] = frozenset()
+        self._spelling: _Spelling | None = None
 
     # -- training -------------------------------------------------------------------------
 
@@ -563,15 +603,50 @@ class ThemeModel:
 
     def assign(self, comment: Comment) -> list[ThemeHit]:
         """The driver themes of ``comment``, most probable first (often none)."""
-        return self._themes(tokenize(comment.text))
+        return self._themes(self.tokenize(comment.text))
 
     def sentiment(self, comment: Comment) -> Sentiment:
         """The comment's sentiment: its score's category as prior, its words as evidence."""
-        return self._sentiment(tokenize(comment.text), comment.score)
+        return self._sentiment(self.tokenize(comment.text), comment.score)
+
+    def tokenize(self, text: str) -> Tokens:
+        """:func:`~bot.themes.text.tokenize`, with English typos of known words corrected."""
+        tokens = tokenize(text)
+        if self._spelling is None:
+            self._spelling = _Spelling(self._vocabulary())
+        fixes: dict[str, str] = {}
+        for word in tokens.words:
+            if word not in self._vocabulary_set:
+                fixed = self._spelling.correct(word)
+                if fixed is not None:
+                    fixes[word] = fixed
+        if not fixes:
+            return tokens
+        return Tokens(
+            tuple(fixes.get(w, w) for w in tokens.words),
+            tuple(
+                ("!" + fixes.get(w[1:], w[1:])) if w[:1] == "!" else fixes.get(w, w)
+                for w in tokens.polar
+            ),
+            tokens.surface,
+            tuple(fixes.get(w, w) for w in tokens.sequence),
+            tokens.chinese,
+        )
+
+    def _vocabulary(self) -> set[str]:
+        """Every word the model knows: its features' words and its keywords' words."""
+        if not self._vocabulary_set:
+            words = {f for f in self._classifier.weights if not f.startswith("§")}
+            words.update(f.lstrip("!") for f in self._polarity.ratios)
+            for phrases in self._keywords.phrases.values():
+                for phrase in phrases:
+                    words.update(phrase)
+            self._vocabulary_set = frozenset(words)
+        return set(self._vocabulary_set)
 
     def analyse(self, comment: Comment) -> CommentAnalysis:
         """Themes and sentiment of one comment, tokenised once."""
-        tokens = tokenize(comment.text)
+        tokens = self.tokenize(comment.text)
         return CommentAnalysis(
             comment.id, tuple(self._themes(tokens)), self._sentiment(tokens, comment.score)
         )

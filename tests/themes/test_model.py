@@ -148,3 +148,12 @@ def test_unknown_stored_format_is_refused(trained: ThemeModel) -> None:
 def test_score_outside_the_scale_is_refused() -> None:
     with pytest.raises(ValueError, match=r"0\.\.10"):
         Comment("x", "hi", None, 11)
+
+
+def test_a_typo_of_a_known_word_counts_as_the_word() -> None:
+    model = ThemeModel.train([], SEED_DRIVERS)
+    assert themes_of(model, "the curier was late") == {"courier"}
+    assert themes_of(model, "so expnsive") == {"price"}
+    assert model.tokenize("the drver").words == ("driver",)
+    # Short words are left alone: too many words are one letter apart.
+    assert model.tokenize("so rdue").words == ("rdue",)
