@@ -1,10 +1,12 @@
 """Driver themes and sentiment of comments, learned from the company's own answers.
 
-Themes: one logistic regression per theme (one-vs-rest) over the tokeniser's features,
-trained on comments whose customer ticked drivers (their own labels, in every language) and
-on seed documents made of the drivers' labels and keywords, so a questionnaire without a
-drivers step still gets themes. Each theme has its own threshold, chosen by cross-validation
-on the ticked comments, so a comment gets zero, one or several themes.
+Themes: one logistic regression per theme (one-vs-rest) over the tokeniser's words plus
+keyword-hit features, trained on comments whose customer ticked drivers (their own labels,
+in every language) and on seed examples made of the drivers' labels and keywords, so a
+questionnaire without a drivers step still gets themes. A first model themes the unticked
+comments it is sure of, and those teach the final model too (self-training). Each theme has
+its own threshold, chosen by cross-validation on the ticked comments, so a comment gets zero,
+one or several themes. English typos of known words are corrected before theming.
 
 Sentiment: the score's category is a strong prior; a naive Bayes classifier learned from the
 company's promoter (positive) and detractor (negative) comments supplies the evidence.
