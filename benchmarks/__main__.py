@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import argparse
 
-from benchmarks import answers, dispatch, reports
+from benchmarks import answers, dispatch, reports, themes
 
 
 def main() -> None:
-    """Dispatch, answers, reports: in that order, in one run on one machine."""
+    """Dispatch, answers, reports, themes: in that order, in one run on one machine."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes, a smoke test")
     args = parser.parse_args()
@@ -20,10 +20,12 @@ def main() -> None:
         dispatch.main(["--surveys", "500", "--limit", "100"])
         answers.main(["--customers", "500"])
         reports.main(["--answers", "20000", "--runs", "2"])
+        themes.main(["--comments", "5000", "--singles", "200"])
     else:
         dispatch.main([])
         answers.main([])
         reports.main([])
+        themes.main([])
 
 
 if __name__ == "__main__":
