@@ -15,7 +15,7 @@ import functools
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from telegram import InputFile
@@ -42,7 +42,7 @@ from bot.telegram.unit_of_work import Replies
 from bot.texts import AdminTexts, admin_texts
 from bot.webhooks.health import endpoint_health
 from bot.webhooks.health import stats_line as webhook_stats_line
-from storage import Tx, alerts, digests, outbox, reports, surveys
+from storage import Tx, alerts, customers, digests, outbox, reports, surveys
 from storage.records import SurveyKind, SurveyStatus
 from storage.reports import AnswerFilter
 
@@ -56,6 +56,7 @@ def _t(svc: Services) -> AdminTexts:
 
 MAX_EXPORT_ROWS = 100_000
 MAX_NOTE_CHARS = 500
+LINK_REFUSALS_DAYS = 7  # /stats counts refused link attempts over this many days
 ADMIN_SURVEY_EVENT_TYPE = "admin_request"
 
 
@@ -290,6 +291,9 @@ async def on_stats(turn: Turn[None]) -> None:
     text += "\n" + await privacy_stats_line(tx, svc.settings.privacy, tz, _t(svc))
     hooks = await endpoint_health(tx, svc.settings.webhooks, turn.now)
     text += "\n" + webhook_stats_line(hooks, _t(svc))
+    since = turn.now - timedelta(days=LINK_REFUSALS_DAYS)
+    refused = await customers.count_link_refusals_since(tx, since)
+    text += "\n" + _t(svc).render("stats_link_refusals", count=refused, days=LINK_REFUSALS_DAYS)
     turn.replies.send(text, parse_mode="HTML")
 
 

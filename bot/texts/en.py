@@ -309,6 +309,10 @@ ADMIN: dict[str, str] = {
     "stats_never": "never",
     "stats_sent_since_start": "Surveys sent since start: {count}",
     "stats_privacy": "Privacy: {retention} · {erasures} erasures",
+    "stats_link_refusals": (
+        "Links: {count} refused in the last {days} days (opened in a chat while the customer "
+        "is linked elsewhere, or used already; details per customer in the ops API)"
+    ),
     "stats_retention_off": "retention off",
     "stats_retention": "retention {days} days, {last}",
     "stats_retention_last_run": "last run {when}: {count} anonymised",

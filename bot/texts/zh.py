@@ -251,6 +251,10 @@ ADMIN: dict[str, str] = {
     "stats_never": "从未",
     "stats_sent_since_start": "启动以来已发送调查：{count}",
     "stats_privacy": "隐私：{retention} · 已删除 {erasures} 次",
+    "stats_link_refusals": (
+        "链接：过去 {days} 天拒绝了 {count} 次关联（客户已关联到其他聊天，或链接已被使用；"
+        "每位客户的详情见运营接口）"
+    ),
     "stats_retention_off": "未启用数据保留期限",
     "stats_retention": "数据保留 {days} 天，{last}",
     "stats_retention_last_run": "上次运行于 {when}：已匿名化 {count} 条",

@@ -192,3 +192,16 @@ async def test_a_listed_admin_user_is_no_admin_in_an_unlisted_group(
     await admin.send_text("/export")
     doc = await admin.wait_for_message(lambda m: m.kind == "document", timeout=30, since=mark)
     assert doc.file_name is not None and doc.file_name.endswith(".csv")
+
+
+async def test_stats_shows_the_refused_link_attempts(trust: tuple[Harness, SimUser]) -> None:
+    h, admin = trust
+    cid = new_customer()
+    await h.linked_user(cid)
+    stranger = h.server.add_user()
+    assert "already linked" in await reply_to(stranger, f"/start {make_payload(SECRET, cid)}")
+    async with h.db() as db, db.read() as tx:
+        expected = await customers.count_link_refusals_since(tx, h.now() - timedelta(days=7))
+    assert expected >= 1
+    stats = await reply_to(admin, "/stats")
+    assert f"Links: {expected} refused in the last 7 days" in stats
