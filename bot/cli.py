@@ -49,6 +49,12 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("run", help="run the bot (settings from the environment / .env)")
     link = sub.add_parser("link", help="print the deep link that links a chat to a customer")
     link.add_argument("customer_id", type=_customer_id)
+    relink = sub.add_parser(
+        "relink",
+        help="print the single-use link that moves a customer to another chat (a new phone); "
+        "the chat they leave is told once it is used",
+    )
+    relink.add_argument("customer_id", type=_customer_id)
     survey = sub.add_parser("survey", help="queue a survey for a customer")
     survey.add_argument("customer_id", type=_customer_id)
     survey.add_argument(
@@ -212,6 +218,20 @@ def _import(settings: Settings, path: str) -> int:
     return 1 if report.errors else 0
 
 
+async def _relink(settings: Settings, bot_username: str, customer_id: str) -> str | None:
+    from bot.adapters.ops_api.api import relink
+    from bot.usecases.services import utc_now
+    from storage import Database
+
+    db = await Database.open(settings.database_path)
+    try:
+        secret = settings.link_secret.get_secret_value()
+        result = await relink(db, secret, bot_username, customer_id, utc_now())
+    finally:
+        await db.close()
+    return None if result is None else result[1]
+
+
 async def _erase(settings: Settings, customer_id: str) -> dict[str, object] | None:
     from bot.usecases.privacy import erase_external_id
     from bot.usecases.services import utc_now
@@ -271,6 +291,14 @@ def main(argv: list[str] | None = None) -> None:
                 settings.bot_username, settings.link_secret.get_secret_value(), args.customer_id
             )
         )
+        return
+    if args.command == "relink":
+        if not settings.bot_username:
+            _fail("configuration error: NPSBOT_BOT_USERNAME is required to print deep links")
+        link = asyncio.run(_relink(settings, settings.bot_username, args.customer_id))
+        if link is None:
+            _fail("no such customer", 1)
+        print(link)
         return
     if args.command == "survey":
         print(json.dumps(asyncio.run(_queue(args))))

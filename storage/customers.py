@@ -171,3 +171,77 @@ async def surveyable(tx: Tx) -> list[tuple[int, str]]:
         "WHERE chat_id IS NOT NULL AND opted_out = 0 AND blocked = 0 ORDER BY id"
     ) as cur:
         return [(int(r[0]), str(r[1])) for r in await cur.fetchall()]
+
+
+# --- deep links: single use, relinks, refused attempts ------------------------------------
+
+
+async def link_used(tx: Tx, customer_id: int, link_key: str) -> bool:
+    """Whether the customer's link with this key has linked a chat already."""
+    async with tx.conn.execute(
+        "SELECT 1 FROM link_uses WHERE customer_id = ? AND link_key = ?", (customer_id, link_key)
+    ) as cur:
+        return await cur.fetchone() is not None
+
+
+async def record_link_use(tx: Tx, customer_id: int, link_key: str, now: datetime) -> None:
+    """Remember that this link has been used (it will link no chat again)."""
+    await tx.conn.execute(
+        "INSERT OR IGNORE INTO link_uses (customer_id, link_key, used_at) VALUES (?, ?, ?)",
+        (customer_id, link_key, to_db_time(now)),
+    )
+
+
+async def relink_key(tx: Tx, customer_id: int) -> str | None:
+    """The key of the link an ops relink made valid for moving the customer, if any."""
+    async with tx.conn.execute(
+        "SELECT relink_key FROM customers WHERE id = ?", (customer_id,)
+    ) as cur:
+        row = await cur.fetchone()
+    return None if row is None or row[0] is None else str(row[0])
+
+
+async def set_relink_key(tx: Tx, customer_id: int, link_key: str | None, now: datetime) -> None:
+    """Allow the link with ``link_key`` (only it) to move the customer to another chat;
+    None: no link may."""
+    await tx.conn.execute(
+        "UPDATE customers SET relink_key = ?, updated_at = ? WHERE id = ?",
+        (link_key, to_db_time(now), customer_id),
+    )
+
+
+async def record_link_refusal(tx: Tx, customer_id: int, reason: str, now: datetime) -> None:
+    """A chat opened a link of this customer it may not use (``linked_elsewhere``: the
+    customer is linked to another chat; ``used``: the link was used already)."""
+    await tx.conn.execute(
+        "INSERT INTO link_refusals (customer_id, reason, attempted_at) VALUES (?, ?, ?)",
+        (customer_id, reason, to_db_time(now)),
+    )
+
+
+async def link_refusals(
+    tx: Tx, customer_id: int, limit: int = 10
+) -> tuple[int, list[tuple[datetime, str]]]:
+    """How many link attempts were refused for the customer, and the latest ``limit`` as
+    (time, reason), newest first."""
+    async with tx.conn.execute(
+        "SELECT COUNT(*) FROM link_refusals WHERE customer_id = ?", (customer_id,)
+    ) as cur:
+        row = await cur.fetchone()
+    count = int(row[0]) if row else 0
+    async with tx.conn.execute(
+        "SELECT attempted_at, reason FROM link_refusals WHERE customer_id = ? "
+        "ORDER BY id DESC LIMIT ?",
+        (customer_id, limit),
+    ) as cur:
+        rows = await cur.fetchall()
+    return count, [(from_db_time_req(r[0]), str(r[1])) for r in rows]
+
+
+async def count_link_refusals_since(tx: Tx, since: datetime) -> int:
+    """Link attempts refused (for any customer) at or after ``since``."""
+    async with tx.conn.execute(
+        "SELECT COUNT(*) FROM link_refusals WHERE attempted_at >= ?", (to_db_time(since),)
+    ) as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0

@@ -202,7 +202,12 @@ async def mark_answered(tx: Tx, survey_id: int, now: datetime) -> bool:
 
 
 async def open_conversation(tx: Tx, chat_id: int) -> OpenConversation | None:
-    """The survey this chat is answering now: the latest one sent and not yet finished."""
+    """The survey this chat is answering now: the latest one sent TO THIS CHAT and not yet
+    finished, of the customer linked to it.
+
+    Both conditions matter: a customer's survey sent to another chat (before a relink) is
+    not answered from here, and a chat that no longer holds the customer answers nothing.
+    """
     from storage import answers
 
     customer = await customers.get_by_chat(tx, chat_id)
@@ -211,11 +216,11 @@ async def open_conversation(tx: Tx, chat_id: int) -> OpenConversation | None:
     async with tx.conn.execute(
         f"""
         SELECT {_COLUMNS} FROM surveys s LEFT JOIN answers a ON a.survey_id = s.id
-        WHERE s.customer_id = ?
+        WHERE s.customer_id = ? AND s.chat_id = ?
           AND (s.status = 'sent' OR (s.status = 'answered' AND a.completed_at IS NULL))
         ORDER BY s.sent_at DESC, s.id DESC LIMIT 1
         """,
-        (customer.id,),
+        (customer.id, chat_id),
     ) as cur:
         row = await cur.fetchone()
     if row is None:

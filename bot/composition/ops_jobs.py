@@ -101,6 +101,7 @@ async def start_ops(
         required_properties=svc.catalog.required_properties,
         retention_days=svc.settings.privacy.retention_days,
         webhooks=svc.settings.webhooks,
+        link_ttl_days=svc.settings.link_ttl_days,
     )
     try:
         runner = await start_api(api, ops.api_host, ops.api_port)

@@ -74,6 +74,7 @@ ERASURE_PLAN: dict[str, TableRule] = {
             "linked_at": Action.NULL,
             "updated_at": Action.NOW,
             "erased_at": Action.NOW,  # schema v006
+            "relink_key": Action.NULL,  # schema v007
         },
     ),
     "surveys": TableRule(
@@ -164,6 +165,18 @@ ERASURE_PLAN: dict[str, TableRule] = {
             "expires_at",
             "answered_at",
         ),
+    ),
+    "link_uses": TableRule(  # schema v007
+        Rows.BY_CUSTOMER,
+        "which of the customer's links were used: nothing to protect once erased",
+        delete=True,
+        columns=_keep("customer_id", "link_key", "used_at"),
+    ),
+    "link_refusals": TableRule(  # schema v007
+        Rows.BY_CUSTOMER,
+        "refused attempts to link a chat to the customer",
+        delete=True,
+        columns=_keep("id", "customer_id", "reason", "attempted_at"),
     ),
     "ops_events": TableRule(
         Rows.BY_SURVEY,

@@ -147,6 +147,10 @@ class Settings(BaseSettings):
     link_secret: Annotated[SecretStr, parsed(_link_secret)] = Field(
         validation_alias=var("LINK_SECRET")
     )
+    # How long a deep link works after it was minted (it links one chat, once).
+    link_ttl_days: Annotated[int, parsed(int_range(1, 3650))] = Field(
+        30, validation_alias=var("LINK_TTL_DAYS")
+    )
     company_name: Annotated[str, parsed(_company_name)] = Field(
         validation_alias=var("COMPANY_NAME")
     )

@@ -143,7 +143,7 @@ def test_admin_is_a_configured_chat_or_a_configured_user() -> None:
     )
     assert is_admin(settings, -1001, 7)  # anyone in the admin group
     assert is_admin(settings, 42, 42)  # the admin's private chat
-    assert is_admin(settings, -555, 42)  # a configured admin user elsewhere
+    assert not is_admin(settings, -555, 42)  # a configured admin user elsewhere: no
     assert not is_admin(settings, 7, 7)
     assert not is_admin(settings, None, None)
 

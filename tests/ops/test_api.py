@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import aiohttp
@@ -18,6 +19,7 @@ from referencing.jsonschema import DRAFT202012
 from bot.adapters.ops_api.api import OpsApi, openapi_document
 from bot.core.linking import read_payload
 from bot.settings import ApiToken
+from bot.usecases.events import iso
 from storage import Database, customers, surveys
 from tests.ops.conftest import SECRET, rules_for
 from tests.support.clock import Clock
@@ -94,10 +96,77 @@ async def test_post_customer_creates_then_updates_and_returns_a_signed_link(api:
     created, _ = await api.call("POST", "/v1/customers", body=body, expect=201)
     assert created["created"] and not created["linked"]
     payload = created["deep_link"].split("?start=")[1]
-    assert read_payload(SECRET, payload) == "cust-1"
+    assert read_payload(SECRET, payload).customer_id == "cust-1"
     update = {"customer_id": "cust-1", "properties": {"plan": "pro"}}
     updated, _ = await api.call("POST", "/v1/customers", body=update, expect=200)
     assert updated["properties"] == {"segment": "smb", "timezone": "Europe/Berlin", "plan": "pro"}
+
+
+async def test_a_link_expires_after_the_ttl_and_a_linked_customer_gets_no_new_link(
+    api: Api, db: Database, clock: Clock
+) -> None:
+    created, _ = await api.call("POST", "/v1/customers", body={"customer_id": "c-l"}, expect=201)
+    minted = read_payload(SECRET, created["deep_link"].split("?start=")[1])
+    hour = clock().replace(minute=0, second=0, microsecond=0)
+    assert minted.issued_at == hour
+    assert created["link_expires_at"] == iso(hour + timedelta(days=30))
+    await link(db, "c-l", clock)
+    again, _ = await api.call("POST", "/v1/customers", body={"customer_id": "c-l"}, expect=200)
+    assert again["linked"] and again["deep_link"] is None and again["link_expires_at"] is None
+
+
+async def test_relink_mints_the_one_link_that_may_move_the_customer(
+    api: Api, db: Database, clock: Clock
+) -> None:
+    await link(db, "c-r", clock)
+    first, _ = await api.call(
+        "POST", "/v1/customers/c-r/relink", "/v1/customers/{customer_id}/relink", expect=200
+    )
+    second, _ = await api.call(
+        "POST", "/v1/customers/c-r/relink", "/v1/customers/{customer_id}/relink", expect=200
+    )
+    assert first["linked"] and second["customer_id"] == "c-r"
+    newest = read_payload(SECRET, second["deep_link"].split("?start=")[1])
+    async with db.read() as tx:
+        customer = await customers.get_by_external_id(tx, "c-r")
+        assert customer is not None
+        assert await customers.relink_key(tx, customer.id) == newest.key  # only the latest
+    status, _ = await api.call(
+        "GET", "/v1/customers/c-r", "/v1/customers/{customer_id}", token=READ_ONLY, expect=200
+    )
+    assert status["relink_pending"] and status["linked"]
+    assert status["link_refusals"] == {"count": 0, "last": []}
+    await api.call(
+        "POST", "/v1/customers/nobody/relink", "/v1/customers/{customer_id}/relink", expect=404
+    )
+    await api.call(
+        "POST",
+        "/v1/customers/c-r/relink",
+        "/v1/customers/{customer_id}/relink",
+        token=READ_ONLY,
+        expect=403,
+    )
+
+
+async def test_get_customer_shows_refused_link_attempts(
+    api: Api, db: Database, clock: Clock
+) -> None:
+    await link(db, "c-g", clock)
+    async with db.transaction() as tx:
+        customer = await customers.get_by_external_id(tx, "c-g")
+        assert customer is not None
+        await customers.record_link_refusal(tx, customer.id, "linked_elsewhere", clock())
+        await customers.record_link_refusal(tx, customer.id, "used", clock())
+    status, _ = await api.call(
+        "GET", "/v1/customers/c-g", "/v1/customers/{customer_id}", token=READ_ONLY, expect=200
+    )
+    assert status["link_refusals"]["count"] == 2
+    assert [r["reason"] for r in status["link_refusals"]["last"]] == ["used", "linked_elsewhere"]
+    assert not status["relink_pending"]
+    await api.call("GET", "/v1/customers/none", "/v1/customers/{customer_id}", expect=404)
+    await api.call(
+        "GET", "/v1/customers/c-g", "/v1/customers/{customer_id}", token=None, expect=401
+    )
 
 
 async def test_post_event_queues_and_get_survey_reports_it(

@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.core.linking import read_payload
 from bot.settings import SCOPES, OpsSettings, QuietHours, Settings, SettingsError
 from bot.usecases.csv_import import CsvFormatError, parse_customers_csv
+from bot.usecases.services import utc_now
 from storage import Database, customers
 from tests.unit.test_settings import with_required
 
@@ -180,3 +182,28 @@ def test_cli_event_is_idempotent_and_validated(
         == 2
     )
     assert "occurred_at" in capsys.readouterr().err
+
+
+def test_cli_relink_mints_the_link_that_may_move_the_customer(
+    cli_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("NPSBOT_BOT_USERNAME", "nps_test_bot")
+    assert run_cli("relink", "rl-1") == 1  # no such customer yet
+    assert "no such customer" in capsys.readouterr().err
+
+    async def create_and_read(key_of: str | None) -> str | None:
+        db = await Database.open(cli_env)
+        try:
+            async with db.transaction() as tx:
+                customer = await customers.upsert(tx, "rl-1", utc_now())
+                return await customers.relink_key(tx, customer.id) if key_of else None
+        finally:
+            await db.close()
+
+    asyncio.run(create_and_read(None))
+    assert run_cli("relink", "rl-1") == 0
+    link = capsys.readouterr().out.strip()
+    assert link.startswith("https://t.me/nps_test_bot?start=")
+    payload = read_payload("cli-test-secret-0123456789abcdef0123", link.split("?start=")[1])
+    assert payload.customer_id == "rl-1"
+    assert asyncio.run(create_and_read("key")) == payload.key

@@ -364,6 +364,21 @@ async def test_open_conversation_is_the_latest_sent_survey(db: Database) -> None
     assert conv.survey.id == newer.id != older
 
 
+async def test_open_conversation_is_only_a_survey_sent_to_that_chat(db: Database) -> None:
+    # Sent to chat 100; the customer then moved to chat 200 (a relink).
+    sid = await sent_survey(db, "c1", 100, 1)
+    async with db.transaction() as tx:
+        await customers.link_chat(tx, "c1", 200, None, at(2))
+        # The new chat holds the customer, but the open survey was sent elsewhere.
+        assert await surveys.open_conversation(tx, 200) is None
+        # The old chat no longer holds the customer: it answers nothing either.
+        assert await surveys.open_conversation(tx, 100) is None
+        # Back in chat 100, its survey is open again: the chat, not the customer, decides.
+        await customers.link_chat(tx, "c1", 100, None, at(3))
+        conv = await surveys.open_conversation(tx, 100)
+    assert conv is not None and conv.survey.id == sid
+
+
 async def test_open_conversation_ignores_closed_and_finished_surveys(db: Database) -> None:
     sid = await sent_survey(db, "c1", 100, 1)
     async with db.transaction() as tx:

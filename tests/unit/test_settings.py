@@ -459,3 +459,10 @@ def test_cli_stops_with_one_line_naming_the_variable(
         "npsbot: configuration error: NPSBOT_SEND_RATE is invalid: "
         "could not convert string to float: 'fast'\n"
     )
+
+
+def test_link_ttl_days_defaults_to_30_and_is_bounded() -> None:
+    assert Settings.from_env(with_required({})).link_ttl_days == 30
+    assert Settings.from_env(with_required({"NPSBOT_LINK_TTL_DAYS": "7"})).link_ttl_days == 7
+    for bad in ("0", "-1", "3651", "soon"):
+        assert "NPSBOT_LINK_TTL_DAYS" in error_for(with_required({"NPSBOT_LINK_TTL_DAYS": bad}))

@@ -13,7 +13,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from importlib import resources
 from typing import Any
 
@@ -21,7 +21,8 @@ from aiohttp import web
 
 from bot.core.contact_rules import ContactRules
 from bot.core.keyboards import MAX_SURVEY_ID
-from bot.core.linking import deep_link, validate_customer_id
+from bot.core.linking import deep_link, make_payload, read_payload, validate_customer_id
+from bot.core.records import Customer
 from bot.core.validation import (
     RequiredProperties,
     ValidationFailed,
@@ -105,13 +106,16 @@ class OpsApi:
     required_properties: RequiredProperties = no_required_properties
     retention_days: int | None = None  # NPSBOT_RETENTION_DAYS; None: retention off
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
+    link_ttl_days: int = 30  # NPSBOT_LINK_TTL_DAYS
 
     def application(self) -> web.Application:
         """The aiohttp application serving the API."""
         app = web.Application(client_max_size=self.max_body_bytes, middlewares=[json_errors])
         app.router.add_post("/v1/events", self.post_event)
         app.router.add_post("/v1/customers", self.post_customer)
+        app.router.add_get("/v1/customers/{customer_id}", self.get_customer)
         app.router.add_delete("/v1/customers/{customer_id}", self.delete_customer)
+        app.router.add_post("/v1/customers/{customer_id}/relink", self.relink_customer)
         app.router.add_get("/v1/surveys/{survey_id}", self.get_survey)
         app.router.add_get("/v1/openapi.json", self.get_openapi)
         app.router.add_get("/healthz", self.get_health)
@@ -204,17 +208,81 @@ class OpsApi:
         async with self.db.transaction() as tx:
             created = await customers.get_by_external_id(tx, customer_id) is None
             customer = await customers.upsert(tx, customer_id, now, properties)
-        log.info("customer %s %s via the API", customer_id, "created" if created else "updated")
+        log.info("customer #%s %s via the API", customer.id, "created" if created else "updated")
+        # A link is a bearer credential: once the customer is linked, none is handed out
+        # again (it could only be refused, or be leaked). Moving them is a relink.
+        fresh = customer.chat_id is None
         body = {
             "customer_id": customer.external_id,
             "created": created,
-            "deep_link": deep_link(self.bot_username, self.link_secret, customer.external_id),
+            "deep_link": self._link(customer.external_id, now) if fresh else None,
+            "link_expires_at": iso(self._link_expiry(now)) if fresh else None,
             "linked": customer.chat_id is not None,
             "opted_out": customer.opted_out,
             "blocked": customer.blocked,
             "properties": customer.attributes,
         }
         return web.json_response(body, status=201 if created else 200)
+
+    def _link(self, customer_id: str, now: datetime) -> str:
+        return deep_link(self.bot_username, self.link_secret, customer_id, now)
+
+    def _link_expiry(self, now: datetime) -> datetime:
+        # Links expire counted from the start of the hour they were minted in.
+        return now.replace(minute=0, second=0, microsecond=0) + timedelta(days=self.link_ttl_days)
+
+    async def get_customer(self, request: web.Request) -> web.Response:
+        """A customer's link state, with the link attempts that were refused."""
+        denied = self._authorize(request, "read")
+        if denied is not None:
+            return denied
+        try:
+            customer_id = validate_customer_id(request.match_info["customer_id"])
+        except ValueError:
+            return error_response(404, "not_found", "no such customer")
+        async with self.db.read() as tx:
+            customer = await customers.get_by_external_id(tx, customer_id)
+            if customer is None:
+                return error_response(404, "not_found", "no such customer")
+            pending = await customers.relink_key(tx, customer.id) is not None
+            count, last = await customers.link_refusals(tx, customer.id)
+        body = {
+            "customer_id": customer.external_id,
+            "linked": customer.chat_id is not None,
+            "linked_at": iso(customer.linked_at) if customer.chat_id is not None else None,
+            "relink_pending": pending,
+            "opted_out": customer.opted_out,
+            "blocked": customer.blocked,
+            "properties": customer.attributes,
+            "link_refusals": {
+                "count": count,
+                "last": [{"at": iso(at), "reason": reason} for at, reason in last],
+            },
+        }
+        return web.json_response(body)
+
+    async def relink_customer(self, request: web.Request) -> web.Response:
+        """Mint the one link that may move the customer to another chat (a new phone)."""
+        denied = self._authorize(request, "customers")
+        if denied is not None:
+            return denied
+        try:
+            customer_id = validate_customer_id(request.match_info["customer_id"])
+        except ValueError:
+            return error_response(404, "not_found", "no such customer")
+        now = self.clock()
+        result = await relink(self.db, self.link_secret, self.bot_username, customer_id, now)
+        if result is None:
+            return error_response(404, "not_found", "no such customer")
+        customer, link = result
+        log.info("customer #%s: relink minted via the API", customer.id)
+        body = {
+            "customer_id": customer.external_id,
+            "deep_link": link,
+            "link_expires_at": iso(self._link_expiry(now)),
+            "linked": customer.chat_id is not None,
+        }
+        return web.json_response(body)
 
     async def delete_customer(self, request: web.Request) -> web.Response:
         """Erase a customer's personal data (a request that reached the company by another
@@ -318,6 +386,22 @@ class OpsApi:
                 "anonymised": retention.total if retention else None,
             }
         return web.json_response(body)
+
+
+async def relink(
+    db: Database, secret: str, bot_username: str, customer_id: str, now: datetime
+) -> tuple[Customer, str] | None:
+    """Mint a fresh single-use deep link that may move ``customer_id`` to another chat
+    (the only link that may while they are linked; an earlier relink's link stops working).
+    None if there is no such customer. Used by the API and by ``npsbot relink``."""
+    payload = make_payload(secret, customer_id, now)
+    key = read_payload(secret, payload).key
+    async with db.transaction() as tx:
+        customer = await customers.get_by_external_id(tx, customer_id)
+        if customer is None:
+            return None
+        await customers.set_relink_key(tx, customer.id, key, now)
+    return customer, f"https://t.me/{bot_username}?start={payload}"
 
 
 def _reject_constant(name: str) -> Any:

@@ -20,10 +20,17 @@ from bot.settings import Settings
 log = logging.getLogger(__name__)
 
 def is_admin(settings: Settings, chat_id: int | None, user_id: int | None) -> bool:
-    """An admin writes in a configured admin chat, or is a user whose private chat id is
-    configured (a user's private chat id equals their user id)."""
-    ids = settings.admin_chat_ids
-    return (chat_id is not None and chat_id in ids) or (user_id is not None and user_id in ids)
+    """Whether an update in ``chat_id`` from ``user_id`` comes from an admin.
+
+    Admin rights belong to chats, not to people: an update counts only in a configured admin
+    chat. A configured group makes everyone in it an admin there; a configured user id is an
+    admin only in their private chat with the bot (whose chat id equals their user id), never
+    in another group, where strangers would see what the bot answers.
+    """
+    if chat_id is None or chat_id not in settings.admin_chat_ids:
+        return False
+    # A positive chat id is a private chat: only its own user speaks there.
+    return chat_id < 0 or user_id == chat_id
 
 
 def update_is_admin(settings: Settings, update: Update) -> bool:

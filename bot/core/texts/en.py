@@ -68,6 +68,22 @@ CUSTOMER: dict[str, str] = {
         "Sorry, this link isn't valid. Please use the link {company} sent you, "
         "or ask them for a new one."
     ),
+    "link_expired": (
+        "Sorry, this link has expired. Please ask {company} for a new one."
+    ),
+    "link_used": (
+        "Sorry, this link has already been used and works only once. If you need to link this "
+        "chat, please ask {company} for a new link."
+    ),
+    "link_taken": (
+        "This account is already linked to another Telegram chat, so this chat was not linked. "
+        "If you have a new phone or account, please ask {company} to move it for you."
+    ),
+    "moved_away": (
+        "Your {company} feedback account has been moved to another Telegram chat, as "
+        "requested. You won't receive surveys here any more. If you did not ask for this, "
+        "please contact {company}."
+    ),
     "stopped": (
         "Done: you won't receive any more surveys from {company}. Changed your mind? Send /start."
     ),
@@ -161,7 +177,7 @@ ADMIN: dict[str, str] = {
     # Refusals and button answers.
     "not_admin": (
         "Sorry, this command is only for {company}'s feedback team. "
-        "If you are on the team, ask an admin to add this chat to NPSBOT_ADMIN_CHAT_IDS."
+        "If you are on the team, use it in the team's admin chat."
     ),
     "not_admin_button": "Only the feedback team's admins can use this button.",
     "button_invalid": "This button is not valid (any more).",
@@ -293,6 +309,10 @@ ADMIN: dict[str, str] = {
     "stats_never": "never",
     "stats_sent_since_start": "Surveys sent since start: {count}",
     "stats_privacy": "Privacy: {retention} · {erasures} erasures",
+    "stats_link_refusals": (
+        "Links: {count} refused in the last {days} days (opened in a chat while the customer "
+        "is linked elsewhere, or used already; details per customer in the ops API)"
+    ),
     "stats_retention_off": "retention off",
     "stats_retention": "retention {days} days, {last}",
     "stats_retention_last_run": "last run {when}: {count} anonymised",

@@ -53,6 +53,18 @@ CUSTOMER: dict[str, str] = {
     ),
     "opted_back_in": "欢迎回来！您将重新收到{company}的调查。随时发送 /stop 即可停止。",
     "link_invalid": "抱歉，此链接无效。请使用{company}发给您的链接，或向他们索取新链接。",
+    "link_expired": "抱歉，此链接已过期。请向{company}索取新链接。",
+    "link_used": (
+        "抱歉，此链接已被使用过，且只能使用一次。如需关联本聊天，请向{company}索取新链接。"
+    ),
+    "link_taken": (
+        "此账户已关联到另一个 Telegram 聊天，因此本聊天未被关联。"
+        "如果您换了新手机或新账户，请联系{company}为您转移。"
+    ),
+    "moved_away": (
+        "您在{company}的反馈账户已按要求转移到另一个 Telegram 聊天，您将不再在此收到调查。"
+        "如果这不是您本人的要求，请联系{company}。"
+    ),
     "stopped": "已完成：您将不再收到{company}的调查。改变主意了？发送 /start 即可。",
     "already_stopped": "您已经退订了。发送 /start 可重新接收调查。",
     "reminder": (
@@ -118,7 +130,7 @@ ADMIN: dict[str, str] = {
     # 拒绝与按钮应答。
     "not_admin": (
         "抱歉，此命令仅供{company}的反馈团队使用。"
-        "如果您是团队成员，请让管理员把本聊天加入 NPSBOT_ADMIN_CHAT_IDS。"
+        "如果您是团队成员，请在团队的管理聊天中使用。"
     ),
     "not_admin_button": "只有反馈团队的管理员可以使用此按钮。",
     "button_invalid": "此按钮（已）无效。",
@@ -239,6 +251,10 @@ ADMIN: dict[str, str] = {
     "stats_never": "从未",
     "stats_sent_since_start": "启动以来已发送调查：{count}",
     "stats_privacy": "隐私：{retention} · 已删除 {erasures} 次",
+    "stats_link_refusals": (
+        "链接：过去 {days} 天拒绝了 {count} 次关联（客户已关联到其他聊天，或链接已被使用；"
+        "每位客户的详情见运营接口）"
+    ),
     "stats_retention_off": "未启用数据保留期限",
     "stats_retention": "数据保留 {days} 天，{last}",
     "stats_retention_last_run": "上次运行于 {when}：已匿名化 {count} 条",

@@ -4,10 +4,9 @@ Each has its own handler behind the admin filter
 (:class:`bot.adapters.telegram.admin_filter.AdminFilter`); anyone else gets a polite refusal
 from :func:`refuse_non_admin`. A command answers bad arguments with the usage line and stops
 the update there (``ApplicationHandlerStop``) so the customers' handlers never see it. Text
-replies go
-through the outbox with the update's claim; the digest's chart and the CSV are files, sent
-by a background task right after the claim commits (a crash in between loses that one
-answer, never duplicates it; the admin can ask again).
+replies go through the outbox with the update's claim; the digest's chart and the CSV are
+files, sent by a background task right after the claim commits (a crash in between loses
+that one answer, never duplicates it; the admin can ask again).
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ import functools
 import json
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from telegram import InputFile
@@ -43,7 +42,7 @@ from bot.usecases.services import Services
 from bot.usecases.unit_of_work import Replies
 from bot.usecases.webhook_health import endpoint_health
 from bot.usecases.webhook_health import stats_line as webhook_stats_line
-from storage import Tx, alerts, digests, outbox, reports, surveys
+from storage import Tx, alerts, customers, digests, outbox, reports, surveys
 from storage.reports import AnswerFilter
 
 log = logging.getLogger(__name__)
@@ -51,6 +50,7 @@ log = logging.getLogger(__name__)
 
 MAX_EXPORT_ROWS = 100_000
 MAX_NOTE_CHARS = 500
+LINK_REFUSALS_DAYS = 7  # /stats counts refused link attempts over this many days
 ADMIN_SURVEY_EVENT_TYPE = "admin_request"
 
 
@@ -290,6 +290,11 @@ async def on_stats(turn: Turn[None]) -> None:
     text += "\n" + await privacy_stats_line(tx, svc.settings.privacy, tz, svc.admin_texts)
     hooks = await endpoint_health(tx, svc.settings.webhooks, turn.now)
     text += "\n" + webhook_stats_line(hooks, svc.admin_texts)
+    since = turn.now - timedelta(days=LINK_REFUSALS_DAYS)
+    refused = await customers.count_link_refusals_since(tx, since)
+    text += "\n" + svc.admin_texts.render(
+        "stats_link_refusals", count=refused, days=LINK_REFUSALS_DAYS
+    )
     turn.replies.send(text, parse_mode="HTML")
 
 

@@ -6,8 +6,9 @@ import logging
 
 from bot.adapters.telegram.handler import Turn, handler
 from bot.core.linking import LinkError, read_payload
+from bot.core.records import Customer
 from bot.usecases.webhook_events import notify_customer
-from storage import customers
+from storage import Tx, customers, outbox
 
 log = logging.getLogger(__name__)
 
@@ -15,35 +16,85 @@ log = logging.getLogger(__name__)
 @handler()
 async def on_start(turn: Turn[None]) -> None:
     """Link the chat to a customer (signed payload), opt back in, or greet."""
-    svc, tx, now, chat_id = turn.svc, turn.tx, turn.now, turn.chat_id
     payload = turn.args[0] if turn.args else None
     if payload is not None:
-        try:
-            external_id = read_payload(svc.settings.link_secret.get_secret_value(), payload)
-        except LinkError as exc:
-            log.warning("chat %s sent an invalid link payload (%s): %.64r", chat_id, exc, payload)
-            turn.say("link_invalid")
-            return
-        code = turn.user.language_code if turn.user is not None else None
-        linked, previous = await customers.link_chat(tx, external_id, chat_id, code, now)
-        if previous is not None:
-            log.info("chat %s moved from customer %r to %r", chat_id, previous, external_id)
-        log.info("chat %s linked to customer %r", chat_id, external_id)
-        lang = svc.catalog.language_for(linked.language, linked.telegram_language)
-        turn.replies.send(svc.catalog.render("linked", lang))
+        await _open_link(turn, payload)
         return
     customer = turn.customer
     if customer is None:
         turn.say("greeting")
         return
     if customer.blocked:  # writing to us again means they unblocked the bot
-        await customers.set_blocked(tx, customer.id, False, now)
+        await customers.set_blocked(turn.tx, customer.id, False, turn.now)
     if customer.opted_out:
-        await customers.set_opted_out(tx, customer.id, False, now)
-        log.info("chat %s opted back in", chat_id)
+        await customers.set_opted_out(turn.tx, customer.id, False, turn.now)
+        log.info("chat %s opted back in", turn.chat_id)
         turn.say("opted_back_in")
         return
     turn.say("linked")
+
+
+async def _open_link(turn: Turn[None], payload: str) -> None:
+    """A deep link was opened: link the chat if the link allows it, else say why not.
+
+    A link is a bearer credential, so it is honoured only when it is genuine, not expired,
+    not used before (by another chat), and the customer is not linked to another chat, or
+    an ops relink minted this very link to move them. A refusal changes nothing but a
+    record of the attempt for ops.
+    """
+    svc, tx, now, chat_id = turn.svc, turn.tx, turn.now, turn.chat_id
+    try:
+        link = read_payload(svc.settings.link_secret.get_secret_value(), payload)
+    except LinkError as exc:
+        log.warning("chat %s sent an invalid link payload (%s): %.64r", chat_id, exc, payload)
+        turn.say("link_invalid")
+        return
+    if link.expired(now, svc.settings.link_ttl_days):
+        log.warning("chat %s opened an expired link (issued %s)", chat_id, link.issued_at)
+        turn.say("link_expired")
+        return
+    existing = await customers.get_by_external_id(tx, link.customer_id)
+    # The chat that holds the customer may open their links again (a second tap): that
+    # re-links it, which is also how a customer who sent /stop opts back in.
+    if existing is not None and existing.chat_id != chat_id:
+        refusal = await _refusal(tx, existing, link.key)
+        if refusal is not None:
+            await customers.record_link_refusal(tx, existing.id, refusal, now)
+            log.warning(
+                "chat %s was refused customer #%s's link (%s)", chat_id, existing.id, refusal
+            )
+            turn.say("link_used" if refusal == "used" else "link_taken")
+            return
+    code = turn.user.language_code if turn.user is not None else None
+    linked, previous = await customers.link_chat(tx, link.customer_id, chat_id, code, now)
+    await customers.record_link_use(tx, linked.id, link.key, now)
+    await customers.set_relink_key(tx, linked.id, None, now)
+    if previous is not None:
+        log.info("chat %s moved from customer %r to %r", chat_id, previous, link.customer_id)
+    lang = svc.catalog.language_for(linked.language, linked.telegram_language)
+    old_chat = existing.chat_id if existing is not None else None
+    if old_chat is not None and old_chat != chat_id:
+        # An ops relink: the old chat learns that surveys go elsewhere now (if it was not
+        # the owner's wish, they know whom to ask).
+        text = svc.catalog.render("moved_away", lang)
+        await outbox.enqueue(tx, old_chat, "sendMessage", {"chat_id": old_chat, "text": text}, now)
+
+        async def flush_old_chat() -> None:
+            svc.sender.schedule_flush(old_chat)
+
+        turn.then(flush_old_chat)
+        log.info("customer #%s moved from chat %s to chat %s", linked.id, old_chat, chat_id)
+    log.info("chat %s linked to customer #%s", chat_id, linked.id)
+    turn.replies.send(svc.catalog.render("linked", lang))
+
+
+async def _refusal(tx: Tx, customer: Customer, link_key: str) -> str | None:
+    """Why this link may not link a new chat to ``customer`` (None: it may)."""
+    if await customers.link_used(tx, customer.id, link_key):
+        return "used"
+    if customer.chat_id is not None and await customers.relink_key(tx, customer.id) != link_key:
+        return "linked_elsewhere"
+    return None
 
 
 @handler()
