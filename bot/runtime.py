@@ -21,6 +21,7 @@ from telegram.ext import Application, ContextTypes
 
 from bot.admin.runtime import start_admin
 from bot.dispatch.dispatcher import Dispatcher
+from bot.metrics import Metrics
 from bot.ops.contact_rules import ContactRules
 from bot.ops.runtime import start_ops
 from bot.privacy.runtime import start_privacy
@@ -89,7 +90,8 @@ async def serve(
     app: Application = build_application(settings)  # type: ignore[type-arg]
     supervisor = Supervisor(job_queue=app.job_queue)
     limiter = RateLimiter(settings.send_rate_per_second, settings.per_chat_per_second)
-    sender = Sender(app.bot, db, limiter, clock, supervisor=supervisor)
+    metrics = Metrics()
+    sender = Sender(app.bot, db, limiter, clock, supervisor=supervisor, metrics=metrics)
     svc = Services(
         settings=settings,
         db=db,
@@ -98,6 +100,7 @@ async def serve(
         clock=clock,
         catalog=catalog,
         supervisor=supervisor,
+        metrics=metrics,
     )
     app.bot_data[SERVICES_KEY] = svc
     failures = FailedUpdates()
@@ -112,7 +115,8 @@ async def serve(
         webhooks=settings.webhooks,
     )
     svc.dispatcher = dispatcher
-    poller = Poller(app, failures, settings.poll_timeout_seconds)
+    poller = Poller(app, failures, settings.poll_timeout_seconds, clock=clock)
+    svc.poller = poller
     try:
         try:
             await app.initialize()  # getMe: checks the token and the server
@@ -123,6 +127,8 @@ async def serve(
                 f"cannot reach the Bot API server at {settings.api_base_url} ({exc.message})"
             ) from None
         log.info("connected as @%s via %s", app.bot.username, settings.api_base_url)
+        # getMe answered; the first long poll may take poll_timeout seconds to.
+        poller.last_answer = clock()
         await app.start()
         try:
             # Started in this order, stopped in reverse: see the module's docstring.

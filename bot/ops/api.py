@@ -1,6 +1,10 @@
 """The ops HTTP API (aiohttp, in the bot's event loop). Reference: docs/ops-api.md and the
 OpenAPI document served at ``/v1/openapi.json`` (``bot/ops/openapi.json``).
 
+Probes need no token: ``/livez`` (the process serves), ``/readyz`` (database, migrations,
+Bot API reached recently) and ``/healthz`` (details). ``/metrics`` (Prometheus) needs a
+token with the ``read`` scope, like every endpoint that shows data.
+
 Every error answer is JSON ``{"error": <code>, "message": <text>}``; 422 adds ``errors``, one
 ``{"field", "message"}`` per invalid field.
 """
@@ -13,13 +17,15 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from importlib import resources
 from typing import Any
 
 from aiohttp import web
 
 from bot.linking import deep_link, validate_customer_id
+from bot.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from bot.metrics import Metrics
 from bot.ops.contact_rules import ContactRules
 from bot.ops.events import EventConflict, iso, trigger_event
 from bot.ops.validation import (
@@ -33,7 +39,8 @@ from bot.privacy.service import erase_external_id
 from bot.settings import ApiToken, WebhookSettings
 from bot.survey.keyboards import MAX_SURVEY_ID
 from bot.webhooks.health import endpoint_health, health_json
-from storage import Database, answers, customers, privacy, surveys
+from storage import SCHEMA_VERSION, Database, answers, customers, privacy, surveys
+from storage.migrations import schema_version
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +111,11 @@ class OpsApi:
     required_properties: RequiredProperties = no_required_properties
     retention_days: int | None = None  # NPSBOT_RETENTION_DAYS; None: retention off
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
+    # The bot's metrics (/metrics) and readiness: when the Bot API last answered (a send or
+    # getUpdates), and how long ago that may be for the bot to count as ready.
+    metrics: Metrics = field(default_factory=Metrics)
+    bot_api_reached: Callable[[], datetime | None] = lambda: None
+    bot_api_fresh: timedelta = timedelta(minutes=2)
 
     def application(self) -> web.Application:
         """The aiohttp application serving the API."""
@@ -114,6 +126,9 @@ class OpsApi:
         app.router.add_get("/v1/surveys/{survey_id}", self.get_survey)
         app.router.add_get("/v1/openapi.json", self.get_openapi)
         app.router.add_get("/healthz", self.get_health)
+        app.router.add_get("/livez", self.get_live)
+        app.router.add_get("/readyz", self.get_ready)
+        app.router.add_get("/metrics", self.get_metrics)
         return app
 
     # --- request plumbing -----------------------------------------------------------------
@@ -317,6 +332,47 @@ class OpsApi:
                 "anonymised": retention.total if retention else None,
             }
         return web.json_response(body)
+
+
+    async def get_live(self, request: web.Request) -> web.Response:
+        """Liveness: the process serves HTTP (no token, no database: for restart probes)."""
+        return web.json_response({"status": "ok"})
+
+    async def get_ready(self, request: web.Request) -> web.Response:
+        """Readiness: the database answers, its migrations are done, and the Bot API answered
+        within ``bot_api_fresh`` (no token: for probes). 503 names what is not ready."""
+        now = self.clock()
+        checks: dict[str, str] = {}
+        try:
+            async with asyncio.timeout(HEALTH_DB_TIMEOUT):
+                async with self.db.read() as tx:
+                    version = await schema_version(tx.conn)
+            checks["database"] = "ok"
+            checks["migrations"] = (
+                "ok" if version == SCHEMA_VERSION else f"at {version}, expected {SCHEMA_VERSION}"
+            )
+        except Exception as exc:  # any failure to read means "not ready"
+            log.warning("readiness: database unavailable: %s", exc)
+            checks["database"] = "unreachable"
+            checks["migrations"] = "unknown"
+        reached = self.bot_api_reached()
+        if reached is None:
+            checks["bot_api"] = "not reached yet"
+        elif now - reached > self.bot_api_fresh:
+            checks["bot_api"] = f"last reached {iso(reached)}"
+        else:
+            checks["bot_api"] = "ok"
+        ready = all(v == "ok" for v in checks.values())
+        body = {"status": "ok" if ready else "unavailable", "checks": checks}
+        return web.json_response(body, status=200 if ready else 503)
+
+    async def get_metrics(self, request: web.Request) -> web.Response:
+        """Prometheus text format; needs a token with the ``read`` scope."""
+        denied = self._authorize(request, "read")
+        if denied is not None:
+            return denied
+        body = await self.metrics.scrape(self.db)
+        return web.Response(body=body, headers={"Content-Type": METRICS_CONTENT_TYPE})
 
 
 def _reject_constant(name: str) -> Any:

@@ -13,8 +13,10 @@ from bot.settings import Settings
 
 if TYPE_CHECKING:
     from bot.dispatch.dispatcher import Dispatcher
+    from bot.telegram.polling import Poller
     from bot.webhooks.deliverer import WebhookDeliverer
 from bot.domain.nps import Cutoffs
+from bot.metrics import Metrics
 from bot.questionnaire.catalog import Catalog
 from bot.supervisor import Supervisor
 from bot.telegram.sender import Sender
@@ -39,6 +41,7 @@ class Services:
     clock: Callable[[], datetime] = utc_now
     dispatcher: Dispatcher | None = None  # set at start-up; wake() it after queueing
     webhooks: WebhookDeliverer | None = None  # set at start-up when endpoints exist
+    poller: Poller | None = None  # set at start-up; its last getUpdates tells readiness
     # Starts background work (handlers' replies that must not hold up the update); the
     # running bot's is entered and awaited on stop, a bare one (tests, tools) still
     # tracks its tasks and logs their failures.
@@ -46,6 +49,8 @@ class Services:
     # Every customer-facing text, in every language. Loaded and validated at start-up
     # (bot.runtime); left out (tests, tools) it is the built-in questionnaire.
     catalog: Catalog = None  # type: ignore[assignment]
+    # Prometheus metrics (served at the ops API's /metrics); the sender counts in the same.
+    metrics: Metrics = field(default_factory=Metrics)
 
     def __post_init__(self) -> None:
         if self.catalog is None:
