@@ -288,7 +288,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "import-customers":
         raise SystemExit(_import(settings, args.csv_file))
     secrets = (settings.token.get_secret_value(), settings.link_secret.get_secret_value())
-    setup_logging(settings.log_level, secrets=secrets)
+    setup_logging(settings.log_level, secrets=secrets, log_format=settings.log_format)
     from bot.ops.runtime import OpsStartupError
     from bot.questionnaire.loader import QuestionnaireError
     from bot.runtime import StartupError, serve

@@ -1,13 +1,23 @@
-"""Logging that never prints the bot token.
+"""Logging that never prints the bot token, as text or as one JSON object a line.
 
 httpx logs every request URL at INFO, and Bot API URLs contain the token; PTB errors can
-include URLs too. A filter on the root handler masks the token wherever it appears.
+include URLs too. A filter on the root handler masks the token wherever it appears, before
+either formatter sees the record.
+
+JSON lines (``NPSBOT_LOG_FORMAT=json``) carry ``time``, ``level``, ``logger``, ``message`` and,
+where known, ``chat_id`` and ``survey_id``: given with ``extra=`` or set for the code running
+on behalf of a chat or survey with :func:`log_context`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
 import re
+from collections.abc import Iterator
+from contextvars import ContextVar
+from datetime import UTC, datetime
 
 _TOKEN_PATTERN = re.compile(r"\d{5,20}:[A-Za-z0-9_-]{30,}")
 
@@ -43,10 +53,57 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def setup_logging(level: str, secrets: tuple[str, ...] = ()) -> None:
+#: Context fields of JSON lines, each from ``extra=`` or else from :func:`log_context`.
+CONTEXT_FIELDS = ("chat_id", "survey_id")
+_CONTEXT: dict[str, ContextVar[int | None]] = {
+    name: ContextVar(f"npsbot_log_{name}", default=None) for name in CONTEXT_FIELDS
+}
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+@contextlib.contextmanager
+def log_context(*, chat_id: int | None = None, survey_id: int | None = None) -> Iterator[None]:
+    """Tag every record logged inside (this task and the tasks it starts) with the ids."""
+    given = {"chat_id": chat_id, "survey_id": survey_id}
+    tokens = [(_CONTEXT[k], _CONTEXT[k].set(v)) for k, v in given.items() if v is not None]
+    try:
+        yield
+    finally:
+        for var, token in reversed(tokens):
+            var.reset(token)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line: time (UTC, RFC 3339), level, logger, message, context ids and,
+    for a failure, the traceback (which the redacting filter has already rendered in)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for name in CONTEXT_FIELDS:
+            value = getattr(record, name, None)
+            if value is None:
+                value = _CONTEXT[name].get()
+            if value is not None:
+                line[name] = value
+        if record.exc_info:  # only when no redacting filter rendered it into the message
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+
+def formatter_for(log_format: str) -> logging.Formatter:
+    """The formatter of ``NPSBOT_LOG_FORMAT``: ``text`` or ``json``."""
+    return JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT)
+
+
+def setup_logging(level: str, secrets: tuple[str, ...] = (), log_format: str = "text") -> None:
     """Configure the root logger with token redaction; quiet chatty HTTP loggers."""
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(formatter_for(log_format))
     handler.addFilter(RedactingFilter(secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]

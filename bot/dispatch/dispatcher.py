@@ -21,6 +21,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from bot.logging_setup import log_context
 from bot.ops.contact_rules import ContactRules, customer_timezone, end_of_quiet_hours
 from bot.questionnaire.catalog import Catalog
 from bot.questionnaire.startup import builtin_catalog
@@ -130,6 +131,10 @@ class Dispatcher:
 
     async def send(self, survey: Survey) -> SurveyStatus:
         """Send one survey's question, or close it with the reason it cannot be sent."""
+        with log_context(survey_id=survey.id):  # JSON log lines carry the survey's id
+            return await self._send(survey)
+
+    async def _send(self, survey: Survey) -> SurveyStatus:
         now = self.clock()
         async with self.db.transaction() as tx:
             customer = await customers.get(tx, survey.customer_id)
@@ -174,7 +179,12 @@ class Dispatcher:
                 )
                 self.sent += 1
                 await notify(tx, self.webhooks, "survey.sent", survey.id, now)
-                log.info("survey %s sent to chat %s", survey.id, customer.chat_id)
+                log.info(
+                    "survey %s sent to chat %s",
+                    survey.id,
+                    customer.chat_id,
+                    extra={"chat_id": customer.chat_id},
+                )
                 return SurveyStatus.SENT
             if outcome.failure is Failure.BLOCKED:
                 await customers.set_blocked(tx, customer.id, True, now)

@@ -31,6 +31,7 @@ from typing import Any, Generic, TypeVar, overload
 from telegram import Message, Update, User
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
+from bot.logging_setup import log_context
 from bot.telegram.callback_data import Kind
 from bot.telegram.callbacks import answer_query
 from bot.telegram.services import Services, services
@@ -186,8 +187,10 @@ def handler(
             label = update_kind(update, kind)
             started = time.perf_counter()
             outcome = "failed"  # unless _run returns: it raised
+            chat = update.effective_chat
             try:
-                outcome = await _run(svc, update, context, work)
+                with log_context(chat_id=chat.id if chat is not None else None):
+                    outcome = await _run(svc, update, context, work)
             finally:
                 svc.metrics.updates.labels(label, outcome).inc()
                 svc.metrics.handling_seconds.labels(label).observe(time.perf_counter() - started)
