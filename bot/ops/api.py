@@ -333,7 +333,6 @@ class OpsApi:
             }
         return web.json_response(body)
 
-
     async def get_live(self, request: web.Request) -> web.Response:
         """Liveness: the process serves HTTP (no token, no database: for restart probes)."""
         return web.json_response({"status": "ok"})
