@@ -1,5 +1,5 @@
-"""The ``npsbot`` command: run the bot, report events, import customers, queue surveys,
-print deep links, run the demo."""
+"""The ``npsbot`` command: run the bot, check its configuration, report events, import
+customers, queue surveys, print deep links, run the demo."""
 
 from __future__ import annotations
 
@@ -47,6 +47,11 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="npsbot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="run the bot (settings from the environment / .env)")
+    sub.add_parser(
+        "check",
+        help="reach the Bot API, the database, admin chats and webhook endpoints; say what "
+        "is wrong and which defaults will surprise (exit code 0 when nothing is wrong)",
+    )
     link = sub.add_parser("link", help="print the deep link that links a chat to a customer")
     link.add_argument("customer_id", type=_customer_id)
     relink = sub.add_parser(
@@ -124,7 +129,7 @@ async def _queue(args: argparse.Namespace) -> dict[str, object]:
         await db.close()
     return {
         "survey_id": result.survey_id,
-        "status": result.status.value,
+        "status": _status_word(result.status.value),
         "reason": result.reason,
         "duplicate": result.duplicate,
     }
@@ -253,6 +258,27 @@ async def _erase(settings: Settings, customer_id: str) -> dict[str, object] | No
     }
 
 
+def _bot_username(settings: Settings) -> str:
+    """NPSBOT_BOT_USERNAME, else the bot's own, from ``getMe``."""
+    from telegram.error import TelegramError
+
+    from bot.composition.check import bot_username
+
+    try:
+        return asyncio.run(bot_username(settings))
+    except TelegramError as exc:
+        _fail(
+            f"cannot ask the Bot API for the bot's username ({exc.message}); "
+            "set NPSBOT_BOT_USERNAME",
+            1,
+        )
+
+
+def _status_word(status: str) -> str:
+    """The API's word for a survey status: a survey waiting to be sent is ``queued``."""
+    return "queued" if status == "pending" else status
+
+
 def _demo(customers: int, seed: int) -> int:
     """Run the offline demo, which lives in the test stand-in (``standin.demo``).
 
@@ -283,12 +309,15 @@ def main(argv: list[str] | None = None) -> None:
         settings = load_settings()
     except SettingsError as exc:
         _fail(f"configuration error: {exc}")
+    if args.command == "check":
+        from bot.composition.check import check
+        from bot.usecases.services import utc_now
+
+        raise SystemExit(check(settings, utc_now()))
     if args.command == "link":
-        if not settings.bot_username:
-            _fail("configuration error: NPSBOT_BOT_USERNAME is required to print deep links")
         print(
             deep_link(
-                settings.bot_username, settings.link_secret.get_secret_value(), args.customer_id
+                _bot_username(settings), settings.link_secret.get_secret_value(), args.customer_id
             )
         )
         return
@@ -315,7 +344,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "import-customers":
         raise SystemExit(_import(settings, args.csv_file))
     secrets = (settings.token.get_secret_value(), settings.link_secret.get_secret_value())
-    setup_logging(settings.log_level, secrets=secrets)
+    setup_logging(settings.log_level, secrets=secrets, log_format=settings.log_format)
     from bot.composition.ops_jobs import OpsStartupError
     from bot.composition.runtime import StartupError, serve
     from bot.core.questionnaire.loader import QuestionnaireError

@@ -68,3 +68,10 @@ async def status_of(tx: Tx, day: date) -> str | None:
     ) as cur:
         row = await cur.fetchone()
     return str(row[0]) if row else None
+
+
+async def count_sent(tx: Tx) -> int:
+    """How many days' digests went out."""
+    async with tx.conn.execute("SELECT COUNT(*) FROM digests WHERE status = 'sent'") as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0

@@ -135,6 +135,13 @@ async def count_by_status(tx: Tx) -> dict[SurveyStatus, int]:
     return counts
 
 
+async def count_ever_sent(tx: Tx) -> int:
+    """How many surveys ever reached a customer (whatever became of them after)."""
+    async with tx.conn.execute("SELECT COUNT(*) FROM surveys WHERE sent_at IS NOT NULL") as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0
+
+
 async def mark_send_started(tx: Tx, survey_id: int, now: datetime) -> bool:
     """Record an attempt *before* calling Telegram; False if the survey is no longer pending."""
     cur = await tx.conn.execute(

@@ -85,6 +85,15 @@ async def enqueue(
     return added
 
 
+async def count_pending(tx: Tx) -> int:
+    """How many deliveries are neither delivered nor given up."""
+    async with tx.conn.execute(
+        "SELECT COUNT(*) FROM webhook_deliveries WHERE delivered_at IS NULL AND failed_at IS NULL"
+    ) as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0
+
+
 async def due(tx: Tx, now: datetime, limit: int) -> list[WebhookDelivery]:
     """Deliveries whose next attempt has come, oldest first."""
     async with tx.conn.execute(

@@ -1,13 +1,22 @@
-"""Logging that never prints the bot token.
+"""Logging that never prints the bot token, as text or as one JSON object a line.
 
 httpx logs every request URL at INFO, and Bot API URLs contain the token; PTB errors can
-include URLs too. A filter on the root handler masks the token wherever it appears.
+include URLs too. A filter on the root handler masks the token wherever it appears, before
+either formatter sees the record.
+
+JSON lines (``NPSBOT_LOG_FORMAT=json``) carry ``time``, ``level``, ``logger``, ``message`` and,
+where known, ``chat_id`` and ``survey_id``: given with ``extra=`` or set for the code running
+on behalf of a chat or survey with :func:`log_context`.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+from datetime import UTC, datetime
+
+from bot.usecases.log_context import CONTEXT_FIELDS, current_context
 
 _TOKEN_PATTERN = re.compile(r"\d{5,20}:[A-Za-z0-9_-]{30,}")
 
@@ -43,10 +52,41 @@ class RedactingFilter(logging.Filter):
         return True
 
 
-def setup_logging(level: str, secrets: tuple[str, ...] = ()) -> None:
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object a line: time (UTC, RFC 3339), level, logger, message, context ids and,
+    for a failure, the traceback (which the redacting filter has already rendered in)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        context = current_context()
+        for name in CONTEXT_FIELDS:
+            value = getattr(record, name, None)
+            if value is None:
+                value = context.get(name)
+            if value is not None:
+                line[name] = value
+        if record.exc_info:  # only when no redacting filter rendered it into the message
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False, default=str)
+
+
+def formatter_for(log_format: str) -> logging.Formatter:
+    """The formatter of ``NPSBOT_LOG_FORMAT``: ``text`` or ``json``."""
+    return JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT)
+
+
+def setup_logging(level: str, secrets: tuple[str, ...] = (), log_format: str = "text") -> None:
     """Configure the root logger with token redaction; quiet chatty HTTP loggers."""
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(formatter_for(log_format))
     handler.addFilter(RedactingFilter(secrets))
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -11,11 +11,13 @@ The dispatcher itself is a supervised loop started by :mod:`bot.composition.runt
 from __future__ import annotations
 
 import logging
+from datetime import datetime, timedelta
 
 from telegram.ext import Application, ContextTypes
 
 from bot.adapters.ops_api.api import OpsApi, start_api
 from bot.adapters.telegram.bot_data import services
+from bot.adapters.telegram.polling import Poller
 from bot.composition.supervisor import Supervisor
 from bot.core.contact_rules import ContactRules
 from bot.usecases.maintenance import expire_surveys, send_reminders
@@ -69,10 +71,25 @@ async def _relationship_job(context: ContextTypes.DEFAULT_TYPE) -> None:
             svc.dispatcher.wake()
 
 
+def bot_api_freshness(poll_timeout_seconds: int) -> timedelta:
+    """How long ago the Bot API may last have answered for the bot to count as ready: a
+    healthy poller's getUpdates answers at least every poll timeout, so two of them and a
+    minute of retries (a brief outage backs off up to 30 s) is a clear sign of trouble."""
+    return timedelta(seconds=2 * poll_timeout_seconds + 60)
+
+
+def _bot_api_reached(svc: Services, poller: Poller) -> datetime | None:
+    """The latest answer from the Bot API: a send's or the poller's getUpdates."""
+    times = [svc.sender.last_success, poller.last_answer]
+    known = [t for t in times if t is not None]
+    return max(known) if known else None
+
+
 async def start_ops(
     app: Application,  # type: ignore[type-arg]
     svc: Services,
     supervisor: Supervisor,
+    poller: Poller,
 ) -> None:
     """Start the ops side (after the Application started): its jobs, and the API, which
     stops with the supervisor (before the jobs: it takes in new work)."""
@@ -102,6 +119,9 @@ async def start_ops(
         retention_days=svc.settings.privacy.retention_days,
         webhooks=svc.settings.webhooks,
         link_ttl_days=svc.settings.link_ttl_days,
+        metrics=svc.metrics,
+        bot_api_reached=lambda: _bot_api_reached(svc, poller),
+        bot_api_fresh=bot_api_freshness(svc.settings.poll_timeout_seconds),
     )
     try:
         runner = await start_api(api, ops.api_host, ops.api_port)

@@ -34,6 +34,7 @@ from bot.composition.webhook_delivery import start_webhooks
 from bot.core.questionnaire.startup import load_catalog, report_missing_translations
 from bot.settings import Settings
 from bot.usecases.dispatching import Dispatcher
+from bot.usecases.metrics import Metrics
 from bot.usecases.services import Services, utc_now
 from storage import Database, updates
 
@@ -89,7 +90,8 @@ async def serve(
     app: Application = build_application(settings)  # type: ignore[type-arg]
     supervisor = Supervisor(job_queue=app.job_queue)
     limiter = RateLimiter(settings.send_rate_per_second, settings.per_chat_per_second)
-    sender = Sender(app.bot, db, limiter, clock, supervisor=supervisor)
+    metrics = Metrics()
+    sender = Sender(app.bot, db, limiter, clock, supervisor=supervisor, metrics=metrics)
     svc = Services(
         settings=settings,
         db=db,
@@ -98,6 +100,7 @@ async def serve(
         clock=clock,
         catalog=catalog,
         supervisor=supervisor,
+        metrics=metrics,
     )
     app.bot_data[SERVICES_KEY] = svc
     failures = FailedUpdates()
@@ -112,7 +115,7 @@ async def serve(
         webhooks=settings.webhooks,
     )
     svc.dispatcher = dispatcher
-    poller = Poller(app, failures, settings.poll_timeout_seconds)
+    poller = Poller(app, failures, settings.poll_timeout_seconds, clock=clock)
     try:
         try:
             await app.initialize()  # getMe: checks the token and the server
@@ -123,6 +126,8 @@ async def serve(
                 f"cannot reach the Bot API server at {settings.api_base_url} ({exc.message})"
             ) from None
         log.info("connected as @%s via %s", app.bot.username, settings.api_base_url)
+        # getMe answered; the first long poll may take poll_timeout seconds to.
+        poller.last_answer = clock()
         await app.start()
         try:
             # Started in this order, stopped in reverse: see the module's docstring.
@@ -135,7 +140,7 @@ async def serve(
                 supervisor.every(
                     _prune_updates, PRUNE_UPDATES_SECONDS, first=60.0, name="prune-updates"
                 )
-                await start_ops(app, svc, supervisor)
+                await start_ops(app, svc, supervisor, poller)
                 await start_admin(svc, supervisor)
                 start_privacy(svc, supervisor)
                 supervisor.start_loop("poller", poller.run)

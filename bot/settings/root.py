@@ -81,6 +81,13 @@ def _log_level(raw: str) -> str:
     return level
 
 
+def _log_format(raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in ("text", "json"):
+        raise ValueError(f"expected text or json, got {raw!r}")
+    return value
+
+
 def _builtin_language(raw: str) -> str:
     # Without a questionnaire file only the built-in languages have texts; a file that adds
     # languages names its own default_language, which wins over this setting.
@@ -181,6 +188,10 @@ class Settings(BaseSettings):
         25, validation_alias=var("POLL_TIMEOUT")
     )
     log_level: Annotated[str, parsed(_log_level)] = Field("INFO", validation_alias=var("LOG_LEVEL"))
+    # text: one readable line a record; json: one JSON object a line (log collectors).
+    log_format: Annotated[str, parsed(_log_format)] = Field(
+        "text", validation_alias=var("LOG_FORMAT")
+    )
     # The questionnaire file (None: the built-in one, English and Chinese, no drivers), the
     # customers' language when no file says otherwise, and the admin side's language.
     questionnaire_path: str | None = Field(None, validation_alias=var("QUESTIONNAIRE"))

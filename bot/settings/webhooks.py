@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from base64 import b64decode
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -22,7 +23,16 @@ EVENT_TYPES = (
     "detractor.resolved",
 )
 MAX_ENDPOINTS = 20
+# Standard Webhooks secrets: the rest is base64 (bot.adapters.webhooks.signing decodes it).
+WHSEC_PREFIX = "whsec_"
 _KEY = re.compile(rf"^{PREFIX}WEBHOOK_(\d{{1,2}})_(URL|SECRET|EVENTS)$")
+
+
+def decode_whsec(secret: str) -> bytes:
+    """The key of a ``whsec_<base64>`` secret (padding optional); ValueError if not base64."""
+    encoded = secret.removeprefix(WHSEC_PREFIX).rstrip("=")
+    # binascii.Error is a ValueError.
+    return b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
 
 
 @dataclass(frozen=True)
@@ -68,6 +78,14 @@ def _endpoints(env: Mapping[str, Any]) -> tuple[Endpoint, ...]:
         secret = str(env.get(base + "SECRET", "")).strip()
         if len(secret) < 32:
             raise InvalidSetting(base + "SECRET", "use at least 32 random characters")
+        if secret.startswith(WHSEC_PREFIX):
+            try:
+                decode_whsec(secret)
+            except ValueError:
+                # The deliverer decodes whsec_ secrets (Standard Webhooks); never echo it.
+                raise InvalidSetting(
+                    base + "SECRET", f"a {WHSEC_PREFIX} secret must be base64 after the prefix"
+                ) from None
         events = _events(str(env.get(base + "EVENTS", "*")), base + "EVENTS")
         endpoints.append(Endpoint(number=n, url=url, secret=SecretStr(secret), events=events))
     return tuple(endpoints)

@@ -29,6 +29,7 @@ from bot.core.questionnaire.startup import builtin_catalog
 from bot.core.records import Customer, Survey, SurveyStatus
 from bot.settings import WebhookSettings
 from bot.usecases.background import wait_for_any
+from bot.usecases.log_context import log_context
 from bot.usecases.ports import Outbound
 from bot.usecases.webhook_events import notify
 from storage import Database, customers, surveys
@@ -131,6 +132,10 @@ class Dispatcher:
 
     async def send(self, survey: Survey) -> SurveyStatus:
         """Send one survey's question, or close it with the reason it cannot be sent."""
+        with log_context(survey_id=survey.id):  # JSON log lines carry the survey's id
+            return await self._send(survey)
+
+    async def _send(self, survey: Survey) -> SurveyStatus:
         now = self.clock()
         async with self.db.transaction() as tx:
             customer = await customers.get(tx, survey.customer_id)
@@ -175,7 +180,12 @@ class Dispatcher:
                 )
                 self.sent += 1
                 await notify(tx, self.webhooks, "survey.sent", survey.id, now)
-                log.info("survey %s sent to chat %s", survey.id, customer.chat_id)
+                log.info(
+                    "survey %s sent to chat %s",
+                    survey.id,
+                    customer.chat_id,
+                    extra={"chat_id": customer.chat_id},
+                )
                 return SurveyStatus.SENT
             if outcome.failure is Failure.BLOCKED:
                 await customers.set_blocked(tx, customer.id, True, now)

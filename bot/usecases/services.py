@@ -16,6 +16,7 @@ from bot.core.questionnaire.catalog import Catalog
 from bot.core.questionnaire.startup import builtin_catalog
 from bot.core.texts import AdminTexts, admin_texts
 from bot.usecases.background import Background, TaskSet
+from bot.usecases.metrics import Metrics
 from bot.usecases.ports import Outbound
 from storage import Database
 
@@ -42,6 +43,8 @@ class Services:
     # Every customer-facing text, in every language. Loaded and validated at start-up
     # (bot.composition.runtime); left out (tests, tools) it is the built-in questionnaire.
     catalog: Catalog = None  # type: ignore[assignment]
+    # Prometheus metrics (served at the ops API's /metrics); the sender counts in the same.
+    metrics: Metrics = field(default_factory=Metrics)
 
     def __post_init__(self) -> None:
         if self.catalog is None:

@@ -123,3 +123,76 @@ def test_a_malformed_log_call_does_not_raise_into_the_caller(
     logger, _ = captured
     monkeypatch.setattr(logging, "raiseExceptions", False)
     logger.info("count=%d", "not a number")  # logging itself would only report this
+
+
+@pytest.fixture
+def json_lines() -> Iterator[tuple[logging.Logger, io.StringIO]]:
+    """A logger writing through the redacting filter and the JSON formatter, as
+    ``setup_logging(..., log_format="json")`` configures the root logger."""
+    from bot.composition.logging_setup import formatter_for
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(formatter_for("json"))
+    handler.addFilter(RedactingFilter((TOKEN,)))
+    logger = logging.getLogger("tests.redaction.json")
+    logger.handlers[:] = [handler]
+    logger.propagate = False
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield logger, stream
+    finally:
+        logger.handlers.clear()
+        logger.propagate = True
+
+
+def read_lines(stream: io.StringIO) -> list[dict[str, object]]:
+    import json
+
+    return [json.loads(line) for line in stream.getvalue().splitlines()]
+
+
+def test_json_lines_are_redacted_too(json_lines: tuple[logging.Logger, io.StringIO]) -> None:
+    logger, stream = json_lines
+    logger.warning("GET https://api.telegram.org/bot%s/getMe failed", TOKEN)
+    try:
+        raise RuntimeError(f"boom at /bot{TOKEN}/sendMessage")
+    except RuntimeError:
+        logger.exception("send failed")
+    assert TOKEN not in stream.getvalue()
+    first, second = read_lines(stream)
+    assert first["message"] == "GET https://api.telegram.org/bot<redacted>/getMe failed"
+    assert (first["level"], first["logger"]) == ("WARNING", "tests.redaction.json")
+    assert str(first["time"]).endswith("+00:00")
+    assert "RuntimeError: boom at /bot<redacted>/sendMessage" in str(second["message"])
+
+
+def test_json_lines_carry_the_chat_and_survey_in_context(
+    json_lines: tuple[logging.Logger, io.StringIO],
+) -> None:
+    from bot.usecases.log_context import log_context
+
+    logger, stream = json_lines
+    with log_context(chat_id=42):
+        logger.info("in a chat", extra={"survey_id": 7})
+        with log_context(survey_id=8):
+            logger.info("in a survey")
+    logger.info("outside")
+    lines = read_lines(stream)
+    assert (lines[0]["chat_id"], lines[0]["survey_id"]) == (42, 7)
+    assert (lines[1]["chat_id"], lines[1]["survey_id"]) == (42, 8)
+    assert "chat_id" not in lines[2] and "survey_id" not in lines[2]
+
+
+def test_the_log_format_setting() -> None:
+    from bot.settings import Settings, SettingsError
+
+    base = {
+        "NPSBOT_TOKEN": "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+        "NPSBOT_LINK_SECRET": "x" * 40,
+        "NPSBOT_COMPANY_NAME": "Acme",
+    }
+    assert Settings.from_env(base).log_format == "text"
+    assert Settings.from_env({**base, "NPSBOT_LOG_FORMAT": "JSON"}).log_format == "json"
+    with pytest.raises(SettingsError, match="NPSBOT_LOG_FORMAT"):
+        Settings.from_env({**base, "NPSBOT_LOG_FORMAT": "xml"})

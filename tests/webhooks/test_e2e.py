@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from bot.adapters.webhooks.signing import SIGNATURE_HEADER, verify
 from standin import StandIn
@@ -27,6 +28,12 @@ async def test_survey_answer_reason_and_opt_out_reach_the_receiver_signed(
     async def hook(request: web.Request) -> web.Response:
         nonlocal bad_signatures
         body = await request.read()
+        try:
+            # Standard Webhooks, verified by the reference library (a plain secret is raw bytes).
+            Webhook(SECRET.encode()).verify(body.decode(), dict(request.headers))
+        except WebhookVerificationError:
+            bad_signatures += 1
+            return web.Response(status=401)
         if not verify(SECRET, request.headers.get(SIGNATURE_HEADER, ""), body, int(time.time())):
             bad_signatures += 1
             return web.Response(status=401)

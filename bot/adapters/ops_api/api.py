@@ -1,6 +1,10 @@
 """The ops HTTP API (aiohttp, in the bot's event loop). Reference: docs/ops-api.md and the
 OpenAPI document served at ``/v1/openapi.json`` (``bot/adapters/ops_api/openapi.json``).
 
+Probes need no token: ``/livez`` (the process serves), ``/readyz`` (database, migrations,
+Bot API reached recently) and ``/healthz`` (details). ``/metrics`` (Prometheus) needs a
+token with the ``read`` scope, like every endpoint that shows data.
+
 Every error answer is JSON ``{"error": <code>, "message": <text>}``; 422 adds ``errors``, one
 ``{"field", "message"}`` per invalid field.
 """
@@ -32,9 +36,12 @@ from bot.core.validation import (
 )
 from bot.settings import ApiToken, WebhookSettings
 from bot.usecases.events import EventConflict, iso, trigger_event
+from bot.usecases.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from bot.usecases.metrics import Metrics
 from bot.usecases.privacy import erase_external_id
 from bot.usecases.webhook_health import endpoint_health, health_json
-from storage import Database, answers, customers, privacy, surveys
+from storage import SCHEMA_VERSION, Database, answers, customers, privacy, surveys
+from storage.migrations import schema_version
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +114,11 @@ class OpsApi:
     retention_days: int | None = None  # NPSBOT_RETENTION_DAYS; None: retention off
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
     link_ttl_days: int = 30  # NPSBOT_LINK_TTL_DAYS
+    # The bot's metrics (/metrics) and readiness: when the Bot API last answered (a send or
+    # getUpdates), and how long ago that may be for the bot to count as ready.
+    metrics: Metrics = field(default_factory=Metrics)
+    bot_api_reached: Callable[[], datetime | None] = lambda: None
+    bot_api_fresh: timedelta = timedelta(minutes=2)
 
     def application(self) -> web.Application:
         """The aiohttp application serving the API."""
@@ -119,6 +131,9 @@ class OpsApi:
         app.router.add_get("/v1/surveys/{survey_id}", self.get_survey)
         app.router.add_get("/v1/openapi.json", self.get_openapi)
         app.router.add_get("/healthz", self.get_health)
+        app.router.add_get("/livez", self.get_live)
+        app.router.add_get("/readyz", self.get_ready)
+        app.router.add_get("/metrics", self.get_metrics)
         return app
 
     # --- request plumbing -----------------------------------------------------------------
@@ -386,6 +401,46 @@ class OpsApi:
                 "anonymised": retention.total if retention else None,
             }
         return web.json_response(body)
+
+    async def get_live(self, request: web.Request) -> web.Response:
+        """Liveness: the process serves HTTP (no token, no database: for restart probes)."""
+        return web.json_response({"status": "ok"})
+
+    async def get_ready(self, request: web.Request) -> web.Response:
+        """Readiness: the database answers, its migrations are done, and the Bot API answered
+        within ``bot_api_fresh`` (no token: for probes). 503 names what is not ready."""
+        now = self.clock()
+        checks: dict[str, str] = {}
+        try:
+            async with asyncio.timeout(HEALTH_DB_TIMEOUT):
+                async with self.db.read() as tx:
+                    version = await schema_version(tx.conn)
+            checks["database"] = "ok"
+            checks["migrations"] = (
+                "ok" if version == SCHEMA_VERSION else f"at {version}, expected {SCHEMA_VERSION}"
+            )
+        except Exception as exc:  # any failure to read means "not ready"
+            log.warning("readiness: database unavailable: %s", exc)
+            checks["database"] = "unreachable"
+            checks["migrations"] = "unknown"
+        reached = self.bot_api_reached()
+        if reached is None:
+            checks["bot_api"] = "not reached yet"
+        elif now - reached > self.bot_api_fresh:
+            checks["bot_api"] = f"last reached {iso(reached)}"
+        else:
+            checks["bot_api"] = "ok"
+        ready = all(v == "ok" for v in checks.values())
+        body = {"status": "ok" if ready else "unavailable", "checks": checks}
+        return web.json_response(body, status=200 if ready else 503)
+
+    async def get_metrics(self, request: web.Request) -> web.Response:
+        """Prometheus text format; needs a token with the ``read`` scope."""
+        denied = self._authorize(request, "read")
+        if denied is not None:
+            return denied
+        body = await self.metrics.scrape(self.db)
+        return web.Response(body=body, headers={"Content-Type": METRICS_CONTENT_TYPE})
 
 
 async def relink(

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import time
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -34,6 +35,7 @@ from bot.adapters.telegram.bot_data import services
 from bot.adapters.telegram.callbacks import answer_query
 from bot.core.callback_data import Kind
 from bot.core.records import Customer
+from bot.usecases.log_context import log_context
 from bot.usecases.services import Services
 from bot.usecases.unit_of_work import Replies, run_unit
 from storage import Tx, customers
@@ -131,6 +133,20 @@ class Turn(Generic[P]):
 Work = Callable[[Turn[P]], Awaitable[str | None]]
 
 
+#: A handler's outcome when its guard (or a missing message) left the update to others.
+PASSED = "passed"
+
+
+def update_kind(update: Update, kind: Kind[Any] | None) -> str:
+    """The ``kind`` label of an update in the metrics: ``press:<button prefix>``,
+    ``command`` or ``message`` (a small, fixed set: never user-supplied text)."""
+    if kind is not None:
+        return f"press:{kind.prefix}"
+    message = update.effective_message
+    text = message.text if message is not None else None
+    return "command" if text is not None and text.startswith("/") else "message"
+
+
 def _press_invalid(svc: Services, lang: str) -> str:
     return svc.catalog.render("press_invalid", lang)
 
@@ -168,14 +184,26 @@ def handler(
     def decorate(work: Work[Any]) -> Handler:
         @functools.wraps(work)
         async def run(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-            if await _run(update, context, work) and admin:
+            svc = services(context)
+            label = update_kind(update, kind)
+            started = time.perf_counter()
+            outcome = "failed"  # unless _run returns: it raised
+            chat = update.effective_chat
+            try:
+                with log_context(chat_id=chat.id if chat is not None else None):
+                    outcome = await _run(svc, update, context, work)
+            finally:
+                svc.metrics.updates.labels(label, outcome).inc()
+                svc.metrics.handling_seconds.labels(label).observe(time.perf_counter() - started)
+            if outcome != PASSED and admin:
                 raise ApplicationHandlerStop
 
         return run
 
-    async def _run(update: Update, context: ContextTypes.DEFAULT_TYPE, work: Work[Any]) -> bool:
-        """Handle the update; False if it was left to other handlers."""
-        svc = services(context)
+    async def _run(
+        svc: Services, update: Update, context: ContextTypes.DEFAULT_TYPE, work: Work[Any]
+    ) -> str:
+        """Handle the update; its outcome for the metrics (PASSED: left to other handlers)."""
         query = update.callback_query
         press: Any = None
         if kind is not None:
@@ -184,22 +212,22 @@ def handler(
             pressed = query.message
             if press is None or pressed is None:
                 await answer_query(query, invalid(svc, fallback_language(svc, update)))
-                return True
+                return "invalid"
             chat_id, message_id = pressed.chat.id, pressed.message_id
             message = pressed if isinstance(pressed, Message) else None
         else:
             message = update.effective_message
             if message is None:
-                return False
+                return PASSED
             chat_id, message_id = message.chat.id, message.message_id
         if guard is not None:
             verdict = await guard(svc, update, press)
             if isinstance(verdict, Skip):
-                return False
+                return PASSED
             if verdict is not None:
                 if query is not None:
                     await answer_query(query, verdict)
-                return True
+                return "refused"
         user = update.effective_user
         args = list(context.args or [])
 
@@ -229,14 +257,14 @@ def handler(
 
         fresh, result = await run_unit(svc, update.update_id, chat_id, unit)
         if not fresh or result is None:
-            return True  # a redelivered update: its first handling answered it
+            return "redelivered"  # its first handling answered it
         answer, after = result
         if query is not None:
             # Answered in every case: Telegram shows a spinner until the press is answered.
             await answer_query(query, answer)
         for step in after:
             await step()
-        return True
+        return "handled"
 
     return decorate
 

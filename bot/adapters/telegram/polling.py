@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any
 
 from telegram import Bot, Update
@@ -62,8 +63,14 @@ class Poller:
         app: Application,  # type: ignore[type-arg]
         failures: FailedUpdates,
         timeout: int,
+        *,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.app = app
+        self.clock = clock
+        # When the Bot API last answered getMe at start-up or a getUpdates (readiness: the
+        # Bot API was reached recently, even while no update arrives).
+        self.last_answer: datetime | None = None
         self.failures = failures
         self.timeout = timeout
         self.offset: int | None = None
@@ -98,6 +105,8 @@ class Poller:
                 backoff = min(backoff * 2, 30.0)
                 continue
             backoff = 1.0
+            if self.clock is not None:
+                self.last_answer = self.clock()
             if batch:
                 await self.process(parse_updates(batch, self.app.bot))
                 self.offset = max(int(raw["update_id"]) for raw in batch) + 1

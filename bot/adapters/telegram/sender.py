@@ -17,13 +17,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from telegram import Bot, InputFile
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 from telegram.warnings import PTBUserWarning
 
 from bot.adapters.telegram.ratelimit import RateLimiter
 from bot.core.delivery import CallResult, Failure, Upload
 from bot.core.records import OutboxItem
 from bot.usecases.background import Background, TaskSet, wait_for_any
+from bot.usecases.metrics import Metrics
 from storage import Database, Tx, answers, customers, outbox
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,23 @@ def _with_files(params: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def result_label(exc: TelegramError | None) -> str:
+    """The ``result`` label of one Bot API call in the metrics: ok, 429, 4xx, 5xx, network."""
+    if exc is None:
+        return "ok"
+    if isinstance(exc, RetryAfter):
+        return "429"
+    if isinstance(exc, Forbidden | BadRequest):  # before NetworkError: BadRequest is one
+        return "4xx"
+    if isinstance(exc, TimedOut):
+        return "network"
+    if isinstance(exc, NetworkError):
+        # PTB raises NetworkError both for 5xx answers and for failed connections; httpx's
+        # connection failures carry the exception's name in the message.
+        return "network" if exc.message.startswith("httpx.") else "5xx"
+    return "4xx"  # the other answers that refuse the call
+
+
 # Bad requests that mean the desired state already holds: treat them as success.
 _HARMLESS_BAD_REQUESTS = ("message is not modified",)
 
@@ -72,8 +90,11 @@ class Sender:
         *,
         backoff_base: float = 0.5,
         supervisor: Background | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.bot = bot
+        # The running bot's metrics; a sender built without (tests, tools) counts in its own.
+        self.metrics = metrics or Metrics()
         # Owns the per-chat flush tasks; a sender built without one (tests, tools) gets
         # its own, which still tracks the tasks and logs their failures.
         self.supervisor = supervisor or TaskSet()
@@ -96,7 +117,7 @@ class Sender:
         while True:
             await self.limiter.acquire(chat_id)
             try:
-                result = await self.bot.do_api_request(method, api_kwargs=params)
+                result = await self._request(method, params)
             except RetryAfter as exc:
                 rate_limits += 1
                 self.rate_limited += 1
@@ -124,6 +145,16 @@ class Sender:
             self.limiter.record_success()
             self.last_success = self.clock()
             return CallResult(result=result)
+
+    async def _request(self, method: str, params: dict[str, Any]) -> Any:
+        """One HTTP request to the Bot API, counted in the metrics by its result."""
+        try:
+            result = await self.bot.do_api_request(method, api_kwargs=params)
+        except TelegramError as exc:
+            self.metrics.api_calls.labels(method, result_label(exc)).inc()
+            raise
+        self.metrics.api_calls.labels(method, "ok").inc()
+        return result
 
     def _lock_for(self, chat_id: int) -> asyncio.Lock:
         lock = self._chat_locks.get(chat_id)

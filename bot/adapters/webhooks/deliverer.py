@@ -17,7 +17,13 @@ from datetime import datetime, timedelta
 
 import aiohttp
 
-from bot.adapters.webhooks.signing import EVENT_ID_HEADER, EVENT_TYPE_HEADER, SIGNATURE_HEADER, sign
+from bot.adapters.webhooks.signing import (
+    EVENT_ID_HEADER,
+    EVENT_TYPE_HEADER,
+    SIGNATURE_HEADER,
+    sign,
+    standard_headers,
+)
 from bot.settings import WebhookSettings
 from bot.usecases.background import wait_for_any
 from storage import Database, webhooks
@@ -103,9 +109,14 @@ class WebhookDeliverer:
                 )
             return
         body = delivery.body.encode()
+        timestamp = int(now.timestamp())
+        key = secret.get_secret_value()
         headers = {
             "Content-Type": "application/json",
-            SIGNATURE_HEADER: sign(secret.get_secret_value(), int(now.timestamp()), body),
+            # Standard Webhooks: the event id is the message id, the same on every retry,
+            # so receivers deduplicate retries by it.
+            **standard_headers(key, delivery.event_id, timestamp, body),
+            SIGNATURE_HEADER: sign(key, timestamp, body),  # deprecated, for one version
             EVENT_ID_HEADER: delivery.event_id,
             EVENT_TYPE_HEADER: delivery.event_type,
         }
