@@ -319,6 +319,7 @@ REPORT: dict[str, str] = {
     # Shared by the digest and /nps.
     "no_answers": "no answers",
     "estimate": "{score} (n = {n}, {low} to {high})",
+    "estimate_few": "{score} (n = {n}, too few answers for an interval)",
     "beyond": "beyond the noise",
     "within": "within the noise",
     "shares": "Promoters {p} ({pp}) · Passives {s} ({sp}) · Detractors {d} ({dp})",
@@ -344,6 +345,7 @@ REPORT: dict[str, str] = {
     "change": "{points} points, {verdict}",
     "no_answers_on": "No answers on {day}.",
     "headline": "<b>NPS {score}</b> on {day} (n = {n}, 95% interval {low} to {high})",
+    "headline_few": "<b>NPS {score}</b> on {day} (n = {n}, too few answers for an interval)",
     "trend": "<b>Trend</b>",
     "vs_day_before": "vs the day before, {estimate}: {change}",
     "last_days": "Last {days} days {current} vs {previous}: {change}",
@@ -370,6 +372,7 @@ REPORT: dict[str, str] = {
     "nps_title": "<b>NPS · {period}</b>",
     "nps_no_answers": "No answers in this period.",
     "nps_headline": "<b>NPS {score}</b> (n = {n}, 95% interval {low} to {high})",
+    "nps_headline_few": "<b>NPS {score}</b> (n = {n}, too few answers for an interval)",
     "nps_previous": "Previous {period}: {estimate}",
     "nps_no_comparison": "{previous}; no comparison possible.",
     "nps_change": "{previous}; change {points} points, {verdict}.",

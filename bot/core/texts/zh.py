@@ -265,6 +265,7 @@ REPORT: dict[str, str] = {
     # 日报与 /nps 共用。
     "no_answers": "无回答",
     "estimate": "{score}（n = {n}，{low} 至 {high}）",
+    "estimate_few": "{score}（n = {n}，回答太少，无法给出区间）",
     "beyond": "超出噪声范围",
     "within": "在噪声范围内",
     "shares": "推荐者 {p}（{pp}）· 被动者 {s}（{sp}）· 贬损者 {d}（{dp}）",
@@ -287,6 +288,7 @@ REPORT: dict[str, str] = {
     "change": "{points} 分，{verdict}",
     "no_answers_on": "{day} 没有回答。",
     "headline": "{day} <b>NPS {score}</b>（n = {n}，95% 区间 {low} 至 {high}）",
+    "headline_few": "{day} <b>NPS {score}</b>（n = {n}，回答太少，无法给出区间）",
     "trend": "<b>趋势</b>",
     "vs_day_before": "与前一天相比：{change}（前一天 {estimate}）",
     "last_days": "最近 {days} 天 {current}，之前 {previous}：{change}",
@@ -313,6 +315,7 @@ REPORT: dict[str, str] = {
     "nps_title": "<b>NPS · {period}</b>",
     "nps_no_answers": "本期没有回答。",
     "nps_headline": "<b>NPS {score}</b>（n = {n}，95% 区间 {low} 至 {high}）",
+    "nps_headline_few": "<b>NPS {score}</b>（n = {n}，回答太少，无法给出区间）",
     "nps_previous": "上一期{period}：{estimate}",
     "nps_no_comparison": "{previous}；无法比较。",
     "nps_change": "{previous}；变化 {points} 分，{verdict}。",

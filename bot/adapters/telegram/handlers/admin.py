@@ -95,6 +95,7 @@ async def _nps_work(svc: Services, tx: Tx, args: list[str], now: datetime) -> li
         cutoffs=cutoffs,
         by_kind=await split("kind"),
         by_event_type=await split("event_type"),
+        min_sample=settings.admin.min_sample,
     )
     return compose_nps_report(data, settings.admin_language)
 
