@@ -45,6 +45,8 @@ class AdminSettings(BaseModel):
     (``/digest`` still works). ``digest_attribute`` names the customer attribute the digest
     splits by (``None``: no split). ``cutoffs`` are the NPS category boundaries.
     ``min_sample``: reports show a score from fewer answers without an interval.
+    ``export_bom``: ``/export``'s CSV starts with a UTF-8 byte-order mark (Excel needs it to
+    read the file as UTF-8).
     """
 
     model_config = SECTION_CONFIG
@@ -73,6 +75,7 @@ class AdminSettings(BaseModel):
     min_sample: Annotated[int, parsed(int_range(1, 10_000))] = Field(
         DEFAULT_MIN_SAMPLE, validation_alias=var("MIN_SAMPLE")
     )
+    export_bom: Annotated[bool, parsed(on_off)] = Field(True, validation_alias=var("EXPORT_BOM"))
 
     @model_validator(mode="after")
     def _passives_below_promoters(self) -> AdminSettings:

@@ -153,7 +153,10 @@ ADMIN: dict[str, str] = {
         "kind=<transactional|relationship|episode> or <attribute>=<value>."
     ),
     "usage_digest": "Usage: /digest [today|yesterday|YYYY-MM-DD] (default today, so far).",
-    "usage_export": "Usage: /export [period] [filter] (default 30d): a CSV of the answers.",
+    "usage_export": (
+        "Usage: /export [csv|xlsx] [period] [filter] (default csv, 30d): the answers as a "
+        "CSV file or an Excel workbook."
+    ),
     "usage_survey": "Usage: /survey <customer id>: queue a survey for that customer now.",
     "usage_stats": "Usage: /stats (no arguments): queue and delivery health.",
     "usage_resolve": "Usage: /resolve <alert number> [note]: mark a detractor alert resolved.",

@@ -110,7 +110,10 @@ ADMIN: dict[str, str] = {
         "kind=<transactional|relationship|episode> 或 <属性>=<值>。"
     ),
     "usage_digest": "用法：/digest [today|yesterday|YYYY-MM-DD]（默认今天，截至目前）。",
-    "usage_export": "用法：/export [时间段] [筛选]（默认 30d）：导出回答的 CSV 文件。",
+    "usage_export": (
+        "用法：/export [csv|xlsx] [时间段] [筛选]（默认 csv、30d）："
+        "导出回答的 CSV 文件或 Excel 工作簿。"
+    ),
     "usage_survey": "用法：/survey <客户 ID>：立即为该客户安排一次调查。",
     "usage_stats": "用法：/stats（无参数）：队列与发送状况。",
     "usage_resolve": "用法：/resolve <提醒编号> [备注]：将差评提醒标记为已处理。",
