@@ -146,6 +146,12 @@ class ChartLabels:
     score: str
     answers: str
     no_answers: str
+    rolling_nps: str = "7-day NPS"
+    shares: str = "Share of answers"
+    promoters: str = "Promoters"
+    passives: str = "Passives"
+    detractors: str = "Detractors"
+    no_answers_yet: str = "No answers yet"
 
 
 def chart_labels(company: str, day: date, lang: str = "en") -> ChartLabels:
@@ -159,6 +165,12 @@ def chart_labels(company: str, day: date, lang: str = "en") -> ChartLabels:
         score=_w(lang, "chart_score"),
         answers=_w(lang, "chart_answers"),
         no_answers=_w(lang, "chart_no_answers"),
+        rolling_nps=_w(lang, "chart_rolling_nps"),
+        shares=_w(lang, "chart_shares"),
+        promoters=_w(lang, "promoters"),
+        passives=_w(lang, "passives"),
+        detractors=_w(lang, "detractors"),
+        no_answers_yet=_w(lang, "chart_no_answers_yet"),
     )
 
 

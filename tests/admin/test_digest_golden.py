@@ -164,7 +164,7 @@ async def test_golden_digest_from_stored_answers(tmp_path: Path) -> None:
     png = render_chart(data.trend, data.histogram, labels, s.admin.cutoffs)  # type: ignore[attr-defined]
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
     width, height = struct.unpack(">II", png[16:24])
-    assert (width, height) == (800, 600)
+    assert (width, height) == (1050, 1350)
 
 
 async def test_non_standard_cut_offs_are_applied_and_said(tmp_path: Path) -> None:

@@ -388,4 +388,7 @@ REPORT: dict[str, str] = {
     "chart_score": "Score",
     "chart_answers": "Answers",
     "chart_no_answers": "No answers",
+    "chart_rolling_nps": "7-day NPS",
+    "chart_shares": "Share of answers",
+    "chart_no_answers_yet": "No answers yet",
 }

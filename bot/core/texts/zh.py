@@ -331,4 +331,7 @@ REPORT: dict[str, str] = {
     "chart_score": "评分",
     "chart_answers": "回答数",
     "chart_no_answers": "无回答",
+    "chart_rolling_nps": "7 天滚动 NPS",
+    "chart_shares": "回答占比",
+    "chart_no_answers_yet": "暂无回答",
 }
