@@ -21,16 +21,24 @@ Statistical choices (documented here because reports depend on them):
   the honest message — one answer says almost nothing — and the effect vanishes as n grows.
 * ``compare`` uses the same adjustment on both sides so that two tiny samples are never
   "significantly" different merely because their plain standard errors are zero.
+* A report that makes several comparisons at once (the digest: the day before, 7 and 30
+  days) tests them together with Holm–Bonferroni (:func:`holm`) on their two-sided
+  p-values, so the chance that *any* of them calls noise a change stays at ``ALPHA``
+  (the family-wise error rate), not about three times that.
+* Below ``DEFAULT_MIN_SAMPLE`` answers (a setting in reports) a score is shown without an
+  interval: "+100 (n = 1, −49 to +99)" is correct maths but reads as nonsense.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
 __all__ = [
+    "ALPHA",
+    "DEFAULT_MIN_SAMPLE",
     "STANDARD_CUTOFFS",
     "Category",
     "Comparison",
@@ -40,14 +48,20 @@ __all__ = [
     "categorize",
     "compare",
     "estimate",
+    "holm",
     "nps",
     "standard_error",
+    "two_sided_p",
 ]
 
 MIN_SCORE = 0
 MAX_SCORE = 10
 #: Two-sided 95 % normal quantile, the default everywhere in reports.
 Z_95 = 1.96
+#: The significance level that matches ``Z_95``: the stated false-alarm rate of a report.
+ALPHA = 0.05
+#: Fewer answers than this: a score is shown without an interval (reports' default).
+DEFAULT_MIN_SAMPLE = 10
 
 # Adjusted-Wald pseudo-counts: 3/4 of a promoter, 3/4 of a detractor, 3 answers in all.
 _ADJ_EACH = 0.75
@@ -289,7 +303,9 @@ class Comparison:
 
     ``difference`` is the change of the raw scores, in points (what a report shows).
     ``adjusted_difference``, ``standard_error`` and ``z`` come from the adjusted-Wald
-    estimates; ``significant`` is ``|adjusted_difference| > z_critical × standard_error``.
+    estimates; ``significant`` is ``|adjusted_difference| > z_critical × standard_error``
+    (one comparison on its own); ``p_value`` is the two-sided p-value of ``z``, for
+    corrections across several comparisons (:func:`holm`).
     When either side has no answers, ``has_data`` is False and every number is ``None``.
     """
 
@@ -300,6 +316,7 @@ class Comparison:
     standard_error: float | None
     z: float | None
     significant: bool | None
+    p_value: float | None = None
 
     @property
     def has_data(self) -> bool:
@@ -317,7 +334,7 @@ def compare(current: Counts, previous: Counts, z_critical: float = Z_95) -> Comp
     cur = estimate(current, z_critical)
     prev = estimate(previous, z_critical)
     if cur.score is None or prev.score is None:
-        return Comparison(cur, prev, None, None, None, None, None)
+        return Comparison(cur, prev, None, None, None, None, None, None)
     # Both sides have data, so centre and standard_error are set.
     assert cur.centre is not None and cur.standard_error is not None
     assert prev.centre is not None and prev.standard_error is not None
@@ -333,4 +350,31 @@ def compare(current: Counts, previous: Counts, z_critical: float = Z_95) -> Comp
         standard_error=se_diff,
         z=z,
         significant=abs(adjusted_difference) > z_critical * se_diff,
+        p_value=two_sided_p(z),
     )
+
+
+def two_sided_p(z: float) -> float:
+    """Two-sided p-value of a standard normal statistic ``z``: ``P(|Z| >= |z|)``."""
+    return math.erfc(abs(z) / math.sqrt(2.0))
+
+
+def holm(p_values: Sequence[float | None], alpha: float = ALPHA) -> list[bool | None]:
+    """Holm–Bonferroni: which of several tests to call significant, keeping the chance of
+    *any* false alarm among them at ``alpha``.
+
+    The m p-values are taken smallest first; the k-th smallest (k = 1..m) is significant
+    while ``p ≤ alpha / (m − k + 1)``, and testing stops at the first that is not. A
+    ``None`` (a comparison without data) is not a test: it stays ``None`` and does not
+    count in m. The result is in the input's order.
+    """
+    if not 0.0 < alpha < 1.0:
+        raise ValueError(f"alpha must be in (0, 1), got {alpha!r}")
+    tested = sorted((p, i) for i, p in enumerate(p_values) if p is not None)
+    result: list[bool | None] = [None if p is None else False for p in p_values]
+    m = len(tested)
+    for rank, (p, index) in enumerate(tested):
+        if p > alpha / (m - rank):
+            break
+        result[index] = True
+    return result

@@ -1,10 +1,10 @@
 """CSV export of answers for ``/export``: RFC 4180, UTF-8, safe to open in a spreadsheet.
 
 Choices:
-* UTF-8 **without** a byte-order mark by default: the file is meant for scripts and
-  spreadsheet imports alike, and a BOM breaks naive parsers (the first header becomes
-  ``\\ufeffsurvey_id``). Excel needs the BOM to guess UTF-8 when a file is double-clicked,
-  so ``bom=True`` is available for callers that target it.
+* UTF-8, with a byte-order mark when ``bom=True``: Excel needs the BOM to read a
+  double-clicked file as UTF-8 (without it Chinese comments show as mojibake), while a BOM
+  trips naive parsers (the first header becomes ``\\ufeffsurvey_id``). ``/export`` adds it
+  by default (``NPSBOT_EXPORT_BOM``); scripts can turn it off.
 * RFC 4180: comma separator, ``"`` quoting only where needed, CRLF line endings.
 * Formula injection (CWE-1236): spreadsheet programs execute a cell that starts with
   ``=``, ``+``, ``-`` or ``@`` (and tab or carriage return can smuggle one in). Every text
@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 
 from bot.core.nps import Category
 
-__all__ = ["BASE_COLUMNS", "ExportRow", "export_csv", "neutralise"]
+__all__ = ["BASE_COLUMNS", "ExportRow", "attribute_columns", "export_csv", "neutralise"]
 
 BASE_COLUMNS = (
     "survey_id",
@@ -70,7 +70,7 @@ def _utc_iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def _attribute_columns(attribute_keys: Sequence[str]) -> list[tuple[str, str]]:
+def attribute_columns(attribute_keys: Sequence[str]) -> list[tuple[str, str]]:
     """(header, key) pairs; a key that clashes with a base column is renamed."""
     columns: list[tuple[str, str]] = []
     seen: set[str] = set()
@@ -93,7 +93,7 @@ def export_csv(
     column per attribute key (missing attributes are empty). Text cells are neutralised
     against formula injection. ``bom=True`` prepends a UTF-8 byte-order mark for Excel.
     """
-    columns = _attribute_columns(attribute_keys)
+    columns = attribute_columns(attribute_keys)
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
     writer.writerow([*BASE_COLUMNS, *(neutralise(header) for header, _ in columns)])

@@ -5,8 +5,11 @@ turns it into the message text (``parse_mode=HTML``), the messages to send (spli
 Telegram's 4,096-character limit) and a caption for the chart photo (under 1,024).
 
 Rules the text follows, from the NPS primer:
-* every NPS is shown with its n and its 95 % interval (adjusted-Wald, see ``bot.core.nps``);
-* every change between two periods says whether it is beyond or within the noise;
+* every NPS is shown with its n and its 95 % interval (adjusted-Wald, see ``bot.core.nps``),
+  or, below ``min_sample`` answers, with "too few answers for an interval";
+* every change between two periods says whether it is beyond or within the noise; the
+  digest's three comparisons (the day before, 7 and 30 days) are judged together with
+  Holm–Bonferroni, so the chance that a digest flags noise as a change stays at 5 %;
 * a score computed with non-standard cut-offs says so;
 * every string that came from a customer or an admin is HTML-escaped; only ``<b>``, ``<i>``
   and ``<code>`` tags are produced.
@@ -21,7 +24,19 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from bot.core.nps import STANDARD_CUTOFFS, Category, Counts, Cutoffs, NpsEstimate, compare, estimate
+from bot.core.nps import (
+    ALPHA,
+    DEFAULT_MIN_SAMPLE,
+    STANDARD_CUTOFFS,
+    Category,
+    Comparison,
+    Counts,
+    Cutoffs,
+    NpsEstimate,
+    compare,
+    estimate,
+    holm,
+)
 from bot.core.texts import admin_texts
 from bot.reports.telegram_text import CAPTION_LIMIT, MESSAGE_LIMIT, shorten, split_message
 
@@ -36,6 +51,7 @@ __all__ = [
     "describe_cutoffs",
     "format_estimate",
     "format_points",
+    "trend_comparisons",
 ]
 
 #: Verbatims longer than this many characters are cut (before escaping) with an ellipsis.
@@ -86,7 +102,8 @@ class DigestData:
     ``drivers`` lists (driver, count) most frequent first; ``verbatims`` newest first.
     ``trend`` (30 days) and ``histogram`` feed the chart, not the text. ``by_kind`` splits
     the day's answers by survey kind: reports never mix kinds silently, so one kind is named
-    in the headline and several are listed.
+    in the headline and several are listed. Scores from fewer than ``min_sample`` answers
+    are shown without an interval.
     """
 
     day: date
@@ -113,6 +130,7 @@ class DigestData:
     detractors_followed_up: int = 0
     trend: Sequence[DayStats] = ()
     histogram: tuple[int, ...] = (0,) * _HISTOGRAM_BUCKETS
+    min_sample: int = DEFAULT_MIN_SAMPLE
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +146,12 @@ class ChartLabels:
     score: str
     answers: str
     no_answers: str
+    rolling_nps: str = "7-day NPS"
+    shares: str = "Share of answers"
+    promoters: str = "Promoters"
+    passives: str = "Passives"
+    detractors: str = "Detractors"
+    no_answers_yet: str = "No answers yet"
 
 
 def chart_labels(company: str, day: date, lang: str = "en") -> ChartLabels:
@@ -141,6 +165,12 @@ def chart_labels(company: str, day: date, lang: str = "en") -> ChartLabels:
         score=_w(lang, "chart_score"),
         answers=_w(lang, "chart_answers"),
         no_answers=_w(lang, "chart_no_answers"),
+        rolling_nps=_w(lang, "chart_rolling_nps"),
+        shares=_w(lang, "chart_shares"),
+        promoters=_w(lang, "promoters"),
+        passives=_w(lang, "passives"),
+        detractors=_w(lang, "detractors"),
+        no_answers_yet=_w(lang, "chart_no_answers_yet"),
     )
 
 
@@ -193,10 +223,15 @@ def format_points(value: float) -> str:
     return "0" if rounded == 0 else f"{rounded:+d}"
 
 
-def format_estimate(est: NpsEstimate, lang: str = "en") -> str:
-    """``+50 (n = 10, -12 to +79)``, or ``no answers`` when n = 0."""
+def format_estimate(
+    est: NpsEstimate, lang: str = "en", min_sample: int = DEFAULT_MIN_SAMPLE
+) -> str:
+    """``+50 (n = 10, -12 to +79)``, ``no answers`` when n = 0, or
+    ``+100 (n = 1, too few answers for an interval)`` below ``min_sample`` answers."""
     if est.score is None or est.low is None or est.high is None:
         return _w(lang, "no_answers")
+    if est.n < min_sample:
+        return _w(lang, "estimate_few", score=format_points(est.score), n=est.n)
     return _w(
         lang,
         "estimate",
@@ -211,12 +246,11 @@ def _percent(part: int, whole: int) -> str:
     return f"{round(100 * part / whole)}%" if whole else "–"
 
 
-def _change(current: Counts, previous: Counts, missing_previous: str, lang: str) -> str:
-    result = compare(current, previous)
+def _change(result: Comparison, significant: bool | None, missing_previous: str, lang: str) -> str:
     if result.difference is None:
-        missing = _w(lang, "in_this_period") if current.n == 0 else missing_previous
+        missing = _w(lang, "in_this_period") if result.current.n == 0 else missing_previous
         return _w(lang, "no_comparison", missing=missing)
-    verdict = _w(lang, "beyond" if result.significant else "within")
+    verdict = _w(lang, "beyond" if significant else "within")
     return _w(lang, "change", points=format_points(result.difference), verdict=verdict)
 
 
@@ -226,8 +260,10 @@ def _headline(data: DigestData, lang: str) -> list[str]:
     if est.score is None:
         return [_w(lang, "no_answers_on", day=day)]
     counts = data.today
-    return [
-        _w(
+    if est.n < data.min_sample:
+        headline = _w(lang, "headline_few", score=format_points(est.score), day=day, n=est.n)
+    else:
+        headline = _w(
             lang,
             "headline",
             score=format_points(est.score),
@@ -235,7 +271,9 @@ def _headline(data: DigestData, lang: str) -> list[str]:
             n=est.n,
             low=format_points(est.low or 0.0),
             high=format_points(est.high or 0.0),
-        ),
+        )
+    return [
+        headline,
         _w(
             lang,
             "shares",
@@ -249,28 +287,41 @@ def _headline(data: DigestData, lang: str) -> list[str]:
     ]
 
 
+def trend_comparisons(data: DigestData) -> tuple[list[Comparison], list[bool | None]]:
+    """The digest's comparisons (the day before, if there are answers today; 7 days; 30
+    days) and which are beyond the noise, judged together with Holm–Bonferroni at
+    ``ALPHA`` so that the digest as a whole calls noise a change at most 5 % of the time."""
+    pairs = [(data.last7, data.prev7), (data.last30, data.prev30)]
+    if data.today.n:
+        pairs.insert(0, (data.today, data.yesterday))
+    results = [compare(current, previous) for current, previous in pairs]
+    return results, holm([result.p_value for result in results], ALPHA)
+
+
 def _trends(data: DigestData, lang: str) -> list[str]:
     lines = [_w(lang, "trend")]
+    results, significant = trend_comparisons(data)
+
+    def fmt(counts: Counts) -> str:
+        return format_estimate(estimate(counts), lang, data.min_sample)
+
     if data.today.n:
-        change = _change(data.today, data.yesterday, _w(lang, "on_the_day_before"), lang)
-        lines.append(
-            _w(
-                lang,
-                "vs_day_before",
-                estimate=format_estimate(estimate(data.yesterday), lang),
-                change=change,
-            )
-        )
-    for days, current, previous in ((7, data.last7, data.prev7), (30, data.last30, data.prev30)):
+        day_result, day_significant = results.pop(0), significant.pop(0)
+        change = _change(day_result, day_significant, _w(lang, "on_the_day_before"), lang)
+        lines.append(_w(lang, "vs_day_before", estimate=fmt(data.yesterday), change=change))
+    windows = ((7, data.last7, data.prev7), (30, data.last30, data.prev30))
+    for (days, current, previous), result, flagged in zip(
+        windows, results, significant, strict=True
+    ):
         window = _w(lang, "in_the_previous", days=days)
         lines.append(
             _w(
                 lang,
                 "last_days",
                 days=days,
-                current=format_estimate(estimate(current), lang),
-                previous=format_estimate(estimate(previous), lang),
-                change=_change(current, previous, window, lang),
+                current=fmt(current),
+                previous=fmt(previous),
+                change=_change(result, flagged, window, lang),
             )
         )
     return lines
@@ -298,11 +349,15 @@ def _kinds(data: DigestData, lang: str) -> list[str]:
     if len(present) == 1:
         return [_w(lang, "one_kind", kind=_esc(admin_texts(lang).kind(present[0])))]
     names = admin_texts(lang).kind
-    return _split(_w(lang, "by_kind"), data.by_kind, lang, names)
+    return _split(_w(lang, "by_kind"), data.by_kind, lang, data.min_sample, names)
 
 
 def _split(
-    title: str, rows: Mapping[str, Counts], lang: str, names: Callable[[str], str] = str
+    title: str,
+    rows: Mapping[str, Counts],
+    lang: str,
+    min_sample: int,
+    names: Callable[[str], str] = str,
 ) -> list[str]:
     present = [(name, counts) for name, counts in rows.items() if counts.n > 0]
     if not present:
@@ -312,7 +367,7 @@ def _split(
     lines = [f"<b>{title}</b>"]
     for name, counts in present[:MAX_SPLIT_ROWS]:
         shown = _w(lang, "no_value") if name == NO_VALUE else names(name)
-        lines.append(f"{_esc(shown)}: {format_estimate(estimate(counts), lang)}")
+        lines.append(f"{_esc(shown)}: {format_estimate(estimate(counts), lang, min_sample)}")
     if len(present) > MAX_SPLIT_ROWS:
         lines.append(_w(lang, "and_more", n=len(present) - MAX_SPLIT_ROWS))
     return lines
@@ -386,8 +441,8 @@ def compose_digest(data: DigestData, lang: str = "en") -> Digest:
         _kinds(data, lang),
         _trends(data, lang),
         _responses(data, lang),
-        _split(_w(lang, "by_event_type"), data.by_event_type, lang),
-        _split(attribute_title, data.by_attribute, lang),
+        _split(_w(lang, "by_event_type"), data.by_event_type, lang, data.min_sample),
+        _split(attribute_title, data.by_attribute, lang, data.min_sample),
         _drivers(data, lang),
         _verbatims(data, lang),
         _follow_up(data, lang),
@@ -402,12 +457,14 @@ def compose_digest(data: DigestData, lang: str = "en") -> Digest:
 
 
 def _caption(data: DigestData, lang: str) -> str:
-    today = estimate(data.today)
+    def fmt(counts: Counts) -> str:
+        return format_estimate(estimate(counts), lang, data.min_sample)
+
     lines = [
         f"<b>{_esc(data.company)}</b> · {data.day.isoformat()}",
-        _w(lang, "caption_day", estimate=format_estimate(today, lang)),
-        _w(lang, "caption_7", estimate=format_estimate(estimate(data.last7), lang)),
-        _w(lang, "caption_30", estimate=format_estimate(estimate(data.last30), lang)),
+        _w(lang, "caption_day", estimate=fmt(data.today)),
+        _w(lang, "caption_7", estimate=fmt(data.last7)),
+        _w(lang, "caption_30", estimate=fmt(data.last30)),
     ]
     if not data.cutoffs.is_standard:
         lines.append(_w(lang, "caption_cutoffs"))

@@ -1,7 +1,8 @@
 """The on-demand ``/nps`` report: a pure function from aggregated counts to Telegram HTML.
 
 Same rules as the digest: n and the 95 % interval beside every NPS, a change against the
-previous period of the same length that says whether it is beyond the noise, kinds never
+previous period of the same length that says whether it is beyond the noise (one
+comparison, so no correction is needed), no interval below ``min_sample`` answers, kinds never
 mixed silently, non-standard cut-offs named, every outside string escaped.
 """
 
@@ -11,7 +12,7 @@ import html
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from bot.core.nps import STANDARD_CUTOFFS, Counts, Cutoffs, compare, estimate
+from bot.core.nps import DEFAULT_MIN_SAMPLE, STANDARD_CUTOFFS, Counts, Cutoffs, compare, estimate
 from bot.core.periods import Period, period_label
 from bot.core.texts import AdminTexts, admin_texts
 from bot.reports.digest import NO_VALUE, describe_cutoffs, format_estimate, format_points
@@ -35,6 +36,7 @@ class NpsReportData:
     cutoffs: Cutoffs = STANDARD_CUTOFFS
     by_kind: Mapping[str, Counts] = field(default_factory=dict)
     by_event_type: Mapping[str, Counts] = field(default_factory=dict)
+    min_sample: int = DEFAULT_MIN_SAMPLE
 
 
 def _esc(value: str) -> str:
@@ -46,7 +48,11 @@ def _share(part: int, whole: int) -> str:
 
 
 def _rows(
-    title: str, rows: Mapping[str, Counts], texts: AdminTexts, names: Callable[[str], str] = str
+    title: str,
+    rows: Mapping[str, Counts],
+    texts: AdminTexts,
+    min_sample: int,
+    names: Callable[[str], str] = str,
 ) -> list[str]:
     present = sorted(((k, c) for k, c in rows.items() if c.n), key=lambda kv: (-kv[1].n, kv[0]))
     if not present:
@@ -54,7 +60,7 @@ def _rows(
     lines = [f"<b>{title}</b>"]
     for name, c in present[:MAX_ROWS]:
         shown = texts.render("no_value") if name == NO_VALUE else names(name)
-        lines.append(f"{_esc(shown)}: {format_estimate(estimate(c), texts.lang)}")
+        lines.append(f"{_esc(shown)}: {format_estimate(estimate(c), texts.lang, min_sample)}")
     if len(present) > MAX_ROWS:
         lines.append(texts.render("and_more", n=len(present) - MAX_ROWS))
     return lines
@@ -72,6 +78,8 @@ def compose_nps_report(data: NpsReportData, lang: str = "en") -> list[str]:
     counts = data.current
     if est.score is None:
         lines.append(t.render("nps_no_answers"))
+    elif est.n < data.min_sample:
+        lines.append(t.render("nps_headline_few", score=format_points(est.score), n=est.n))
     else:
         lines.append(
             t.render(
@@ -97,7 +105,7 @@ def compose_nps_report(data: NpsReportData, lang: str = "en") -> list[str]:
     previous = t.render(
         "nps_previous",
         period=_esc(period_label(data.previous_period, t)),
-        estimate=format_estimate(result.previous, t.lang),
+        estimate=format_estimate(result.previous, t.lang, data.min_sample),
     )
     if result.difference is None:
         lines.append(t.render("nps_no_comparison", previous=previous))
@@ -115,8 +123,8 @@ def compose_nps_report(data: NpsReportData, lang: str = "en") -> list[str]:
     if len(kinds) == 1:
         lines.append(t.render("one_kind", kind=_esc(t.kind(kinds[0]))))
     elif len(kinds) > 1:
-        lines += ["", *_rows(t.render("by_kind"), data.by_kind, t, t.kind)]
-    event_rows = _rows(t.render("by_event_type"), data.by_event_type, t)
+        lines += ["", *_rows(t.render("by_kind"), data.by_kind, t, data.min_sample, t.kind)]
+    event_rows = _rows(t.render("by_event_type"), data.by_event_type, t, data.min_sample)
     if event_rows:
         lines += ["", *event_rows]
     if not data.cutoffs.is_standard:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, model_validator
 
-from bot.core.nps import STANDARD_CUTOFFS, Cutoffs
+from bot.core.nps import DEFAULT_MIN_SAMPLE, STANDARD_CUTOFFS, Cutoffs
 from bot.settings.errors import InvalidSetting
 from bot.settings.parsing import SECTION_CONFIG, int_range, on_off, parsed, var
 
@@ -44,6 +44,9 @@ class AdminSettings(BaseModel):
     digest for the day just ended is posted; ``None`` turns the scheduled digest off
     (``/digest`` still works). ``digest_attribute`` names the customer attribute the digest
     splits by (``None``: no split). ``cutoffs`` are the NPS category boundaries.
+    ``min_sample``: reports show a score from fewer answers without an interval.
+    ``export_bom``: ``/export``'s CSV starts with a UTF-8 byte-order mark (Excel needs it to
+    read the file as UTF-8).
     """
 
     model_config = SECTION_CONFIG
@@ -69,6 +72,10 @@ class AdminSettings(BaseModel):
     passive_min: Annotated[int, parsed(int_range(0, 9))] = Field(
         STANDARD_CUTOFFS.passive_min, validation_alias=var("PASSIVE_MIN")
     )
+    min_sample: Annotated[int, parsed(int_range(1, 10_000))] = Field(
+        DEFAULT_MIN_SAMPLE, validation_alias=var("MIN_SAMPLE")
+    )
+    export_bom: Annotated[bool, parsed(on_off)] = Field(True, validation_alias=var("EXPORT_BOM"))
 
     @model_validator(mode="after")
     def _passives_below_promoters(self) -> AdminSettings:

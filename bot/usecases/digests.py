@@ -150,6 +150,7 @@ async def gather_digest_data(
         detractors_followed_up=followed_up,
         trend=trend,
         histogram=tuple(month),
+        min_sample=settings.admin.min_sample,
     )
 
 

@@ -103,30 +103,32 @@ GOLDEN = """\
 <b>NPS digest · Acme &amp; Co · 2026-11-22</b>
 <i>Days in Europe/Berlin; intervals are 95%.</i>
 
-<b>NPS +17</b> on 2026-11-22 (n = 6, 95% interval -44 to +66)
+<b>NPS +17</b> on 2026-11-22 (n = 6, too few answers for an interval)
 Promoters 3 (50%) · Passives 1 (17%) · Detractors 2 (33%)
 
 <b>By survey kind</b>
-transactional: 0 (n = 5, -57 to +57)
-relationship: +100 (n = 1, -49 to +99)
+transactional: 0 (n = 5, too few answers for an interval)
+relationship: +100 (n = 1, too few answers for an interval)
 
 <b>Trend</b>
-vs the day before, -100 (n = 1, -99 to +49): +117 points, within the noise
-Last 7 days +13 (n = 8, -43 to +61) vs no answers: no comparison (no answers in the previous 7 days)
-Last 30 days +22 (n = 9, -33 to +66) vs -100 (n = 1, -99 to +49): +122 points, within the noise
+vs the day before, -100 (n = 1, too few answers for an interval): +117 points, within the noise
+Last 7 days +13 (n = 8, too few answers for an interval) vs no answers: \
+no comparison (no answers in the previous 7 days)
+Last 30 days +22 (n = 9, too few answers for an interval) \
+vs -100 (n = 1, too few answers for an interval): +122 points, within the noise
 
 <b>Responses</b>
 Answered 6 of 8 sent (75% response rate) · 1 expired · 1 failed
 
 <b>By event type</b>
-delivery: +33 (n = 3, -51 to +85)
-support: -50 (n = 2, -79 to +39)
-(none): +100 (n = 1, -49 to +99)
+delivery: +33 (n = 3, too few answers for an interval)
+support: -50 (n = 2, too few answers for an interval)
+(none): +100 (n = 1, too few answers for an interval)
 
 <b>By plan</b>
-basic: -67 (n = 3, -88 to +22)
-pro: +100 (n = 2, -24 to +100)
-(none): +100 (n = 1, -49 to +99)
+basic: -67 (n = 3, too few answers for an interval)
+pro: +100 (n = 2, too few answers for an interval)
+(none): +100 (n = 1, too few answers for an interval)
 
 <b>Latest comments</b>
 Detractors:
@@ -162,7 +164,7 @@ async def test_golden_digest_from_stored_answers(tmp_path: Path) -> None:
     png = render_chart(data.trend, data.histogram, labels, s.admin.cutoffs)  # type: ignore[attr-defined]
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
     width, height = struct.unpack(">II", png[16:24])
-    assert (width, height) == (800, 600)
+    assert (width, height) == (1050, 1350)
 
 
 async def test_non_standard_cut_offs_are_applied_and_said(tmp_path: Path) -> None:
@@ -179,6 +181,21 @@ async def test_non_standard_cut_offs_are_applied_and_said(tmp_path: Path) -> Non
     assert data.today == Counts(promoters=3, passives=1, detractors=2)
     assert "non-standard cut-offs (promoters 8–10, passives 6–7, detractors 0–5)" in digest.text
     assert "Non-standard cut-offs." in digest.caption
+
+
+async def test_min_sample_setting_reaches_the_digest(tmp_path: Path) -> None:
+    s = settings(MIN_SAMPLE="1")
+    db = await Database.open(tmp_path / "min-sample.sqlite3")
+    try:
+        await build(db, s.admin.cutoffs)  # type: ignore[attr-defined]
+        async with db.read() as tx:
+            data = await gather_digest_data(tx, s, DAY)  # type: ignore[arg-type]
+    finally:
+        await db.close()
+    assert data.min_sample == 1
+    text = compose_digest(data).text
+    assert "<b>NPS +17</b> on 2026-11-22 (n = 6, 95% interval -44 to +66)" in text
+    assert "too few answers" not in text
 
 
 def test_cut_off_settings_are_validated() -> None:

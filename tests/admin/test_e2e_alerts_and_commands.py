@@ -277,7 +277,9 @@ async def test_export_round_trips_through_csv_with_hostile_cells(admin_world: Ad
     doc = await me.wait_for_message(lambda m: m.kind == "document", timeout=30, since=mark)
     assert doc.file_name is not None and doc.file_name.endswith(".csv")
     assert doc.file_bytes is not None
-    rows = list(csv.DictReader(io.StringIO(doc.file_bytes.decode("utf-8"), newline="")))
+    # A UTF-8 byte-order mark by default (NPSBOT_EXPORT_BOM): Excel reads it as UTF-8.
+    assert doc.file_bytes.startswith(b"\xef\xbb\xbfsurvey_id,")
+    rows = list(csv.DictReader(io.StringIO(doc.file_bytes.decode("utf-8-sig"), newline="")))
     mine = [r for r in rows if r["customer_id"] == "'" + cid]
     assert len(mine) == 1, rows
     assert mine[0]["reason"] == "'" + hostile
@@ -289,6 +291,40 @@ async def test_export_round_trips_through_csv_with_hostile_cells(admin_world: Ad
         await me.send_text(bad)
         reply = await me.wait_for_message(since=mark, timeout=15)
         assert "Usage: /export" in text(reply), bad
+
+
+async def test_export_xlsx_is_typed_and_keeps_chinese_and_formulas_as_text(
+    admin_world: AdminWorld,
+) -> None:
+    from openpyxl import load_workbook
+
+    w, h = admin_world, admin_world.h
+    cid = "=1+1"
+    user = await h.linked_user(cid)
+    reason = "=送货太慢了，客服态度很好"
+    await answer(h, user, cid, 3, reason)
+    me = w.admin
+    mark = me.last_message_id
+    await me.send_text("/export XLSX today")
+    doc = await me.wait_for_message(lambda m: m.kind == "document", timeout=30, since=mark)
+    assert doc.file_name is not None and doc.file_name.endswith(".xlsx")
+    assert doc.file_bytes is not None and doc.file_bytes.startswith(b"PK")
+    sheet = load_workbook(io.BytesIO(doc.file_bytes))["answers"]
+    header, *rows = list(sheet.iter_rows())
+    names = [cell.value for cell in header]
+    mine = [r for r in rows if r[names.index("customer_id")].value == cid]
+    assert len(mine) == 1
+    row = {name: cell for name, cell in zip(names, mine[0], strict=True)}
+    assert row["reason"].value == reason and row["reason"].data_type == "s"
+    assert row["customer_id"].data_type == "s"  # text, not a formula
+    assert row["score"].value == 3 and row["score"].data_type == "n"
+    assert row["answered_at (UTC)"].is_date
+    assert isinstance(row["survey_id"].value, int)
+    assert row["plan"].value == "pro"
+    mark = me.last_message_id
+    await me.send_text("/export xlsx 400d")
+    reply = await me.wait_for_message(since=mark, timeout=15)
+    assert "Usage: /export [csv|xlsx]" in text(reply)
 
 
 async def test_survey_and_stats_commands(admin_world: AdminWorld) -> None:

@@ -75,12 +75,12 @@ Last 30 days +25 (n = 600, +18 to +31) vs +23 (n = 600, +17 to +30): +2 points, 
 Answered 10 of 40 sent (25% response rate) · 5 expired · 1 failed
 
 <b>By event type</b>
-delivery: +67 (n = 6, -8 to +97)
-support: +25 (n = 4, -44 to +73)
+delivery: +67 (n = 6, too few answers for an interval)
+support: +25 (n = 4, too few answers for an interval)
 
 <b>By plan</b>
-free: +20 (n = 5, -49 to +74)
-pro: +80 (n = 5, +4 to +96)
+free: +20 (n = 5, too few answers for an interval)
+pro: +80 (n = 5, too few answers for an interval)
 
 <b>Drivers</b>
 Detractors: speed (2), price (1)
@@ -309,12 +309,12 @@ GOLDEN_TEXT_ZH = """\
 已发送 40 份，回答 10 份（回复率 25%） · 过期 5 · 失败 1
 
 <b>按事件类型</b>
-delivery: +67（n = 6，-8 至 +97）
-support: +25（n = 4，-44 至 +73）
+delivery: +67（n = 6，回答太少，无法给出区间）
+support: +25（n = 4，回答太少，无法给出区间）
 
 <b>按 plan</b>
-free: +20（n = 5，-49 至 +74）
-pro: +80（n = 5，+4 至 +96）
+free: +20（n = 5，回答太少，无法给出区间）
+pro: +80（n = 5，回答太少，无法给出区间）
 
 <b>驱动因素</b>
 贬损者: speed (2), price (1)

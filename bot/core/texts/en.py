@@ -169,7 +169,10 @@ ADMIN: dict[str, str] = {
         "kind=<transactional|relationship|episode> or <attribute>=<value>."
     ),
     "usage_digest": "Usage: /digest [today|yesterday|YYYY-MM-DD] (default today, so far).",
-    "usage_export": "Usage: /export [period] [filter] (default 30d): a CSV of the answers.",
+    "usage_export": (
+        "Usage: /export [csv|xlsx] [period] [filter] (default csv, 30d): the answers as a "
+        "CSV file or an Excel workbook."
+    ),
     "usage_survey": "Usage: /survey <customer id>: queue a survey for that customer now.",
     "usage_stats": "Usage: /stats (no arguments): queue and delivery health.",
     "usage_resolve": "Usage: /resolve <alert number> [note]: mark a detractor alert resolved.",
@@ -339,6 +342,7 @@ REPORT: dict[str, str] = {
     # Shared by the digest and /nps.
     "no_answers": "no answers",
     "estimate": "{score} (n = {n}, {low} to {high})",
+    "estimate_few": "{score} (n = {n}, too few answers for an interval)",
     "beyond": "beyond the noise",
     "within": "within the noise",
     "shares": "Promoters {p} ({pp}) · Passives {s} ({sp}) · Detractors {d} ({dp})",
@@ -364,6 +368,7 @@ REPORT: dict[str, str] = {
     "change": "{points} points, {verdict}",
     "no_answers_on": "No answers on {day}.",
     "headline": "<b>NPS {score}</b> on {day} (n = {n}, 95% interval {low} to {high})",
+    "headline_few": "<b>NPS {score}</b> on {day} (n = {n}, too few answers for an interval)",
     "trend": "<b>Trend</b>",
     "vs_day_before": "vs the day before, {estimate}: {change}",
     "last_days": "Last {days} days {current} vs {previous}: {change}",
@@ -390,6 +395,7 @@ REPORT: dict[str, str] = {
     "nps_title": "<b>NPS · {period}</b>",
     "nps_no_answers": "No answers in this period.",
     "nps_headline": "<b>NPS {score}</b> (n = {n}, 95% interval {low} to {high})",
+    "nps_headline_few": "<b>NPS {score}</b> (n = {n}, too few answers for an interval)",
     "nps_previous": "Previous {period}: {estimate}",
     "nps_no_comparison": "{previous}; no comparison possible.",
     "nps_change": "{previous}; change {points} points, {verdict}.",
@@ -402,4 +408,7 @@ REPORT: dict[str, str] = {
     "chart_score": "Score",
     "chart_answers": "Answers",
     "chart_no_answers": "No answers",
+    "chart_rolling_nps": "7-day NPS",
+    "chart_shares": "Share of answers",
+    "chart_no_answers_yet": "No answers yet",
 }

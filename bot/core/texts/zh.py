@@ -122,7 +122,10 @@ ADMIN: dict[str, str] = {
         "kind=<transactional|relationship|episode> 或 <属性>=<值>。"
     ),
     "usage_digest": "用法：/digest [today|yesterday|YYYY-MM-DD]（默认今天，截至目前）。",
-    "usage_export": "用法：/export [时间段] [筛选]（默认 30d）：导出回答的 CSV 文件。",
+    "usage_export": (
+        "用法：/export [csv|xlsx] [时间段] [筛选]（默认 csv、30d）："
+        "导出回答的 CSV 文件或 Excel 工作簿。"
+    ),
     "usage_survey": "用法：/survey <客户 ID>：立即为该客户安排一次调查。",
     "usage_stats": "用法：/stats（无参数）：队列与发送状况。",
     "usage_resolve": "用法：/resolve <提醒编号> [备注]：将差评提醒标记为已处理。",
@@ -281,6 +284,7 @@ REPORT: dict[str, str] = {
     # 日报与 /nps 共用。
     "no_answers": "无回答",
     "estimate": "{score}（n = {n}，{low} 至 {high}）",
+    "estimate_few": "{score}（n = {n}，回答太少，无法给出区间）",
     "beyond": "超出噪声范围",
     "within": "在噪声范围内",
     "shares": "推荐者 {p}（{pp}）· 被动者 {s}（{sp}）· 贬损者 {d}（{dp}）",
@@ -303,6 +307,7 @@ REPORT: dict[str, str] = {
     "change": "{points} 分，{verdict}",
     "no_answers_on": "{day} 没有回答。",
     "headline": "{day} <b>NPS {score}</b>（n = {n}，95% 区间 {low} 至 {high}）",
+    "headline_few": "{day} <b>NPS {score}</b>（n = {n}，回答太少，无法给出区间）",
     "trend": "<b>趋势</b>",
     "vs_day_before": "与前一天相比：{change}（前一天 {estimate}）",
     "last_days": "最近 {days} 天 {current}，之前 {previous}：{change}",
@@ -329,6 +334,7 @@ REPORT: dict[str, str] = {
     "nps_title": "<b>NPS · {period}</b>",
     "nps_no_answers": "本期没有回答。",
     "nps_headline": "<b>NPS {score}</b>（n = {n}，95% 区间 {low} 至 {high}）",
+    "nps_headline_few": "<b>NPS {score}</b>（n = {n}，回答太少，无法给出区间）",
     "nps_previous": "上一期{period}：{estimate}",
     "nps_no_comparison": "{previous}；无法比较。",
     "nps_change": "{previous}；变化 {points} 分，{verdict}。",
@@ -341,4 +347,7 @@ REPORT: dict[str, str] = {
     "chart_score": "评分",
     "chart_answers": "回答数",
     "chart_no_answers": "无回答",
+    "chart_rolling_nps": "7 天滚动 NPS",
+    "chart_shares": "回答占比",
+    "chart_no_answers_yet": "暂无回答",
 }

@@ -49,6 +49,8 @@ log = logging.getLogger(__name__)
 
 
 MAX_EXPORT_ROWS = 100_000
+#: ``/export``'s file formats (the first argument, optional; CSV by default).
+EXPORT_FORMATS = ("csv", "xlsx")
 MAX_NOTE_CHARS = 500
 LINK_REFUSALS_DAYS = 7  # /stats counts refused link attempts over this many days
 ADMIN_SURVEY_EVENT_TYPE = "admin_request"
@@ -95,6 +97,7 @@ async def _nps_work(svc: Services, tx: Tx, args: list[str], now: datetime) -> li
         cutoffs=cutoffs,
         by_kind=await split("kind"),
         by_event_type=await split("event_type"),
+        min_sample=settings.admin.min_sample,
     )
     return compose_nps_report(data, settings.admin_language)
 
@@ -128,7 +131,27 @@ def _export_rows(
     return rows, sorted(keys)
 
 
+def _export_format(args: list[str]) -> tuple[str, list[str]]:
+    """The file format (``/export xlsx 7d``) and the remaining report arguments."""
+    if args and args[0].lower() in EXPORT_FORMATS:
+        return args[0].lower(), args[1:]
+    return "csv", args
+
+
+def _export_file(
+    fmt: str, rows: list[ExportRow], keys: list[str], svc: Services
+) -> tuple[bytes, str]:
+    """The file's bytes and its extension."""
+    if fmt == "xlsx":
+        # Imported here: openpyxl is only needed when someone asks for a workbook.
+        from bot.reports.xlsx_export import export_xlsx
+
+        return export_xlsx(rows, keys), "xlsx"
+    return export_csv(rows, keys, bom=svc.settings.admin.export_bom), "csv"
+
+
 async def _send_export(svc: Services, chat_id: int, args: list[str], now: datetime) -> None:
+    fmt, args = _export_format(args)
     tz = svc.settings.timezone
     period, flt = parse_report_args(args, local_today(now, tz), "30d")
     storage_filter = _answer_filter(flt)
@@ -154,7 +177,7 @@ async def _send_export(svc: Services, chat_id: int, args: list[str], now: dateti
     truncated = len(records) > MAX_EXPORT_ROWS
     records = records[:MAX_EXPORT_ROWS]
     rows, keys = _export_rows(records, svc)
-    data = export_csv(rows, keys)
+    data, extension = _export_file(fmt, rows, keys, svc)
     caption = svc.admin_texts.render(
         "export_caption",
         rows=len(rows),
@@ -163,7 +186,7 @@ async def _send_export(svc: Services, chat_id: int, args: list[str], now: dateti
     )
     if truncated:
         caption += svc.admin_texts.render("export_truncated", rows=MAX_EXPORT_ROWS)
-    name = f"nps-answers-{period.start.isoformat()}-{period.end.isoformat()}.csv"
+    name = f"nps-answers-{period.start.isoformat()}-{period.end.isoformat()}.{extension}"
     result = await svc.sender.call(
         chat_id,
         "sendDocument",
@@ -259,10 +282,13 @@ async def on_digest(turn: Turn[None]) -> None:
 
 @_admin_command("export")
 async def on_export(turn: Turn[None]) -> None:
-    """/export [period] [filter]: the answers as CSV."""
+    """/export [csv|xlsx] [period] [filter]: the answers as CSV (default) or a workbook."""
     svc, chat_id, args, now = turn.svc, turn.chat_id, turn.args, turn.now
     # Parse now, so bad arguments get the usage line in this transaction.
-    _answer_filter(parse_report_args(args, local_today(now, svc.settings.timezone), "30d")[1])
+    report_args = _export_format(args)[1]
+    _answer_filter(
+        parse_report_args(report_args, local_today(now, svc.settings.timezone), "30d")[1]
+    )
     turn.background(f"admin-export-{chat_id}", lambda: _send_export(svc, chat_id, args, now))
 
 
