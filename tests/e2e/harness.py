@@ -151,4 +151,10 @@ async def receive_survey(
     question = await user.wait_for_message(
         lambda m: f"nps:{survey_id}:0" in m.button_data, timeout=15, since=mark
     )
+    # The question reaches the chat a moment before the bot records it as sent: wait for the
+    # record too, so what a test reads next is the settled state.
+    deadline = asyncio.get_running_loop().time() + 15
+    while (await survey_state(h, survey_id))[0].chat_id is None:
+        assert asyncio.get_running_loop().time() < deadline, f"survey {survey_id} not recorded"
+        await asyncio.sleep(0.01)
     return survey_id, question
