@@ -113,6 +113,9 @@ class DigestData:
     detractors_followed_up: int = 0
     trend: Sequence[DayStats] = ()
     histogram: tuple[int, ...] = (0,) * _HISTOGRAM_BUCKETS
+    #: The "Themes" section, already worded (HTML lines from
+    #: :func:`bot.reports.theme_report.theme_lines`); empty when theming is off.
+    themes: Sequence[str] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -389,6 +392,7 @@ def compose_digest(data: DigestData, lang: str = "en") -> Digest:
         _split(_w(lang, "by_event_type"), data.by_event_type, lang),
         _split(attribute_title, data.by_attribute, lang),
         _drivers(data, lang),
+        list(data.themes),
         _verbatims(data, lang),
         _follow_up(data, lang),
         _cutoffs_note(data.cutoffs, lang),

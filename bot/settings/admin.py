@@ -44,6 +44,8 @@ class AdminSettings(BaseModel):
     digest for the day just ended is posted; ``None`` turns the scheduled digest off
     (``/digest`` still works). ``digest_attribute`` names the customer attribute the digest
     splits by (``None``: no split). ``cutoffs`` are the NPS category boundaries.
+    ``themes_*``: the comment themes job (on/off, how often new comments are themed, how
+    often the model is retrained).
     """
 
     model_config = SECTION_CONFIG
@@ -62,6 +64,15 @@ class AdminSettings(BaseModel):
     )
     relay_hours: Annotated[int, parsed(int_range(1, 720))] = Field(
         72, validation_alias=var("RELAY_HOURS")
+    )
+    themes_enabled: Annotated[bool, parsed(on_off)] = Field(
+        True, validation_alias=var("THEMES")
+    )
+    themes_interval_seconds: Annotated[int, parsed(int_range(5, 86400))] = Field(
+        60, validation_alias=var("THEMES_INTERVAL_SECONDS")
+    )
+    themes_retrain_hours: Annotated[int, parsed(int_range(1, 720))] = Field(
+        24, validation_alias=var("THEMES_RETRAIN_HOURS")
     )
     promoter_min: Annotated[int, parsed(int_range(1, 10))] = Field(
         STANDARD_CUTOFFS.promoter_min, validation_alias=var("PROMOTER_MIN")
