@@ -139,9 +139,9 @@ async def gather_digest_data(
         title = admin_texts(lang).render(
             "themes", period=admin_texts(lang).render("themes_last_days", days=days)
         )
-        rows = rows_of(counts_by_theme)
-        if rows:  # no section without themed comments: /themes says so when asked
-            theme_section = theme_lines(rows, title, lang, max_rows=5)
+        theme_rows = rows_of(counts_by_theme)
+        if theme_rows:  # no section without themed comments: /themes says so when asked
+            theme_section = theme_lines(theme_rows, title, lang, max_rows=5)
     return DigestData(
         day=day,
         company=settings.company_name,
