@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from matplotlib import rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from bot.reports.theme_report import ThemeRow
+from bot.reports.theme_report import ThemeChartLabels, ThemeRow
 
 __all__ = ["ThemeChartLabels", "render_theme_chart"]
 
@@ -29,15 +28,6 @@ _FONT_FAMILIES = [
 _POSITIVE, _NEGATIVE = "#2e7d32", "#c62828"
 _MAX_BARS = 12
 _NAME_CHARS = 28
-
-
-@dataclass(frozen=True, slots=True)
-class ThemeChartLabels:
-    """The chart's words, in the admin language."""
-
-    title: str
-    axis: str
-    no_data: str
 
 
 def render_theme_chart(rows: Sequence[ThemeRow], labels: ThemeChartLabels) -> bytes:

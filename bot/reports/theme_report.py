@@ -23,11 +23,20 @@ from bot.core.nps import Comparison, Counts, NpsEstimate, compare, estimate, nps
 from bot.core.texts import admin_texts
 from bot.reports.digest import format_estimate, format_points
 
-__all__ = ["ThemeRow", "theme_json", "theme_lines", "theme_rows", "top_themes"]
+__all__ = ["ThemeChartLabels", "ThemeRow", "theme_json", "theme_lines", "theme_rows", "top_themes"]
 
 TOP_PER_CATEGORY = 3
 MAX_ROWS = 8
 EMERGING = "emerging"
+
+
+@dataclass(frozen=True, slots=True)
+class ThemeChartLabels:
+    """The ``/themes`` chart's words (:mod:`bot.reports.theme_chart`), in the admin language."""
+
+    title: str
+    axis: str
+    no_data: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,9 +65,7 @@ class AdminSettings(BaseModel):
     relay_hours: Annotated[int, parsed(int_range(1, 720))] = Field(
         72, validation_alias=var("RELAY_HOURS")
     )
-    themes_enabled: Annotated[bool, parsed(on_off)] = Field(
-        True, validation_alias=var("THEMES")
-    )
+    themes_enabled: Annotated[bool, parsed(on_off)] = Field(True, validation_alias=var("THEMES"))
     themes_interval_seconds: Annotated[int, parsed(int_range(5, 86400))] = Field(
         60, validation_alias=var("THEMES_INTERVAL_SECONDS")
     )

@@ -17,10 +17,12 @@ import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.core.nps import Category, Counts, Cutoffs
+from bot.core.periods import Period, local_today, parse_period, previous_period
 from bot.core.questionnaire.catalog import Catalog
-from bot.reports.theme_report import ThemeRow, theme_rows
+from bot.reports.theme_report import ThemeRow, theme_json, theme_rows
 from bot.themes import (
     Comment,
     CommentAnalysis,
@@ -269,3 +271,42 @@ async def gather_theme_counts(
         names=await theme_names(tx, catalog, lang),
         kinds=await themes.theme_kinds(tx),
     )
+
+
+async def period_rows(
+    tx: Tx, svc: Services, period: Period, flt: AnswerFilter = NO_FILTER
+) -> list[ThemeRow]:
+    """The theme rows of a report period (local days), compared with the period before."""
+    tz = svc.settings.timezone
+    before = previous_period(period).utc_bounds(tz)[0]
+    start, end = period.utc_bounds(tz)
+    counts = await gather_theme_counts(
+        tx,
+        svc.catalog,
+        svc.settings.admin_language,
+        svc.settings.admin.cutoffs,
+        (before, start, end),
+        flt,
+    )
+    return rows_of(counts)
+
+
+async def themes_json(svc: Services, period_arg: str | None, now: datetime) -> dict[str, Any]:
+    """``GET /v1/themes``: the themes of a period (default the last 30 days) as JSON.
+
+    Raises :class:`bot.core.periods.ReportArgumentError` for a period it cannot read.
+    """
+    tz = svc.settings.timezone
+    period = parse_period(period_arg, local_today(now, tz), "30d")
+    previous = previous_period(period)
+    async with svc.db.read() as tx:
+        rows = await period_rows(tx, svc, period)
+    return {
+        "period": {"start": period.start.isoformat(), "end": period.end.isoformat()},
+        "previous_period": {
+            "start": previous.start.isoformat(),
+            "end": previous.end.isoformat(),
+        },
+        "timezone": tz.key,
+        "themes": theme_json(rows),
+    }

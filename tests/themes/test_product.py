@@ -212,3 +212,45 @@ def test_impact_is_nps_minus_nps_without_the_theme() -> None:
     assert nps(total) == 40
     rows = theme_rows({"price": theme}, {}, total, {"price": "Price"}, {})
     assert rows[0].impact == pytest.approx(-35) and rows[0].change.difference is None
+
+
+async def test_ops_api_themes_with_the_read_scope(svc: Services, db: Database) -> None:
+    from aiohttp.test_utils import TestClient, TestServer
+    from pydantic import SecretStr
+
+    from bot.adapters.ops_api.api import OpsApi
+    from bot.settings import ApiToken
+    from bot.usecases.themes import themes_json
+    from tests.ops.conftest import SECRET, rules_for
+    from tests.ops.test_api import Api
+
+    await add_answers(db, PRICE + SPEED, NOW - timedelta(hours=2))
+    await run_theming(svc, Themer(), NOW)
+    read, events = "read-token-0123456789abcdefghijkl", "events-token-0123456789abcdefghij"
+    ops = OpsApi(
+        db=db,
+        tokens=(
+            ApiToken(SecretStr(read), frozenset({"read"})),
+            ApiToken(SecretStr(events), frozenset({"events"})),
+        ),
+        rules=rules_for(),
+        clock=svc.clock,
+        link_secret=SECRET,
+        bot_username="nps_test_bot",
+        max_body_bytes=2048,
+        themes=lambda period: themes_json(svc, period, NOW),
+    )
+    async with TestClient(TestServer(ops.application())) as client:
+        api = Api(client)
+        body, _ = await api.call(
+            "GET", "/v1/themes?period=7d", "/v1/themes", token=read, expect=200
+        )
+        by_id = {t["id"]: t for t in body["themes"]}
+        assert by_id["price"]["detractors"] == 4 and by_id["price"]["nps"] == -100
+        assert by_id["price"]["impact"] == pytest.approx(-100.0)  # 0 with it, +100 without
+        assert body["period"]["end"] == NOW.date().isoformat()
+        await api.call("GET", "/v1/themes", token=events, expect=403)
+        bad, _ = await api.call(
+            "GET", "/v1/themes?period=soon", "/v1/themes", token=read, expect=422
+        )
+        assert bad["errors"][0]["field"] == "period"

@@ -22,6 +22,8 @@ from aiohttp import web
 from bot.core.contact_rules import ContactRules
 from bot.core.keyboards import MAX_SURVEY_ID
 from bot.core.linking import deep_link, validate_customer_id
+from bot.core.periods import ReportArgumentError
+from bot.core.texts import admin_texts
 from bot.core.validation import (
     RequiredProperties,
     ValidationFailed,
@@ -105,6 +107,9 @@ class OpsApi:
     required_properties: RequiredProperties = no_required_properties
     retention_days: int | None = None  # NPSBOT_RETENTION_DAYS; None: retention off
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
+    # GET /v1/themes: the period argument (None: the default) → the JSON body; raises
+    # ReportArgumentError for a bad period. None: themes are off (404).
+    themes: Callable[[str | None], Awaitable[dict[str, Any]]] | None = None
 
     def application(self) -> web.Application:
         """The aiohttp application serving the API."""
@@ -113,6 +118,7 @@ class OpsApi:
         app.router.add_post("/v1/customers", self.post_customer)
         app.router.add_delete("/v1/customers/{customer_id}", self.delete_customer)
         app.router.add_get("/v1/surveys/{survey_id}", self.get_survey)
+        app.router.add_get("/v1/themes", self.get_themes)
         app.router.add_get("/v1/openapi.json", self.get_openapi)
         app.router.add_get("/healthz", self.get_health)
         return app
@@ -277,6 +283,24 @@ class OpsApi:
                 "completed_at": iso(answer.completed_at),
             },
         }
+        return web.json_response(body)
+
+    async def get_themes(self, request: web.Request) -> web.Response:
+        """The comment themes of a period: each theme's NPS, interval, impact and change."""
+        denied = self._authorize(request, "read")
+        if denied is not None:
+            return denied
+        if self.themes is None:
+            return error_response(404, "not_found", "comment themes are off (NPSBOT_THEMES)")
+        try:
+            body = await self.themes(request.query.get("period"))
+        except ReportArgumentError as exc:
+            return error_response(
+                422,
+                "invalid_fields",
+                "some fields are invalid",
+                errors=[{"field": "period", "message": admin_texts("en").error(exc)}],
+            )
         return web.json_response(body)
 
     async def get_openapi(self, request: web.Request) -> web.Response:

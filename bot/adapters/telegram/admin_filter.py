@@ -19,6 +19,7 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
+
 def is_admin(settings: Settings, chat_id: int | None, user_id: int | None) -> bool:
     """An admin writes in a configured admin chat, or is a user whose private chat id is
     configured (a user's private chat id equals their user id)."""

@@ -209,9 +209,7 @@ def parse_questionnaire(data: Mapping[str, Any], source: str) -> Questionnaire:
 
     drivers: dict[Category, tuple[Driver, ...]] = {}
     raw_drivers = r.table(data.get("drivers"), "drivers")
-    r.check_unknown(
-        raw_drivers, {c.value for c in Category} | {"labels", "keywords"}, "drivers"
-    )
+    r.check_unknown(raw_drivers, {c.value for c in Category} | {"labels", "keywords"}, "drivers")
     labels_table = r.table(raw_drivers.get("labels"), "drivers.labels")
     for lang in labels_table:
         if lang not in langset:
@@ -248,9 +246,7 @@ def parse_questionnaire(data: Mapping[str, Any], source: str) -> Questionnaire:
                 raise r.fail(
                     f"drivers.labels.{default}.{driver_id}", "missing label in the default language"
                 )
-            chosen.append(
-                Driver(id=driver_id, labels=found, keywords=keywords.get(driver_id, {}))
-            )
+            chosen.append(Driver(id=driver_id, labels=found, keywords=keywords.get(driver_id, {})))
         drivers[category] = tuple(chosen)
 
     link = data.get("promoter_link")
