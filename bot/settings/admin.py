@@ -66,7 +66,7 @@ class AdminSettings(BaseModel):
         72, validation_alias=var("RELAY_HOURS")
     )
     themes_enabled: Annotated[bool, parsed(on_off)] = Field(True, validation_alias=var("THEMES"))
-    themes_interval_seconds: Annotated[int, parsed(int_range(5, 86400))] = Field(
+    themes_interval_seconds: Annotated[int, parsed(int_range(1, 86400))] = Field(
         60, validation_alias=var("THEMES_INTERVAL_SECONDS")
     )
     themes_retrain_hours: Annotated[int, parsed(int_range(1, 720))] = Field(
