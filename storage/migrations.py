@@ -20,6 +20,7 @@ from storage.schema import (
     v005_questionnaire,
     v006_privacy,
     v007_links,
+    v008_themes,
 )
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ MIGRATIONS: list[list[str]] = [
     v005_questionnaire.STATEMENTS,
     v006_privacy.STATEMENTS,
     v007_links.STATEMENTS,
+    v008_themes.STATEMENTS,
     # Add the next version as storage/schema/v00N_<name>.py, appended here, never edited
     # once released: databases in the field have already run the earlier ones.
 ]

@@ -25,7 +25,6 @@ ALERT_FLUSH_SECONDS = 2.0
 DIGEST_CHECK_SECONDS = 900.0
 
 
-
 async def _digest_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     sent = await run_due_digests(svc, svc.clock())

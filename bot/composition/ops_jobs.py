@@ -23,6 +23,7 @@ from bot.core.contact_rules import ContactRules
 from bot.usecases.maintenance import expire_surveys, send_reminders
 from bot.usecases.relationship import queue_due_relationship_surveys
 from bot.usecases.services import Services
+from bot.usecases.themes import themes_json
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +38,6 @@ RELATIONSHIP_INTERVAL_SECONDS = 3600.0
 def contact_rules(svc: Services) -> ContactRules:
     """The contact rules configured for this bot."""
     return svc.settings.ops.contact_rules(svc.settings.timezone)
-
 
 
 async def _maintenance_job(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -122,6 +122,11 @@ async def start_ops(
         metrics=svc.metrics,
         bot_api_reached=lambda: _bot_api_reached(svc, poller),
         bot_api_fresh=bot_api_freshness(svc.settings.poll_timeout_seconds),
+        themes=(
+            (lambda period: themes_json(svc, period, svc.clock()))
+            if svc.settings.admin.themes_enabled
+            else None
+        ),
     )
     try:
         runner = await start_api(api, ops.api_host, ops.api_port)

@@ -30,6 +30,7 @@ from bot.composition.admin_jobs import start_admin
 from bot.composition.ops_jobs import start_ops
 from bot.composition.privacy_jobs import start_privacy
 from bot.composition.supervisor import Supervisor
+from bot.composition.themes_jobs import start_themes
 from bot.composition.webhook_delivery import start_webhooks
 from bot.core.questionnaire.startup import load_catalog, report_missing_translations
 from bot.settings import Settings
@@ -143,6 +144,7 @@ async def serve(
                 await start_ops(app, svc, supervisor, poller)
                 await start_admin(svc, supervisor)
                 start_privacy(svc, supervisor)
+                start_themes(svc, supervisor)
                 supervisor.start_loop("poller", poller.run)
                 await supervisor.wait(stop)
                 log.info("stopping (at most %.0f s)", supervisor.stop_timeout)

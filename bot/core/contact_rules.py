@@ -24,7 +24,6 @@ class Contact:
     event_type: str | None
 
 
-
 @dataclass(frozen=True)
 class QuietHours:
     """Local times between which nothing is sent; ``start > end`` spans midnight."""
@@ -44,7 +43,6 @@ class ContactRules:
     quiet_hours: QuietHours | None = None
     expiry: timedelta = timedelta(hours=72)
     reminder_after: timedelta | None = timedelta(hours=24)
-
 
 
 def customer_timezone(attributes: Mapping[str, Any], default: ZoneInfo) -> ZoneInfo:

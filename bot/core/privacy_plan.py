@@ -118,6 +118,7 @@ ERASURE_PLAN: dict[str, TableRule] = {
                 "reason_at",
                 "completed_at",
                 "drivers_done_at",
+                "themed_at",  # schema v007
             ),
             "reason": Action.NULL,
             "reason_message_id": Action.NULL,
@@ -235,6 +236,22 @@ ERASURE_PLAN: dict[str, TableRule] = {
             "body": Action.EMPTY,
             "failed_at": Action.NOW,  # only where still pending
         },
+    ),
+    "answer_themes": TableRule(
+        Rows.BY_SURVEY,
+        "the themes read in the customer's words (schema v007): they go with the words",
+        delete=True,
+        columns=_keep("survey_id", "theme", "kind", "score", "themed_at"),
+    ),
+    "theme_models": TableRule(
+        Rows.NONE,
+        "the trained model: word weights learned from all comments together, no answer's own",
+        columns=_keep("id", "trained_at", "comments", "model"),
+    ),
+    "theme_registry": TableRule(
+        Rows.NONE,
+        "emerging themes named by key words shared by several comments, and their counts",
+        columns=_keep("id", "name", "keywords", "first_seen", "last_seen", "comments"),
     ),
     "processed_updates": TableRule(
         Rows.NONE, "update ids and times only", columns=_keep("update_id", "processed_at")

@@ -36,6 +36,7 @@ BASE_COLUMNS = (
     "category",
     "drivers",
     "reason",
+    "themes",
 )
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _DRIVER_SEPARATOR = ";"
@@ -54,6 +55,7 @@ class ExportRow:
     event_type: str | None = None
     event_id: str | None = None
     drivers: Sequence[str] = ()
+    themes: Sequence[str] = ()  # theme ids found in the reason (none yet: not themed)
     reason: str | None = None
     attributes: Mapping[str, str] = field(default_factory=dict)
 
@@ -89,7 +91,8 @@ def export_csv(
     """Encode answers as CSV bytes with a header row.
 
     Columns: ``survey_id, answered_at`` (ISO 8601 UTC, ``Z``), ``customer_id, kind,
-    event_type, event_id, score, category, drivers`` (``;``-joined), ``reason``, then one
+    event_type, event_id, score, category, drivers`` (``;``-joined), ``reason``, ``themes``
+    (``;``-joined theme ids found in the reason by the themes job; empty until themed), then one
     column per attribute key (missing attributes are empty). Text cells are neutralised
     against formula injection. ``bom=True`` prepends a UTF-8 byte-order mark for Excel.
     """
@@ -114,6 +117,7 @@ def export_csv(
                 row.category.value,
                 neutralise(_DRIVER_SEPARATOR.join(row.drivers)),
                 neutralise(row.reason or ""),
+                neutralise(_DRIVER_SEPARATOR.join(row.themes)),
                 *(neutralise(row.attributes.get(key, "")) for _, key in columns),
             ]
         )

@@ -131,6 +131,9 @@ class DigestData:
     trend: Sequence[DayStats] = ()
     histogram: tuple[int, ...] = (0,) * _HISTOGRAM_BUCKETS
     min_sample: int = DEFAULT_MIN_SAMPLE
+    #: The "Themes" section, already worded (HTML lines from
+    #: :func:`bot.reports.theme_report.theme_lines`); empty when theming is off.
+    themes: Sequence[str] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -444,6 +447,7 @@ def compose_digest(data: DigestData, lang: str = "en") -> Digest:
         _split(_w(lang, "by_event_type"), data.by_event_type, lang, data.min_sample),
         _split(attribute_title, data.by_attribute, lang, data.min_sample),
         _drivers(data, lang),
+        list(data.themes),
         _verbatims(data, lang),
         _follow_up(data, lang),
         _cutoffs_note(data.cutoffs, lang),

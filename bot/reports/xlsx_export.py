@@ -101,6 +101,7 @@ def export_xlsx(rows: Iterable[ExportRow], attribute_keys: Sequence[str]) -> byt
                 _text(sheet, row.category.value),
                 _text(sheet, _DRIVER_SEPARATOR.join(row.drivers)),
                 _text(sheet, row.reason or ""),
+                _text(sheet, _DRIVER_SEPARATOR.join(row.themes)),
                 *(_text(sheet, row.attributes.get(key, "")) for _, key in columns),
             ]
         )

@@ -47,6 +47,8 @@ class AdminSettings(BaseModel):
     ``min_sample``: reports show a score from fewer answers without an interval.
     ``export_bom``: ``/export``'s CSV starts with a UTF-8 byte-order mark (Excel needs it to
     read the file as UTF-8).
+    ``themes_*``: the comment themes job (on/off, how often new comments are themed, how
+    often the model is retrained).
     """
 
     model_config = SECTION_CONFIG
@@ -65,6 +67,13 @@ class AdminSettings(BaseModel):
     )
     relay_hours: Annotated[int, parsed(int_range(1, 720))] = Field(
         72, validation_alias=var("RELAY_HOURS")
+    )
+    themes_enabled: Annotated[bool, parsed(on_off)] = Field(True, validation_alias=var("THEMES"))
+    themes_interval_seconds: Annotated[int, parsed(int_range(1, 86400))] = Field(
+        60, validation_alias=var("THEMES_INTERVAL_SECONDS")
+    )
+    themes_retrain_hours: Annotated[int, parsed(int_range(1, 720))] = Field(
+        24, validation_alias=var("THEMES_RETRAIN_HOURS")
     )
     promoter_min: Annotated[int, parsed(int_range(1, 10))] = Field(
         STANDARD_CUTOFFS.promoter_min, validation_alias=var("PROMOTER_MIN")

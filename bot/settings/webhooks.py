@@ -18,6 +18,7 @@ EVENT_TYPES = (
     "survey.sent",
     "answer.scored",
     "answer.reason",
+    "answer.themed",
     "survey.expired",
     "customer.opted_out",
     "detractor.resolved",

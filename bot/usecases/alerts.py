@@ -28,7 +28,6 @@ from storage import Tx, alerts, outbox
 log = logging.getLogger(__name__)
 
 
-
 MAX_ALERTS_PER_MESSAGE = 8
 MAX_EVENTS_PER_FLUSH = 400
 REASON_MAX_CHARS = 300

@@ -22,10 +22,13 @@ from bot.core.nps import Category, Counts, Cutoffs
 from bot.core.periods import Period
 from bot.core.questionnaire.catalog import Catalog
 from bot.core.questionnaire.model import Driver
+from bot.core.texts import admin_texts
 from bot.reports.digest import DayStats, Digest, DigestData, Verbatim, chart_labels, compose_digest
+from bot.reports.theme_report import theme_lines
 from bot.settings import Settings
 from bot.usecases.ports import Outbound
 from bot.usecases.services import Services
+from bot.usecases.themes import gather_theme_counts, rows_of
 from storage import Tx, digests, reports
 
 log = logging.getLogger(__name__)
@@ -33,6 +36,7 @@ log = logging.getLogger(__name__)
 WINDOW_DAYS = 60  # the 30 days ending on the digest's day, and the 30 before them
 TREND_DAYS = 30
 VERBATIMS = 3
+THEMES_DAYS = 7  # the digest's themes: the last 7 days, compared with the 7 before
 
 
 def day_boundaries(first: date, last: date, tz: ZoneInfo) -> list[datetime]:
@@ -121,6 +125,23 @@ async def gather_digest_data(
         detractors, followed_up = await reports.detractor_follow_ups(
             tx, day_start, day_end, cutoffs.passive_min - 1
         )
+    theme_section: list[str] = []
+    if settings.admin.themes_enabled:
+        days = THEMES_DAYS
+        counts_by_theme = await gather_theme_counts(
+            tx,
+            catalog,
+            settings.admin_language,
+            cutoffs,
+            (bounds[-1 - 2 * days], bounds[-1 - days], bounds[-1]),
+        )
+        lang = settings.admin_language
+        title = admin_texts(lang).render(
+            "themes", period=admin_texts(lang).render("themes_last_days", days=days)
+        )
+        theme_rows = rows_of(counts_by_theme)
+        if theme_rows:  # no section without themed comments: /themes says so when asked
+            theme_section = theme_lines(theme_rows, title, lang, max_rows=5)
     return DigestData(
         day=day,
         company=settings.company_name,
@@ -151,6 +172,7 @@ async def gather_digest_data(
         trend=trend,
         histogram=tuple(month),
         min_sample=settings.admin.min_sample,
+        themes=theme_section,
     )
 
 

@@ -25,7 +25,6 @@ from storage import Tx, alerts, customers, outbox
 log = logging.getLogger(__name__)
 
 
-
 RELAYED_TEXT_MAX_CHARS = 3000
 
 

@@ -49,9 +49,29 @@ JUNK = ("10/10", "ten", "sticker", "11")
 
 # What Chinese-speaking customers write, by category.
 REASONS_ZH: dict[Category, tuple[str, ...]] = {
-    Category.PROMOTER: ("快递员很准时，态度也很好", "物流跟踪很准确", "送货速度非常快"),
-    Category.PASSIVE: ("总体还行，就是送货时间段太长", "价格有点贵", "包装有点压坏了"),
-    Category.DETRACTOR: ("包裹晚了两天也没人通知我", "包裹送到时已经损坏", "客服一直不回复"),
+    Category.PROMOTER: (
+        "快递员很准时，态度也很好",
+        "物流跟踪很准确",
+        "送货速度非常快",
+        "第二天就送到了，比预期还快",
+        "快递小哥很有礼貌，还帮我送上楼",
+        "运费便宜，性价比很高",
+    ),
+    Category.PASSIVE: (
+        "总体还行，就是送货时间段太长",
+        "价格有点贵",
+        "包装有点压坏了",
+        "物流信息更新得有点慢",
+        "客服回复还可以，就是要等很久",
+    ),
+    Category.DETRACTOR: (
+        "包裹晚了两天也没人通知我",
+        "包裹送到时已经损坏",
+        "客服一直不回复",
+        "运费又涨价了，太贵",
+        "显示签收了但我根本没收到",
+        "快递员态度很差，直接扔在门口",
+    ),
 }
 
 # Realistic reasons by category and by what the survey was about.

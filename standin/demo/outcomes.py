@@ -4,13 +4,15 @@ customer did."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.core.records import Answer, Survey, SurveyStatus
+from bot.usecases.themes import theme_names
+from standin.demo.company import demo_catalog
 from standin.demo.customers import Behaviour, Customer
 from standin.demo.errors import DemoError
-from storage import Database, answers, surveys
+from storage import Database, answers, surveys, themes
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,7 @@ class Outcome:
     person: Customer
     survey: Survey
     answer: Answer | None
+    themes: tuple[str, ...] = ()  # the themes the bot found in the reason, by name
 
 
 async def read_outcomes(
@@ -41,6 +44,12 @@ async def read_outcomes(
                     )
                 answer = await answers.get_for_survey(tx, survey.id)
                 outcomes.append(Outcome(person, survey, answer))
+            found = await themes.themes_of(tx, [o.survey.id for o in outcomes])
+            names = await theme_names(tx, demo_catalog(), "en")
+            outcomes = [
+                replace(o, themes=tuple(names.get(t, t) for t in found.get(o.survey.id, ())))
+                for o in outcomes
+            ]
             by_status = await surveys.count_by_status(tx)
     finally:
         await db.close()

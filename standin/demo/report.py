@@ -167,6 +167,23 @@ def driver_lines(answered: Sequence[Outcome]) -> list[str]:
     return lines
 
 
+def theme_lines(answered: Sequence[Outcome]) -> list[str]:
+    """What the comments are about: each theme the bot found, how often, in which
+    languages, with one comment as an example."""
+    lines = [heading("Themes found in the comments (by the bot's themes job)")]
+    by_theme: dict[str, list[Outcome]] = {}
+    for o in answered:
+        for name in o.themes:
+            by_theme.setdefault(name, []).append(o)
+    if not by_theme:
+        return [*lines, "  –"]
+    for name, rows in sorted(by_theme.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        languages = "/".join(sorted({o.person.lang for o in rows}))
+        example = rows[0].answer.reason if rows[0].answer is not None else ""
+        lines.append(f"  {name:<16} {len(rows):>3} comment(s), {languages}: “{example}”")
+    return lines
+
+
 def admin_lines(group: SimGroup) -> list[str]:
     """What the admin group received (nothing at all when it received nothing)."""
     messages = group.messages
@@ -216,6 +233,7 @@ def report(
     lines += segment_lines(answered)
     lines += reason_lines(answered)
     lines += driver_lines(answered)
+    lines += theme_lines(answered)
     lines += admin_lines(admins)
     return "\n".join(lines)
 

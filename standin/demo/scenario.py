@@ -17,10 +17,11 @@ from standin.demo.report import print_failure, report
 from standin.demo.simulated import run_customers
 from standin.server import StandIn
 from standin.users import SimGroup, SimUser
-from storage import Database
+from storage import Database, themes
 
 BOT_START_TIMEOUT = 30.0  # seconds until the bot must be polling the stand-in
 STOP_TIMEOUT = 15.0  # seconds the bot gets to shut down after SIGTERM
+THEMES_TIMEOUT = 30.0  # seconds for the themes job to theme every comment
 DIGEST_TIMEOUT = 60.0  # seconds for the digest to reach the (paced) admin group
 
 
@@ -43,8 +44,28 @@ def bot_environment(server: StandIn, db_path: Path, secret: str, admin_chat: int
             "NPSBOT_DIGEST_TIME": "off",
             "NPSBOT_DIGEST_ATTRIBUTE": "plan",
             "NPSBOT_QUESTIONNAIRE": str(QUESTIONNAIRE),
+            # Comments are themed beside the conversation; the demo's run is short.
+            "NPSBOT_THEMES_INTERVAL_SECONDS": "2",
         },
     )
+
+
+async def wait_themed(db_path: Path, bot: BotProcess, timeout: float) -> None:  # noqa: ASYNC109
+    """Return once the bot's themes job has themed every comment (the digest shows them)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    db = await Database.open(db_path, migrate=False)
+    try:
+        while True:
+            async with db.read() as tx:
+                if not await themes.pending_comments(tx, 1):
+                    return
+            if bot.exited:
+                raise DemoError("the bot exited while theming the comments")
+            if asyncio.get_running_loop().time() > deadline:
+                raise DemoError(f"the comments were not themed within {timeout:.0f} s")
+            await asyncio.sleep(0.1)
+    finally:
+        await db.close()
 
 
 async def wait_polling(bot: BotProcess, server: StandIn, timeout: float) -> None:  # noqa: ASYNC109
@@ -123,6 +144,7 @@ async def demo_in(tmp: Path, count: int, seed: int) -> bool:
             finally:
                 await db.close()
             if not problems:
+                await wait_themed(db_path, bot, THEMES_TIMEOUT)
                 print("Customers done; an admin asks for the digest with /digest…")
                 problems = await request_digest(admins, admin)
             if not problems:

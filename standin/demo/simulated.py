@@ -121,12 +121,30 @@ async def give_score(person: Customer, user: SimUser, question: BotMessage) -> B
     return await next_reply(person, user, "the drivers keyboard", since=since, buttons=True)
 
 
+def _drivers_written_about(
+    person: Customer, toggles: list[tuple[str, str]]
+) -> list[tuple[str, str]]:
+    """The toggles (at most two) of drivers whose keywords the customer's reason uses: people
+    tick what they are about to write about (the themes model learns from those ticks)."""
+    text = (person.reason or "").lower()
+    drivers = demo_catalog().drivers(categorize(person.score or 0))
+    chosen = []
+    for label, data in toggles:
+        driver = drivers[int(data.rsplit(":", 1)[1])]
+        words = [w.lower() for ws in driver.keywords.values() for w in ws]
+        if any(w in text for w in words):
+            chosen.append((label, data))
+    return chosen[:2]
+
+
 async def pick_drivers(person: Customer, user: SimUser, keyboard: BotMessage) -> None:
     """Tick one or two drivers (each press redraws the keyboard), press Done, and read the
     follow-up question."""
     buttons = [(text, data) for row in keyboard.buttons for text, data in row if data]
     toggles, done = buttons[:-1], buttons[-1]
-    picked = person.rng.sample(toggles, person.rng.choice((1, 2)))
+    picked = _drivers_written_about(person, toggles) or person.rng.sample(
+        toggles, person.rng.choice((1, 2))
+    )
     for text, data in picked:
         await pause(person, 0.2, 0.8)
         person.says(f"taps [{text}]")

@@ -66,6 +66,11 @@ async def test_demo_runs_and_reports(capsys: pytest.CaptureFixture[str]) -> None
     assert re.search(r"Promoters\s+\S.* \d", drivers), drivers
     digest = admin.split("NPS digest", 1)[1]
     assert "Drivers" in digest and re.search(r"Promoters: .+ \(\d+\)", digest)
+    # Themes: the bot's job themed the comments beside the conversation; the demo's report
+    # and the digest show them.
+    found = out.split("Themes found in the comments", 1)[1].split("Admin group", 1)[0]
+    assert re.search(r"^\s+\S.*\d+ comment\(s\), ", found, re.MULTILINE), found
+    assert "Themes · last 7 days" in digest and "impact" in digest
     export = admin.split("[CSV export", 1)[1]
     header = export.split("\n")[1].strip()
     assert header.split(",")[8] == "drivers"

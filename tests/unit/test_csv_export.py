@@ -41,6 +41,7 @@ def row(**overrides: object) -> ExportRow:
         "event_type": "delivery",
         "event_id": "ord-7",
         "drivers": ("speed", "staff"),
+        "themes": ("speed", "emerging-1a2b3c4d"),
         "reason": "Fast",
         "attributes": {"plan": "pro"},
     }
@@ -62,6 +63,7 @@ def test_header_lists_the_base_columns_then_one_per_attribute_key() -> None:
         "category",
         "drivers",
         "reason",
+        "themes",
     )
 
 
@@ -78,6 +80,7 @@ def test_a_plain_row_is_exported_field_by_field() -> None:
         "promoter",
         "speed;staff",
         "Fast",
+        "speed;emerging-1a2b3c4d",
         "pro",
         "",
     ]
@@ -108,12 +111,15 @@ def test_naive_timestamps_are_refused() -> None:
 
 
 def test_missing_optional_values_are_empty_cells() -> None:
-    exported = row(event_type=None, event_id=None, drivers=(), reason=None, attributes={})
+    exported = row(
+        event_type=None, event_id=None, drivers=(), reason=None, themes=(), attributes={}
+    )
     assert parse(export_csv([exported], ["plan"]))[1][4:] == [
         "",
         "",
         "9",
         "promoter",
+        "",
         "",
         "",
         "",
@@ -130,14 +136,15 @@ def test_hostile_cells_round_trip_and_formulas_are_neutralised(cell: str) -> Non
         event_id=cell,
         drivers=(cell,),
         reason=cell,
+        themes=(cell,),
         attributes={"plan": cell},
     )
     table = parse(export_csv([exported], ["plan"]))
     assert len(table) == 2  # newlines inside cells did not create extra records
     expected = "'" + cell if cell[0] in "=+-@\t\r" else cell
     parsed = table[1]
-    for index in (0, 2, 3, 4, 5, 8, 9, 10):
-        assert parsed[index] == expected, BASE_COLUMNS[index] if index < 10 else "plan"
+    for index in (0, 2, 3, 4, 5, 8, 9, 10, 11):
+        assert parsed[index] == expected, BASE_COLUMNS[index] if index < 11 else "plan"
     assert parsed[6:8] == ["9", "promoter"]
 
 
@@ -158,8 +165,8 @@ def test_our_own_numbers_are_not_neutralised() -> None:
 def test_attribute_keys_that_clash_with_base_columns_are_renamed_and_duplicates_dropped() -> None:
     exported = row(attributes={"score": "high", "plan": "pro"})
     table = parse(export_csv([exported], ["score", "plan", "plan"]))
-    assert table[0][10:] == ["attribute_score", "plan"]
-    assert table[1][10:] == ["high", "pro"]
+    assert table[0][11:] == ["attribute_score", "plan"]
+    assert table[1][11:] == ["high", "pro"]
 
 
 def test_hostile_attribute_keys_in_the_header_are_neutralised() -> None:

@@ -73,7 +73,7 @@ def test_text_is_never_a_formula(hostile: str) -> None:
     sheet = load_workbook(io.BytesIO(data))[SHEET_TITLE]
     header, values = list(sheet.iter_rows())
     assert header[-1].value == hostile and header[-1].data_type == "s"
-    for cell in (values[2], values[9], values[10]):
+    for cell in (values[2], values[9], values[11]):  # customer, reason, the attribute
         assert cell.value == hostile and cell.data_type == "s"
     # By construction: the sheet's XML holds no formula element at all.
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -110,7 +110,7 @@ def test_csv_with_bom_decodes_and_keeps_chinese() -> None:
     assert data.startswith(b"\xef\xbb\xbfsurvey_id,")
     table = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
     assert table[0][0] == "survey_id"
-    assert table[1][9] == "送货很快，客服很好" and table[1][10] == "专业版"
+    assert table[1][9] == "送货很快，客服很好" and table[1][11] == "专业版"
 
 
 def test_export_bom_setting_defaults_on() -> None:

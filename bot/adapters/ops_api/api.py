@@ -26,7 +26,9 @@ from aiohttp import web
 from bot.core.contact_rules import ContactRules
 from bot.core.keyboards import MAX_SURVEY_ID
 from bot.core.linking import deep_link, make_payload, read_payload, validate_customer_id
+from bot.core.periods import ReportArgumentError
 from bot.core.records import Customer
+from bot.core.texts import admin_texts
 from bot.core.validation import (
     RequiredProperties,
     ValidationFailed,
@@ -119,6 +121,9 @@ class OpsApi:
     metrics: Metrics = field(default_factory=Metrics)
     bot_api_reached: Callable[[], datetime | None] = lambda: None
     bot_api_fresh: timedelta = timedelta(minutes=2)
+    # GET /v1/themes: the period argument (None: the default) → the JSON body; raises
+    # ReportArgumentError for a bad period. None: themes are off (404).
+    themes: Callable[[str | None], Awaitable[dict[str, Any]]] | None = None
 
     def application(self) -> web.Application:
         """The aiohttp application serving the API."""
@@ -129,6 +134,7 @@ class OpsApi:
         app.router.add_delete("/v1/customers/{customer_id}", self.delete_customer)
         app.router.add_post("/v1/customers/{customer_id}/relink", self.relink_customer)
         app.router.add_get("/v1/surveys/{survey_id}", self.get_survey)
+        app.router.add_get("/v1/themes", self.get_themes)
         app.router.add_get("/v1/openapi.json", self.get_openapi)
         app.router.add_get("/healthz", self.get_health)
         app.router.add_get("/livez", self.get_live)
@@ -360,6 +366,24 @@ class OpsApi:
                 "completed_at": iso(answer.completed_at),
             },
         }
+        return web.json_response(body)
+
+    async def get_themes(self, request: web.Request) -> web.Response:
+        """The comment themes of a period: each theme's NPS, interval, impact and change."""
+        denied = self._authorize(request, "read")
+        if denied is not None:
+            return denied
+        if self.themes is None:
+            return error_response(404, "not_found", "comment themes are off (NPSBOT_THEMES)")
+        try:
+            body = await self.themes(request.query.get("period"))
+        except ReportArgumentError as exc:
+            return error_response(
+                422,
+                "invalid_fields",
+                "some fields are invalid",
+                errors=[{"field": "period", "message": admin_texts("en").error(exc)}],
+            )
         return web.json_response(body)
 
     async def get_openapi(self, request: web.Request) -> web.Response:

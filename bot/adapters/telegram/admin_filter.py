@@ -19,6 +19,7 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
+
 def is_admin(settings: Settings, chat_id: int | None, user_id: int | None) -> bool:
     """Whether an update in ``chat_id`` from ``user_id`` comes from an admin.
 

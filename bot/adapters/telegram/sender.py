@@ -46,7 +46,6 @@ def retry_after_seconds(exc: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
-
 def _with_files(params: dict[str, Any]) -> dict[str, Any]:
     """PTB uploads :class:`~telegram.InputFile` values: the use cases' uploads become them."""
     if not any(isinstance(value, Upload) for value in params.values()):

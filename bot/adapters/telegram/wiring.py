@@ -96,9 +96,7 @@ def _register_admin_handlers(app: Application, settings: Settings) -> None:  # t
         ADMIN_GROUP,
     )
     # Honoured only from admins, refused (with an answer) to anyone else by the handler.
-    app.add_handler(
-        CallbackQueryHandler(alerts.on_alert_press, pattern=ALERT.pattern), ADMIN_GROUP
-    )
+    app.add_handler(CallbackQueryHandler(alerts.on_alert_press, pattern=ALERT.pattern), ADMIN_GROUP)
     # An admin's reply to a customer after pressing Reply; other messages pass through.
     app.add_handler(
         MessageHandler(NEW_MESSAGE & ~filters.COMMAND & is_admin, alerts.on_admin_message),

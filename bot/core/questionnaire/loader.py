@@ -22,6 +22,8 @@ _ID = re.compile(r"^[a-z0-9_]{1,32}$")
 _LANG = re.compile(r"^[a-z]{2,3}$")
 _EVENT = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 MAX_DRIVERS = 12
+MAX_KEYWORDS = 50
+MAX_KEYWORD_CHARS = 64
 MAX_TEXT = 3500  # leaves room in Telegram's 4,096 for the score line and placeholders
 
 ALWAYS = frozenset({"company", "product"})
@@ -207,11 +209,19 @@ def parse_questionnaire(data: Mapping[str, Any], source: str) -> Questionnaire:
 
     drivers: dict[Category, tuple[Driver, ...]] = {}
     raw_drivers = r.table(data.get("drivers"), "drivers")
-    r.check_unknown(raw_drivers, {c.value for c in Category} | {"labels"}, "drivers")
+    r.check_unknown(raw_drivers, {c.value for c in Category} | {"labels", "keywords"}, "drivers")
     labels_table = r.table(raw_drivers.get("labels"), "drivers.labels")
     for lang in labels_table:
         if lang not in langset:
             raise r.fail(f"drivers.labels.{lang}", f"language not listed in languages {languages}")
+    keywords_table = r.table(raw_drivers.get("keywords"), "drivers.keywords")
+    for lang in keywords_table:
+        if lang not in langset:
+            raise r.fail(
+                f"drivers.keywords.{lang}", f"language not listed in languages {languages}"
+            )
+    listed = {d for c in Category for d in (raw_drivers.get(c.value) or ()) if isinstance(d, str)}
+    keywords = _driver_keywords(r, keywords_table, listed)
     for category in Category:
         ids = raw_drivers.get(category.value)
         if ids is None:
@@ -236,7 +246,7 @@ def parse_questionnaire(data: Mapping[str, Any], source: str) -> Questionnaire:
                 raise r.fail(
                     f"drivers.labels.{default}.{driver_id}", "missing label in the default language"
                 )
-            chosen.append(Driver(id=driver_id, labels=found))
+            chosen.append(Driver(id=driver_id, labels=found, keywords=keywords.get(driver_id, {})))
         drivers[category] = tuple(chosen)
 
     link = data.get("promoter_link")
@@ -257,6 +267,25 @@ def parse_questionnaire(data: Mapping[str, Any], source: str) -> Questionnaire:
         promoter_link=link,
         language_names={lang: names[lang] for lang in languages},
     )
+
+
+def _driver_keywords(
+    r: _Reader, table: Mapping[str, Any], listed: set[str]
+) -> dict[str, dict[str, tuple[str, ...]]]:
+    """``[drivers.keywords.<lang>]``: driver id → list of words and phrases, per language."""
+    out: dict[str, dict[str, tuple[str, ...]]] = {}
+    for lang, raw in table.items():
+        per_driver = r.table(raw, f"drivers.keywords.{lang}")
+        for driver_id, words in per_driver.items():
+            key = f"drivers.keywords.{lang}.{driver_id}"
+            if driver_id not in listed:
+                raise r.fail(key, "not a driver listed under [drivers]")
+            if not isinstance(words, list) or not 1 <= len(words) <= MAX_KEYWORDS:
+                raise r.fail(key, f"expected a list of 1 to {MAX_KEYWORDS} words or phrases")
+            out.setdefault(driver_id, {})[lang] = tuple(
+                r.text(w, f"{key}[{i}]", MAX_KEYWORD_CHARS).strip() for i, w in enumerate(words)
+            )
+    return out
 
 
 def load_questionnaire(path: str | Path) -> Questionnaire:

@@ -17,6 +17,8 @@ class Driver:
 
     id: str
     labels: Mapping[str, str]  # language → label
+    # language → words and phrases customers use about it (seed the comment themes)
+    keywords: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

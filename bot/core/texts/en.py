@@ -176,6 +176,10 @@ ADMIN: dict[str, str] = {
     "usage_survey": "Usage: /survey <customer id>: queue a survey for that customer now.",
     "usage_stats": "Usage: /stats (no arguments): queue and delivery health.",
     "usage_resolve": "Usage: /resolve <alert number> [note]: mark a detractor alert resolved.",
+    "usage_themes": (
+        "Usage: /themes [period] [filter] (default 30d): what customers' comments are about, "
+        "each theme's NPS, impact and change, with a chart."
+    ),
     "usage_cancel": "Usage: /cancel: stop writing a reply to a customer.",
     # Refusals and button answers.
     "not_admin": (
@@ -411,4 +415,20 @@ REPORT: dict[str, str] = {
     "chart_rolling_nps": "7-day NPS",
     "chart_shares": "Share of answers",
     "chart_no_answers_yet": "No answers yet",
+    # Comment themes: the digest's section, /themes and its chart (plain text).
+    "themes": "<b>Themes</b> · {period}",
+    "themes_title": "<b>Themes · {period}</b>",
+    "themes_none": "No themed comments in this period.",
+    "themes_detractors": "Detractors mention: {listed}",
+    "themes_promoters": "Promoters mention: {listed}",
+    "themes_row": "{name}: NPS {estimate} · impact {impact} · vs before: {change}",
+    "themes_no_previous": "no answers with it in the period before",
+    "themes_new": "new",
+    "themes_note": (
+        "<i>Impact: the NPS of all answers minus the NPS of the answers without the theme "
+        "(negative: the theme pulls the score down).</i>"
+    ),
+    "themes_last_days": "last {days} days",
+    "themes_chart_title": "{company} · NPS by theme, {period}",
+    "themes_chart_axis": "NPS with 95% interval",
 }

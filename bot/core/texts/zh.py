@@ -129,6 +129,10 @@ ADMIN: dict[str, str] = {
     "usage_survey": "用法：/survey <客户 ID>：立即为该客户安排一次调查。",
     "usage_stats": "用法：/stats（无参数）：队列与发送状况。",
     "usage_resolve": "用法：/resolve <提醒编号> [备注]：将差评提醒标记为已处理。",
+    "usage_themes": (
+        "用法：/themes [时间段] [筛选]（默认 30d）：客户评论的主题、"
+        "各主题的 NPS、影响和变化，附图表。"
+    ),
     "usage_cancel": "用法：/cancel：取消给客户写回复。",
     # 拒绝与按钮应答。
     "not_admin": (
@@ -350,4 +354,19 @@ REPORT: dict[str, str] = {
     "chart_rolling_nps": "7 天滚动 NPS",
     "chart_shares": "回答占比",
     "chart_no_answers_yet": "暂无回答",
+    # 评论主题：日报中的一节、/themes 及其图表（纯文本）。
+    "themes": "<b>主题</b> · {period}",
+    "themes_title": "<b>主题 · {period}</b>",
+    "themes_none": "此时间段内没有已归类主题的评论。",
+    "themes_detractors": "贬损者提到：{listed}",
+    "themes_promoters": "推荐者提到：{listed}",
+    "themes_row": "{name}：NPS {estimate} · 影响 {impact} · 与之前相比：{change}",
+    "themes_no_previous": "之前的时间段内没有含此主题的回答",
+    "themes_new": "新",
+    "themes_note": (
+        "<i>影响：全部回答的 NPS 减去不含该主题的回答的 NPS（负值：该主题拉低了分数）。</i>"
+    ),
+    "themes_last_days": "最近 {days} 天",
+    "themes_chart_title": "{company} · 各主题 NPS，{period}",
+    "themes_chart_axis": "NPS 及 95% 区间",
 }

@@ -1,4 +1,4 @@
-"""Admin commands: /nps, /digest, /export, /survey, /stats, /resolve, /cancel.
+"""Admin commands: /nps, /themes, /digest, /export, /survey, /stats, /resolve, /cancel.
 
 Each has its own handler behind the admin filter
 (:class:`bot.adapters.telegram.admin_filter.AdminFilter`); anyone else gets a polite refusal
@@ -11,6 +11,7 @@ that one answer, never duplicates it; the admin can ask again).
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import logging
@@ -35,14 +36,16 @@ from bot.core.records import SurveyKind, SurveyStatus
 from bot.reports.csv_export import ExportRow, export_csv
 from bot.reports.nps_report import NpsReportData, compose_nps_report
 from bot.reports.stats_text import stats_text
-from bot.reports.telegram_text import esc
+from bot.reports.telegram_text import MESSAGE_LIMIT, esc, split_message
+from bot.reports.theme_report import ThemeChartLabels, ThemeRow, theme_lines
 from bot.usecases.digests import build_digest, send_digest
 from bot.usecases.privacy import privacy_stats_line
 from bot.usecases.services import Services
+from bot.usecases.themes import period_rows
 from bot.usecases.unit_of_work import Replies
 from bot.usecases.webhook_health import endpoint_health
 from bot.usecases.webhook_health import stats_line as webhook_stats_line
-from storage import Tx, alerts, customers, digests, outbox, reports, surveys
+from storage import Tx, alerts, customers, digests, outbox, reports, surveys, themes
 from storage.reports import AnswerFilter
 
 log = logging.getLogger(__name__)
@@ -103,7 +106,7 @@ async def _nps_work(svc: Services, tx: Tx, args: list[str], now: datetime) -> li
 
 
 def _export_rows(
-    records: list[reports.ExportRecord], svc: Services
+    records: list[reports.ExportRecord], svc: Services, found: dict[int, list[str]]
 ) -> tuple[list[ExportRow], list[str]]:
     keys: dict[str, None] = {}
     rows = []
@@ -126,6 +129,7 @@ def _export_rows(
                 reason=record.reason,
                 attributes=attributes,
                 drivers=record.drivers,
+                themes=found.get(record.survey_id, ()),
             )
         )
     return rows, sorted(keys)
@@ -158,6 +162,7 @@ async def _send_export(svc: Services, chat_id: int, args: list[str], now: dateti
     start, end = period.utc_bounds(tz)
     async with svc.db.read() as tx:
         records = await reports.export_records(tx, start, end, storage_filter, MAX_EXPORT_ROWS + 1)
+        found = await themes.themes_of(tx, [r.survey_id for r in records[:MAX_EXPORT_ROWS]])
     filters = f" · {esc(flt.label)}" if flt.label else ""
     if not records:
         await svc.sender.call(
@@ -176,7 +181,7 @@ async def _send_export(svc: Services, chat_id: int, args: list[str], now: dateti
         return
     truncated = len(records) > MAX_EXPORT_ROWS
     records = records[:MAX_EXPORT_ROWS]
-    rows, keys = _export_rows(records, svc)
+    rows, keys = _export_rows(records, svc, found)
     data, extension = _export_file(fmt, rows, keys, svc)
     caption = svc.admin_texts.render(
         "export_caption",
@@ -269,6 +274,47 @@ async def on_nps(turn: Turn[None]) -> None:
     """/nps [period] [filter]: the score with its interval, split by kind and event type."""
     for part in await _nps_work(turn.svc, turn.tx, turn.args, turn.now):
         turn.replies.send(part, parse_mode="HTML")
+
+
+@_admin_command("themes")
+async def on_themes(turn: Turn[None]) -> None:
+    """/themes [period] [filter]: each comment theme's NPS, impact and change, and a chart."""
+    svc, chat_id = turn.svc, turn.chat_id
+    texts = svc.admin_texts
+    period, flt = parse_report_args(turn.args, local_today(turn.now, svc.settings.timezone), "30d")
+    rows = await period_rows(turn.tx, svc, period, _answer_filter(flt))
+    label = period_label(period, texts) + (f" · {flt.label}" if flt.label else "")
+    title = texts.render("themes_title", period=esc(label))
+    text = "\n".join(theme_lines(rows, title, texts.lang))
+    for part in split_message(text, MESSAGE_LIMIT):
+        turn.replies.send(part, parse_mode="HTML")
+    if rows:
+        chart = ThemeChartLabels(
+            title=texts.render(
+                "themes_chart_title", company=svc.settings.company_name, period=label
+            ),
+            axis=texts.render("themes_chart_axis"),
+            no_data=texts.render("themes_none"),
+        )
+        turn.background(
+            f"admin-themes-{chat_id}", lambda: _send_theme_chart(svc, chat_id, rows, chart)
+        )
+
+
+async def _send_theme_chart(
+    svc: Services, chat_id: int, rows: list[ThemeRow], labels: ThemeChartLabels
+) -> None:
+    # Imported here: matplotlib takes a while to import and only this chart needs it.
+    from bot.reports.theme_chart import render_theme_chart
+
+    png = await asyncio.to_thread(render_theme_chart, rows, labels)
+    result = await svc.sender.call(
+        chat_id,
+        "sendPhoto",
+        {"chat_id": chat_id, "photo": InputFile(png, filename="nps-themes.png")},
+    )
+    if not result.ok:
+        log.warning("themes chart to chat %s failed: %s", chat_id, result)
 
 
 @_admin_command("digest")

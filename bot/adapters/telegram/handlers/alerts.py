@@ -51,17 +51,18 @@ async def on_alert_press(turn: Turn[AlertPress]) -> str:
     message_id = turn.message_id
     view = await alerts.get(tx, alert_id)
     if view is None:
-        return svc.admin_texts.render(
-"alert_unknown", alert_id=alert_id)
+        return svc.admin_texts.render("alert_unknown", alert_id=alert_id)
     if action == ALERT_REPLY:
         why = unreachable_reason(view, svc.admin_texts)
         if why is not None:
             return svc.admin_texts.render(
-"customer_unreachable", customer=view.customer_ref, why=why)
+                "customer_unreachable", customer=view.customer_ref, why=why
+            )
         await alerts.set_draft(tx, chat_id, user.id, alert_id, message_id, now)
         turn.replies.send(
             svc.admin_texts.render(
-"reply_prompt", admin=esc(user.full_name or "admin", 64),
+                "reply_prompt",
+                admin=esc(user.full_name or "admin", 64),
                 customer=esc(view.customer_ref, 64),
                 alert_id=alert_id,
             ),
@@ -73,14 +74,14 @@ async def on_alert_press(turn: Turn[AlertPress]) -> str:
         return svc.admin_texts.render("reply_prompt_answer")
     if view.resolved_at is not None:
         when = view.resolved_at.astimezone(svc.settings.timezone).strftime("%Y-%m-%d %H:%M")
-        return svc.admin_texts.render(
-"already_resolved", who=view.resolved_by or "?", when=when)
+        return svc.admin_texts.render("already_resolved", who=view.resolved_by or "?", when=when)
     await alerts.resolve(tx, alert_id, admin_name(user), None, now)
     resolution = {"resolution": {"alert_id": alert_id, "by": admin_name(user)}}
     await notify(tx, svc.settings.webhooks, "detractor.resolved", view.survey_id, now, resolution)
     turn.replies.send(
         svc.admin_texts.render(
-"resolved", alert_id=alert_id,
+            "resolved",
+            alert_id=alert_id,
             customer=esc(view.customer_ref, 64),
             admin=esc(user.full_name or "admin", 64),
         ),
@@ -120,8 +121,7 @@ async def on_admin_message(turn: Turn[None]) -> None:
         return
     if len(text) > MAX_REPLY_CHARS:
         replies.send(
-            svc.admin_texts.render(
-"reply_too_long", length=len(text), limit=MAX_REPLY_CHARS),
+            svc.admin_texts.render("reply_too_long", length=len(text), limit=MAX_REPLY_CHARS),
             reply_to=message.message_id,
         )
         return
@@ -157,8 +157,7 @@ async def on_admin_message(turn: Turn[None]) -> None:
     )
     await alerts.mark_followed_up(tx, view.id, now)
     replies.send(
-        svc.admin_texts.render(
-"reply_sent", customer=esc(view.customer_ref, 64), alert_id=view.id),
+        svc.admin_texts.render("reply_sent", customer=esc(view.customer_ref, 64), alert_id=view.id),
         parse_mode="HTML",
         reply_to=message.message_id,
     )
