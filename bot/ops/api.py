@@ -283,7 +283,14 @@ class OpsApi:
         return web.json_response(openapi_document())
 
     async def get_health(self, request: web.Request) -> web.Response:
-        """Database reachable, queue depth, last successful send (no token: for probes)."""
+        """Healthy or not, for probes without a token; with a token of the ``read`` scope,
+        the details: database, queue depth, last successful send, webhooks, retention.
+        The details are behind the token because they describe the company's setup."""
+        detailed = "Authorization" in request.headers
+        if detailed:
+            denied = self._authorize(request, "read")
+            if denied is not None:
+                return denied
         now = self.clock()
         try:
             async with asyncio.timeout(HEALTH_DB_TIMEOUT):
@@ -293,7 +300,9 @@ class OpsApi:
                     retention = await privacy.last_run(tx, "retention")
                     hooks = await endpoint_health(tx, self.webhooks, now)
         except Exception as exc:  # any failure to read means "not healthy"
-            log.warning("health check: database unavailable: %s", exc)
+            log.warning("health check: database unavailable: %s", type(exc).__name__)
+            if not detailed:
+                return web.json_response({"status": "unavailable"}, status=503)
             failed: dict[str, Any] = {
                 "status": "unavailable",
                 "database": "unreachable",
@@ -301,6 +310,8 @@ class OpsApi:
                 "last_successful_send": iso(self.last_success()),
             }
             return web.json_response(failed, status=503)
+        if not detailed:
+            return web.json_response({"status": "ok"})
         candidates = [t for t in (last_db, self.last_success()) if t is not None]
         body: dict[str, Any] = {
             "status": "ok",

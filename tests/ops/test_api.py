@@ -176,7 +176,11 @@ async def test_health_and_openapi_need_no_token(api: Api, db: Database, clock: C
     await link(db, "cust-5", clock)
     body = {"customer_id": "cust-5", "event_type": "delivery", "event_id": "ord-5"}
     await api.call("POST", "/v1/events", body=body, expect=202)
+    # Without a token, a probe learns only that the bot is healthy.
     health, _ = await api.call("GET", "/healthz", token=None, expect=200)
+    assert health == {"status": "ok"}
+    await api.call("GET", "/healthz", token="not-a-token-0123456789abcdef", expect=401)
+    health, _ = await api.call("GET", "/healthz", expect=200)
     assert health == {
         "status": "ok",
         "database": "ok",
@@ -190,6 +194,8 @@ async def test_health_and_openapi_need_no_token(api: Api, db: Database, clock: C
 async def test_health_is_503_when_the_database_cannot_be_read(api: Api, db: Database) -> None:
     await db.close()
     health, _ = await api.call("GET", "/healthz", token=None, expect=503)
+    assert health == {"status": "unavailable"}
+    health, _ = await api.call("GET", "/healthz", expect=503)
     assert (health["status"], health["database"], health["queue"]) == (
         "unavailable",
         "unreachable",

@@ -215,12 +215,12 @@ async def test_api_erasure_returns_counts_per_table_and_needs_the_erase_scope(
     await assert_nothing_personal(db, frank)
     await _call(api, "DELETE", path, template, ERASER, 404)
     await _call(api, "DELETE", "/v1/customers/%20padded", template, ERASER, 404)
-    # /healthz shows the retention setting and its last run.
-    health = await _call(api, "GET", "/healthz", "/healthz", None, 200)
+    # /healthz shows the retention setting and its last run (to a token with `read`).
+    health = await _call(api, "GET", "/healthz", "/healthz", FULL, 200)
     assert health["retention"] == {"days": 30, "last_run": None, "anonymised": None}
     await seed(db, person("henry", 7008))  # data that retention can anonymise
     await run_retention(db, 30, lambda: T0 + timedelta(days=90))
-    health = await _call(api, "GET", "/healthz", "/healthz", None, 200)
+    health = await _call(api, "GET", "/healthz", "/healthz", FULL, 200)
     assert health["retention"]["last_run"] == "2024-09-01T12:00:00.000000Z"
     assert health["retention"]["anonymised"] > 0
 
