@@ -37,12 +37,30 @@ def _tag(secret: str, customer_id: str) -> str:
     return _b64(mac.digest()[:_TAG_BYTES])
 
 
+def _is_noncharacter(ch: str) -> bool:
+    """Unicode's permanently reserved non-characters: U+FDD0..U+FDEF and U+xxFFFE/U+xxFFFF."""
+    code = ord(ch)
+    return 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE
+
+
+# Control (Cc), format (Cf: bidirectional overrides and isolates, zero-width spaces and
+# joiners, the BOM...), surrogate (Cs) and line/paragraph separator (Zl, Zp) characters:
+# invisible or reordering, they let one id pass for another in alerts and exports.
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
+
 def validate_customer_id(customer_id: str) -> str:
-    """Return the id if it can be linked; raise ValueError saying why not."""
+    """Return the id in its canonical form (Unicode NFC, so that composed and decomposed
+    spellings are one customer) if it can be linked; raise ValueError saying why not."""
+    customer_id = unicodedata.normalize("NFC", customer_id)
     if not customer_id or customer_id != customer_id.strip():
         raise ValueError("customer id must be non-empty without leading/trailing spaces")
-    if any(unicodedata.category(ch) == "Cc" for ch in customer_id):
-        raise ValueError("customer id must not contain control characters")
+    for ch in customer_id:
+        if unicodedata.category(ch) in _INVISIBLE_CATEGORIES or _is_noncharacter(ch):
+            raise ValueError(
+                f"customer id must not contain control, invisible, bidirectional or "
+                f"non-character code points (U+{ord(ch):04X})"
+            )
     if len(customer_id.encode()) > MAX_CUSTOMER_ID_BYTES:
         raise ValueError(
             f"customer id is longer than {MAX_CUSTOMER_ID_BYTES} bytes, the most a "
@@ -53,7 +71,7 @@ def validate_customer_id(customer_id: str) -> str:
 
 def make_payload(secret: str, customer_id: str) -> str:
     """The /start payload for ``customer_id``."""
-    validate_customer_id(customer_id)
+    customer_id = validate_customer_id(customer_id)
     return _b64(customer_id.encode()) + _tag(secret, customer_id)
 
 

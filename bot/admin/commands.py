@@ -355,14 +355,28 @@ async def _queue_survey(svc: Services, chat_id: int, external_id: str) -> None:
     await svc.sender.flush_chat(chat_id)
 
 
+# The largest id SQLite can store: a bigger number is no id, and would overflow the query.
+MAX_ROW_ID = 2**63 - 1
+
+
+def _id_argument(raw: str) -> int | None:
+    """A row id typed as ``123`` or ``#123``; None unless plain ASCII digits within
+    SQLite's integer range."""
+    digits = raw.removeprefix("#")
+    if not digits.isascii() or not digits.isdigit() or len(digits) > 19:
+        return None
+    number = int(digits)
+    return number if number <= MAX_ROW_ID else None
+
+
 async def _resolve(
     svc: Services, tx: Tx, replies: Replies, args: list[str], user: Any, now: datetime
 ) -> None:
     from bot.admin.common import admin_name
 
-    if not args or not args[0].lstrip("#").isascii() or not args[0].lstrip("#").isdigit():
+    alert_id = _id_argument(args[0]) if args else None
+    if alert_id is None:
         raise UsageError("")
-    alert_id = int(args[0].lstrip("#"))
     note = " ".join(args[1:]).strip() or None
     if note is not None and len(note) > MAX_NOTE_CHARS:
         raise ReportArgumentError("note_too_long", length=len(note), limit=MAX_NOTE_CHARS)

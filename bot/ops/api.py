@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 HEALTH_DB_TIMEOUT = 2.0
+MAX_JSON_DEPTH = 32  # nesting of arrays and objects in a request body
 
 
 def openapi_document() -> dict[str, Any]:
@@ -148,7 +149,13 @@ class OpsApi:
             raise web.HTTPRequestEntityTooLarge(max_size=self.max_body_bytes, actual_size=length)
         raw = await request.read()  # aiohttp enforces client_max_size for chunked bodies
         try:
-            return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+            text = raw.decode("utf-8")
+            # Checked before parsing: the parser recurses once per level, and a deep
+            # enough body (well within the size limit) would exhaust the stack.
+            _check_depth(text, MAX_JSON_DEPTH)
+            return json.loads(
+                text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys
+            )
         except (UnicodeDecodeError, ValueError) as exc:
             raise _BadJson(str(exc)) from None
 
@@ -328,6 +335,40 @@ class OpsApi:
                 "anonymised": retention.total if retention else None,
             }
         return web.json_response(body)
+
+
+def _check_depth(text: str, limit: int) -> None:
+    """ValueError if arrays and objects in the JSON ``text`` nest deeper than ``limit``.
+    One pass over the text, no recursion; brackets inside strings do not count."""
+    depth = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > limit:
+                raise ValueError(f"nested deeper than {limit} levels")
+        elif ch in "]}":
+            depth -= 1
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object's members; ValueError on a repeated key, which parsers resolve
+    differently (first or last wins), so the sender's intent is unclear."""
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"duplicate key {key[:40]!r}")
+        result[key] = value
+    return result
 
 
 def _reject_constant(name: str) -> Any:

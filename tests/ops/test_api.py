@@ -247,6 +247,30 @@ async def test_400_for_malformed_json(api: Api, raw: bytes) -> None:
     assert error["error"] == "bad_request"
 
 
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b"[" * 1000 + b"]" * 1000, "nested deeper than 32"),  # would exhaust the parser
+        (b'{"p": ' + b"[" * 32 + b"]" * 32 + b"}", "nested deeper than 32"),
+        (b'{"customer_id": "a", "customer_id": "b"}', "duplicate key 'customer_id'"),
+        (b'{"properties": {"plan": 1, "plan": 2}}', "duplicate key 'plan'"),
+    ],
+)
+async def test_400_for_deep_nesting_and_duplicate_keys(
+    api: Api, raw: bytes, message: str
+) -> None:
+    error, _ = await api.call("POST", "/v1/customers", raw=raw, expect=400)
+    assert error["error"] == "bad_request" and message in error["message"]
+
+
+async def test_nesting_within_the_limit_and_brackets_in_strings_are_parsed(api: Api) -> None:
+    # 32 levels (the body's object and 31 arrays) parse, and fail validation instead.
+    raw = b'{"customer_id": "c", "properties": {"p": ' + b"[" * 30 + b"]" * 30 + b"}}"
+    await api.call("POST", "/v1/customers", raw=raw, expect=422)
+    body = {"customer_id": "c", "properties": {"note": "[{" * 40 + '\\"'}}
+    await api.call("POST", "/v1/customers", body=body, expect=201)
+
+
 async def test_422_lists_every_invalid_field_and_why(api: Api, db: Database) -> None:
     body = {
         "customer_id": " padded",
@@ -320,3 +344,19 @@ def test_the_openapi_check_rejects_answers_that_drift_from_the_document() -> Non
         check_against_openapi("POST", "/v1/events", 202, {**good, "reason": "because"})
     with pytest.raises(AssertionError):
         check_against_openapi("POST", "/v1/events", 418, good)
+
+
+async def test_look_alike_customer_ids_are_refused_and_nfd_twins_are_one_customer(
+    api: Api,
+) -> None:
+    for spoof in ("cust\u202e1", "cust\u200b1", "\ufeffcust1", "cust\ufdd01"):
+        body = {"customer_id": spoof}
+        refused, _ = await api.call("POST", "/v1/customers", body=body, expect=422)
+        assert refused["errors"][0]["field"] == "customer_id", spoof
+        event = {"customer_id": spoof, "event_type": "delivery", "event_id": "o-spoof"}
+        await api.call("POST", "/v1/events", body=event, expect=422)
+    created, _ = await api.call(
+        "POST", "/v1/customers", body={"customer_id": "cafe\u0301"}, expect=201
+    )
+    assert created["customer_id"] == "caf\u00e9"
+    await api.call("POST", "/v1/customers", body={"customer_id": "caf\u00e9"}, expect=200)
