@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 from telegram import Update
 
@@ -63,6 +64,17 @@ def parse_alert_callback(data: str | None) -> tuple[str, int] | None:
     return None if press is None else (press.action, press.alert_id)
 
 
+def _alert_ids(keyboard: dict[str, Any]) -> list[int]:
+    """The alerts an alert message's keyboard acts on (one row of buttons per alert)."""
+    ids: dict[int, None] = {}
+    for row in keyboard.get("inline_keyboard", []):
+        for button in row:
+            parsed = parse_alert_callback(button.get("callback_data"))
+            if parsed is not None:
+                ids[parsed[1]] = None
+    return list(ids)
+
+
 async def record_detractor_event(tx: Tx, survey_id: int, kind: str, now: datetime) -> int:
     """Inside the answer's transaction: the alert for this survey (created on the score)
     and an event telling the admin chats about ``kind`` ("score" or "reason")."""
@@ -100,7 +112,9 @@ async def flush_alerts(svc: Services, now: datetime) -> int:
                     "parse_mode": "HTML",
                     "reply_markup": keyboard,
                 }
-                await outbox.enqueue(tx, chat_id, "sendMessage", params, now)
+                survey_of = {view.id: view.survey_id for view in views}
+                about = [survey_of[a] for a in _alert_ids(keyboard) if a in survey_of]
+                await outbox.enqueue(tx, chat_id, "sendMessage", params, now, about=about)
             await alerts.mark_delivered(tx, [event.id for event in events], chat_id, chats, now)
             queued += len(messages)
             log.info(
@@ -158,6 +172,7 @@ async def on_alert_press(turn: Turn[AlertPress]) -> str:
             parse_mode="HTML",
             reply_to=message_id,
             reply_markup={"force_reply": True, "selective": True},
+            about=view.survey_id,
         )
         log.info("admin %s in chat %s is replying to alert %s", user.id, chat_id, alert_id)
         return _t(svc).render("reply_prompt_answer")
@@ -176,6 +191,7 @@ async def on_alert_press(turn: Turn[AlertPress]) -> str:
         ),
         parse_mode="HTML",
         reply_to=message_id,
+        about=view.survey_id,
     )
     log.info("alert %s resolved by %s in chat %s", alert_id, user.id, chat_id)
     return _t(svc).render("resolved_answer")
@@ -226,6 +242,7 @@ async def on_admin_message(turn: Turn[None]) -> None:
                 why=why or _t(svc).render("unreachable_unknown_alert"),
             ),
             reply_to=message.message_id,
+            about=view.survey_id if view else None,
         )
         return
     customer_chat = view.customer_chat_id
@@ -251,6 +268,7 @@ async def on_admin_message(turn: Turn[None]) -> None:
 "reply_sent", customer=esc(view.customer_ref, 64), alert_id=view.id),
         parse_mode="HTML",
         reply_to=message.message_id,
+        about=view.survey_id,
     )
     log.info(
         "admin %s in chat %s replied to alert %s (survey %s)",

@@ -342,16 +342,10 @@ async def _queue_survey(svc: Services, chat_id: int, external_id: str) -> None:
         )
         if svc.dispatcher is not None:
             svc.dispatcher.wake()
-    log.info(
-        "admin chat %s queued survey %s for customer %r: %s",
-        chat_id,
-        result.survey_id,
-        external_id,
-        result.status.value,
-    )
+    log.info("admin chat %s queued survey %s: %s", chat_id, result.survey_id, result.status.value)
     async with svc.db.transaction() as tx:
         params = {"chat_id": chat_id, "text": text, "parse_mode": "HTML"}
-        await outbox.enqueue(tx, chat_id, "sendMessage", params, now)
+        await outbox.enqueue(tx, chat_id, "sendMessage", params, now, about=[result.survey_id])
     await svc.sender.flush_chat(chat_id)
 
 
@@ -394,5 +388,5 @@ async def _resolve(
     if view.resolved_note:
         text += _t(svc).render(
 "resolved_note", note=esc(view.resolved_note, MAX_NOTE_CHARS))
-    replies.send(text, parse_mode="HTML")
+    replies.send(text, parse_mode="HTML", about=view.survey_id)
     log.info("alert %s resolved with /resolve in chat %s", alert_id, replies.chat_id)
