@@ -210,7 +210,7 @@ class OpsApi:
         async with self.db.transaction() as tx:
             created = await customers.get_by_external_id(tx, customer_id) is None
             customer = await customers.upsert(tx, customer_id, now, properties)
-        log.info("customer %s %s via the API", customer_id, "created" if created else "updated")
+        log.info("customer #%s %s via the API", customer.id, "created" if created else "updated")
         body = {
             "customer_id": customer.external_id,
             "created": created,

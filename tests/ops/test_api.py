@@ -4,6 +4,7 @@ answer checked against the OpenAPI document."""
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -256,9 +257,7 @@ async def test_400_for_malformed_json(api: Api, raw: bytes) -> None:
         (b'{"properties": {"plan": 1, "plan": 2}}', "duplicate key 'plan'"),
     ],
 )
-async def test_400_for_deep_nesting_and_duplicate_keys(
-    api: Api, raw: bytes, message: str
-) -> None:
+async def test_400_for_deep_nesting_and_duplicate_keys(api: Api, raw: bytes, message: str) -> None:
     error, _ = await api.call("POST", "/v1/customers", raw=raw, expect=400)
     assert error["error"] == "bad_request" and message in error["message"]
 
@@ -360,3 +359,16 @@ async def test_look_alike_customer_ids_are_refused_and_nfd_twins_are_one_custome
     )
     assert created["customer_id"] == "caf\u00e9"
     await api.call("POST", "/v1/customers", body={"customer_id": "caf\u00e9"}, expect=200)
+
+
+async def test_the_api_logs_internal_numbers_only(
+    api: Api, db: Database, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    body = {"customer_id": "crm-77-Ophelia", "properties": {"plan": "pro"}}
+    await api.call("POST", "/v1/customers", body=body, expect=201)
+    await link(db, "crm-77-Ophelia", clock)
+    event = {"customer_id": "crm-77-Ophelia", "event_type": "delivery", "event_id": "ORD-9931"}
+    await api.call("POST", "/v1/events", body=event, expect=202)
+    assert "customer #1" in caplog.text
+    assert "crm-77" not in caplog.text and "ORD-9931" not in caplog.text

@@ -21,14 +21,15 @@ async def on_start(turn: Turn[None]) -> None:
         try:
             external_id = read_payload(svc.settings.link_secret.get_secret_value(), payload)
         except LinkError as exc:
-            log.warning("chat %s sent an invalid link payload (%s): %.64r", chat_id, exc, payload)
+            # Not the payload: a genuine one that fails (an old secret) holds a customer id.
+            log.warning("chat %s sent an invalid link payload (%s)", chat_id, exc)
             turn.say("link_invalid")
             return
         code = turn.user.language_code if turn.user is not None else None
         linked, previous = await customers.link_chat(tx, external_id, chat_id, code, now)
         if previous is not None:
-            log.info("chat %s moved from customer %r to %r", chat_id, previous, external_id)
-        log.info("chat %s linked to customer %r", chat_id, external_id)
+            log.info("chat %s moved from another customer to customer #%s", chat_id, linked.id)
+        log.info("chat %s linked to customer #%s", chat_id, linked.id)
         lang = svc.catalog.language_for(linked.language, linked.telegram_language)
         turn.replies.send(svc.catalog.render("linked", lang))
         return
@@ -57,7 +58,7 @@ async def on_stop(cmd: Turn[None]) -> None:
     await notify_customer(
         cmd.tx, cmd.svc.settings.webhooks, "customer.opted_out", customer, cmd.now
     )
-    log.info("chat %s (customer %r) opted out", cmd.chat_id, customer.external_id)
+    log.info("chat %s (customer #%s) opted out", cmd.chat_id, customer.id)
     cmd.say("stopped")
 
 
