@@ -8,7 +8,7 @@ restart, so no customer is left without their follow-up question.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -18,14 +18,20 @@ from bot.core.records import OutboxItem, from_db_time_req, to_db_time
 from storage.db import Tx
 
 _PENDING = "done_at IS NULL AND failed_at IS NULL"
+# A member of the stored params (never sent to Telegram) listing the surveys whose
+# customers a message is about: an admin message naming or quoting customers carries no
+# other structured trace of them, and erasure finds such messages by it, not by their text.
+ABOUT = "npsbot_about_surveys"
 
 
 def _item(row: aiosqlite.Row) -> OutboxItem:
+    params = json.loads(row["params"])
+    params.pop(ABOUT, None)
     return OutboxItem(
         id=row["id"],
         chat_id=row["chat_id"],
         method=row["method"],
-        params=json.loads(row["params"]),
+        params=params,
         survey_id=row["survey_id"],
         attempts=row["attempts"],
         created_at=from_db_time_req(row["created_at"]),
@@ -40,14 +46,21 @@ async def enqueue(
     now: datetime,
     *,
     survey_id: int | None = None,
+    about: Iterable[int] = (),
 ) -> int:
-    """Record a Bot API call to make; returns its outbox id."""
+    """Record a Bot API call to make; returns its outbox id. ``about``: the surveys whose
+    customers the message names or quotes (admin messages), so that erasing one of them
+    deletes it."""
+    stored = dict(params)
+    subjects = sorted(set(about))
+    if subjects:
+        stored[ABOUT] = subjects
     cur = await tx.conn.execute(
         """
         INSERT INTO outbox (chat_id, method, params, survey_id, created_at)
         VALUES (?, ?, ?, ?, ?)
         """,
-        (chat_id, method, json.dumps(dict(params), ensure_ascii=False), survey_id, to_db_time(now)),
+        (chat_id, method, json.dumps(stored, ensure_ascii=False), survey_id, to_db_time(now)),
     )
     assert cur.lastrowid is not None
     return cur.lastrowid

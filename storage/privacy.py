@@ -13,22 +13,14 @@ zeros, and :meth:`storage.db.Database.checkpoint` empties the write-ahead log af
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.core.privacy_plan import (
-    ERASURE_PLAN,
-    RETENTION_PLAN,
-    Action,
-    Needles,
-    Rows,
-    mention_needles,
-    new_token,
-)
+from bot.core.privacy_plan import ERASURE_PLAN, RETENTION_PLAN, Action, Rows, new_token
 from bot.core.records import from_db_time, to_db_time
 from storage.db import Database, Tx
+from storage.outbox import ABOUT
 
 ERASED = "erased"  # status_reason of surveys closed by an erasure
 _JSON_COLUMNS = frozenset({"attributes", "drivers", "params", "body", "counts"})
@@ -125,34 +117,6 @@ async def _scalar_list(tx: Tx, sql: str, params: Any) -> list[Any]:
         return [r[0] for r in await cur.fetchall()]
 
 
-async def _mentioning(tx: Tx, table: str, column: str, needles: Needles) -> list[int]:
-    """Row ids of ``table`` whose ``column`` (JSON text) mentions the customer: a cheap
-    ``instr`` pre-filter in SQL, then the exact (whole-id) check in Python."""
-    candidates = needles.candidates()
-    if not candidates:
-        return []
-    where = " OR ".join("instr(" + column + ", ?) > 0" for _ in candidates)
-    async with tx.conn.execute(
-        f"SELECT id, {column} FROM {table} WHERE {where}", candidates
-    ) as cur:
-        rows = await cur.fetchall()
-    return [int(r[0]) for r in rows if needles.found_in(str(r[1]))]
-
-
-async def _delete_ids(tx: Tx, table: str, ids: Iterable[int]) -> int:
-    removed = 0
-    chunk: list[int] = []
-    for item in [*ids, None]:
-        if item is not None:
-            chunk.append(item)
-        if chunk and (item is None or len(chunk) == 500):
-            marks = ",".join("?" for _ in chunk)
-            cur = await tx.conn.execute(f"DELETE FROM {table} WHERE id IN ({marks})", chunk)
-            removed += cur.rowcount
-            chunk = []
-    return removed
-
-
 async def erase_customer(tx: Tx, customer_id: int, now: datetime) -> dict[str, int] | None:
     """Erase the customer's personal data in every table, inside ``tx``; returns the rows
     changed or deleted per table (None if there is no such customer, or it was already
@@ -169,8 +133,7 @@ async def erase_customer(tx: Tx, customer_id: int, now: datetime) -> dict[str, i
     stamp = to_db_time(now)
     params.update(now=stamp, token=new_token(), erased=ERASED)
 
-    # Before anything is blanked: where the customer was written to, and their own words,
-    # to find the messages and deliveries that quote them.
+    # Before anything is blanked: the chats the customer was written to.
     chats = {
         int(c)
         for c in await _scalar_list(
@@ -181,19 +144,7 @@ async def erase_customer(tx: Tx, customer_id: int, now: datetime) -> dict[str, i
     }
     if chat_id is not None:
         chats.add(int(chat_id))
-    texts = await _scalar_list(
-        tx,
-        f"SELECT reason FROM answers WHERE reason IS NOT NULL AND survey_id IN ({_SURVEYS_OF})",
-        params,
-    )
-    if "alerts" in tables:
-        texts += await _scalar_list(
-            tx,
-            f"SELECT resolved_note FROM alerts WHERE resolved_note IS NOT NULL "
-            f"AND survey_id IN ({_SURVEYS_OF})",
-            params,
-        )
-    needles = mention_needles(external_id, [str(t) for t in texts])
+    params["ext"] = external_id
 
     counts: dict[str, int] = {}
 
@@ -222,40 +173,40 @@ async def erase_customer(tx: Tx, customer_id: int, now: datetime) -> dict[str, i
         where = _WHERE[rule.rows]
         if table == "ops_events":
             where = f"({where}) OR customer_external_id = :ext"
-            params["ext"] = external_id
         cur = await tx.conn.execute(f"DELETE FROM {table} WHERE {where}", params)
         counts[table] = cur.rowcount
 
+    # Messages and deliveries are found by keys and named JSON fields only, never by
+    # searching their text: another customer's "Took 7 days" must survive erasing "7".
     if "outbox" in tables:
         marks = ",".join(str(int(c)) for c in sorted(chats)) or "NULL"
         cur = await tx.conn.execute(
-            f"DELETE FROM outbox WHERE chat_id IN ({marks}) OR survey_id IN ({_SURVEYS_OF})",
+            f"""
+            DELETE FROM outbox
+            WHERE chat_id IN ({marks})
+               OR survey_id IN ({_SURVEYS_OF})
+               OR EXISTS (SELECT 1 FROM json_each(outbox.params, '$.{ABOUT}') AS about
+                          WHERE about.value IN ({_SURVEYS_OF}))
+            """,
             params,
         )
-        counts["outbox"] = cur.rowcount + await _delete_ids(
-            tx, "outbox", await _mentioning(tx, "outbox", "params", needles)
-        )
+        counts["outbox"] = cur.rowcount
 
     if "webhook_deliveries" in tables:
-        ids = await _mentioning(tx, "webhook_deliveries", "body", needles)
-        changed = 0
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" for _ in chunk)
-            # A pending delivery is given up: the receiver must not get the erased data.
-            cur = await tx.conn.execute(
-                f"""
-                UPDATE webhook_deliveries SET body = '{{}}',
-                    last_error = CASE WHEN delivered_at IS NULL AND failed_at IS NULL
-                                      THEN 'erased' ELSE last_error END,
-                    failed_at = CASE WHEN delivered_at IS NULL AND failed_at IS NULL
-                                     THEN ? ELSE failed_at END
-                WHERE id IN ({marks})
-                """,
-                (stamp, *chunk),
-            )
-            changed += cur.rowcount
-        counts["webhook_deliveries"] = changed
+        # A pending delivery is given up: the receiver must not get the erased data.
+        cur = await tx.conn.execute(
+            f"""
+            UPDATE webhook_deliveries SET body = '{{}}',
+                last_error = CASE WHEN delivered_at IS NULL AND failed_at IS NULL
+                                  THEN 'erased' ELSE last_error END,
+                failed_at = CASE WHEN delivered_at IS NULL AND failed_at IS NULL
+                                 THEN :now ELSE failed_at END
+            WHERE json_extract(body, '$.data.customer.id') = :ext
+               OR json_extract(body, '$.data.survey.id') IN ({_SURVEYS_OF})
+            """,
+            params,
+        )
+        counts["webhook_deliveries"] = cur.rowcount
 
     # Then blank the personal columns of the rows that stay.
     for table, rule in ERASURE_PLAN.items():

@@ -73,12 +73,30 @@ def _tag(secret: str, signed: bytes) -> bytes:
     return hmac.new(secret.encode(), b"link2:" + signed, hashlib.sha256).digest()[:_TAG_BYTES]
 
 
+def _is_noncharacter(ch: str) -> bool:
+    """Unicode's permanently reserved non-characters: U+FDD0..U+FDEF and U+xxFFFE/U+xxFFFF."""
+    code = ord(ch)
+    return 0xFDD0 <= code <= 0xFDEF or code & 0xFFFE == 0xFFFE
+
+
+# Control (Cc), format (Cf: bidirectional overrides and isolates, zero-width spaces and
+# joiners, the BOM...), surrogate (Cs) and line/paragraph separator (Zl, Zp) characters:
+# invisible or reordering, they let one id pass for another in alerts and exports.
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+
+
 def validate_customer_id(customer_id: str) -> str:
-    """Return the id if it can be linked; raise ValueError saying why not."""
+    """Return the id in its canonical form (Unicode NFC, so that composed and decomposed
+    spellings are one customer) if it can be linked; raise ValueError saying why not."""
+    customer_id = unicodedata.normalize("NFC", customer_id)
     if not customer_id or customer_id != customer_id.strip():
         raise ValueError("customer id must be non-empty without leading/trailing spaces")
-    if any(unicodedata.category(ch) == "Cc" for ch in customer_id):
-        raise ValueError("customer id must not contain control characters")
+    for ch in customer_id:
+        if unicodedata.category(ch) in _INVISIBLE_CATEGORIES or _is_noncharacter(ch):
+            raise ValueError(
+                f"customer id must not contain control, invisible, bidirectional or "
+                f"non-character code points (U+{ord(ch):04X})"
+            )
     if len(customer_id.encode()) > MAX_CUSTOMER_ID_BYTES:
         raise ValueError(
             f"customer id is longer than {MAX_CUSTOMER_ID_BYTES} bytes, the most a "
@@ -104,7 +122,7 @@ def make_payload(
     """The /start payload for ``customer_id``, issued at ``issued_at`` (default: now).
 
     ``nonce`` (0–255) is random unless given (tests give it to mint twin links)."""
-    validate_customer_id(customer_id)
+    customer_id = validate_customer_id(customer_id)
     hour = _hour(issued_at if issued_at is not None else datetime.now(UTC))
     if nonce is None:
         nonce = secrets.randbelow(256)

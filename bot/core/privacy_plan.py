@@ -12,9 +12,6 @@ person, or is their own words, is erased.
 
 from __future__ import annotations
 
-import html
-import json
-import re
 import secrets
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -38,7 +35,10 @@ class Rows(StrEnum):
     BY_SURVEY = "by_survey"  # rows whose survey_id is one of the customer's surveys
     BY_ALERT = "by_alert"  # rows whose alert_id is an alert on one of those surveys
     BY_CUSTOMER = "by_customer"  # rows whose customer_id is the customer
-    MENTIONS = "mentions"  # rows addressed to the customer's chats or mentioning them
+    # rows addressed to the customer's chats, tied to their surveys, or naming them in a
+    # structured field (outbox: the surveys a message is about; webhook bodies: the
+    # customer's and survey's ids); never found by searching text
+    MENTIONS = "mentions"
     NONE = "none"  # nothing personal in this table: never touched
 
 
@@ -286,58 +286,6 @@ def new_token() -> str:
     """The external id an erased customer gets: random, so it cannot be reversed, and
     prefixed so that it is recognisable in the database."""
     return ERASED_PREFIX + secrets.token_urlsafe(18)
-
-
-# Texts shorter than this are not searched for in other chats' messages: they cannot
-# identify anyone, and would match unrelated messages.
-MIN_NEEDLE_CHARS = 8
-# Messages quote texts shortened (alerts cut a reason at a few hundred characters); the
-# start of the text is enough to find them.
-NEEDLE_PREFIX_CHARS = 40
-# Characters that continue an id: "cust-1" inside "cust-10" is another customer.
-_ID_CHAR = r"[A-Za-z0-9_.@:-]"
-
-
-def _stored_forms(value: str) -> list[str]:
-    """``value`` as the bot writes it into a message (raw, flattened to one line,
-    HTML-escaped), each as it appears inside stored JSON text."""
-    flat = " ".join(value.split())
-    forms = (value, flat, html.escape(flat, quote=False))
-    return list(dict.fromkeys(json.dumps(f, ensure_ascii=False)[1:-1] for f in forms if f))
-
-
-@dataclass(frozen=True)
-class Needles:
-    """What marks a stored message (outbox params, webhook body) as being about one
-    customer: their id (as a whole word) or the start of one of their texts."""
-
-    ids: tuple[str, ...]
-    texts: tuple[str, ...]
-
-    def candidates(self) -> tuple[str, ...]:
-        """Substrings a row must contain to be worth checking (for an SQL pre-filter)."""
-        return self.ids + self.texts
-
-    def found_in(self, stored: str) -> bool:
-        """Whether ``stored`` mentions the customer."""
-        if any(t in stored for t in self.texts):
-            return True
-        return any(
-            re.search(rf"(?<!{_ID_CHAR}){re.escape(i)}(?!{_ID_CHAR})", stored) for i in self.ids
-        )
-
-
-def mention_needles(external_id: str, texts: list[str]) -> Needles:
-    """The needles for a customer with this id and these texts (reasons, notes). The id is
-    always searched for (a message about a customer names them); texts only when long
-    enough to be distinctive, and only their start (messages quote texts shortened)."""
-    found: dict[str, None] = {}
-    for text in texts:
-        for form in _stored_forms(text[: NEEDLE_PREFIX_CHARS * 2]):
-            form = form[:NEEDLE_PREFIX_CHARS]
-            if len(form) >= MIN_NEEDLE_CHARS:
-                found[form] = None
-    return Needles(ids=tuple(_stored_forms(external_id)), texts=tuple(found))
 
 
 @dataclass(frozen=True)

@@ -99,8 +99,10 @@ def check_property(key: str, value: Any, name: str, errors: list[FieldError]) ->
         if isinstance(value, float) and not math.isfinite(value):
             errors.append(FieldError(name, "must be a finite number"))
             return None
-        if isinstance(value, int) and abs(value) > 2**53:
-            errors.append(FieldError(name, "integer is too large (beyond ±2^53)"))
+        # Beyond ±2^53 a number loses precision in JSON readers (and any number, whole
+        # or not, is one JSON type: the limit holds for floats too).
+        if abs(value) > 2**53:
+            errors.append(FieldError(name, "number is too large (beyond ±2^53)"))
             return None
         return value
     if not isinstance(value, str):
@@ -274,6 +276,8 @@ def event_request(
             )
     delay = None
     raw_delay = body.get("delay_seconds")
+    if isinstance(raw_delay, float) and raw_delay.is_integer():
+        raw_delay = int(raw_delay)  # 60.0 is a whole number, as JSON Schema's "integer" says
     if raw_delay is not None:
         if isinstance(raw_delay, bool) or not isinstance(raw_delay, int):
             errors.append(FieldError("delay_seconds", "must be a whole number of seconds"))

@@ -5,9 +5,11 @@ Choices:
   double-clicked file as UTF-8 (without it Chinese comments show as mojibake), while a BOM
   trips naive parsers (the first header becomes ``\\ufeffsurvey_id``). ``/export`` adds it
   by default (``NPSBOT_EXPORT_BOM``); scripts can turn it off.
-* RFC 4180: comma separator, ``"`` quoting only where needed, CRLF line endings.
+* RFC 4180: comma separator, every text cell in ``"`` quotes (numbers are not), CRLF line
+  endings.
 * Formula injection (CWE-1236): spreadsheet programs execute a cell that starts with
-  ``=``, ``+``, ``-`` or ``@`` (and tab or carriage return can smuggle one in). Every text
+  ``=``, ``+``, ``-`` or ``@`` or their full-width forms (and a leading tab, CR, LF or NUL
+  can smuggle one in). Every text
   cell taken from data gets a leading apostrophe in that case, the OWASP recommendation.
   Cells the exporter formats itself (the 0–10 score, timestamps, categories) cannot start
   with those characters and are left as they are.
@@ -38,7 +40,23 @@ BASE_COLUMNS = (
     "reason",
     "themes",
 )
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# What a spreadsheet may read as the start of a formula: the ASCII signs, their full-width
+# forms (some spreadsheets fold them to ASCII), and a leading tab, CR, LF or NUL that an
+# import may strip before looking at the next character.
+_FORMULA_STARTS = (
+    "=",
+    "+",
+    "-",
+    "@",
+    "\uff1d",  # ＝
+    "\uff0b",  # ＋
+    "\uff0d",  # －
+    "\uff20",  # ＠
+    "\t",
+    "\r",
+    "\n",
+    "\x00",
+)
 _DRIVER_SEPARATOR = ";"
 
 
@@ -98,13 +116,13 @@ def export_csv(
     """
     columns = attribute_columns(attribute_keys)
     buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, quoting=csv.QUOTE_MINIMAL, lineterminator="\r\n")
+    # Every text cell is quoted (numbers are not), so that no importer guesses a type
+    # from a text's look.
+    writer = csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\r\n")
     writer.writerow([*BASE_COLUMNS, *(neutralise(header) for header, _ in columns)])
     for row in rows:
         # An integer id is ours, not user data: written as is.
-        survey_id = (
-            str(row.survey_id) if isinstance(row.survey_id, int) else neutralise(row.survey_id)
-        )
+        survey_id = row.survey_id if isinstance(row.survey_id, int) else neutralise(row.survey_id)
         writer.writerow(
             [
                 survey_id,
@@ -113,7 +131,7 @@ def export_csv(
                 neutralise(row.kind),
                 neutralise(row.event_type or ""),
                 neutralise(row.event_id or ""),
-                str(row.score),
+                row.score,
                 row.category.value,
                 neutralise(_DRIVER_SEPARATOR.join(row.drivers)),
                 neutralise(row.reason or ""),

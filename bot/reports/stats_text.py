@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from bot.core.records import SurveyStatus
 from bot.core.texts import AdminTexts
+from bot.settings.webhooks import redact_text, redact_url
 
 if TYPE_CHECKING:
     from storage.reports import DeliveryHealth
@@ -131,11 +132,14 @@ def webhooks_line(
     parts = [
         texts.render(
             "stats_webhook_endpoint",
-            url=escape(h.endpoint_url),
+            url=escape(redact_url(h.endpoint_url)),
             failed=h.failed_recently,
             retrying=h.retrying,
             error=(
-                texts.render("stats_webhook_error", error=escape(h.last_error[:80]))
+                texts.render(
+                    "stats_webhook_error",
+                    error=escape(redact_text(h.last_error, h.endpoint_url)[:80]),
+                )
                 if h.last_error
                 else ""
             ),

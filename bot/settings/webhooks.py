@@ -50,6 +50,42 @@ class Endpoint:
         return event_type in self.events
 
 
+def redact_url(url: str) -> str:
+    """``url`` reduced to scheme, host and port: user info, path and query can hold
+    credentials (basic auth, tokens), so nothing shown or logged includes them."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = parts.port
+    except ValueError:  # an unparseable port or host: show nothing of it
+        return "(invalid URL)"
+    if not host:
+        return "(invalid URL)"
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    scheme = parts.scheme or "http"
+    return f"{scheme}://{host}" + (f":{port}" if port is not None else "")
+
+
+_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
+
+
+def redact_text(text: str, url: str | None = None) -> str:
+    """``text`` (an error message) with every URL in it redacted, and the secret parts of
+    ``url`` (user info, password, query) removed wherever they appear on their own."""
+    out = _URL_IN_TEXT.sub(lambda m: redact_url(m.group(0)), text)
+    if url:
+        try:
+            parts = urlsplit(url)
+            secrets_in_url = [parts.username, parts.password, parts.query, parts.path]
+        except ValueError:
+            secrets_in_url = []
+        for part in secrets_in_url:
+            if part and part != "/" and len(part) >= 3:
+                out = out.replace(part, "***")
+    return out
+
+
 def _events(raw: str, name: str) -> frozenset[str]:
     if raw.strip() in ("", "*"):
         return frozenset(EVENT_TYPES)
@@ -117,6 +153,12 @@ class WebhookSettings(BaseModel):
     def urls_for(self, event_type: str) -> list[str]:
         """Endpoints subscribed to ``event_type``."""
         return [e.url for e in self.endpoints if e.wants(event_type)]
+
+    def label_for(self, url: str) -> str:
+        """How logs and errors name the endpoint at ``url``: its number and host only."""
+        number = next((e.number for e in self.endpoints if e.url == url), None)
+        shown = redact_url(url)
+        return f"endpoint {number} ({shown})" if number is not None else shown
 
     def secret_for(self, url: str) -> SecretStr | None:
         """The signing secret of the endpoint at ``url`` (None if no longer configured)."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.core.callback_data import ALERT, AlertPress
 from bot.reports.alert_text import compose_alert_messages
@@ -49,6 +50,17 @@ def parse_alert_callback(data: str | None) -> tuple[str, int] | None:
     """``(action, alert id)`` from callback data, or None for anything not exactly ours."""
     press = ALERT.parse(data)
     return None if press is None else (press.action, press.alert_id)
+
+
+def _alert_ids(keyboard: dict[str, Any]) -> list[int]:
+    """The alerts an alert message's keyboard acts on (one row of buttons per alert)."""
+    ids: dict[int, None] = {}
+    for row in keyboard.get("inline_keyboard", []):
+        for button in row:
+            parsed = parse_alert_callback(button.get("callback_data"))
+            if parsed is not None:
+                ids[parsed[1]] = None
+    return list(ids)
 
 
 async def record_detractor_event(tx: Tx, survey_id: int, kind: str, now: datetime) -> int:
@@ -88,7 +100,9 @@ async def flush_alerts(svc: Services, now: datetime) -> int:
                     "parse_mode": "HTML",
                     "reply_markup": keyboard,
                 }
-                await outbox.enqueue(tx, chat_id, "sendMessage", params, now)
+                survey_of = {view.id: view.survey_id for view in views}
+                about = [survey_of[a] for a in _alert_ids(keyboard) if a in survey_of]
+                await outbox.enqueue(tx, chat_id, "sendMessage", params, now, about=about)
             await alerts.mark_delivered(tx, [event.id for event in events], chat_id, chats, now)
             queued += len(messages)
             log.info(

@@ -167,11 +167,11 @@ async def trigger_event(
                 send_at=survey.send_at,
             ),
         )
+    # Internal numbers only: the company's event and customer ids are personal data.
     log.info(
-        "event %s (%s) for customer %s: survey %s %s%s",
-        request.event_id,
+        "event (%s) for customer #%s: survey %s %s%s",
         request.event_type,
-        request.customer_id,
+        customer.id,
         survey.id,
         outcome,
         f" ({reason})" if reason else f" for {iso(survey.send_at)}",

@@ -40,7 +40,7 @@ async def queue_survey(
     cannot be surveyed gets a survey closed as skipped with the reason, never a message.
     The same ``event_id`` twice returns the first survey with ``duplicate`` set.
     """
-    validate_customer_id(external_id)
+    external_id = validate_customer_id(external_id)
     async with db.transaction() as tx:
         if event_id is not None:
             existing = await surveys.get_by_event_id(tx, event_id)

@@ -94,9 +94,9 @@ async def queue_due_relationship_surveys(
                 )
                 created += 1
                 log.info(
-                    "relationship survey %s for customer %s (cycle %d): %s",
+                    "relationship survey %s for customer #%s (cycle %d): %s",
                     survey.id,
-                    external_id,
+                    internal_id,
                     index,
                     reason or "queued",
                 )

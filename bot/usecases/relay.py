@@ -60,6 +60,7 @@ async def relay_customer_message(
             alert_id=relay.alert_id,
             kind=esc(svc.admin_texts.media(media_kind or "message"), 20),
         )
+    alert = await alerts.get(tx, relay.alert_id)
     await outbox.enqueue(
         tx,
         relay.admin_chat_id,
@@ -74,12 +75,13 @@ async def relay_customer_message(
             },
         },
         now,
+        about=[alert.survey_id] if alert is not None else (),
     )
     replies.send(svc.catalog.render("relay_received", lang))
     log.info(
-        "chat %s (customer %r) answered alert %s: relayed to admin chat %s",
+        "chat %s (customer #%s) answered alert %s: relayed to admin chat %s",
         chat_id,
-        customer.external_id,
+        customer.id,
         relay.alert_id,
         relay.admin_chat_id,
     )

@@ -29,6 +29,9 @@ class Replies:
     # outbox row's survey id: once Telegram accepts the message, the sender stores its
     # message id on the answer (the end of the step edits it even if no button was pressed).
     drivers_keyboards: dict[int, int] = field(default_factory=dict)
+    # Index in ``calls`` → the surveys whose customers the message names or quotes (admin
+    # messages): recorded with the outbox row so that erasing the customer deletes it.
+    subjects: dict[int, tuple[int, ...]] = field(default_factory=dict)
 
     def send(
         self,
@@ -38,9 +41,10 @@ class Replies:
         reply_to: int | None = None,
         parse_mode: str | None = None,
         drivers_keyboard_of: int | None = None,
+        about: int | None = None,
     ) -> None:
         """Send a text message to the chat (``drivers_keyboard_of``: the survey whose drivers
-        keyboard it carries)."""
+        keyboard it carries; ``about``: the survey whose customer it names or quotes)."""
         params: dict[str, Any] = {"chat_id": self.chat_id, "text": text}
         if reply_markup is not None:
             params["reply_markup"] = reply_markup
@@ -53,6 +57,8 @@ class Replies:
             params["parse_mode"] = parse_mode
         if drivers_keyboard_of is not None:
             self.drivers_keyboards[len(self.calls)] = drivers_keyboard_of
+        if about is not None:
+            self.subjects[len(self.calls)] = (about,)
         self.calls.append(("sendMessage", params))
 
     def edit(
@@ -86,7 +92,13 @@ async def run_unit(
             result = await work(tx, replies, now)
             for index, (method, params) in enumerate(replies.calls):
                 await outbox.enqueue(
-                    tx, chat_id, method, params, now, survey_id=replies.drivers_keyboards.get(index)
+                    tx,
+                    chat_id,
+                    method,
+                    params,
+                    now,
+                    survey_id=replies.drivers_keyboards.get(index),
+                    about=replies.subjects.get(index, ()),
                 )
     svc.sender.schedule_flush(chat_id)
     return fresh, result

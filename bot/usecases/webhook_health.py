@@ -9,6 +9,7 @@ from typing import Any
 from bot.core.texts import AdminTexts
 from bot.reports.stats_text import webhooks_line
 from bot.settings import WebhookSettings
+from bot.settings.webhooks import redact_text, redact_url
 from storage import Tx, webhooks
 from storage.webhooks import EndpointHealth
 
@@ -32,15 +33,16 @@ def is_failing(health: EndpointHealth) -> bool:
 
 
 def health_json(healths: Sequence[EndpointHealth]) -> list[dict[str, Any]]:
-    """The ``webhooks`` member of /healthz."""
+    """The ``webhooks`` member of /healthz's details: URLs reduced to their host, since
+    user info, paths and queries can hold the receiver's credentials."""
     return [
         {
-            "url": h.endpoint_url,
+            "url": redact_url(h.endpoint_url),
             "failing": is_failing(h),
             "pending": h.pending,
             "retrying": h.retrying,
             "failed_last_24h": h.failed_recently,
-            "last_error": h.last_error,
+            "last_error": redact_text(h.last_error, h.endpoint_url) if h.last_error else None,
         }
         for h in healths
     ]

@@ -5,6 +5,8 @@ SIGTERM, and the report is printed from the bot's database."""
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 import secrets
 from pathlib import Path
 
@@ -112,8 +114,9 @@ async def request_export(admins: SimGroup, admin: SimUser) -> list[str]:
         )
     except TimeoutError as exc:
         return [f"the export did not reach the admin group: {exc}"]
-    header = (document.file_bytes or b"").decode("utf-8", "replace").split("\n", 1)[0]
-    if "drivers" not in header.split(","):
+    text = (document.file_bytes or b"").decode("utf-8", "replace")
+    header = next(csv.reader(io.StringIO(text, newline="")), [])  # text cells are quoted
+    if "drivers" not in header:
         return [f"the export has no drivers column: {header!r}"]
     return []
 

@@ -341,7 +341,9 @@ async def test_survey_and_stats_commands(admin_world: AdminWorld) -> None:
     await me.send_text("/survey nobody-linked-yet")
     reply = await me.wait_for_message(lambda m: "was not sent" in text(m), since=mark)
     assert "not opened their link" in text(reply)
-    for bad in ("/survey", "/survey a b", "/stats now"):
+    # Numbers beyond SQLite's integer range get the usage line too, not an OverflowError.
+    too_big = ("/resolve 99999999999999999999999", "/resolve #9223372036854775808")
+    for bad in ("/survey", "/survey a b", "/stats now", *too_big):
         mark = me.last_message_id
         await me.send_text(bad)
         reply = await me.wait_for_message(since=mark, timeout=15)

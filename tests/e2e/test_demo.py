@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import re
 import time
 
@@ -72,6 +73,6 @@ async def test_demo_runs_and_reports(capsys: pytest.CaptureFixture[str]) -> None
     assert re.search(r"^\s+\S.*\d+ comment\(s\), ", found, re.MULTILINE), found
     assert "Themes · last 7 days" in digest and "impact" in digest
     export = admin.split("[CSV export", 1)[1]
-    header = export.split("\n")[1].strip()
-    assert header.split(",")[8] == "drivers"
-    assert re.search(r",(speed|courier|tracking|price|support|late|damaged)[;,]", export)
+    header = next(csv.reader([export.split("\n")[1].strip()]))
+    assert header[8] == "drivers"
+    assert re.search(r',"(speed|courier|tracking|price|support|late|damaged)[;"]', export)

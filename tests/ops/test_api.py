@@ -4,6 +4,7 @@ answer checked against the OpenAPI document."""
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -245,7 +246,11 @@ async def test_health_and_openapi_need_no_token(api: Api, db: Database, clock: C
     await link(db, "cust-5", clock)
     body = {"customer_id": "cust-5", "event_type": "delivery", "event_id": "ord-5"}
     await api.call("POST", "/v1/events", body=body, expect=202)
+    # Without a token, a probe learns only that the bot is healthy.
     health, _ = await api.call("GET", "/healthz", token=None, expect=200)
+    assert health == {"status": "ok"}
+    await api.call("GET", "/healthz", token="not-a-token-0123456789abcdef", expect=401)
+    health, _ = await api.call("GET", "/healthz", expect=200)
     assert health == {
         "status": "ok",
         "database": "ok",
@@ -259,6 +264,8 @@ async def test_health_and_openapi_need_no_token(api: Api, db: Database, clock: C
 async def test_health_is_503_when_the_database_cannot_be_read(api: Api, db: Database) -> None:
     await db.close()
     health, _ = await api.call("GET", "/healthz", token=None, expect=503)
+    assert health == {"status": "unavailable"}
+    health, _ = await api.call("GET", "/healthz", expect=503)
     assert (health["status"], health["database"], health["queue"]) == (
         "unavailable",
         "unreachable",
@@ -308,6 +315,28 @@ async def test_413_for_a_body_over_the_limit(api: Api, db: Database) -> None:
 async def test_400_for_malformed_json(api: Api, raw: bytes) -> None:
     error, _ = await api.call("POST", "/v1/events", raw=raw, expect=400)
     assert error["error"] == "bad_request"
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (b"[" * 1000 + b"]" * 1000, "nested deeper than 32"),  # would exhaust the parser
+        (b'{"p": ' + b"[" * 32 + b"]" * 32 + b"}", "nested deeper than 32"),
+        (b'{"customer_id": "a", "customer_id": "b"}', "duplicate key 'customer_id'"),
+        (b'{"properties": {"plan": 1, "plan": 2}}', "duplicate key 'plan'"),
+    ],
+)
+async def test_400_for_deep_nesting_and_duplicate_keys(api: Api, raw: bytes, message: str) -> None:
+    error, _ = await api.call("POST", "/v1/customers", raw=raw, expect=400)
+    assert error["error"] == "bad_request" and message in error["message"]
+
+
+async def test_nesting_within_the_limit_and_brackets_in_strings_are_parsed(api: Api) -> None:
+    # 32 levels (the body's object and 31 arrays) parse, and fail validation instead.
+    raw = b'{"customer_id": "c", "properties": {"p": ' + b"[" * 30 + b"]" * 30 + b"}}"
+    await api.call("POST", "/v1/customers", raw=raw, expect=422)
+    body = {"customer_id": "c", "properties": {"note": "[{" * 40 + '\\"'}}
+    await api.call("POST", "/v1/customers", body=body, expect=201)
 
 
 async def test_422_lists_every_invalid_field_and_why(api: Api, db: Database) -> None:
@@ -383,3 +412,32 @@ def test_the_openapi_check_rejects_answers_that_drift_from_the_document() -> Non
         check_against_openapi("POST", "/v1/events", 202, {**good, "reason": "because"})
     with pytest.raises(AssertionError):
         check_against_openapi("POST", "/v1/events", 418, good)
+
+
+async def test_look_alike_customer_ids_are_refused_and_nfd_twins_are_one_customer(
+    api: Api,
+) -> None:
+    for spoof in ("cust\u202e1", "cust\u200b1", "\ufeffcust1", "cust\ufdd01"):
+        body = {"customer_id": spoof}
+        refused, _ = await api.call("POST", "/v1/customers", body=body, expect=422)
+        assert refused["errors"][0]["field"] == "customer_id", spoof
+        event = {"customer_id": spoof, "event_type": "delivery", "event_id": "o-spoof"}
+        await api.call("POST", "/v1/events", body=event, expect=422)
+    created, _ = await api.call(
+        "POST", "/v1/customers", body={"customer_id": "cafe\u0301"}, expect=201
+    )
+    assert created["customer_id"] == "caf\u00e9"
+    await api.call("POST", "/v1/customers", body={"customer_id": "caf\u00e9"}, expect=200)
+
+
+async def test_the_api_logs_internal_numbers_only(
+    api: Api, db: Database, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    body = {"customer_id": "crm-77-Ophelia", "properties": {"plan": "pro"}}
+    await api.call("POST", "/v1/customers", body=body, expect=201)
+    await link(db, "crm-77-Ophelia", clock)
+    event = {"customer_id": "crm-77-Ophelia", "event_type": "delivery", "event_id": "ORD-9931"}
+    await api.call("POST", "/v1/events", body=event, expect=202)
+    assert "customer #1" in caplog.text
+    assert "crm-77" not in caplog.text and "ORD-9931" not in caplog.text

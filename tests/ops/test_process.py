@@ -71,7 +71,7 @@ async def test_an_ops_system_drives_a_survey_through_the_api(
                 async with http.get(url, headers=auth) as response:
                     survey = await response.json()
                 assert (survey["status"], survey["answer"]["score"]) == ("answered", 10)
-                async with http.get(f"{base}/healthz") as response:
+                async with http.get(f"{base}/healthz", headers=auth) as response:
                     health = await response.json()
                 assert health["last_successful_send"] is not None
             await h.wait_for(

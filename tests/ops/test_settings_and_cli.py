@@ -105,6 +105,22 @@ def test_csv_bad_rows_are_reported_by_the_line_they_start_on() -> None:
     assert "already appears on line 2" in report.errors[-1][1]
 
 
+def test_csv_look_alike_ids_are_line_errors_and_nfd_twins_are_duplicates() -> None:
+    data = "customer_id,plan\nc\u200b1,pro\ncaf\u00e9,pro\ncafe\u0301,free\n".encode()
+    report = parse_customers_csv(data)
+    assert [(r.line, r.customer_id) for r in report.rows] == [(3, "caf\u00e9")]
+    assert [line for line, _ in report.errors] == [2, 4]
+    assert "U+200B" in report.errors[0][1]
+    assert "already appears on line 3" in report.errors[1][1]
+
+
+def test_cli_refuses_a_look_alike_customer_id(
+    cli_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_cli("event", "cust\u202e1", "--type", "delivery", "--event-id", "e-9") == 2
+    assert "U+202E" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     ("data", "message"),
     [

@@ -173,6 +173,7 @@ async def seed(db: Database, who: Person, now: datetime = T0, score: int = 3) ->
                 "parse_mode": "HTML",
             },
             now,
+            about=[who.survey_ids[0]],  # as the bot records an alert message's subject
         )
         await updates.claim(tx, who.chat_id * 10, now)
         await digests.record_baseline(tx, now.date() - timedelta(days=1), now)

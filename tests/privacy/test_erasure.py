@@ -22,11 +22,13 @@ from bot.settings import SCOPES, ApiToken, Settings
 from bot.usecases.events import trigger_event
 from bot.usecases.privacy import erase_external_id, erase_in, run_retention
 from bot.usecases.queueing import queue_survey
-from storage import Database, customers, privacy
+from storage import Database, customers, outbox, privacy
 from tests.ops.conftest import rules_for
 from tests.ops.test_api import check_against_openapi
 from tests.privacy.conftest import (
+    ADMIN_CHAT,
     T0,
+    Person,
     assert_everything_personal_present,
     assert_nothing_personal,
     dump,
@@ -215,12 +217,12 @@ async def test_api_erasure_returns_counts_per_table_and_needs_the_erase_scope(
     await assert_nothing_personal(db, frank)
     await _call(api, "DELETE", path, template, ERASER, 404)
     await _call(api, "DELETE", "/v1/customers/%20padded", template, ERASER, 404)
-    # /healthz shows the retention setting and its last run.
-    health = await _call(api, "GET", "/healthz", "/healthz", None, 200)
+    # /healthz shows the retention setting and its last run (to a token with `read`).
+    health = await _call(api, "GET", "/healthz", "/healthz", FULL, 200)
     assert health["retention"] == {"days": 30, "last_run": None, "anonymised": None}
     await seed(db, person("henry", 7008))  # data that retention can anonymise
     await run_retention(db, 30, lambda: T0 + timedelta(days=90))
-    health = await _call(api, "GET", "/healthz", "/healthz", None, 200)
+    health = await _call(api, "GET", "/healthz", "/healthz", FULL, 200)
     assert health["retention"]["last_run"] == "2024-09-01T12:00:00.000000Z"
     assert health["retention"]["anonymised"] > 0
 
@@ -269,3 +271,44 @@ async def _in_thread(func: Any, *args: Any) -> None:
     import asyncio
 
     await asyncio.to_thread(func, *args)
+
+
+@pytest.mark.parametrize("erased_id", ["7", "1", "a"])
+async def test_erasure_never_touches_other_customers_rows_that_contain_the_id(
+    db: Database, erased_id: str
+) -> None:
+    # Bob's words, attributes, messages and webhook bodies all contain "7", "1" and "a";
+    # his first survey has id 1 and his chat got a message with "message_id": 7.
+    bob = Person(
+        external_id="cust-bob-7731",
+        chat_id=5001,
+        reason='Took 7 days, 1 call and a "refund" (a mess)',
+        attributes={"ref": "7", "tier": "1", "grade": "a"},
+        note="7 1 a",
+    )
+    await seed(db, bob)
+    async with db.transaction() as tx:
+        edit = {"chat_id": bob.chat_id, "message_id": 7, "text": "1 a 7"}
+        await outbox.enqueue(tx, bob.chat_id, "editMessageText", edit, T0)
+        quote = {"chat_id": ADMIN_CHAT, "text": 'Customer <code>1</code> said "a", 7 (#7)'}
+        await outbox.enqueue(tx, ADMIN_CHAT, "sendMessage", quote, T0, about=[bob.survey_ids[0]])
+    others = await dump(db)
+
+    victim = person("victim", 7007)
+    victim.external_id = erased_id
+    await seed(db, victim)
+    result = await erase_external_id(db, erased_id, T0 + timedelta(days=1), "api")
+    assert result is not None and result.counts["outbox"] > 0
+    assert result.counts["webhook_deliveries"] > 0
+    after = await dump(db)
+    for table, rows in others.items():
+        if table in ("digests", "processed_updates", "privacy_log"):
+            continue  # shared bookkeeping rows, not a customer's
+        for row in rows:
+            assert row in after[table], f"{table} row changed or deleted: {row}"
+    # Everything the victim's seed added to the outbox is gone; their deliveries are stubs.
+    assert len(after["outbox"]) == len(others["outbox"])
+    new_bodies = [
+        d["body"] for d in after["webhook_deliveries"] if d not in others["webhook_deliveries"]
+    ]
+    assert new_bodies and all(body == "{}" for body in new_bodies)

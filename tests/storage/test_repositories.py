@@ -469,6 +469,16 @@ async def test_update_reason_from_edit_only_for_the_matching_chat(db: Database) 
 # --- outbox ------------------------------------------------------------------------------
 
 
+async def test_outbox_records_what_a_message_is_about_but_never_sends_it(db: Database) -> None:
+    async with db.transaction() as tx:
+        await outbox.enqueue(tx, -5, "sendMessage", {"text": "x"}, at(0), about=[9, 3, 9])
+        async with tx.conn.execute("SELECT params FROM outbox") as cur:
+            row = await cur.fetchone()
+        assert row is not None and f'"{outbox.ABOUT}": [3, 9]' in row[0]
+        (item,) = await outbox.pending_for_chat(tx, -5)
+    assert item.params == {"text": "x"}  # what the sender passes to Telegram
+
+
 async def test_outbox_pending_in_order_until_done_or_failed(db: Database) -> None:
     async with db.transaction() as tx:
         first = await outbox.enqueue(tx, 100, "sendMessage", {"text": "hé"}, at(0))

@@ -21,6 +21,12 @@ HOSTILE = [
     "@SUM(A1:A9)",
     "\t=1+1",
     "\r=1+1",
+    "\x00=1+1",
+    "\n=1+1",
+    "\uff1dHYPERLINK(\"http://evil.example\")",
+    "\uff0b1",
+    "\uff0d1",
+    "\uff20SUM(A1)",
     "ünïcödé — 日本語",
     "emoji 😀👍🏽",
 ]
@@ -90,7 +96,7 @@ def test_output_is_rfc4180_crlf_utf8_without_bom_by_default() -> None:
     data = export_csv([row(reason="a\nb")], [])
     assert not data.startswith(b"\xef\xbb\xbf")
     assert data.endswith(b"\r\n")
-    assert data.split(b"\r\n")[0] == ",".join(BASE_COLUMNS).encode()
+    assert data.split(b"\r\n")[0] == ",".join(f'"{c}"' for c in BASE_COLUMNS).encode()
     assert b'"a\nb"' in data  # embedded newline kept inside a quoted cell
 
 
@@ -141,7 +147,7 @@ def test_hostile_cells_round_trip_and_formulas_are_neutralised(cell: str) -> Non
     )
     table = parse(export_csv([exported], ["plan"]))
     assert len(table) == 2  # newlines inside cells did not create extra records
-    expected = "'" + cell if cell[0] in "=+-@\t\r" else cell
+    expected = "'" + cell if cell[0] in "=+-@\uff1d\uff0b\uff0d\uff20\t\r\n\x00" else cell
     parsed = table[1]
     for index in (0, 2, 3, 4, 5, 8, 9, 10, 11):
         assert parsed[index] == expected, BASE_COLUMNS[index] if index < 11 else "plan"
@@ -154,6 +160,15 @@ def test_neutralise_only_touches_formula_starts() -> None:
     assert neutralise("a=1") == "a=1"
     assert neutralise("") == ""
     assert neutralise("'quoted") == "'quoted"
+
+
+def test_every_text_cell_is_quoted_and_numbers_are_not() -> None:
+    data = export_csv([row(survey_id=7, score=0, category=Category.DETRACTOR)], ["plan"])
+    record = data.split(b"\r\n")[1].decode()
+    assert record == (
+        '7,"2026-11-23T09:30:15Z","cust-1","transactional","delivery","ord-7",0,'
+        '"detractor","speed;staff","Fast","speed;emerging-1a2b3c4d","pro"'
+    )
 
 
 def test_our_own_numbers_are_not_neutralised() -> None:

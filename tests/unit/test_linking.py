@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -28,9 +29,13 @@ HOUR = datetime(2025, 6, 1, 12, tzinfo=UTC)
 # Ids that validate_customer_id accepts: no control chars, no surrounding space, <= 36 bytes.
 customer_ids = (
     st.text(
-        st.characters(min_codepoint=32, exclude_categories=("Cs", "Cc")), min_size=1, max_size=36
+        st.characters(min_codepoint=32, exclude_categories=("Cs", "Cc", "Cf", "Zl", "Zp")),
+        min_size=1,
+        max_size=36,
     )
     .filter(lambda s: s == s.strip())
+    .filter(lambda s: unicodedata.normalize("NFC", s) == s)
+    .filter(lambda s: not any(0xFDD0 <= ord(c) <= 0xFDEF or ord(c) & 0xFFFE == 0xFFFE for c in s))
     .filter(lambda s: len(s.encode()) <= MAX_CUSTOMER_ID_BYTES)
 )
 
@@ -203,6 +208,33 @@ def test_every_control_character_is_rejected(customer_id: str) -> None:
 
 def test_validate_returns_the_id() -> None:
     assert validate_customer_id("cust-1") == "cust-1"
+
+
+@pytest.mark.parametrize(
+    "customer_id",
+    [
+        "cust\u202e1-",  # right-to-left override: shows as "cust-1"
+        "cust-\u20661",  # left-to-right isolate
+        "cust\u200b-1",  # zero-width space
+        "cust-1\u200d",  # zero-width joiner
+        "\ufeffcust-1",  # byte-order mark
+        "cust\u2028-1",  # line separator
+        "cust-\ufdd0",  # non-character
+        "cust-\uffff",  # non-character
+        "cust-\U0001fffe",  # non-character of a supplementary plane
+    ],
+)
+def test_look_alike_ids_are_refused(customer_id: str) -> None:
+    with pytest.raises(ValueError, match="U\\+"):
+        validate_customer_id(customer_id)
+
+
+def test_ids_are_nfc_normalised_so_twins_are_one_customer() -> None:
+    composed, decomposed = "caf\u00e9-1", "cafe\u0301-1"
+    assert validate_customer_id(decomposed) == composed
+    twin = make_payload(SECRET, decomposed, NOW, nonce=1)
+    assert twin == make_payload(SECRET, composed, NOW, nonce=1)
+    assert read_payload(SECRET, twin).customer_id == composed
 
 
 def test_deep_link_format() -> None:

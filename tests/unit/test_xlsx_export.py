@@ -107,7 +107,7 @@ def test_many_rows_and_naive_timestamps() -> None:
 
 def test_csv_with_bom_decodes_and_keeps_chinese() -> None:
     data = export_csv([row(answered_at=datetime(2026, 11, 23, 1, tzinfo=UTC))], ["plan"], bom=True)
-    assert data.startswith(b"\xef\xbb\xbfsurvey_id,")
+    assert data.startswith(b'\xef\xbb\xbf"survey_id",')
     table = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline="")))
     assert table[0][0] == "survey_id"
     assert table[1][9] == "送货很快，客服很好" and table[1][11] == "专业版"

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
+import logging
 import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -215,3 +217,73 @@ async def test_a_replayed_old_delivery_is_rejected_by_the_receiver(
 def test_backoff_doubles_and_is_bounded() -> None:
     assert [backoff(n).total_seconds() for n in (1, 2, 3)] == [5, 10, 20]
     assert backoff(30).total_seconds() == 3600
+
+
+async def test_a_redirect_is_not_followed_and_fails_the_delivery(
+    db: Database, receiver: Receiver
+) -> None:
+    async def redirect(request: web.Request) -> web.Response:
+        raise web.HTTPTemporaryRedirect(receiver.url)
+
+    app = web.Application()
+    app.router.add_post("/moved", redirect)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        clock = CLOCK
+        settings = settings_for(f"http://127.0.0.1:{runner.addresses[0][1]}/moved")
+        await emit_one(db, settings, clock)
+        await run(WebhookDeliverer(db, settings, clock), clock, passes=2)
+    finally:
+        await runner.cleanup()
+    (delivery,) = await state(db)
+    assert (delivery.last_status, delivery.attempts) == (307, 1)
+    assert delivery.failed_at is not None and delivery.delivered_at is None
+    assert receiver.received == []  # the redirect's target never got the event
+
+
+async def test_only_the_start_of_an_answer_is_read(db: Database) -> None:
+    release = asyncio.Event()
+
+    async def never_ending(request: web.Request) -> web.StreamResponse:
+        await request.read()
+        response = web.StreamResponse(status=200)
+        await response.prepare(request)
+        await response.write(b"x" * 65536)
+        await release.wait()  # the answer never ends while the bot is delivering
+        return response
+
+    app = web.Application()
+    app.router.add_post("/hook", never_ending)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        clock = CLOCK
+        settings = settings_for(f"http://127.0.0.1:{runner.addresses[0][1]}/hook")
+        await emit_one(db, settings, clock)
+        # Reading the whole answer would wait for an end that never comes.
+        await asyncio.wait_for(run(WebhookDeliverer(db, settings, clock), clock), 10)
+    finally:
+        release.set()
+        await runner.cleanup()
+    (delivery,) = await state(db)
+    assert delivery.delivered_at is not None and delivery.last_status == 200
+
+
+async def test_credentials_in_an_endpoint_url_stay_out_of_errors_and_logs(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock, port = CLOCK, free_port()
+    url = f"http://hookuser:pa55word@127.0.0.1:{port}/p4th-s3cret?token=qu3ry-s3cret"
+    settings = settings_for(url, max_age_hours=1)
+    await emit_one(db, settings, clock)
+    with caplog.at_level(logging.INFO, logger="bot.adapters.webhooks.deliverer"):
+        await run(WebhookDeliverer(db, settings, clock), clock, passes=2)
+    (delivery,) = await state(db)
+    assert delivery.failed_at is not None and delivery.last_error
+    shown = [delivery.last_error, caplog.text]
+    assert f"endpoint 1 (http://127.0.0.1:{port})" in caplog.text
+    for secret in ("hookuser", "pa55word", "p4th-s3cret", "qu3ry-s3cret"):
+        assert not any(secret in text for text in shown), secret

@@ -12,9 +12,11 @@ from bot.core.contact_rules import ContactRules
 from bot.core.records import SurveyKind
 from bot.core.texts import admin_texts
 from bot.settings import Endpoint, WebhookSettings
+from bot.settings.webhooks import redact_text, redact_url
 from bot.usecases.maintenance import expire_surveys
 from bot.usecases.webhook_health import endpoint_health, health_json, stats_line
 from storage import Database, customers, surveys, webhooks
+from storage.webhooks import EndpointHealth
 
 SECRET = "whsec-0123456789abcdef0123456789abcdef"
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -59,7 +61,7 @@ async def test_health_lists_every_endpoint_and_flags_failing_ones(db: Database) 
     assert rows[0]["failing"] is True and rows[0]["failed_last_24h"] == 1
     assert rows[0]["last_error"] == "HTTP 410"
     assert rows[1] == {
-        "url": "https://b.example/hook",
+        "url": "https://b.example",
         "failing": False,
         "pending": 0,
         "retrying": 0,
@@ -67,9 +69,28 @@ async def test_health_lists_every_endpoint_and_flags_failing_ones(db: Database) 
         "last_error": None,
     }
     line = stats_line(healths, admin_texts("en"))
-    assert line.startswith("Webhooks: ⚠️ failing: https://a.example/hook (1 failed/24h")
+    assert line.startswith("Webhooks: ⚠️ failing: https://a.example (1 failed/24h")
     assert "b.example" not in line
 
 
 def test_stats_line_without_endpoints_or_failures() -> None:
     assert stats_line([], admin_texts("en")) == "Webhooks: none configured"
+
+
+def test_endpoint_urls_are_shown_by_host_only() -> None:
+    url = "https://user:pa55word@hooks.example:8443/p4th-s3cret?token=qu3ry-s3cret"
+    health = EndpointHealth(url, pending=0, failed_recently=2, retrying=1, last_error=None)
+    failing = EndpointHealth(
+        url, pending=0, failed_recently=2, retrying=1, last_error=f"InvalidURL: {url}"
+    )
+    (row,) = health_json([failing])
+    assert row["url"] == "https://hooks.example:8443"
+    assert row["last_error"] == "InvalidURL: https://hooks.example:8443"
+    line = stats_line([health, failing], admin_texts("en"))
+    assert "https://hooks.example:8443 (2 failed/24h" in line
+    for secret in ("user", "pa55word", "p4th-s3cret", "qu3ry-s3cret"):
+        assert secret not in json.dumps(row) and secret not in line
+    assert redact_url("http://[::1]:9/x?y") == "http://[::1]:9"
+    assert redact_url("https://h:notaport/x") == "(invalid URL)"
+    # A bare secret part of the URL (an error quoting only the query) is removed too.
+    assert redact_text("bad query token=qu3ry-s3cret", url) == "bad query ***"

@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 HEALTH_DB_TIMEOUT = 2.0
+MAX_JSON_DEPTH = 32  # nesting of arrays and objects in a request body
 
 
 def openapi_document() -> dict[str, Any]:
@@ -174,7 +175,13 @@ class OpsApi:
             raise web.HTTPRequestEntityTooLarge(max_size=self.max_body_bytes, actual_size=length)
         raw = await request.read()  # aiohttp enforces client_max_size for chunked bodies
         try:
-            return json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+            text = raw.decode("utf-8")
+            # Checked before parsing: the parser recurses once per level, and a deep
+            # enough body (well within the size limit) would exhaust the stack.
+            _check_depth(text, MAX_JSON_DEPTH)
+            return json.loads(
+                text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys
+            )
         except (UnicodeDecodeError, ValueError) as exc:
             raise _BadJson(str(exc)) from None
 
@@ -391,7 +398,14 @@ class OpsApi:
         return web.json_response(openapi_document())
 
     async def get_health(self, request: web.Request) -> web.Response:
-        """Database reachable, queue depth, last successful send (no token: for probes)."""
+        """Healthy or not, for probes without a token; with a token of the ``read`` scope,
+        the details: database, queue depth, last successful send, webhooks, retention.
+        The details are behind the token because they describe the company's setup."""
+        detailed = "Authorization" in request.headers
+        if detailed:
+            denied = self._authorize(request, "read")
+            if denied is not None:
+                return denied
         now = self.clock()
         try:
             async with asyncio.timeout(HEALTH_DB_TIMEOUT):
@@ -401,7 +415,9 @@ class OpsApi:
                     retention = await privacy.last_run(tx, "retention")
                     hooks = await endpoint_health(tx, self.webhooks, now)
         except Exception as exc:  # any failure to read means "not healthy"
-            log.warning("health check: database unavailable: %s", exc)
+            log.warning("health check: database unavailable: %s", type(exc).__name__)
+            if not detailed:
+                return web.json_response({"status": "unavailable"}, status=503)
             failed: dict[str, Any] = {
                 "status": "unavailable",
                 "database": "unreachable",
@@ -409,6 +425,8 @@ class OpsApi:
                 "last_successful_send": iso(self.last_success()),
             }
             return web.json_response(failed, status=503)
+        if not detailed:
+            return web.json_response({"status": "ok"})
         candidates = [t for t in (last_db, self.last_success()) if t is not None]
         body: dict[str, Any] = {
             "status": "ok",
@@ -481,6 +499,40 @@ async def relink(
             return None
         await customers.set_relink_key(tx, customer.id, key, now)
     return customer, f"https://t.me/{bot_username}?start={payload}"
+
+
+def _check_depth(text: str, limit: int) -> None:
+    """ValueError if arrays and objects in the JSON ``text`` nest deeper than ``limit``.
+    One pass over the text, no recursion; brackets inside strings do not count."""
+    depth = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > limit:
+                raise ValueError(f"nested deeper than {limit} levels")
+        elif ch in "]}":
+            depth -= 1
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """An object's members; ValueError on a repeated key, which parsers resolve
+    differently (first or last wins), so the sender's intent is unclear."""
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"duplicate key {key[:40]!r}")
+        result[key] = value
+    return result
 
 
 def _reject_constant(name: str) -> Any:

@@ -2,7 +2,9 @@
 
 Retries network errors, timeouts, 429 and 5xx with exponential backoff (5 s doubling, at
 most an hour apart) until the delivery is older than the configured maximum age; a 4xx
-other than 429 means the receiver refused this delivery, and retrying would not help.
+other than 429 means the receiver refused this delivery, and retrying would not help; a
+3xx is not followed (the receiver is the configured URL, not wherever it points) and fails
+the same way. Only the first few KB of an answer are read.
 Deliveries live in the database, so a restart resumes them; on an orderly stop, POSTs in
 flight finish and are recorded, and no new one starts.
 """
@@ -25,6 +27,7 @@ from bot.adapters.webhooks.signing import (
     standard_headers,
 )
 from bot.settings import WebhookSettings
+from bot.settings.webhooks import redact_text
 from bot.usecases.background import wait_for_any
 from storage import Database, webhooks
 from storage.webhooks import WebhookDelivery
@@ -34,6 +37,7 @@ log = logging.getLogger(__name__)
 BATCH = 50
 CONCURRENCY = 8
 IDLE_SECONDS = 1.0
+MAX_ANSWER_BYTES = 4096  # of a receiver's answer; the rest is never read
 
 
 def backoff(attempts: int) -> timedelta:
@@ -125,35 +129,43 @@ class WebhookDeliverer:
             session = self._session
             if session is None:
                 raise RuntimeError("deliverer not running")
-            async with session.post(delivery.endpoint_url, data=body, headers=headers) as resp:
+            # A redirect is not followed: the receiver is the configured URL, and a 3xx
+            # (which could point anywhere, even inside the company's network) is a failure.
+            async with session.post(
+                delivery.endpoint_url, data=body, headers=headers, allow_redirects=False
+            ) as resp:
                 status = resp.status
-                await resp.read()
+                # Only the start of the answer is read: a receiver cannot make the bot
+                # hold (or wait for) a large body.
+                await resp.content.read(MAX_ANSWER_BYTES)
             error = f"HTTP {status}"
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-            error = f"{type(exc).__name__}: {exc}"[:300]
+            # aiohttp names the URL in some errors: keep its credentials out of the record.
+            error = redact_text(f"{type(exc).__name__}: {exc}", delivery.endpoint_url)[:300]
         now = self.clock()
         async with self.db.transaction() as tx:
             if status is not None and 200 <= status < 300:
                 await webhooks.mark_delivered(tx, delivery.id, status, now)
                 return
             too_old = now - delivery.created_at >= timedelta(hours=self.settings.max_age_hours)
-            permanent = status is not None and 400 <= status < 500 and status != 429
+            # A 3xx is not followed (above), and asking again would get the same redirect.
+            permanent = status is not None and 300 <= status < 500 and status != 429
             if permanent or too_old:
                 await webhooks.mark_failed(tx, delivery.id, status, error, now)
                 log.warning(
-                    "webhook %s (%s) to %s failed for good: %s",
-                    delivery.event_id,
+                    "webhook delivery %s (%s) to %s failed for good: %s",
+                    delivery.id,
                     delivery.event_type,
-                    delivery.endpoint_url,
+                    self.settings.label_for(delivery.endpoint_url),
                     error,
                 )
                 return
             delay = self.backoff(delivery.attempts + 1) * random.uniform(0.9, 1.1)
             await webhooks.mark_retry(tx, delivery.id, status, error, now + delay)
             log.info(
-                "webhook %s to %s: %s; retrying in %.0f s",
-                delivery.event_id,
-                delivery.endpoint_url,
+                "webhook delivery %s to %s: %s; retrying in %.0f s",
+                delivery.id,
+                self.settings.label_for(delivery.endpoint_url),
                 error,
                 delay.total_seconds(),
             )

@@ -420,17 +420,25 @@ async def _queue_survey(svc: Services, chat_id: int, external_id: str) -> None:
         )
         if svc.dispatcher is not None:
             svc.dispatcher.wake()
-    log.info(
-        "admin chat %s queued survey %s for customer %r: %s",
-        chat_id,
-        result.survey_id,
-        external_id,
-        result.status.value,
-    )
+    log.info("admin chat %s queued survey %s: %s", chat_id, result.survey_id, result.status.value)
     async with svc.db.transaction() as tx:
         params = {"chat_id": chat_id, "text": text, "parse_mode": "HTML"}
-        await outbox.enqueue(tx, chat_id, "sendMessage", params, now)
+        await outbox.enqueue(tx, chat_id, "sendMessage", params, now, about=[result.survey_id])
     await svc.sender.flush_chat(chat_id)
+
+
+# The largest id SQLite can store: a bigger number is no id, and would overflow the query.
+MAX_ROW_ID = 2**63 - 1
+
+
+def _id_argument(raw: str) -> int | None:
+    """A row id typed as ``123`` or ``#123``; None unless plain ASCII digits within
+    SQLite's integer range."""
+    digits = raw.removeprefix("#")
+    if not digits.isascii() or not digits.isdigit() or len(digits) > 19:
+        return None
+    number = int(digits)
+    return number if number <= MAX_ROW_ID else None
 
 
 async def _resolve(
@@ -438,9 +446,9 @@ async def _resolve(
 ) -> None:
     from bot.adapters.telegram.admin_filter import admin_name
 
-    if not args or not args[0].lstrip("#").isascii() or not args[0].lstrip("#").isdigit():
+    alert_id = _id_argument(args[0]) if args else None
+    if alert_id is None:
         raise UsageError("")
-    alert_id = int(args[0].lstrip("#"))
     note = " ".join(args[1:]).strip() or None
     if note is not None and len(note) > MAX_NOTE_CHARS:
         raise ReportArgumentError("note_too_long", length=len(note), limit=MAX_NOTE_CHARS)
@@ -459,5 +467,5 @@ async def _resolve(
         text += svc.admin_texts.render(
             "resolved_note", note=esc(view.resolved_note, MAX_NOTE_CHARS)
         )
-    replies.send(text, parse_mode="HTML")
+    replies.send(text, parse_mode="HTML", about=view.survey_id)
     log.info("alert %s resolved with /resolve in chat %s", alert_id, replies.chat_id)

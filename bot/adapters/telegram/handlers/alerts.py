@@ -69,6 +69,7 @@ async def on_alert_press(turn: Turn[AlertPress]) -> str:
             parse_mode="HTML",
             reply_to=message_id,
             reply_markup={"force_reply": True, "selective": True},
+            about=view.survey_id,
         )
         log.info("admin %s in chat %s is replying to alert %s", user.id, chat_id, alert_id)
         return svc.admin_texts.render("reply_prompt_answer")
@@ -87,6 +88,7 @@ async def on_alert_press(turn: Turn[AlertPress]) -> str:
         ),
         parse_mode="HTML",
         reply_to=message_id,
+        about=view.survey_id,
     )
     log.info("alert %s resolved by %s in chat %s", alert_id, user.id, chat_id)
     return svc.admin_texts.render("resolved_answer")
@@ -136,6 +138,7 @@ async def on_admin_message(turn: Turn[None]) -> None:
                 why=why or svc.admin_texts.render("unreachable_unknown_alert"),
             ),
             reply_to=message.message_id,
+            about=view.survey_id if view else None,
         )
         return
     customer_chat = view.customer_chat_id
@@ -160,6 +163,7 @@ async def on_admin_message(turn: Turn[None]) -> None:
         svc.admin_texts.render("reply_sent", customer=esc(view.customer_ref, 64), alert_id=view.id),
         parse_mode="HTML",
         reply_to=message.message_id,
+        about=view.survey_id,
     )
     log.info(
         "admin %s in chat %s replied to alert %s (survey %s)",

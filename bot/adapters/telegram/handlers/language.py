@@ -65,7 +65,7 @@ async def on_language_press(turn: Turn[LanguagePress]) -> str:
     if customer is None:
         return turn.text("press_invalid")
     await customers.set_language(turn.tx, customer.id, chosen, turn.now)
-    log.info("chat %s (customer %r) chose language %r", turn.chat_id, customer.external_id, chosen)
+    log.info("chat %s (customer #%s) chose language %r", turn.chat_id, customer.id, chosen)
     confirmation = turn.svc.catalog.render("language_set", chosen)
     turn.replies.edit(turn.message_id, confirmation)
     return confirmation

@@ -46,7 +46,8 @@ async def _open_link(turn: Turn[None], payload: str) -> None:
     try:
         link = read_payload(svc.settings.link_secret.get_secret_value(), payload)
     except LinkError as exc:
-        log.warning("chat %s sent an invalid link payload (%s): %.64r", chat_id, exc, payload)
+        # Not the payload: a genuine one that fails (an old secret) holds a customer id.
+        log.warning("chat %s sent an invalid link payload (%s)", chat_id, exc)
         turn.say("link_invalid")
         return
     if link.expired(now, svc.settings.link_ttl_days):
@@ -70,7 +71,7 @@ async def _open_link(turn: Turn[None], payload: str) -> None:
     await customers.record_link_use(tx, linked.id, link.key, now)
     await customers.set_relink_key(tx, linked.id, None, now)
     if previous is not None:
-        log.info("chat %s moved from customer %r to %r", chat_id, previous, link.customer_id)
+        log.info("chat %s moved from another customer to customer #%s", chat_id, linked.id)
     lang = svc.catalog.language_for(linked.language, linked.telegram_language)
     old_chat = existing.chat_id if existing is not None else None
     if old_chat is not None and old_chat != chat_id:
@@ -108,7 +109,7 @@ async def on_stop(cmd: Turn[None]) -> None:
     await notify_customer(
         cmd.tx, cmd.svc.settings.webhooks, "customer.opted_out", customer, cmd.now
     )
-    log.info("chat %s (customer %r) opted out", cmd.chat_id, customer.external_id)
+    log.info("chat %s (customer #%s) opted out", cmd.chat_id, customer.id)
     cmd.say("stopped")
 
 
