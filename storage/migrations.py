@@ -19,6 +19,7 @@ from storage.schema import (
     v004_webhooks,
     v005_questionnaire,
     v006_privacy,
+    v007_rollups,
 )
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ MIGRATIONS: list[list[str]] = [
     v004_webhooks.STATEMENTS,
     v005_questionnaire.STATEMENTS,
     v006_privacy.STATEMENTS,
+    v007_rollups.STATEMENTS,
     # Add the next version as storage/schema/v00N_<name>.py, appended here, never edited
     # once released: databases in the field have already run the earlier ones.
 ]

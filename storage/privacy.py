@@ -23,11 +23,13 @@ from bot.core.privacy_plan import (
     RETENTION_PLAN,
     Action,
     Needles,
+    RetentionRule,
     Rows,
     mention_needles,
     new_token,
 )
 from bot.core.records import from_db_time, to_db_time
+from storage import rollups
 from storage.db import Database, Tx
 
 ERASED = "erased"  # status_reason of surveys closed by an erasure
@@ -196,6 +198,14 @@ async def erase_customer(tx: Tx, customer_id: int, now: datetime) -> dict[str, i
     needles = mention_needles(external_id, [str(t) for t in texts])
 
     counts: dict[str, int] = {}
+    # The answers keep counting, as what is left of them (no attributes, no drivers).
+    answered = [
+        int(i)
+        for i in await _scalar_list(
+            tx, f"SELECT survey_id FROM answers WHERE survey_id IN ({_SURVEYS_OF})", params
+        )
+    ]
+    await rollups.retract(tx, answered)
 
     # Nothing is sent to an erased customer any more: open surveys close, open
     # conversations end (a later button press finds no survey of that chat).
@@ -279,6 +289,7 @@ async def erase_customer(tx: Tx, customer_id: int, now: datetime) -> dict[str, i
             f"UPDATE {table} SET {', '.join(sets)} WHERE {_WHERE[rule.rows]}", params
         )
         counts[table] = cur.rowcount
+    await rollups.add(tx, answered)
     return {table: n for table, n in sorted(counts.items()) if n}
 
 
@@ -298,6 +309,12 @@ async def anonymise_older_than(db: Database, cutoff: datetime) -> dict[str, int]
                 continue
         total = 0
         while True:
+            if rule.table == "surveys":
+                changed = await _anonymise_surveys(db, rule, stamp)
+                total += changed
+                if changed < RETENTION_BATCH:
+                    break
+                continue
             async with db.transaction() as tx:
                 cur = await tx.conn.execute(
                     f"""
@@ -313,6 +330,33 @@ async def anonymise_older_than(db: Database, cutoff: datetime) -> dict[str, int]
                 break
         counts[rule.key] = total
     return counts
+
+
+async def _anonymise_surveys(db: Database, rule: RetentionRule, stamp: str) -> int:
+    """One batch of a retention rule on surveys, with the rollups moved in step (a survey's
+    attribute snapshot is what the per-attribute figures count)."""
+    async with db.transaction() as tx:
+        ids = [
+            int(i)
+            for i in await _scalar_list(
+                tx,
+                f"SELECT id FROM surveys WHERE {rule.kept_sql} AND {rule.age_sql} < ? LIMIT ?",
+                (stamp, RETENTION_BATCH),
+            )
+        ]
+        if not ids:
+            return 0
+        await rollups.retract(tx, ids)
+        changed = 0
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" for _ in chunk)
+            cur = await tx.conn.execute(
+                f"UPDATE surveys SET {rule.set_sql} WHERE id IN ({marks})", chunk
+            )
+            changed += cur.rowcount
+        await rollups.add(tx, ids)
+    return changed
 
 
 # --- the record of runs ---------------------------------------------------------------------
