@@ -308,12 +308,15 @@ async def detractor_follow_ups(
     return (int(row[0]), int(row[1])) if row else (0, 0)
 
 
-async def driver_counts(tx: Tx, start: datetime, end: datetime) -> dict[str, list[tuple[str, int]]]:
+async def driver_counts(
+    tx: Tx, start: datetime, end: datetime, flt: AnswerFilter = NO_FILTER
+) -> dict[str, list[tuple[str, int]]]:
     """Per category (as stored with the answer): (driver id, how many answers scored in
-    ``[start, end)`` picked it), most picked first."""
+    ``[start, end)`` and matching ``flt`` picked it), most picked first. The rollups count
+    drivers per day and category only: a filtered count reads the answers."""
     days = await _rollup_days(tx, [start, end], NO_FILTER)
-    if days is None:
-        return await raw_driver_counts(tx, start, end)
+    if days is None or flt.needs_surveys:
+        return await raw_driver_counts(tx, start, end, flt)
     rows = sorted(
         await rollups.driver_totals(tx, days[0], days[1]), key=lambda r: (r[0], -r[2], r[1])
     )
@@ -324,18 +327,20 @@ async def driver_counts(tx: Tx, start: datetime, end: datetime) -> dict[str, lis
 
 
 async def raw_driver_counts(
-    tx: Tx, start: datetime, end: datetime
+    tx: Tx, start: datetime, end: datetime, flt: AnswerFilter = NO_FILTER
 ) -> dict[str, list[tuple[str, int]]]:
     """:func:`driver_counts` counted in SQL over the answers' JSON lists."""
+    where, params = flt.where()
+    join = "JOIN surveys s ON s.id = a.survey_id" if flt.needs_surveys else ""
     async with tx.conn.execute(
-        """
+        f"""
         SELECT a.category, d.value, COUNT(*) AS n
-        FROM answers a, json_each(a.drivers) d
-        WHERE a.scored_at >= ? AND a.scored_at < ? AND a.drivers IS NOT NULL
+        FROM answers a {join}, json_each(a.drivers) d
+        WHERE a.scored_at >= ? AND a.scored_at < ? AND a.drivers IS NOT NULL {where}
         GROUP BY a.category, d.value
         ORDER BY a.category, n DESC, d.value
         """,
-        (to_db_time(start), to_db_time(end)),
+        (to_db_time(start), to_db_time(end), *params),
     ) as cur:
         rows = await cur.fetchall()
     counts: dict[str, list[tuple[str, int]]] = {}

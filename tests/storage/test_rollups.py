@@ -233,3 +233,15 @@ def test_cli_rebuild_check_fails_on_a_difference_and_rebuild_repairs_it(
     assert _cli("rollups", "rebuild") == 0
     assert _cli("rollups", "rebuild", "--check") == 0
     assert '"rows_differing": 0' in capsys.readouterr().out.splitlines()[-1]
+
+
+async def test_driver_counts_follow_the_report_filter(db: Database) -> None:
+    await _seed(db)
+    start, end = T0, T0 + timedelta(days=2)
+    async with db.read() as tx:
+        assert await reports.driver_counts(tx, start, end) == {"detractor": [("price", 1)]}
+        delivery = AnswerFilter(event_type="delivery", attribute=("plan", "basic"))
+        assert await reports.driver_counts(tx, start, end, delivery) == {
+            "detractor": [("price", 1)]
+        }
+        assert await reports.driver_counts(tx, start, end, AnswerFilter(kind="episode")) == {}

@@ -37,7 +37,7 @@ from bot.reports.csv_export import ExportRow, export_csv
 from bot.reports.nps_report import NpsReportData, compose_nps_report
 from bot.reports.stats_text import stats_text
 from bot.reports.telegram_text import esc
-from bot.usecases.digests import build_digest, send_digest
+from bot.usecases.digests import build_digest, driver_labels, send_digest
 from bot.usecases.privacy import privacy_stats_line
 from bot.usecases.services import Services
 from bot.usecases.unit_of_work import Replies
@@ -95,6 +95,11 @@ async def _nps_work(svc: Services, tx: Tx, args: list[str], now: datetime) -> li
         cutoffs=cutoffs,
         by_kind=await split("kind"),
         by_event_type=await split("event_type"),
+        drivers=driver_labels(
+            svc.catalog,
+            await reports.driver_counts(tx, start, end, storage_filter),
+            settings.admin_language,
+        ),
     )
     return compose_nps_report(data, settings.admin_language)
 
