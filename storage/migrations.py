@@ -20,6 +20,7 @@ from storage.schema import (
     v005_questionnaire,
     v006_privacy,
     v007_rollups,
+    v008_digest_cadence,
 )
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ MIGRATIONS: list[list[str]] = [
     v005_questionnaire.STATEMENTS,
     v006_privacy.STATEMENTS,
     v007_rollups.STATEMENTS,
+    v008_digest_cadence.STATEMENTS,
     # Add the next version as storage/schema/v00N_<name>.py, appended here, never edited
     # once released: databases in the field have already run the earlier ones.
 ]

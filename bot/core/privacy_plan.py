@@ -229,7 +229,7 @@ ERASURE_PLAN: dict[str, TableRule] = {
     "digests": TableRule(
         Rows.NONE,
         "one row per day sent",
-        columns=_keep("day", "status", "claimed_at", "sent_at", "chats_sent"),
+        columns=_keep("period", "day", "status", "claimed_at", "sent_at", "chats_sent"),
     ),
     "answer_rollups": TableRule(
         Rows.NONE,
