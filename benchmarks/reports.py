@@ -285,7 +285,6 @@ async def run(answers: int, runs: int, keep: Path | None, with_bot: bool = True)
         memory = await bot_peak_memory(db_path) if with_bot else {}
     return {
         "answers": answers,
-        "measured_on": datetime.now(UTC).date().isoformat(),
         "generate_s": round(generated_s, 1),
         "rollups_rebuild_s": round(rollups_s, 1),
         "db_bytes_per_answer": round(size / answers, 1),
