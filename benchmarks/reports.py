@@ -1,9 +1,12 @@
-"""Reports benchmark: a year of 1,000,000 answers; digest, /nps 30d and chart times.
+"""Reports benchmark: a year of answers (1,000,000 by default); digest, /nps and chart times.
 
-Generates the database (a seeded generator writing the bot's own schema in bulk), then:
+Generates the database (a seeded generator writing the bot's own schema in bulk, then the
+per-day rollups counted by ``storage.rollups.rebuild``, timed), then:
 
 - in this process, times the text part of the daily digest (aggregation + composition) and
-  of ``/nps 30d`` (target < 0.3 s each) and the chart, each the median of several runs;
+  of ``/nps 30d`` and ``/nps 365d`` as the bot runs them, reading the rollups (target
+  < 0.1 s each), and the same counted from the answers (the raw queries, for comparison),
+  and the chart, each the median of several runs;
 - reports the database size per answer;
 - runs the real bot process on that database against the stand-in, has an admin ask for
   ``/digest`` and ``/nps 30d``, and reports the bot's peak memory (target < 200 MB).
@@ -15,12 +18,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import random
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -29,7 +34,7 @@ from typing import Any, cast
 from benchmarks.common import bot_env, print_table, stand_in, start_child, wait_until, write_result
 from bot.core.records import to_db_time
 from bot.settings import Settings
-from storage import Database
+from storage import Database, rollups
 
 PLANS = ("basic", "pro", "enterprise")
 REGIONS = ("north", "south", "east", "west")
@@ -136,6 +141,30 @@ async def generate(db_path: Path, answers: int, seed: int = 1) -> float:
     return time.perf_counter() - started
 
 
+async def build_rollups(db_path: Path) -> float:
+    """Count the rollups from the generated answers (what ``npsbot rollups rebuild`` does)."""
+    started = time.perf_counter()
+    db = await Database.open(db_path, migrate=False)
+    try:
+        async with db.transaction() as tx:
+            await rollups.rebuild(tx, "UTC", datetime.now(UTC))
+            await tx.conn.execute("ANALYZE")
+    finally:
+        await db.close()
+    return time.perf_counter() - started
+
+
+@contextlib.contextmanager
+def raw_queries() -> Iterator[None]:
+    """Reports count from the answers, as before the rollups (for the comparison only)."""
+    original = rollups.whole_days
+    rollups.whole_days = lambda bounds, tz: None
+    try:
+        yield
+    finally:
+        rollups.whole_days = original
+
+
 def _settings(db_path: Path) -> Any:
     return Settings.from_env(
         {
@@ -149,7 +178,8 @@ def _settings(db_path: Path) -> Any:
 
 
 async def time_in_process(db_path: Path, runs: int) -> dict[str, float]:
-    """Median seconds for the digest text, /nps 30d text and the chart."""
+    """Median seconds for the digest text, /nps 30d and 365d texts (from the rollups, then
+    counted from the answers) and the chart."""
     from bot.adapters.telegram.handlers.admin import _nps_work
     from bot.reports.chart import render_chart
     from bot.reports.digest import chart_labels, compose_digest
@@ -159,32 +189,41 @@ async def time_in_process(db_path: Path, runs: int) -> dict[str, float]:
     day = datetime.now(settings.timezone).date() - timedelta(days=1)
     labels = chart_labels(settings.company_name, day)
     db = await Database.open(db_path, migrate=False)
-    digest_times, nps_times, chart_times = [], [], []
+    svc = cast(Any, SimpleNamespace(settings=settings, catalog=None))
+    times: dict[str, list[float]] = {}
+
+    async def timed(name: str, work: Any) -> Any:
+        start = time.perf_counter()
+        async with db.read() as tx:
+            result = await work(tx)
+        times.setdefault(name, []).append(time.perf_counter() - start)
+        return result
+
+    async def digest(tx: Any) -> Any:
+        data = await gather_digest_data(tx, settings, day)
+        compose_digest(data)
+        return data
+
     try:
-        svc = cast(Any, SimpleNamespace(settings=settings, catalog=None))
         for _ in range(runs):
-            start = time.perf_counter()
-            async with db.read() as tx:
-                data = await gather_digest_data(tx, settings, day)
-            compose_digest(data)
-            digest_times.append(time.perf_counter() - start)
-
-            start = time.perf_counter()
-            async with db.read() as tx:
-                await _nps_work(svc, tx, ["30d"], datetime.now(UTC))
-            nps_times.append(time.perf_counter() - start)
-
+            for mode in ("", "raw_"):
+                with raw_queries() if mode else contextlib.nullcontext():
+                    data = await timed(f"{mode}digest_text_s", digest)
+                    for period in ("30d", "365d"):
+                        await timed(
+                            f"{mode}nps_{period}_text_s",
+                            lambda tx, p=period: _nps_work(svc, tx, [p], datetime.now(UTC)),
+                        )
             start = time.perf_counter()
             render_chart(data.trend, data.histogram, labels, settings.admin.cutoffs)
-            chart_times.append(time.perf_counter() - start)
+            times.setdefault("chart", []).append(time.perf_counter() - start)
     finally:
         await db.close()
-    return {
-        "digest_text_s": round(statistics.median(digest_times), 4),
-        "nps_30d_text_s": round(statistics.median(nps_times), 4),
-        "chart_s": round(statistics.median(chart_times[1:] or chart_times), 4),
-        "chart_first_s": round(chart_times[0], 4),
-    }
+    chart = times.pop("chart")
+    figures = {name: round(statistics.median(values), 4) for name, values in times.items()}
+    figures["chart_s"] = round(statistics.median(chart[1:] or chart), 4)
+    figures["chart_first_s"] = round(chart[0], 4)
+    return figures
 
 
 async def bot_peak_memory(db_path: Path) -> dict[str, Any]:
@@ -233,19 +272,21 @@ def _db_size(path: Path) -> int:
     return os.path.getsize(path) + (os.path.getsize(wal) if wal.exists() else 0)
 
 
-async def run(answers: int, runs: int, keep: Path | None) -> dict[str, Any]:
+async def run(answers: int, runs: int, keep: Path | None, with_bot: bool = True) -> dict[str, Any]:
     """Generate, time, measure."""
     with tempfile.TemporaryDirectory(prefix="npsbench-") as tmp:
         db_path = keep or Path(tmp) / "reports.sqlite3"
-        generated_s = 0.0
+        generated_s = rollups_s = 0.0
         if not db_path.exists():
             generated_s = await generate(db_path, answers)
+            rollups_s = await build_rollups(db_path)
         size = await asyncio.to_thread(_db_size, db_path)
         timings = await time_in_process(db_path, runs)
-        memory = await bot_peak_memory(db_path)
+        memory = await bot_peak_memory(db_path) if with_bot else {}
     return {
         "answers": answers,
         "generate_s": round(generated_s, 1),
+        "rollups_rebuild_s": round(rollups_s, 1),
         "db_bytes_per_answer": round(size / answers, 1),
         **timings,
         **memory,
@@ -258,16 +299,34 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--answers", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--keep", type=Path, default=None, help="reuse/keep this database file")
+    parser.add_argument(
+        "--no-bot", action="store_true", help="skip the bot process (peak memory) part"
+    )
     args = parser.parse_args(argv)
-    figures = asyncio.run(run(args.answers, args.runs, args.keep))
+    figures = asyncio.run(run(args.answers, args.runs, args.keep, not args.no_bot))
     print_table(
         f"Reports: {args.answers:,} answers over a year",
         [
-            ("digest text (aggregate + compose)", f"{figures['digest_text_s']:.3f} s", "< 0.3 s"),
-            ("/nps 30d text", f"{figures['nps_30d_text_s']:.3f} s", "< 0.3 s"),
+            ("rollups rebuild", f"{figures['rollups_rebuild_s']:.1f} s", ""),
+            ("digest text (aggregate + compose)", f"{figures['digest_text_s']:.3f} s", "< 0.1 s"),
+            ("/nps 30d text", f"{figures['nps_30d_text_s']:.3f} s", "< 0.1 s"),
+            ("/nps 365d text", f"{figures['nps_365d_text_s']:.3f} s", "< 0.1 s"),
+            ("digest text, raw queries", f"{figures['raw_digest_text_s']:.3f} s", ""),
+            ("/nps 30d text, raw queries", f"{figures['raw_nps_30d_text_s']:.3f} s", ""),
+            ("/nps 365d text, raw queries", f"{figures['raw_nps_365d_text_s']:.3f} s", ""),
             ("chart", f"{figures['chart_s']:.3f} s", ""),
             ("database size per answer", f"{figures['db_bytes_per_answer']:.0f} B", ""),
-            ("bot peak memory (/digest, /nps)", f"{figures['bot_peak_rss_mb']:.0f} MB", "< 200 MB"),
+            *(
+                [
+                    (
+                        "bot peak memory (/digest, /nps)",
+                        f"{figures['bot_peak_rss_mb']:.0f} MB",
+                        "< 200 MB",
+                    )
+                ]
+                if "bot_peak_rss_mb" in figures
+                else []
+            ),
         ],
     )
     print(f"(written to {write_result('reports', figures)})")

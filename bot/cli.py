@@ -100,6 +100,19 @@ def _parser() -> argparse.ArgumentParser:
         "what was erased",
     )
     erase.add_argument("customer_id", type=_customer_id)
+    rollup = sub.add_parser("rollups", help="the per-day rollups the reports read")
+    rollup_sub = rollup.add_subparsers(dest="rollups_command", required=True)
+    rebuild = rollup_sub.add_parser(
+        "rebuild",
+        help="recount the rollups from the answers (by local day of NPSBOT_TIMEZONE) and "
+        "say how many rows differed",
+    )
+    rebuild.add_argument(
+        "--check",
+        action="store_true",
+        help="only compare: change nothing, exit 1 when a row differs (or the rollups "
+        "count another time zone's days)",
+    )
     demo = sub.add_parser("demo", help="offline demo on the local Telegram stand-in")
     demo.add_argument("--customers", type=int, default=40)
     demo.add_argument("--seed", type=int, default=7)
@@ -279,6 +292,42 @@ def _status_word(status: str) -> str:
     return "queued" if status == "pending" else status
 
 
+def _rollups(settings: Settings, check_only: bool) -> int:
+    from bot.usecases.rollups import rebuild
+    from bot.usecases.services import utc_now
+    from storage import Database
+
+    async def run() -> int:
+        tz_name = settings.timezone.key
+        db = await Database.open(settings.database_path)
+        try:
+            result = await rebuild(db, tz_name, utc_now(), check_only=check_only)
+        finally:
+            await db.close()
+        for diff in result.examples:
+            print(
+                f"{diff.table} {'/'.join(diff.key)}: stored {diff.stored}, "
+                f"answers say {diff.actual}",
+                file=sys.stderr,
+            )
+        if result.zone != tz_name:
+            print(f"the rollups counted days of {result.zone}, not {tz_name}", file=sys.stderr)
+        verdict = "rebuilt" if result.rebuilt else "checked"
+        print(
+            json.dumps(
+                {
+                    "result": verdict,
+                    "timezone": tz_name,
+                    "counted_timezone": result.zone,
+                    "rows_differing": result.differing,
+                }
+            )
+        )
+        return 0 if result.rebuilt or result.ok(tz_name) else 1
+
+    return asyncio.run(run())
+
+
 def _demo(customers: int, seed: int) -> int:
     """Run the offline demo, which lives in the test stand-in (``standin.demo``).
 
@@ -341,6 +390,8 @@ def main(argv: list[str] | None = None) -> None:
             _fail("no such customer (or already erased)", 1)
         print(json.dumps(erased))
         return
+    if args.command == "rollups":
+        raise SystemExit(_rollups(settings, args.check))
     if args.command == "import-customers":
         raise SystemExit(_import(settings, args.csv_file))
     secrets = (settings.token.get_secret_value(), settings.link_secret.get_secret_value())

@@ -9,6 +9,7 @@ from datetime import datetime
 import aiosqlite
 
 from bot.core.records import Answer, from_db_time, from_db_time_req, to_db_time
+from storage import rollups
 from storage.db import Tx
 
 _COLUMNS = (
@@ -63,6 +64,7 @@ async def record_score(
     )
     if cur.rowcount != 1:
         return None
+    await rollups.add(tx, [survey_id])
     return await get_for_survey(tx, survey_id)
 
 
@@ -142,6 +144,7 @@ async def set_drivers(
 
     ``message_id`` is the keyboard's message, remembered so the step's end can edit it.
     """
+    await rollups.retract(tx, [survey_id], scores=False)
     cur = await tx.conn.execute(
         """
         UPDATE answers SET drivers = ?, drivers_message_id = COALESCE(drivers_message_id, ?)
@@ -150,6 +153,7 @@ async def set_drivers(
         """,
         (_ids_json(driver_ids), message_id, survey_id),
     )
+    await rollups.add(tx, [survey_id], scores=False)
     return cur.rowcount == 1
 
 
@@ -157,6 +161,7 @@ async def finish_drivers(
     tx: Tx, survey_id: int, driver_ids: Sequence[str], message_id: int | None, now: datetime
 ) -> bool:
     """End the drivers step with this selection (Done); False if it had already ended."""
+    await rollups.retract(tx, [survey_id], scores=False)
     cur = await tx.conn.execute(
         """
         UPDATE answers SET drivers = ?, drivers_done_at = ?,
@@ -166,6 +171,7 @@ async def finish_drivers(
         """,
         (_ids_json(driver_ids), to_db_time(now), message_id, survey_id),
     )
+    await rollups.add(tx, [survey_id], scores=False)
     return cur.rowcount == 1
 
 

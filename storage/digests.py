@@ -1,4 +1,7 @@
-"""Which days' scheduled digests were sent, so that none is ever sent twice.
+"""Which days' (weeks', months') scheduled digests were sent, so that none is sent twice.
+
+Every function takes the ``period`` kind: ``"day"`` (the daily digest, the default),
+``"week"`` or ``"month"``; a period is named by its first local day.
 
 A day is *claimed* (a row inserted, primary key = the local date) in its own transaction
 before anything is sent, and marked *sent* afterwards. Whoever inserts the row sends; a
@@ -15,56 +18,57 @@ from bot.core.records import to_db_time
 from storage.db import Tx
 
 
-async def last_day(tx: Tx) -> date | None:
+async def last_day(tx: Tx, period: str = "day") -> date | None:
     """The latest day claimed, sent or recorded as the baseline (None on a new database)."""
-    async with tx.conn.execute("SELECT MAX(day) FROM digests") as cur:
+    async with tx.conn.execute("SELECT MAX(day) FROM digests WHERE period = ?", (period,)) as cur:
         row = await cur.fetchone()
     return date.fromisoformat(row[0]) if row and row[0] else None
 
 
-async def record_baseline(tx: Tx, day: date, now: datetime) -> bool:
+async def record_baseline(tx: Tx, day: date, now: datetime, period: str = "day") -> bool:
     """On a database with no digest rows, record ``day`` as already handled; False if any
     row exists (the baseline is only ever written once)."""
     cur = await tx.conn.execute(
         """
-        INSERT INTO digests (day, status, claimed_at)
-        SELECT ?, 'baseline', ? WHERE NOT EXISTS (SELECT 1 FROM digests)
+        INSERT INTO digests (period, day, status, claimed_at)
+        SELECT ?, ?, 'baseline', ? WHERE NOT EXISTS (SELECT 1 FROM digests WHERE period = ?)
         """,
-        (day.isoformat(), to_db_time(now)),
+        (period, day.isoformat(), to_db_time(now), period),
     )
     return cur.rowcount == 1
 
 
-async def claim(tx: Tx, day: date, now: datetime) -> bool:
+async def claim(tx: Tx, day: date, now: datetime, period: str = "day") -> bool:
     """Claim ``day``'s digest; True only for the first claimer."""
     cur = await tx.conn.execute(
-        "INSERT INTO digests (day, status, claimed_at) VALUES (?, 'claimed', ?) "
-        "ON CONFLICT (day) DO NOTHING",
-        (day.isoformat(), to_db_time(now)),
+        "INSERT INTO digests (period, day, status, claimed_at) VALUES (?, ?, 'claimed', ?) "
+        "ON CONFLICT (period, day) DO NOTHING",
+        (period, day.isoformat(), to_db_time(now)),
     )
     return cur.rowcount == 1
 
 
-async def mark_sent(tx: Tx, day: date, chats: int, now: datetime) -> None:
+async def mark_sent(tx: Tx, day: date, chats: int, now: datetime, period: str = "day") -> None:
     """The claimed digest went out to ``chats`` admin chats."""
     await tx.conn.execute(
-        "UPDATE digests SET status = 'sent', sent_at = ?, chats_sent = ? WHERE day = ?",
-        (to_db_time(now), chats, day.isoformat()),
+        "UPDATE digests SET status = 'sent', sent_at = ?, chats_sent = ? "
+        "WHERE period = ? AND day = ?",
+        (to_db_time(now), chats, period, day.isoformat()),
     )
 
 
-async def interrupted(tx: Tx) -> list[date]:
+async def interrupted(tx: Tx, period: str = "day") -> list[date]:
     """Days claimed but never marked sent: a crash between claim and send (never resent)."""
     async with tx.conn.execute(
-        "SELECT day FROM digests WHERE status = 'claimed' ORDER BY day"
+        "SELECT day FROM digests WHERE status = 'claimed' AND period = ? ORDER BY day", (period,)
     ) as cur:
         return [date.fromisoformat(r[0]) for r in await cur.fetchall()]
 
 
-async def status_of(tx: Tx, day: date) -> str | None:
+async def status_of(tx: Tx, day: date, period: str = "day") -> str | None:
     """The recorded status of ``day`` (None when nothing was recorded)."""
     async with tx.conn.execute(
-        "SELECT status FROM digests WHERE day = ?", (day.isoformat(),)
+        "SELECT status FROM digests WHERE period = ? AND day = ?", (period, day.isoformat())
     ) as cur:
         row = await cur.fetchone()
     return str(row[0]) if row else None

@@ -21,6 +21,8 @@ from storage.schema import (
     v006_privacy,
     v007_links,
     v008_themes,
+    v009_rollups,
+    v010_digest_cadence,
 )
 
 log = logging.getLogger(__name__)
@@ -39,6 +41,8 @@ MIGRATIONS: list[list[str]] = [
     v006_privacy.STATEMENTS,
     v007_links.STATEMENTS,
     v008_themes.STATEMENTS,
+    v009_rollups.STATEMENTS,
+    v010_digest_cadence.STATEMENTS,
     # Add the next version as storage/schema/v00N_<name>.py, appended here, never edited
     # once released: databases in the field have already run the earlier ones.
 ]

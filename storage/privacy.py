@@ -17,8 +17,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.core.privacy_plan import ERASURE_PLAN, RETENTION_PLAN, Action, Rows, new_token
+from bot.core.privacy_plan import (
+    ERASURE_PLAN,
+    RETENTION_PLAN,
+    Action,
+    RetentionRule,
+    Rows,
+    new_token,
+)
 from bot.core.records import from_db_time, to_db_time
+from storage import rollups
 from storage.db import Database, Tx
 from storage.outbox import ABOUT
 
@@ -147,6 +155,14 @@ async def erase_customer(tx: Tx, customer_id: int, now: datetime) -> dict[str, i
     params["ext"] = external_id
 
     counts: dict[str, int] = {}
+    # The answers keep counting, as what is left of them (no attributes, no drivers).
+    answered = [
+        int(i)
+        for i in await _scalar_list(
+            tx, f"SELECT survey_id FROM answers WHERE survey_id IN ({_SURVEYS_OF})", params
+        )
+    ]
+    await rollups.retract(tx, answered)
 
     # Nothing is sent to an erased customer any more: open surveys close, open
     # conversations end (a later button press finds no survey of that chat).
@@ -230,6 +246,7 @@ async def erase_customer(tx: Tx, customer_id: int, now: datetime) -> dict[str, i
             f"UPDATE {table} SET {', '.join(sets)} WHERE {_WHERE[rule.rows]}", params
         )
         counts[table] = cur.rowcount
+    await rollups.add(tx, answered)
     return {table: n for table, n in sorted(counts.items()) if n}
 
 
@@ -249,6 +266,12 @@ async def anonymise_older_than(db: Database, cutoff: datetime) -> dict[str, int]
                 continue
         total = 0
         while True:
+            if rule.table == "surveys":
+                changed = await _anonymise_surveys(db, rule, stamp)
+                total += changed
+                if changed < RETENTION_BATCH:
+                    break
+                continue
             async with db.transaction() as tx:
                 cur = await tx.conn.execute(
                     f"""
@@ -264,6 +287,33 @@ async def anonymise_older_than(db: Database, cutoff: datetime) -> dict[str, int]
                 break
         counts[rule.key] = total
     return counts
+
+
+async def _anonymise_surveys(db: Database, rule: RetentionRule, stamp: str) -> int:
+    """One batch of a retention rule on surveys, with the rollups moved in step (a survey's
+    attribute snapshot is what the per-attribute figures count)."""
+    async with db.transaction() as tx:
+        ids = [
+            int(i)
+            for i in await _scalar_list(
+                tx,
+                f"SELECT id FROM surveys WHERE {rule.kept_sql} AND {rule.age_sql} < ? LIMIT ?",
+                (stamp, RETENTION_BATCH),
+            )
+        ]
+        if not ids:
+            return 0
+        await rollups.retract(tx, ids)
+        changed = 0
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" for _ in chunk)
+            cur = await tx.conn.execute(
+                f"UPDATE surveys SET {rule.set_sql} WHERE id IN ({marks})", chunk
+            )
+            changed += cur.rowcount
+        await rollups.add(tx, ids)
+    return changed
 
 
 # --- the record of runs ---------------------------------------------------------------------

@@ -5,6 +5,11 @@ per-day score histograms, small per-group tallies and a handful of verbatims. Da
 are given by the caller as UTC instants (local midnights, DST-correct, see
 :meth:`bot.core.periods.Period.utc_bounds`): SQLite cannot convert time zones.
 
+Periods made of whole local days (the usual case: every report asks for local days) are
+read from the per-day rollups (:mod:`storage.rollups`: O(days x segments) rows, exact);
+other bounds, and an attribute split filtered by an attribute, count the answers (the
+``raw_*`` functions, also what the property tests compare the rollups with).
+
 Answers are placed in time by ``answers.scored_at``. Splits and filters use the survey's
 attribute snapshot (``surveys.attributes``, copied from the customer when the survey was
 queued): a report describes who the customer was when they answered.
@@ -15,10 +20,12 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.core.records import from_db_time, from_db_time_req, to_db_time
+from storage import rollups
 from storage.db import Tx
 
 HISTOGRAM_BUCKETS = 11
@@ -70,11 +77,48 @@ def _json_path(key: str) -> str:
     return '$."' + key.replace('"', '""') + '"'
 
 
+async def _rollup_days(tx: Tx, bounds: Sequence[datetime], flt: AnswerFilter) -> list[date] | None:
+    """The local days of ``bounds`` when the rollups can answer for them and ``flt``."""
+    if flt.event_type == "":
+        return None  # the rollups count a missing event type as ''
+    return rollups.whole_days(bounds, ZoneInfo(await rollups.zone_name(tx)))
+
+
 async def histograms_by_day(
     tx: Tx, boundaries: Sequence[datetime], flt: AnswerFilter = NO_FILTER
 ) -> list[Histogram]:
     """Score histograms of consecutive periods: ``boundaries`` b0 < b1 < ... < bN give N
-    periods ``[b(i), b(i+1))``; the result has one 11-bucket histogram per period.
+    periods ``[b(i), b(i+1))``; the result has one 11-bucket histogram per period."""
+    periods = len(boundaries) - 1
+    if periods <= 0:
+        return []
+    days = await _rollup_days(tx, boundaries, flt)
+    if days is None:
+        return await raw_histograms_by_day(tx, boundaries, flt)
+    daily = await rollups.daily_histograms(
+        tx,
+        days[0],
+        days[-1],
+        event_type=flt.event_type,
+        kind=flt.kind,
+        attribute=flt.attribute,
+    )
+    result = []
+    for i in range(periods):
+        total = [0] * HISTOGRAM_BUCKETS
+        day = days[i]
+        while day < days[i + 1]:
+            for score, n in enumerate(daily.get(day, ())):
+                total[score] += n
+            day += timedelta(days=1)
+        result.append(tuple(total))
+    return result
+
+
+async def raw_histograms_by_day(
+    tx: Tx, boundaries: Sequence[datetime], flt: AnswerFilter = NO_FILTER
+) -> list[Histogram]:
+    """:func:`histograms_by_day` counted from the answers.
 
     One query: a VALUES table of periods joined to an index range scan per period over the
     covering index ``answers(scored_at, score, survey_id)``.
@@ -115,6 +159,49 @@ async def histograms_by_group(
     """Score histograms in ``[start, end)`` per value of ``group``: ``"event_type"``,
     ``"kind"`` or ``"attribute"`` (the survey attribute named ``attribute``). Answers without
     a value are grouped under :data:`NO_VALUE`."""
+    if group not in {"event_type", "kind"} and not (group == "attribute" and attribute):
+        raise ValueError(f"unknown grouping {group!r}")
+    days = await _rollup_days(tx, [start, end], flt)
+    if days is None or (group == "attribute" and flt.attribute is not None):
+        return await raw_histograms_by_group(tx, start, end, group, flt, attribute=attribute)
+    segment: dict[str, Any] = {"event_type": flt.event_type, "kind": flt.kind}
+    first, last = days
+    if group == "attribute":
+        totals = await rollups.daily_histograms(tx, first, last, **segment)
+        rest = [sum(h[i] for h in totals.values()) for i in range(HISTOGRAM_BUCKETS)]
+        split = await rollups.group_histograms(
+            tx, first, last, "attr_value", split_attribute=attribute, **segment
+        )
+    else:
+        rest = [0] * HISTOGRAM_BUCKETS
+        split = await rollups.group_histograms(
+            tx, first, last, group, attribute=flt.attribute, **segment
+        )
+    groups: dict[str, list[int]] = {}
+    for value, histogram in split.items():
+        key = NO_VALUE if value == "" else value
+        merged = groups.setdefault(key, [0] * HISTOGRAM_BUCKETS)
+        for i, n in enumerate(histogram):
+            merged[i] += n
+            if group == "attribute":
+                rest[i] -= n
+    if any(rest):
+        merged = groups.setdefault(NO_VALUE, [0] * HISTOGRAM_BUCKETS)
+        for i, n in enumerate(rest):
+            merged[i] += n
+    return {key: tuple(h) for key, h in groups.items() if any(h)}
+
+
+async def raw_histograms_by_group(
+    tx: Tx,
+    start: datetime,
+    end: datetime,
+    group: str,
+    flt: AnswerFilter = NO_FILTER,
+    *,
+    attribute: str | None = None,
+) -> dict[str, Histogram]:
+    """:func:`histograms_by_group` counted from the answers."""
     params: list[Any] = []
     if group == "event_type":
         column = "s.event_type"
@@ -221,18 +308,39 @@ async def detractor_follow_ups(
     return (int(row[0]), int(row[1])) if row else (0, 0)
 
 
-async def driver_counts(tx: Tx, start: datetime, end: datetime) -> dict[str, list[tuple[str, int]]]:
+async def driver_counts(
+    tx: Tx, start: datetime, end: datetime, flt: AnswerFilter = NO_FILTER
+) -> dict[str, list[tuple[str, int]]]:
     """Per category (as stored with the answer): (driver id, how many answers scored in
-    ``[start, end)`` picked it), most picked first. Counted in SQL over the JSON lists."""
+    ``[start, end)`` and matching ``flt`` picked it), most picked first. The rollups count
+    drivers per day and category only: a filtered count reads the answers."""
+    days = await _rollup_days(tx, [start, end], NO_FILTER)
+    if days is None or flt.needs_surveys:
+        return await raw_driver_counts(tx, start, end, flt)
+    rows = sorted(
+        await rollups.driver_totals(tx, days[0], days[1]), key=lambda r: (r[0], -r[2], r[1])
+    )
+    counts: dict[str, list[tuple[str, int]]] = {}
+    for category, driver, n in rows:
+        counts.setdefault(category, []).append((driver, n))
+    return counts
+
+
+async def raw_driver_counts(
+    tx: Tx, start: datetime, end: datetime, flt: AnswerFilter = NO_FILTER
+) -> dict[str, list[tuple[str, int]]]:
+    """:func:`driver_counts` counted in SQL over the answers' JSON lists."""
+    where, params = flt.where()
+    join = "JOIN surveys s ON s.id = a.survey_id" if flt.needs_surveys else ""
     async with tx.conn.execute(
-        """
+        f"""
         SELECT a.category, d.value, COUNT(*) AS n
-        FROM answers a, json_each(a.drivers) d
-        WHERE a.scored_at >= ? AND a.scored_at < ? AND a.drivers IS NOT NULL
+        FROM answers a {join}, json_each(a.drivers) d
+        WHERE a.scored_at >= ? AND a.scored_at < ? AND a.drivers IS NOT NULL {where}
         GROUP BY a.category, d.value
         ORDER BY a.category, n DESC, d.value
         """,
-        (to_db_time(start), to_db_time(end)),
+        (to_db_time(start), to_db_time(end), *params),
     ) as cur:
         rows = await cur.fetchall()
     counts: dict[str, list[tuple[str, int]]] = {}

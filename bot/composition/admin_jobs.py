@@ -15,7 +15,7 @@ from telegram.ext import ContextTypes
 from bot.adapters.telegram.bot_data import services
 from bot.composition.supervisor import Supervisor
 from bot.usecases.alerts import flush_alerts
-from bot.usecases.digests import report_interrupted, run_due_digests
+from bot.usecases.digests import report_interrupted, run_due_digests, run_due_period_digests
 from bot.usecases.services import Services
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,10 @@ async def _digest_job(context: ContextTypes.DEFAULT_TYPE) -> None:
     sent = await run_due_digests(svc, svc.clock())
     if sent:
         log.info("digests sent for %s", ", ".join(day.isoformat() for day in sent))
+    # The weekly and monthly digests go out at the same time of day, after the daily one.
+    periods = await run_due_period_digests(svc, svc.clock())
+    if periods:
+        log.info("digests sent for %s", ", ".join(f"{k} of {d}" for k, d in periods))
 
 
 async def _alert_job(context: ContextTypes.DEFAULT_TYPE) -> None:

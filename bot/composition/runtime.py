@@ -36,6 +36,7 @@ from bot.core.questionnaire.startup import load_catalog, report_missing_translat
 from bot.settings import Settings
 from bot.usecases.dispatching import Dispatcher
 from bot.usecases.metrics import Metrics
+from bot.usecases.rollups import sync_zone as sync_rollup_zone
 from bot.usecases.services import Services, utc_now
 from storage import Database, updates
 
@@ -88,6 +89,7 @@ async def serve(
             loop.add_signal_handler(sig, stop.set)
 
     db = await Database.open(settings.database_path)
+    await sync_rollup_zone(db, settings.timezone.key, clock())
     app: Application = build_application(settings)  # type: ignore[type-arg]
     supervisor = Supervisor(job_queue=app.job_queue)
     limiter = RateLimiter(settings.send_rate_per_second, settings.per_chat_per_second)

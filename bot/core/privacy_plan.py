@@ -259,7 +259,24 @@ ERASURE_PLAN: dict[str, TableRule] = {
     "digests": TableRule(
         Rows.NONE,
         "one row per day sent",
-        columns=_keep("day", "status", "claimed_at", "sent_at", "chats_sent"),
+        columns=_keep("period", "day", "status", "claimed_at", "sent_at", "chats_sent"),
+    ),
+    "answer_rollups": TableRule(
+        Rows.NONE,
+        "per-day counts; erasure and retention move the customer's answers out of their "
+        "attribute values in the same transaction (storage/rollups.py) and a row that falls "
+        "to zero is deleted, so no value outlives the snapshots it was counted from",
+        columns=_keep("attr_key", "day", "attr_value", "kind", "event_type", "score", "n"),
+    ),
+    "driver_rollups": TableRule(
+        Rows.NONE,
+        "per-day counts of driver ids (the questionnaire's, not the customer's words)",
+        columns=_keep("day", "category", "driver", "n"),
+    ),
+    "rollup_state": TableRule(
+        Rows.NONE,
+        "the rollups' time zone",
+        columns=_keep("id", "timezone", "built_at"),
     ),
     "privacy_log": TableRule(
         Rows.NONE,

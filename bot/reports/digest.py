@@ -377,13 +377,19 @@ def _split(
 
 
 def _drivers(data: DigestData, lang: str) -> list[str]:
+    return driver_lines(data.drivers, lang)
+
+
+def driver_lines(drivers: Mapping[Category, Sequence[tuple[str, int]]], lang: str) -> list[str]:
+    """The drivers section: per category (detractors first) the most picked drivers with
+    their counts; nothing when no driver was picked."""
     lines: list[str] = []
     for category, label in (
         (Category.DETRACTOR, _w(lang, "detractors")),
         (Category.PASSIVE, _w(lang, "passives")),
         (Category.PROMOTER, _w(lang, "promoters")),
     ):
-        entries = [(d, c) for d, c in data.drivers.get(category, ()) if c > 0]
+        entries = [(d, c) for d, c in drivers.get(category, ()) if c > 0]
         if entries:
             listed = ", ".join(
                 f"{_esc(driver)} ({count})" for driver, count in entries[:DRIVERS_PER_CATEGORY]

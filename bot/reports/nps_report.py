@@ -9,13 +9,27 @@ mixed silently, non-standard cut-offs named, every outside string escaped.
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from bot.core.nps import DEFAULT_MIN_SAMPLE, STANDARD_CUTOFFS, Counts, Cutoffs, compare, estimate
+from bot.core.nps import (
+    DEFAULT_MIN_SAMPLE,
+    STANDARD_CUTOFFS,
+    Category,
+    Counts,
+    Cutoffs,
+    compare,
+    estimate,
+)
 from bot.core.periods import Period, period_label
 from bot.core.texts import AdminTexts, admin_texts
-from bot.reports.digest import NO_VALUE, describe_cutoffs, format_estimate, format_points
+from bot.reports.digest import (
+    NO_VALUE,
+    describe_cutoffs,
+    driver_lines,
+    format_estimate,
+    format_points,
+)
 from bot.reports.telegram_text import MESSAGE_LIMIT, split_message
 
 __all__ = ["NpsReportData", "compose_nps_report"]
@@ -37,6 +51,8 @@ class NpsReportData:
     by_kind: Mapping[str, Counts] = field(default_factory=dict)
     by_event_type: Mapping[str, Counts] = field(default_factory=dict)
     min_sample: int = DEFAULT_MIN_SAMPLE
+    #: Per category, (driver label, answers that picked it), most picked first.
+    drivers: Mapping[Category, Sequence[tuple[str, int]]] = field(default_factory=dict)
 
 
 def _esc(value: str) -> str:
@@ -127,6 +143,9 @@ def compose_nps_report(data: NpsReportData, lang: str = "en") -> list[str]:
     event_rows = _rows(t.render("by_event_type"), data.by_event_type, t, data.min_sample)
     if event_rows:
         lines += ["", *event_rows]
+    drivers = driver_lines(data.drivers, t.lang)
+    if drivers:
+        lines += ["", *drivers]
     if not data.cutoffs.is_standard:
         lines += ["", t.render("cutoffs", cutoffs=describe_cutoffs(data.cutoffs, t.lang))]
     return split_message("\n".join(lines), MESSAGE_LIMIT)

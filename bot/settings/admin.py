@@ -29,6 +29,26 @@ def _digest_time(raw: str) -> time | None:
     return time(hour, minute, second)
 
 
+_WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def _weekday(raw: str) -> int | None:
+    if raw.lower() in _OFF:
+        return None
+    value = raw.strip().lower()[:3]
+    if value not in _WEEKDAYS or len(raw.strip()) < 3:
+        raise ValueError(f"expected a weekday (mon..sun) or off, got {raw!r}")
+    return _WEEKDAYS.index(value)
+
+
+def _month_day(raw: str) -> int | None:
+    if raw.lower() in _OFF:
+        return None
+    if not raw.strip().isdigit() or not 1 <= int(raw) <= 28:
+        raise ValueError(f"expected a day of the month 1-28 or off, got {raw!r}")
+    return int(raw)
+
+
 def _attribute(raw: str) -> str | None:
     if raw.lower() in _OFF:
         return None
@@ -43,7 +63,9 @@ class AdminSettings(BaseModel):
     ``digest_time`` is the local wall-clock time (in ``Settings.timezone``) at which the
     digest for the day just ended is posted; ``None`` turns the scheduled digest off
     (``/digest`` still works). ``digest_attribute`` names the customer attribute the digest
-    splits by (``None``: no split). ``cutoffs`` are the NPS category boundaries.
+    splits by (``None``: no split). ``weekly_digest`` (0 = Monday) and ``monthly_digest``
+    (day 1-28) post the digest of the week or calendar month before, at ``digest_time``;
+    ``None``: off. ``cutoffs`` are the NPS category boundaries.
     ``min_sample``: reports show a score from fewer answers without an interval.
     ``export_bom``: ``/export``'s CSV starts with a UTF-8 byte-order mark (Excel needs it to
     read the file as UTF-8).
@@ -61,6 +83,12 @@ class AdminSettings(BaseModel):
     )
     digest_catchup_days: Annotated[int, parsed(int_range(1, 31))] = Field(
         3, validation_alias=var("DIGEST_CATCHUP_DAYS")
+    )
+    weekly_digest: Annotated[int | None, parsed(_weekday)] = Field(
+        None, validation_alias=var("WEEKLY_DIGEST")
+    )
+    monthly_digest: Annotated[int | None, parsed(_month_day)] = Field(
+        None, validation_alias=var("MONTHLY_DIGEST")
     )
     alerts_enabled: Annotated[bool, parsed(on_off)] = Field(
         True, validation_alias=var("DETRACTOR_ALERTS")

@@ -11,25 +11,28 @@ ask for it with ``/digest YYYY-MM-DD``.
 from __future__ import annotations
 
 import asyncio
+import html
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.core.delivery import Upload
-from bot.core.digest_schedule import due_digest_days
+from bot.core.digest_schedule import Cadence, due_digest_days, due_periods
 from bot.core.nps import Category, Counts, Cutoffs
 from bot.core.periods import Period
 from bot.core.questionnaire.catalog import Catalog
 from bot.core.questionnaire.model import Driver
 from bot.core.texts import admin_texts
 from bot.reports.digest import DayStats, Digest, DigestData, Verbatim, chart_labels, compose_digest
+from bot.reports.nps_report import NpsReportData, compose_nps_report
 from bot.reports.theme_report import theme_lines
 from bot.settings import Settings
 from bot.usecases.ports import Outbound
 from bot.usecases.services import Services
 from bot.usecases.themes import gather_theme_counts, rows_of
 from storage import Tx, digests, reports
+from storage.reports import NO_FILTER, AnswerFilter
 
 log = logging.getLogger(__name__)
 
@@ -274,3 +277,114 @@ async def report_interrupted(svc: Services) -> None:
             day,
             day,
         )
+
+
+# --- the /nps report and the weekly and monthly digests ----------------------------------
+
+
+async def gather_nps_report(
+    tx: Tx,
+    settings: Settings,
+    catalog: Catalog | None,
+    period: Period,
+    previous: Period,
+    flt: AnswerFilter = NO_FILTER,
+    filter_label: str = "",
+) -> NpsReportData:
+    """What ``/nps`` (and a weekly or monthly digest) shows for ``period``, against
+    ``previous``: read from the per-day rollups (whole local days)."""
+    tz = settings.timezone
+    cutoffs = settings.admin.cutoffs
+    start, end = period.utc_bounds(tz)
+    bounds = [previous.utc_bounds(tz)[0], start, end]
+    if previous.end + timedelta(days=1) != period.start:
+        bounds = [*previous.utc_bounds(tz), start, end]
+    histograms = await reports.histograms_by_day(tx, bounds, flt)
+    before, current = histograms[0], histograms[-1]
+
+    async def split(group: str) -> dict[str, Counts]:
+        groups = await reports.histograms_by_group(tx, start, end, group, flt)
+        return {k: Counts.from_histogram(h, cutoffs) for k, h in groups.items()}
+
+    return NpsReportData(
+        period=period,
+        previous_period=previous,
+        current=Counts.from_histogram(current, cutoffs),
+        previous=Counts.from_histogram(before, cutoffs),
+        filter_label=filter_label,
+        tz_name=tz.key,
+        cutoffs=cutoffs,
+        by_kind=await split("kind"),
+        by_event_type=await split("event_type"),
+        drivers=driver_labels(
+            catalog, await reports.driver_counts(tx, start, end, flt), settings.admin_language
+        ),
+        min_sample=settings.admin.min_sample,
+    )
+
+
+def cadences(settings: Settings) -> list[Cadence]:
+    """The weekly and monthly digests that are on."""
+    found = []
+    if settings.admin.weekly_digest is not None:
+        found.append(Cadence("week", weekday=settings.admin.weekly_digest))
+    if settings.admin.monthly_digest is not None:
+        found.append(Cadence("month", day=settings.admin.monthly_digest))
+    return found
+
+
+async def compose_period_digest(svc: Services, cadence: Cadence, start: date) -> list[str]:
+    """The digest of the week or month starting ``start``: its title, then what ``/nps``
+    shows for that period against the one before, in the admin language."""
+    period = Period(start, cadence.period_end(start))
+    before = cadence.previous(start)
+    previous = Period(before, cadence.period_end(before))
+    async with svc.db.read() as tx:
+        data = await gather_nps_report(tx, svc.settings, svc.catalog, period, previous)
+    lang = svc.settings.admin_language
+    title = admin_texts(lang).render(
+        f"digest_{cadence.kind}_title", company=html.escape(svc.settings.company_name)
+    )
+    messages = compose_nps_report(data, lang)
+    return [f"{title}\n{messages[0]}", *messages[1:]]
+
+
+async def run_due_period_digests(svc: Services, now: datetime) -> list[tuple[str, date]]:
+    """Send every weekly or monthly digest due at ``now`` and not yet sent, each claimed
+    once like the daily one (a fresh install starts with the next period)."""
+    settings = svc.settings
+    at_time = settings.admin.digest_time
+    if at_time is None or not settings.admin_chat_ids:
+        return []
+    tz = settings.timezone
+    sent: list[tuple[str, date]] = []
+    for cadence in cadences(settings):
+        kind = cadence.kind
+        async with svc.db.transaction() as tx:
+            latest = cadence.latest_due(now, tz, at_time)
+            await digests.record_baseline(tx, latest, now, kind)
+            last = await digests.last_day(tx, kind)
+        for start in due_periods(now, tz, at_time, cadence, last):
+            async with svc.db.transaction() as tx:
+                if not await digests.claim(tx, start, now, kind):
+                    continue
+            try:
+                messages = await compose_period_digest(svc, cadence, start)
+                delivered = 0
+                for chat_id in settings.admin_chat_ids:
+                    ok = True
+                    for part in messages:
+                        result = await svc.sender.call(
+                            chat_id,
+                            "sendMessage",
+                            {"chat_id": chat_id, "text": part, "parse_mode": "HTML"},
+                        )
+                        ok = ok and result.ok
+                    delivered += ok
+            except Exception:
+                log.exception("the %s digest for %s failed after it was claimed", kind, start)
+                continue
+            async with svc.db.transaction() as tx:
+                await digests.mark_sent(tx, start, delivered, svc.clock(), kind)
+            sent.append((kind, start))
+    return sent

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.adapters.telegram.admin_filter import is_admin
-from bot.core.nps import Counts, Cutoffs
+from bot.core.nps import Category, Counts, Cutoffs
 from bot.core.periods import Period
 from bot.core.texts import admin_texts
 from bot.reports.alert_text import MAX_ALERTS_PER_MESSAGE
@@ -28,6 +28,8 @@ UTCZ = ZoneInfo("UTC")
 
 def admin_settings(variables: dict[str, str]) -> AdminSettings:
     return Settings.from_env(with_required(variables)).admin
+
+
 def compose_alert_messages(
     items: list[tuple[AlertView, set[str]]], tz: ZoneInfo
 ) -> list[tuple[str, dict[str, Any]]]:
@@ -203,3 +205,23 @@ def test_nps_report_states_n_interval_noise_kinds_and_cut_offs() -> None:
         NpsReportData(data.period, data.previous_period, Counts(), Counts())
     )[0]
     assert "No answers in this period." in empty and "no comparison possible" in empty
+    assert "Drivers" not in text  # nothing picked: no section
+
+
+def test_nps_report_shows_the_drivers_per_category_with_counts() -> None:
+    day = datetime(2026, 11, 22).date()
+    data = NpsReportData(
+        period=Period(day, day),
+        previous_period=Period(day, day),
+        current=Counts(1, 0, 2),
+        previous=Counts(),
+        drivers={
+            Category.DETRACTOR: [("Price", 2), ("Speed <fast>", 1)],
+            Category.PROMOTER: [("Staff", 1)],
+        },
+    )
+    for lang, title in (("en", "<b>Drivers</b>"), ("zh", "驱动因素")):
+        [text] = compose_nps_report(data, lang)
+        section = text[text.index(title) :]
+        assert "Price (2), Speed &lt;fast&gt; (1)" in section and "Staff (1)" in section
+        assert section.index("Price") < section.index("Staff")  # detractors first

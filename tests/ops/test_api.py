@@ -240,6 +240,15 @@ async def test_an_answered_survey_shows_its_answer(api: Api, db: Database, clock
     )
     assert survey["status"] == "answered"
     assert (survey["answer"]["score"], survey["answer"]["category"]) == (3, "detractor")
+    assert survey["answer"]["drivers"] is None  # no drivers step
+
+    async with db.transaction() as tx:
+        await answers.start_drivers(tx, outcome["survey_id"])
+        await answers.finish_drivers(tx, outcome["survey_id"], ["price", "speed"], 56, clock())
+    survey, _ = await api.call(
+        "GET", f"/v1/surveys/{outcome['survey_id']}", "/v1/surveys/{survey_id}", expect=200
+    )
+    assert survey["answer"]["drivers"] == ["price", "speed"]
 
 
 async def test_health_and_openapi_need_no_token(api: Api, db: Database, clock: Clock) -> None:

@@ -304,6 +304,8 @@ async def test_erasure_never_touches_other_customers_rows_that_contain_the_id(
     for table, rows in others.items():
         if table in ("digests", "processed_updates", "privacy_log"):
             continue  # shared bookkeeping rows, not a customer's
+        if table in ("answer_rollups", "driver_rollups", "rollup_state"):
+            continue  # counts of everyone's answers: the victim's seed moved them on purpose
         for row in rows:
             assert row in after[table], f"{table} row changed or deleted: {row}"
     # Everything the victim's seed added to the outbox is gone; their deliveries are stubs.

@@ -87,7 +87,7 @@ async def test_digest_caption_and_chart_labels_are_chinese(db: Database) -> None
 
 async def test_nps_report_is_chinese_with_kinds_events_and_no_value_groups(db: Database) -> None:
     s: Any = settings(ADMIN_LANGUAGE="zh", PROMOTER_MIN="8", PASSIVE_MIN="6")
-    svc = cast(Any, SimpleNamespace(settings=s))
+    svc = cast(Any, SimpleNamespace(settings=s, catalog=None))
     outputs = []
     async with db.read() as tx:
         for args in (["30d"], ["2026-11-22"], ["7d", "kind=relationship"], ["2026-11-01"]):

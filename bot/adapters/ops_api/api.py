@@ -371,6 +371,9 @@ class OpsApi:
                 "reason": answer.reason,
                 "scored_at": iso(answer.scored_at),
                 "completed_at": iso(answer.completed_at),
+                # The driver ids the customer picked; null when the survey had no drivers
+                # step (or the customer was erased).
+                "drivers": list(answer.drivers) if answer.drivers is not None else None,
             },
         }
         return web.json_response(body)

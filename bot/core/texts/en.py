@@ -382,6 +382,8 @@ REPORT: dict[str, str] = {
     "responses_line": "{line} · {expired} expired · {failed} failed",
     "by_named": "By {name}",
     "by_attribute": "By attribute",
+    "digest_week_title": "<b>{company}: weekly NPS digest</b>",
+    "digest_month_title": "<b>{company}: monthly NPS digest</b>",
     "drivers": "<b>Drivers</b>",
     "detractors": "Detractors",
     "passives": "Passives",

@@ -321,6 +321,8 @@ REPORT: dict[str, str] = {
     "responses_line": "{line} · 过期 {expired} · 失败 {failed}",
     "by_named": "按 {name}",
     "by_attribute": "按属性",
+    "digest_week_title": "<b>{company}：每周 NPS 摘要</b>",
+    "digest_month_title": "<b>{company}：每月 NPS 摘要</b>",
     "drivers": "<b>驱动因素</b>",
     "detractors": "贬损者",
     "passives": "被动者",

@@ -22,7 +22,7 @@ from typing import Any
 from telegram import InputFile
 
 from bot.adapters.telegram.handler import Handler, Turn, handler
-from bot.core.nps import Counts, categorize
+from bot.core.nps import categorize
 from bot.core.periods import (
     ReportArgumentError,
     ReportFilter,
@@ -34,11 +34,11 @@ from bot.core.periods import (
 )
 from bot.core.records import SurveyKind, SurveyStatus
 from bot.reports.csv_export import ExportRow, export_csv
-from bot.reports.nps_report import NpsReportData, compose_nps_report
+from bot.reports.nps_report import compose_nps_report
 from bot.reports.stats_text import stats_text
 from bot.reports.telegram_text import MESSAGE_LIMIT, esc, split_message
 from bot.reports.theme_report import ThemeChartLabels, ThemeRow, theme_lines
-from bot.usecases.digests import build_digest, send_digest
+from bot.usecases.digests import build_digest, gather_nps_report, send_digest
 from bot.usecases.privacy import privacy_stats_line
 from bot.usecases.services import Services
 from bot.usecases.themes import period_rows
@@ -77,30 +77,9 @@ def _answer_filter(flt: ReportFilter) -> AnswerFilter:
 
 async def _nps_work(svc: Services, tx: Tx, args: list[str], now: datetime) -> list[str]:
     settings = svc.settings
-    tz = settings.timezone
-    period, flt = parse_report_args(args, local_today(now, tz), "7d")
-    storage_filter = _answer_filter(flt)
-    previous = previous_period(period)
-    start, end = period.utc_bounds(tz)
-    bounds = [previous.utc_bounds(tz)[0], start, end]
-    before, current = await reports.histograms_by_day(tx, bounds, storage_filter)
-    cutoffs = settings.admin.cutoffs
-
-    async def split(group: str) -> dict[str, Counts]:
-        groups = await reports.histograms_by_group(tx, start, end, group, storage_filter)
-        return {k: Counts.from_histogram(h, cutoffs) for k, h in groups.items()}
-
-    data = NpsReportData(
-        period=period,
-        previous_period=previous,
-        current=Counts.from_histogram(current, cutoffs),
-        previous=Counts.from_histogram(before, cutoffs),
-        filter_label=flt.label,
-        tz_name=tz.key,
-        cutoffs=cutoffs,
-        by_kind=await split("kind"),
-        by_event_type=await split("event_type"),
-        min_sample=settings.admin.min_sample,
+    period, flt = parse_report_args(args, local_today(now, settings.timezone), "7d")
+    data = await gather_nps_report(
+        tx, settings, svc.catalog, period, previous_period(period), _answer_filter(flt), flt.label
     )
     return compose_nps_report(data, settings.admin_language)
 
