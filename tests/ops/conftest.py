@@ -9,10 +9,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from bot.adapters.telegram.ratelimit import RateLimiter
-from bot.adapters.telegram.sender import Sender
 from telegram import Bot
 
+from bot.adapters.telegram.ratelimit import RateLimiter
+from bot.adapters.telegram.sender import Sender
 from bot.core.contact_rules import ContactRules
 from bot.core.linking import make_payload
 from bot.usecases.dispatching import Dispatcher

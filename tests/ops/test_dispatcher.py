@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import time, timedelta
 
 import pytest
-from bot.adapters.telegram.sender import MAX_TRANSIENT_RETRIES
 
+from bot.adapters.telegram.sender import MAX_TRANSIENT_RETRIES
 from bot.core.records import SurveyStatus
 from bot.core.validation import EventRequest
 from bot.settings import QuietHours

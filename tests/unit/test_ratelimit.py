@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from bot.adapters.telegram.ratelimit import GROUP_PER_MINUTE, RateLimiter
 
+from bot.adapters.telegram.ratelimit import GROUP_PER_MINUTE, RateLimiter
 from tests.support.clock import Clock
 
 FakeClock = Clock[float]
