@@ -1,8 +1,15 @@
-"""The database handle: one aiosqlite connection, migrations, and transaction scopes.
+"""The database handle: one writer connection, a few reader connections, migrations, and
+transaction scopes.
 
 All writes go through :meth:`Database.transaction`, which serialises units of work on the
-single connection. aiosqlite shares one connection between tasks, so without the lock one
-task's ``COMMIT`` would commit another task's half-done work.
+single writer connection. aiosqlite shares one connection between tasks, so without the lock
+one task's ``COMMIT`` would commit another task's half-done work.
+
+Reads go through :meth:`Database.read`, on separate connections that refuse writes
+(``PRAGMA query_only``). Under WAL a reader sees one committed snapshot and neither waits for
+the writer nor holds it up, so a long report (an export of a year of answers) never delays
+the customers' updates. A database in memory has no second connection to the same data:
+there, reads share the writer's connection and lock.
 """
 
 from __future__ import annotations
@@ -20,6 +27,9 @@ from storage.migrations import apply_migrations, check_not_too_new
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 10_000
+#: Reader connections opened at most (on demand): a long export holds one, while the
+#: sender's and the dispatcher's short reads take the others.
+MAX_READERS = 4
 
 
 class Tx:
@@ -38,6 +48,16 @@ class Database:
         self._conn = conn
         self._lock = asyncio.Lock()
         self.path = path
+        self._idle_readers: list[aiosqlite.Connection] = []
+        self._readers: list[aiosqlite.Connection] = []
+        self._reader_free = asyncio.Condition()
+        self._reader_slots = 0
+        self._closed = False
+
+    @property
+    def separate_readers(self) -> bool:
+        """True if reads run on their own connections (a file, not ``:memory:``)."""
+        return self.path != ":memory:"
 
     @classmethod
     async def open(cls, path: str | Path, *, migrate: bool = True) -> Database:
@@ -72,9 +92,58 @@ class Database:
         return cls(conn, path_str)
 
     async def close(self) -> None:
-        """Close the connection; must run inside the event loop or the process may hang."""
+        """Close the connections; must run inside the event loop or the process may hang."""
+        async with self._reader_free:
+            self._closed = True
+            # Readers in use are closed as their scope ends (_give_back).
+            idle, self._idle_readers = self._idle_readers, []
+            self._reader_free.notify_all()
+        for reader in idle:
+            await reader.close()
         async with self._lock:
             await self._conn.close()
+
+    async def _open_reader(self) -> aiosqlite.Connection:
+        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        try:
+            conn.row_factory = aiosqlite.Row
+            await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await conn.execute("PRAGMA foreign_keys = ON")
+            await conn.execute("PRAGMA query_only = ON")
+        except BaseException:
+            await conn.close()
+            raise
+        return conn
+
+    async def _take_reader(self) -> aiosqlite.Connection:
+        async with self._reader_free:
+            while True:
+                if self._closed:
+                    raise RuntimeError("the database is closed")
+                if self._idle_readers:
+                    return self._idle_readers.pop()
+                if self._reader_slots < MAX_READERS:
+                    self._reader_slots += 1  # reserved before opening: never above the cap
+                    break
+                await self._reader_free.wait()
+        try:
+            conn = await self._open_reader()
+        except BaseException:
+            async with self._reader_free:
+                self._reader_slots -= 1
+                self._reader_free.notify()
+            raise
+        async with self._reader_free:
+            self._readers.append(conn)
+        return conn
+
+    async def _give_back(self, conn: aiosqlite.Connection) -> None:
+        async with self._reader_free:
+            if not self._closed:
+                self._idle_readers.append(conn)
+                self._reader_free.notify()
+                return
+        await conn.close()
 
     async def checkpoint(self) -> bool:
         """Copy the write-ahead log into the database file and truncate the log to zero
@@ -103,10 +172,36 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Tx]:
-        """A read-only scope (a deferred transaction, so reads see one snapshot)."""
-        async with self._lock:
-            await self._conn.execute("BEGIN")
+        """A read-only scope: one snapshot of what is committed, on a reader connection
+        that refuses writes and never takes the write lock (see the module docstring)."""
+        if not self.separate_readers:
+            async with self._lock:
+                await self._conn.execute("BEGIN")
+                try:
+                    yield Tx(self._conn)
+                finally:
+                    await self._conn.execute("ROLLBACK")
+            return
+        conn = await self._take_reader()
+        try:
+            await conn.execute("BEGIN")
             try:
-                yield Tx(self._conn)
+                yield Tx(conn)
             finally:
-                await self._conn.execute("ROLLBACK")
+                await conn.execute("ROLLBACK")
+        except BaseException:
+            # A connection in an unknown state (cancelled mid-statement) is not reused.
+            await self._discard_reader(conn)
+            raise
+        await self._give_back(conn)
+
+    async def _discard_reader(self, conn: aiosqlite.Connection) -> None:
+        async with self._reader_free:
+            if conn in self._readers:
+                self._readers.remove(conn)
+                self._reader_slots -= 1
+            self._reader_free.notify()
+        try:
+            await conn.close()
+        except Exception:
+            log.warning("closing a reader connection failed", exc_info=True)

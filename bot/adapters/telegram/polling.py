@@ -1,15 +1,21 @@
 """Receiving updates: our own long-polling loop that confirms an update only once handled.
 
 PTB's Updater confirms updates when it queues them, so a crash would lose fetched but
-unhandled updates. Here the offset moves past a batch only after every update in it was
-handled (or failed repeatedly and was logged), so a crash means redelivery, which the
-handlers tolerate (see :mod:`bot.usecases.unit_of_work`).
+unhandled updates. Here the offset given to ``getUpdates`` (which confirms every update
+below it) never passes an update that is still being handled, so a crash means
+redelivery, which the handlers tolerate (see :mod:`bot.usecases.unit_of_work`).
+
+Fairness: each chat has its own queue and worker task; a chat's updates are handled in
+order, chats in parallel, and the next ``getUpdates`` is made as soon as a batch is queued,
+not once it is handled. A chat with a backlog therefore delays only itself. Updates fetched
+again because an older one is still in hand are recognised by id and skipped.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
@@ -20,6 +26,7 @@ from telegram.ext import Application
 
 from bot.adapters.telegram.sender import retry_after_seconds
 from bot.adapters.telegram.wiring import FailedUpdates
+from bot.usecases.background import wait_for_any
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +63,7 @@ def _chat_key(update: Update) -> int:
 
 
 class Poller:
-    """Fetches updates with ``getUpdates`` and hands them to the application."""
+    """Fetches updates with ``getUpdates`` and hands each to its chat's worker."""
 
     def __init__(
         self,
@@ -73,43 +80,60 @@ class Poller:
         self.last_answer: datetime | None = None
         self.failures = failures
         self.timeout = timeout
-        self.offset: int | None = None
         self.handled = 0
+        self._next: int | None = None  # one past the highest update id fetched
+        self._in_hand: set[int] = set()  # fetched, not yet handled
+        self._done: set[int] = set()  # handled, but not yet below the confirmed offset
+        self._queues: dict[int, deque[Update]] = {}
+        self._workers: dict[int, asyncio.Task[None]] = {}
+        self._progress = asyncio.Event()
+
+    @property
+    def offset(self) -> int | None:
+        """What ``getUpdates`` confirms: everything below the oldest update still in hand."""
+        if self._in_hand:
+            return min(self._in_hand)
+        return self._next
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Poll until ``stop`` is set, then confirm what was handled."""
+        """Poll until ``stop`` is set, then finish what is in hand and confirm it."""
         backoff = 1.0
-        while not stop.is_set():
-            fetch = asyncio.ensure_future(self._fetch())
-            stopper = asyncio.ensure_future(stop.wait())
-            done, _ = await asyncio.wait({fetch, stopper}, return_when=asyncio.FIRST_COMPLETED)
-            if fetch not in done:
-                fetch.cancel()
-                break
-            stopper.cancel()
-            try:
-                batch = fetch.result()
-            except RetryAfter as exc:
-                await asyncio.sleep(retry_after_seconds(exc))
-                continue
-            except Conflict:
-                log.error("another process is polling this bot (409 Conflict); retrying in 5 s")
-                await asyncio.sleep(5)
-                continue
-            except InvalidToken:
-                log.error("the Bot API server rejected the token; stopping")
-                raise
-            except (NetworkError, TelegramError) as exc:
-                log.warning("getUpdates failed (%s); retrying in %.0f s", exc.message, backoff)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 30.0)
-                continue
-            backoff = 1.0
-            if self.clock is not None:
-                self.last_answer = self.clock()
-            if batch:
-                await self.process(parse_updates(batch, self.app.bot))
-                self.offset = max(int(raw["update_id"]) for raw in batch) + 1
+        try:
+            while not stop.is_set():
+                fetch = asyncio.ensure_future(self._fetch())
+                stopper = asyncio.ensure_future(stop.wait())
+                done, _ = await asyncio.wait({fetch, stopper}, return_when=asyncio.FIRST_COMPLETED)
+                if fetch not in done:
+                    fetch.cancel()
+                    break
+                stopper.cancel()
+                try:
+                    batch = fetch.result()
+                except RetryAfter as exc:
+                    await asyncio.sleep(retry_after_seconds(exc))
+                    continue
+                except Conflict:
+                    log.error("another process is polling this bot (409 Conflict); retrying in 5 s")
+                    await asyncio.sleep(5)
+                    continue
+                except InvalidToken:
+                    log.error("the Bot API server rejected the token; stopping")
+                    raise
+                except (NetworkError, TelegramError) as exc:
+                    log.warning("getUpdates failed (%s); retrying in %.0f s", exc.message, backoff)
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, 30.0)
+                    continue
+                backoff = 1.0
+                if self.clock is not None:
+                    self.last_answer = self.clock()
+                if not self.admit_raw(batch) and self._in_hand:
+                    # Only updates already in hand came back (an old one is still being
+                    # handled): wait for progress instead of fetching them again at once.
+                    self._progress.clear()
+                    await wait_for_any((stop, self._progress), 1.0)
+        finally:
+            await self.drain()
         await self.confirm()
 
     async def _fetch(self) -> list[Any]:
@@ -129,35 +153,84 @@ class Poller:
             raise NetworkError("getUpdates returned something other than a list of updates")
         return raw
 
-    async def process(self, batch: Sequence[Update]) -> None:
-        """Handle a batch: chats in parallel, each chat's updates in order."""
-        by_chat: dict[int, list[Update]] = {}
-        for update in batch:
-            by_chat.setdefault(_chat_key(update), []).append(update)
-        await asyncio.gather(*(self._process_chat(updates) for updates in by_chat.values()))
+    def admit_raw(self, batch: Sequence[Any]) -> int:
+        """Queue the updates of ``batch`` not seen before; how many were new."""
+        fresh = [
+            raw
+            for raw in batch
+            if (uid := _update_id(raw)) is not None
+            and uid not in self._in_hand
+            and uid not in self._done
+            and (self._next is None or uid >= (self.offset or 0))
+        ]
+        for raw in batch:
+            uid = _update_id(raw)
+            if uid is not None and (self._next is None or uid + 1 > self._next):
+                self._next = uid + 1
+        for update in parse_updates(fresh, self.app.bot):
+            self._admit(update)
+        # Ids below the offset are confirmed: Telegram never sends them again.
+        floor = self.offset
+        if floor is not None:
+            self._done = {uid for uid in self._done if uid >= floor}
+        return len(fresh)
 
-    async def _process_chat(self, updates: list[Update]) -> None:
-        for update in updates:
-            for attempt in range(1, HANDLER_ATTEMPTS + 1):
-                self.failures.ids.discard(update.update_id)
-                await self.app.process_update(update)
-                if update.update_id not in self.failures.ids:
-                    break
-                if attempt == HANDLER_ATTEMPTS:
-                    log.error(
-                        "update %s failed %d times; giving up on it", update.update_id, attempt
-                    )
-                else:
-                    await asyncio.sleep(0.2 * attempt)
+    async def process(self, batch: Sequence[Update]) -> None:
+        """Handle ``batch`` (chats in parallel, each chat's updates in order) and wait for it."""
+        for update in batch:
+            if update.update_id not in self._in_hand and update.update_id not in self._done:
+                self._admit(update)
+        await self.drain()
+
+    def _admit(self, update: Update) -> None:
+        chat = _chat_key(update)
+        self._in_hand.add(update.update_id)
+        self._queues.setdefault(chat, deque()).append(update)
+        if chat not in self._workers:
+            self._workers[chat] = asyncio.create_task(self._work(chat), name=f"chat-{chat}")
+
+    async def drain(self) -> None:
+        """Wait until every queued update is handled."""
+        while self._workers:
+            await asyncio.gather(*list(self._workers.values()), return_exceptions=True)
+
+    async def _work(self, chat: int) -> None:
+        queue = self._queues[chat]
+        try:
+            while queue:
+                update = queue[0]
+                try:
+                    await self._handle(update)
+                finally:
+                    queue.popleft()
+                    self._in_hand.discard(update.update_id)
+                    self._done.add(update.update_id)
+                    self.handled += 1
+                    self._progress.set()
+        finally:
+            del self._workers[chat]
+            if not queue:
+                del self._queues[chat]
+
+    async def _handle(self, update: Update) -> None:
+        for attempt in range(1, HANDLER_ATTEMPTS + 1):
             self.failures.ids.discard(update.update_id)
-            self.handled += 1
+            await self.app.process_update(update)
+            if update.update_id not in self.failures.ids:
+                break
+            if attempt == HANDLER_ATTEMPTS:
+                log.error("update %s failed %d times; giving up on it", update.update_id, attempt)
+            else:
+                await asyncio.sleep(0.2 * attempt)
+        self.failures.ids.discard(update.update_id)
 
     async def confirm(self) -> None:
         """Tell the server that everything up to ``offset`` is handled (timeout 0)."""
-        if self.offset is None:
+        offset = self.offset
+        if offset is None:
             return
         try:
-            await self.app.bot.get_updates(offset=self.offset, timeout=0, limit=1)
+            await self.app.bot.get_updates(offset=offset, timeout=0, limit=1)
         except TelegramError as exc:
             log.warning(
                 "could not confirm the last updates (%s); they will be redelivered "

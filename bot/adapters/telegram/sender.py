@@ -244,7 +244,16 @@ class Sender:
         """Make every pending outbox call (after a restart, and periodically)."""
         async with self.db.read() as tx:
             chats = await outbox.pending_chats(tx)
-        await asyncio.gather(*(self.flush_chat(chat_id) for chat_id in chats))
+        # A chat whose flush is running (a long backlog paced at 1/s) is only told to look
+        # again: waiting for it would hold every other chat's retry behind its backlog.
+        idle = []
+        for chat_id in chats:
+            task = self._flush_tasks.get(chat_id)
+            if task is not None and not task.done():
+                self._dirty.add(chat_id)
+            else:
+                idle.append(chat_id)
+        await asyncio.gather(*(self.flush_chat(chat_id) for chat_id in idle))
 
     async def sweep(self, stop: asyncio.Event, interval: float) -> None:
         """Flush every pending outbox call every ``interval`` seconds until ``stop``, then

@@ -6,7 +6,8 @@ from :func:`refuse_non_admin`. A command answers bad arguments with the usage li
 the update there (``ApplicationHandlerStop``) so the customers' handlers never see it. Text
 replies go through the outbox with the update's claim; the digest's chart and the CSV are
 files, sent by a background task right after the claim commits (a crash in between loses
-that one answer, never duplicates it; the admin can ask again).
+that one answer, never duplicates it; the admin can ask again). The reports (/nps, /export,
+the digest) read on a reader connection after the claim, never inside the write transaction.
 """
 
 from __future__ import annotations
@@ -133,6 +134,16 @@ def _export_file(
     return export_csv(rows, keys, bom=svc.settings.admin.export_bom), "csv"
 
 
+def _build_export(
+    fmt: str, records: list[reports.ExportRecord], svc: Services, found: dict[int, list[str]]
+) -> tuple[list[ExportRow], bytes, str]:
+    """The rows and the file (bytes, extension); run in a thread, so a large export never
+    stalls the loop that handles the customers' updates."""
+    rows, keys = _export_rows(records, svc, found)
+    data, extension = _export_file(fmt, rows, keys, svc)
+    return rows, data, extension
+
+
 async def _send_export(svc: Services, chat_id: int, args: list[str], now: datetime) -> None:
     fmt, args = _export_format(args)
     tz = svc.settings.timezone
@@ -160,8 +171,7 @@ async def _send_export(svc: Services, chat_id: int, args: list[str], now: dateti
         return
     truncated = len(records) > MAX_EXPORT_ROWS
     records = records[:MAX_EXPORT_ROWS]
-    rows, keys = _export_rows(records, svc, found)
-    data, extension = _export_file(fmt, rows, keys, svc)
+    rows, data, extension = await asyncio.to_thread(_build_export, fmt, records, svc, found)
     caption = svc.admin_texts.render(
         "export_caption",
         rows=len(rows),
@@ -250,9 +260,24 @@ async def refuse_non_admin(turn: Turn[None]) -> None:
 
 @_admin_command("nps")
 async def on_nps(turn: Turn[None]) -> None:
-    """/nps [period] [filter]: the score with its interval, split by kind and event type."""
-    for part in await _nps_work(turn.svc, turn.tx, turn.args, turn.now):
-        turn.replies.send(part, parse_mode="HTML")
+    """/nps [period] [filter]: the score with its interval, split by kind and event type.
+
+    Computed after the command's claim commits, on a reader connection: a report over a
+    long period never holds the write lock that the customers' updates wait for."""
+    svc, chat_id, args, now = turn.svc, turn.chat_id, turn.args, turn.now
+    # Parse now, so bad arguments get the usage line in this transaction.
+    _answer_filter(parse_report_args(args, local_today(now, svc.settings.timezone), "7d")[1])
+    turn.background(f"admin-nps-{chat_id}", lambda: _send_nps(svc, chat_id, args, now))
+
+
+async def _send_nps(svc: Services, chat_id: int, args: list[str], now: datetime) -> None:
+    async with svc.db.read() as tx:
+        parts = await _nps_work(svc, tx, args, now)
+    async with svc.db.transaction() as tx:
+        for part in parts:
+            params = {"chat_id": chat_id, "text": part, "parse_mode": "HTML"}
+            await outbox.enqueue(tx, chat_id, "sendMessage", params, now)
+    svc.sender.schedule_flush(chat_id)
 
 
 @_admin_command("themes")
