@@ -278,7 +278,7 @@ async def test_export_round_trips_through_csv_with_hostile_cells(admin_world: Ad
     assert doc.file_name is not None and doc.file_name.endswith(".csv")
     assert doc.file_bytes is not None
     # A UTF-8 byte-order mark by default (NPSBOT_EXPORT_BOM): Excel reads it as UTF-8.
-    assert doc.file_bytes.startswith(b"\xef\xbb\xbfsurvey_id,")
+    assert doc.file_bytes.startswith(b'\xef\xbb\xbf"survey_id",')
     rows = list(csv.DictReader(io.StringIO(doc.file_bytes.decode("utf-8-sig"), newline="")))
     mine = [r for r in rows if r["customer_id"] == "'" + cid]
     assert len(mine) == 1, rows
