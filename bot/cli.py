@@ -173,9 +173,10 @@ def _event_body(args: argparse.Namespace) -> dict[str, object]:
 
 
 async def _event(settings: Settings, args: argparse.Namespace) -> dict[str, object]:
+    from bot.adapters.ops_api.models import parse_event
     from bot.core.questionnaire.loader import QuestionnaireError
     from bot.core.questionnaire.startup import load_catalog
-    from bot.core.validation import ValidationFailed, event_request
+    from bot.core.validation import ValidationFailed
     from bot.usecases.events import EventConflict, trigger_event
     from bot.usecases.services import utc_now
     from storage import Database
@@ -189,7 +190,7 @@ async def _event(settings: Settings, args: argparse.Namespace) -> dict[str, obje
         _fail(f"questionnaire error: {exc}")
     now = utc_now()
     try:
-        request = event_request(_event_body(args), now, catalog.required_properties)
+        request = parse_event(_event_body(args), now, catalog.required_properties)
     except ValidationFailed as exc:
         _fail("invalid event: " + "; ".join(f"{e.field}: {e.message}" for e in exc.errors))
     rules = settings.ops.contact_rules(settings.timezone)

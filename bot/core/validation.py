@@ -1,8 +1,11 @@
-"""Validating what ops systems send (API bodies, CLI arguments, CSV rows).
+"""The rules for what ops systems send (API bodies, CLI arguments, CSV rows).
 
-Each check collects every problem as a :class:`FieldError` naming the field and why, so an
-integrator fixes a request in one round instead of one field at a time. Nothing is stored
-unless the whole request is valid.
+Each rule (``event_id_value``, ``property_value``, ``timestamp``...) returns the value it
+accepts or raises ValueError saying why not; the ops API's pydantic models
+(``bot/adapters/ops_api/models.py``) call them from their validators, and the ``check_*``
+helpers collect their verdicts as :class:`FieldError` for the CSV import. Either way every
+problem is reported, so an integrator fixes a request in one round instead of one field at a
+time, and nothing is stored unless the whole request is valid.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.core.contact_rules import TIMEZONE_ATTRIBUTE
@@ -24,6 +27,8 @@ MAX_PROPERTIES = 50
 MAX_PROPERTY_VALUE_CHARS = 500
 MAX_EVENT_ID_CHARS = 128
 MAX_DELAY = timedelta(days=90)
+MAX_DELAY_SECONDS = int(MAX_DELAY.total_seconds())
+MAX_PROPERTY_NUMBER = 2**53
 MAX_SEND_AHEAD = timedelta(days=365)
 # occurred_at may be a little ahead of our clock (the caller's clock may run fast).
 MAX_CLOCK_SKEW = timedelta(minutes=5)
@@ -32,6 +37,7 @@ _EVENT_TYPE = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 _RFC3339 = re.compile(
     r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$"
 )
+T = TypeVar("T")
 # Relationship surveys use event ids of this form; ops systems must not forge them.
 RESERVED_EVENT_PREFIX = "relationship:"
 
@@ -74,133 +80,134 @@ def _has_controls(text: str) -> bool:
     return any(unicodedata.category(ch) in ("Cc", "Cs") for ch in text)
 
 
-def check_customer_id(value: Any, name: str, errors: list[FieldError]) -> str | None:
-    """A customer id as :func:`bot.core.linking.validate_customer_id` accepts it."""
+def event_type_name(value: Any) -> str:
+    """An event type such as ``delivery.completed``; ValueError says why not."""
+    if not isinstance(value, str) or not _EVENT_TYPE.fullmatch(value):
+        raise ValueError("must be 1-64 characters of A-Z a-z 0-9 _ . : -")
+    return value
+
+
+def event_id_value(value: Any) -> str:
+    """An event id (the idempotency key): printable text, at most 128 characters, not in
+    the reserved ``relationship:`` namespace; ValueError says why not."""
+    if not isinstance(value, str) or not value or value != value.strip():
+        raise ValueError("must be a non-empty string without outer spaces")
+    if len(value) > MAX_EVENT_ID_CHARS or _has_controls(value):
+        raise ValueError(f"must be at most {MAX_EVENT_ID_CHARS} printable characters")
+    if value.startswith(RESERVED_EVENT_PREFIX):
+        raise ValueError(f"ids starting with {RESERVED_EVENT_PREFIX!r} are reserved")
+    return value
+
+
+def customer_id_value(value: Any) -> str:
+    """A customer id as :func:`bot.core.linking.validate_customer_id` accepts it (NFC)."""
     if not isinstance(value, str):
-        errors.append(FieldError(name, "must be a string"))
-        return None
-    try:
-        return validate_customer_id(value)
-    except ValueError as exc:
-        errors.append(FieldError(name, str(exc)))
-        return None
+        raise ValueError("must be a string")
+    return validate_customer_id(value)
 
 
-def check_property(key: str, value: Any, name: str, errors: list[FieldError]) -> Any:
-    """One customer property: a short string, a finite number, a boolean or null."""
-    if not _PROPERTY_KEY.fullmatch(key):
-        errors.append(
-            FieldError(name, "name must start with a letter and have 1-64 of A-Z a-z 0-9 _")
-        )
-        return None
+def property_name(key: Any) -> str:
+    """A customer property's name; ValueError says why not."""
+    if not isinstance(key, str) or not _PROPERTY_KEY.fullmatch(key):
+        raise ValueError("name must start with a letter and have 1-64 of A-Z a-z 0-9 _")
+    return key
+
+
+def property_value(value: Any) -> Any:
+    """A customer property's value: a short string without control characters, a finite
+    number within ±2^53, a boolean or null; ValueError says why not."""
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, int | float):
         if isinstance(value, float) and not math.isfinite(value):
-            errors.append(FieldError(name, "must be a finite number"))
-            return None
+            raise ValueError("must be a finite number")
         # Beyond ±2^53 a number loses precision in JSON readers (and any number, whole
         # or not, is one JSON type: the limit holds for floats too).
-        if abs(value) > 2**53:
-            errors.append(FieldError(name, "number is too large (beyond ±2^53)"))
-            return None
+        if abs(value) > MAX_PROPERTY_NUMBER:
+            raise ValueError("number is too large (beyond ±2^53)")
         return value
     if not isinstance(value, str):
-        errors.append(FieldError(name, "must be a string, number, boolean or null"))
-        return None
+        raise ValueError("must be a string, number, boolean or null")
     if len(value) > MAX_PROPERTY_VALUE_CHARS:
-        errors.append(FieldError(name, f"must be at most {MAX_PROPERTY_VALUE_CHARS} characters"))
-        return None
+        raise ValueError(f"must be at most {MAX_PROPERTY_VALUE_CHARS} characters")
     if _has_controls(value):
-        errors.append(FieldError(name, "must not contain control characters"))
-        return None
-    if key == TIMEZONE_ATTRIBUTE:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError, OSError):
-            errors.append(FieldError(name, "must be an IANA time zone such as Europe/Berlin"))
-            return None
+        raise ValueError("must not contain control characters")
     return value
 
 
-def check_properties(value: Any, name: str, errors: list[FieldError]) -> dict[str, Any]:
-    """A flat object of customer properties."""
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        errors.append(FieldError(name, "must be an object"))
-        return {}
-    if len(value) > MAX_PROPERTIES:
-        errors.append(FieldError(name, f"at most {MAX_PROPERTIES} properties"))
-        return {}
-    result: dict[str, Any] = {}
-    for key, item in value.items():
-        count = len(errors)
-        checked = check_property(key, item, f"{name}.{key}", errors)
-        if len(errors) == count:
-            result[key] = checked
-    return result
+def time_zone_name(value: Any) -> str:
+    """An IANA time zone name known to this system (the ``timezone`` property)."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError, TypeError):
+        raise ValueError("must be an IANA time zone such as Europe/Berlin") from None
+    return str(value)
 
 
-def parse_timestamp(value: Any, name: str, errors: list[FieldError]) -> datetime | None:
-    """An RFC 3339 date-time with an offset (``2024-05-01T12:00:00Z``), as aware UTC."""
+def timestamp(value: Any) -> datetime:
+    """An RFC 3339 date-time with an offset (``2024-05-01T12:00:00Z``), as aware UTC, in
+    the years 2000-9000; ValueError says why not."""
     if not isinstance(value, str) or not _RFC3339.fullmatch(value):
-        errors.append(
-            FieldError(
-                name, "must be an RFC 3339 date-time with an offset, e.g. 2024-05-01T12:00:00Z"
-            )
-        )
-        return None
+        raise ValueError("must be an RFC 3339 date-time with an offset, e.g. 2024-05-01T12:00:00Z")
     text = value.replace("z", "Z").replace("Z", "+00:00")
     # Python reads at most 6 fractional digits; nanoseconds are cut, not rounded.
     text = re.sub(r"(\.\d{6})\d+", r"\1", text)
     try:
         parsed = datetime.fromisoformat(text)
     except ValueError:
-        errors.append(FieldError(name, "is not a valid date-time"))
-        return None
+        raise ValueError("is not a valid date-time") from None
     if not 2000 <= parsed.year <= 9000:
-        errors.append(FieldError(name, "year must be between 2000 and 9000"))
-        return None
+        raise ValueError("year must be between 2000 and 9000")
     return parsed.astimezone(UTC)
 
 
-def check_event_type(value: Any, name: str, errors: list[FieldError]) -> str | None:
-    """An event type such as ``delivery.completed``."""
-    if not isinstance(value, str) or not _EVENT_TYPE.fullmatch(value):
-        errors.append(FieldError(name, "must be 1-64 characters of A-Z a-z 0-9 _ . : -"))
-        return None
+def survey_kind(value: Any) -> SurveyKind:
+    """A survey kind by its value (``transactional``...); ValueError says why not."""
+    try:
+        return SurveyKind(value)
+    except ValueError:
+        raise ValueError("must be one of " + ", ".join(k.value for k in SurveyKind)) from None
+
+
+def delay_seconds(value: Any) -> int:
+    """A delay in whole seconds, 0 to 90 days (60.0 counts as 60, as JSON Schema's
+    ``integer`` says); ValueError says why not."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError("must be a whole number of seconds")
+    if not 0 <= value <= MAX_DELAY_SECONDS:
+        raise ValueError(f"must be from 0 to {MAX_DELAY_SECONDS}")
     return value
 
 
-def check_event_id(value: Any, name: str, errors: list[FieldError]) -> str | None:
-    """An event id (the idempotency key): printable text, at most 128 characters."""
-    if not isinstance(value, str) or not value or value != value.strip():
-        errors.append(FieldError(name, "must be a non-empty string without outer spaces"))
-        return None
-    if len(value) > MAX_EVENT_ID_CHARS or _has_controls(value):
-        errors.append(
-            FieldError(name, f"must be at most {MAX_EVENT_ID_CHARS} printable characters")
-        )
-        return None
-    if value.startswith(RESERVED_EVENT_PREFIX):
-        errors.append(FieldError(name, f"ids starting with {RESERVED_EVENT_PREFIX!r} are reserved"))
-        return None
-    return value
+def check_customer_id(value: Any, name: str, errors: list[FieldError]) -> str | None:
+    """A customer id as :func:`bot.core.linking.validate_customer_id` accepts it."""
+    return _collect(customer_id_value, value, name, errors)
 
 
-EVENT_FIELDS = frozenset(
-    {
-        "customer_id",
-        "event_type",
-        "event_id",
-        "occurred_at",
-        "properties",
-        "kind",
-        "delay_seconds",
-        "send_at",
-    }
-)
+def check_property(key: str, value: Any, name: str, errors: list[FieldError]) -> Any:
+    """One customer property: a short string, a finite number, a boolean or null."""
+    if _collect(property_name, key, name, errors) is None:
+        return None
+    checked = _collect(property_value, value, name, errors)
+    if key == TIMEZONE_ATTRIBUTE and isinstance(checked, str):
+        return _collect(time_zone_name, checked, name, errors)
+    return checked
+
+
+def parse_timestamp(value: Any, name: str, errors: list[FieldError]) -> datetime | None:
+    """An RFC 3339 date-time with an offset (``2024-05-01T12:00:00Z``), as aware UTC."""
+    return _collect(timestamp, value, name, errors)
+
+
+def _collect(rule: Callable[[Any], T], value: Any, name: str, errors: list[FieldError]) -> T | None:
+    """``rule(value)``, or None with its ValueError added to ``errors`` as ``name``'s."""
+    try:
+        return rule(value)
+    except ValueError as exc:
+        errors.append(FieldError(name, str(exc)))
+        return None
 
 
 RequiredProperties = Callable[[str], Sequence[str]]
@@ -230,100 +237,3 @@ def check_required_properties(
                     "question uses it)",
                 )
             )
-
-
-def event_request(
-    body: Any, now: datetime, required: RequiredProperties = no_required_properties
-) -> EventRequest:
-    """Validate a ``POST /v1/events`` body; :class:`ValidationFailed` lists every problem.
-
-    ``required`` names the properties an event type must carry (from the questionnaire).
-    """
-    errors: list[FieldError] = []
-    if not isinstance(body, dict):
-        raise ValidationFailed([FieldError("body", "must be a JSON object")])
-    for key in sorted(set(body) - EVENT_FIELDS):
-        errors.append(FieldError(key, "unknown field"))
-    for key in ("customer_id", "event_type", "event_id"):
-        if key not in body:
-            errors.append(FieldError(key, "is required"))
-    customer_id = (
-        check_customer_id(body["customer_id"], "customer_id", errors)
-        if ("customer_id" in body)
-        else None
-    )
-    event_type = (
-        check_event_type(body["event_type"], "event_type", errors)
-        if ("event_type" in body)
-        else None
-    )
-    event_id = check_event_id(body["event_id"], "event_id", errors) if "event_id" in body else None
-    occurred_at = None
-    if body.get("occurred_at") is not None:
-        occurred_at = parse_timestamp(body["occurred_at"], "occurred_at", errors)
-        if occurred_at is not None and occurred_at > now + MAX_CLOCK_SKEW:
-            errors.append(FieldError("occurred_at", "is in the future"))
-    properties = check_properties(body.get("properties"), "properties", errors)
-    if event_type is not None:
-        check_required_properties(event_type, properties, required, errors)
-    kind = SurveyKind.TRANSACTIONAL
-    if body.get("kind") is not None:
-        try:
-            kind = SurveyKind(body["kind"])
-        except ValueError:
-            errors.append(
-                FieldError("kind", "must be one of " + ", ".join(k.value for k in SurveyKind))
-            )
-    delay = None
-    raw_delay = body.get("delay_seconds")
-    if isinstance(raw_delay, float) and raw_delay.is_integer():
-        raw_delay = int(raw_delay)  # 60.0 is a whole number, as JSON Schema's "integer" says
-    if raw_delay is not None:
-        if isinstance(raw_delay, bool) or not isinstance(raw_delay, int):
-            errors.append(FieldError("delay_seconds", "must be a whole number of seconds"))
-        elif not 0 <= raw_delay <= MAX_DELAY.total_seconds():
-            errors.append(
-                FieldError("delay_seconds", f"must be from 0 to {int(MAX_DELAY.total_seconds())}")
-            )
-        else:
-            delay = timedelta(seconds=raw_delay)
-    send_at = None
-    if body.get("send_at") is not None:
-        if raw_delay is not None:
-            errors.append(FieldError("send_at", "give either send_at or delay_seconds, not both"))
-        send_at = parse_timestamp(body["send_at"], "send_at", errors)
-        if send_at is not None and send_at > now + MAX_SEND_AHEAD:
-            errors.append(FieldError("send_at", "is more than 365 days ahead"))
-    if errors:
-        raise ValidationFailed(errors)
-    assert customer_id is not None and event_type is not None and event_id is not None
-    return EventRequest(
-        customer_id=customer_id,
-        event_type=event_type,
-        event_id=event_id,
-        occurred_at=occurred_at,
-        properties=properties,
-        kind=kind,
-        delay=delay,
-        send_at=send_at,
-    )
-
-
-CUSTOMER_FIELDS = frozenset({"customer_id", "properties"})
-
-
-def customer_request(body: Any) -> tuple[str, dict[str, Any]]:
-    """Validate a ``POST /v1/customers`` body: (customer id, properties)."""
-    if not isinstance(body, dict):
-        raise ValidationFailed([FieldError("body", "must be a JSON object")])
-    errors = [FieldError(k, "unknown field") for k in sorted(set(body) - CUSTOMER_FIELDS)]
-    customer_id = None
-    if "customer_id" not in body:
-        errors.append(FieldError("customer_id", "is required"))
-    else:
-        customer_id = check_customer_id(body["customer_id"], "customer_id", errors)
-    properties = check_properties(body.get("properties"), "properties", errors)
-    if errors:
-        raise ValidationFailed(errors)
-    assert customer_id is not None
-    return customer_id, properties

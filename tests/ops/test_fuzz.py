@@ -118,8 +118,8 @@ def live_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             bot_username="nps_fuzz_bot",
             max_body_bytes=65536,
             retention_days=30,
-            # A bot that reached the Bot API just now: /readyz answers 200, so a 503 the
-            # fuzzer sees is a real server error, not a probe reporting a missing bot.
+            # A bot whose Bot API answers: /readyz is 200 (its 503 would count as a
+            # server error).
             bot_api_reached=lambda: datetime.now(UTC),
         )
         runner = await start_api(api, "127.0.0.1", 0)

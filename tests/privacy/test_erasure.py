@@ -15,9 +15,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from pydantic import SecretStr
 
 from bot.adapters.ops_api.api import OpsApi
+from bot.adapters.ops_api.models import parse_event
 from bot.core.privacy_plan import ERASED_PREFIX
 from bot.core.records import SurveyStatus
-from bot.core.validation import event_request
 from bot.settings import SCOPES, ApiToken, Settings
 from bot.usecases.events import trigger_event
 from bot.usecases.privacy import erase_external_id, erase_in, run_retention
@@ -112,7 +112,7 @@ async def test_an_erased_customer_is_not_surveyed_until_they_link_anew(db: Datab
     now = T0 + timedelta(days=40)
     queued = await queue_survey(db, alice.external_id, now, event_id="later-1")
     assert (queued.status, queued.reason) == (SurveyStatus.SKIPPED, "not_linked")
-    request = event_request(
+    request = parse_event(
         {"customer_id": alice.external_id, "event_type": "delivery", "event_id": "later-2"}, now
     )
     outcome = await trigger_event(db, request, rules_for(), now)

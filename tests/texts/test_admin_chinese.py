@@ -171,4 +171,3 @@ def test_every_admin_and_report_text_is_chinese_when_filled_with_data() -> None:
     ]
     assert len(outputs) > 150
     assert_chinese(outputs)
-

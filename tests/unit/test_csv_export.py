@@ -23,7 +23,7 @@ HOSTILE = [
     "\r=1+1",
     "\x00=1+1",
     "\n=1+1",
-    "\uff1dHYPERLINK(\"http://evil.example\")",
+    '\uff1dHYPERLINK("http://evil.example")',
     "\uff0b1",
     "\uff0d1",
     "\uff20SUM(A1)",

@@ -1,5 +1,6 @@
 """The ops HTTP API (aiohttp, in the bot's event loop). Reference: docs/ops-api.md and the
-OpenAPI document served at ``/v1/openapi.json`` (``bot/adapters/ops_api/openapi.json``).
+OpenAPI document served at ``/v1/openapi.json``, generated from the request and response
+models (``models.py``, ``openapi.py``), which also validate request bodies.
 
 Probes need no token: ``/livez`` (the process serves), ``/readyz`` (database, migrations,
 Bot API reached recently) and ``/healthz`` (details). ``/metrics`` (Prometheus) needs a
@@ -18,24 +19,19 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from importlib import resources
 from typing import Any
 
 from aiohttp import web
 
+from bot.adapters.ops_api.models import parse_customer, parse_event
+from bot.adapters.ops_api.openapi import openapi_document
 from bot.core.contact_rules import ContactRules
 from bot.core.keyboards import MAX_SURVEY_ID
 from bot.core.linking import deep_link, make_payload, read_payload, validate_customer_id
 from bot.core.periods import ReportArgumentError
 from bot.core.records import Customer
 from bot.core.texts import admin_texts
-from bot.core.validation import (
-    RequiredProperties,
-    ValidationFailed,
-    customer_request,
-    event_request,
-    no_required_properties,
-)
+from bot.core.validation import RequiredProperties, ValidationFailed, no_required_properties
 from bot.settings import ApiToken, WebhookSettings
 from bot.usecases.events import EventConflict, iso, trigger_event
 from bot.usecases.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
@@ -50,14 +46,6 @@ log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 HEALTH_DB_TIMEOUT = 2.0
 MAX_JSON_DEPTH = 32  # nesting of arrays and objects in a request body
-
-
-def openapi_document() -> dict[str, Any]:
-    """The OpenAPI 3.1 document shipped with the package."""
-    document_file = resources.files("bot.adapters.ops_api").joinpath("openapi.json")
-    text = document_file.read_text(encoding="utf-8")
-    document: dict[str, Any] = json.loads(text)
-    return document
 
 
 def error_response(
@@ -179,9 +167,7 @@ class OpsApi:
             # Checked before parsing: the parser recurses once per level, and a deep
             # enough body (well within the size limit) would exhaust the stack.
             _check_depth(text, MAX_JSON_DEPTH)
-            return json.loads(
-                text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys
-            )
+            return json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_unique_keys)
         except (UnicodeDecodeError, ValueError) as exc:
             raise _BadJson(str(exc)) from None
 
@@ -214,7 +200,7 @@ class OpsApi:
         now = self.clock()
         try:
             event = await self._validated(
-                request, "events", lambda b: event_request(b, now, self.required_properties)
+                request, "events", lambda b: parse_event(b, now, self.required_properties)
             )
             outcome = await trigger_event(self.db, event, self.rules, now)
         except _Answer as answer:
@@ -230,7 +216,7 @@ class OpsApi:
         """Create or update a customer; answer with their signed deep link."""
         now = self.clock()
         try:
-            customer_id, properties = await self._validated(request, "customers", customer_request)
+            customer_id, properties = await self._validated(request, "customers", parse_customer)
         except _Answer as answer:
             return answer.response
         async with self.db.transaction() as tx:

@@ -68,9 +68,7 @@ CUSTOMER: dict[str, str] = {
         "Sorry, this link isn't valid. Please use the link {company} sent you, "
         "or ask them for a new one."
     ),
-    "link_expired": (
-        "Sorry, this link has expired. Please ask {company} for a new one."
-    ),
+    "link_expired": ("Sorry, this link has expired. Please ask {company} for a new one."),
     "link_used": (
         "Sorry, this link has already been used and works only once. If you need to link this "
         "chat, please ask {company} for a new link."
