@@ -5,13 +5,14 @@ per-day rollups counted by ``storage.rollups.rebuild``, timed), then:
 
 - in this process, times the text part of the daily digest (aggregation + composition) and
   of ``/nps 30d`` and ``/nps 365d`` as the bot runs them, reading the rollups (target
-  < 0.1 s each), and the same counted from the answers (the raw queries, for comparison),
-  and the chart, each the median of several runs;
+  < 0.1 s each) and the chart, each the median of ``--runs`` runs, and the same reports
+  counted from the answers (the raw queries, for comparison; ``--raw-runs``, default once:
+  they take minutes at 10,000,000 answers);
 - reports the database size per answer;
 - runs the real bot process on that database against the stand-in, has an admin ask for
   ``/digest`` and ``/nps 30d``, and reports the bot's peak memory (target < 200 MB).
 
-    python -m benchmarks.reports --answers 1000000
+    python -m benchmarks.reports --answers 10000000 --no-bot   # about 15 minutes on 2 cores
 """
 
 from __future__ import annotations
