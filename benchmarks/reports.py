@@ -5,13 +5,14 @@ per-day rollups counted by ``storage.rollups.rebuild``, timed), then:
 
 - in this process, times the text part of the daily digest (aggregation + composition) and
   of ``/nps 30d`` and ``/nps 365d`` as the bot runs them, reading the rollups (target
-  < 0.1 s each), and the same counted from the answers (the raw queries, for comparison),
-  and the chart, each the median of several runs;
+  < 0.1 s each) and the chart, each the median of ``--runs`` runs, and the same reports
+  counted from the answers (the raw queries, for comparison; ``--raw-runs``, default once:
+  they take minutes at 10,000,000 answers);
 - reports the database size per answer;
 - runs the real bot process on that database against the stand-in, has an admin ask for
   ``/digest`` and ``/nps 30d``, and reports the bot's peak memory (target < 200 MB).
 
-    python -m benchmarks.reports --answers 1000000
+    python -m benchmarks.reports --answers 10000000 --no-bot   # about 15 minutes on 2 cores
 """
 
 from __future__ import annotations
@@ -19,9 +20,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import os
-import random
+import sqlite3
 import statistics
 import tempfile
 import time
@@ -32,7 +32,6 @@ from types import SimpleNamespace
 from typing import Any, cast
 
 from benchmarks.common import bot_env, print_table, stand_in, start_child, wait_until, write_result
-from bot.core.records import to_db_time
 from bot.settings import Settings
 from storage import Database, rollups
 
@@ -52,93 +51,167 @@ def _category(score: int) -> str:
 
 
 async def generate(db_path: Path, answers: int, seed: int = 1) -> float:
-    """Write ``answers`` answered surveys over the last 365 days (plus some unanswered).
+    """Write ``answers`` answered surveys over the last 365 days (plus 25 % unanswered).
 
-    Benchmark data only: bulk SQL against the bot's schema (created by the bot's own
-    migrations), so the figures describe the real tables and indexes.
+    Benchmark data only: the bot's own migrations create the schema, then one bulk
+    ``INSERT ... SELECT`` per table and chunk, computed inside SQLite from a counter and a
+    seeded integer hash (deterministic, no Python objects per row), with the bulk-load
+    pragmas (no journal, no syncs, a large cache) and the secondary indexes dropped during
+    the load and created again after it, so the figures describe the real tables and indexes.
     """
-    rng = random.Random(seed)
     started = time.perf_counter()
-    db = await Database.open(db_path)
-    now = datetime.now(UTC)
-    customers = max(1, answers // 20)
+    db = await Database.open(db_path)  # the schema, by the bot's migrations
+    await db.close()
+    await asyncio.to_thread(_bulk_load, db_path, answers, seed)
+    return time.perf_counter() - started
+
+
+_MASK32 = 4294967296
+_CHUNK_ROWS = 1_000_000
+_YEAR_S = 365 * 86400
+
+
+def _xorshift(value: str, shift: int) -> str:
+    """``value ^ (value >> shift)`` in SQLite (which has no XOR operator)."""
+    return f"(({value} | ({value} >> {shift})) - ({value} & ({value} >> {shift})))"
+
+
+def _hash_sql(counter: str, salt: int) -> str:
+    """A 32-bit integer hash of ``counter`` (an integer column) and ``salt``, in SQL; every
+    intermediate product stays below 2**63, so SQLite never turns it into a float."""
+    a = f"((({counter} + {salt * 7919}) * 2654435761) % {_MASK32})"
+    b = f"(({_xorshift(a, 16)} * 73244475) % {_MASK32})"
+    return _xorshift(b, 16)
+
+
+def _pick(expr: str, values: tuple[str, ...]) -> str:
+    """SQL choosing one of ``values`` by ``expr % len(values)``."""
+    whens = " ".join(f"WHEN {i} THEN '{v}'" for i, v in enumerate(values))
+    return f"(CASE ({expr}) % {len(values)} {whens} END)"
+
+
+def _db_time_sql(micros: str) -> str:
+    """``to_db_time`` of a Unix time in microseconds, in SQL."""
+    return (
+        f"(strftime('%Y-%m-%dT%H:%M:%S', ({micros}) / 1000000, 'unixepoch') "
+        f"|| printf('.%06dZ', ({micros}) % 1000000))"
+    )
+
+
+def attributes(plan: str, region: str) -> str:
+    """The survey's or customer's attribute snapshot, as JSON, in SQL."""
+    return f"json_object('plan', {plan}, 'region', {region})"
+
+
+def _score_sql(r: str) -> str:
+    weights = [2, 1, 1, 2, 2, 3, 4, 8, 10, 12, 14]  # skewed positive, like real NPS
+    whens, bound = [], 0
+    for score, weight in enumerate(weights):
+        bound += weight
+        whens.append(f"WHEN ({r}) % {sum(weights)} < {bound} THEN {score}")
+    return "(CASE " + " ".join(whens) + " END)"
+
+
+def _bulk_load(db_path: Path, answers: int, seed: int) -> None:
+    conn = sqlite3.connect(db_path, isolation_level=None)
     try:
-        async with db.transaction() as tx:
-            conn = tx.conn
-            stamp = to_db_time(now)
-            await conn.executemany(
-                "INSERT INTO customers (id, external_id, chat_id, attributes, linked_at, "
-                "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    (
-                        i,
-                        f"cust-{i}",
-                        10_000_000 + i,
-                        json.dumps({"plan": rng.choice(PLANS), "region": rng.choice(REGIONS)}),
-                        stamp,
-                        stamp,
-                        stamp,
-                    )
-                    for i in range(1, customers + 1)
-                ),
+        for pragma in (
+            "journal_mode = OFF",
+            "synchronous = OFF",
+            "cache_size = -1000000",  # 1 GB
+            "temp_store = MEMORY",
+            "locking_mode = EXCLUSIVE",
+            "foreign_keys = OFF",
+            "secure_delete = OFF",
+        ):
+            conn.execute(f"PRAGMA {pragma}")
+        indexes = conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+            "AND tbl_name IN ('customers', 'surveys', 'answers')"
+        ).fetchall()
+        for name, _ in indexes:
+            conn.execute(f'DROP INDEX "{name}"')
+        now_us = int(datetime.now(UTC).timestamp()) * 1_000_000
+        customers = max(1, answers // 20)
+        total_surveys = int(answers * 1.25)  # 80 % response rate
+        stamp = _db_time_sql(str(now_us))
+
+        def chunks(total: int) -> Iterator[tuple[int, int]]:
+            for first in range(1, total + 1, _CHUNK_ROWS):
+                yield first, min(total, first + _CHUNK_ROWS - 1)
+
+        # The hashes in MATERIALIZED steps: otherwise SQLite inlines them at every use.
+        hashed = (
+            "WITH RECURSIVE c(x) AS (SELECT ? UNION ALL SELECT x + 1 FROM c WHERE x < ?), "
+            f"h AS MATERIALIZED (SELECT x, {_hash_sql('x', seed)} AS r1, "
+            f"{_hash_sql('x', seed + 1)} AS r2 FROM c) "
+        )
+        for first, last in chunks(customers):
+            plan, region = _pick("r1", PLANS), _pick("r2", REGIONS)
+            conn.execute("BEGIN")
+            conn.execute(
+                hashed + "INSERT INTO customers (id, external_id, chat_id, attributes, "
+                "linked_at, created_at, updated_at) "
+                f"SELECT x, 'cust-' || x, 10000000 + x, {attributes(plan, region)}, "
+                f"{stamp}, {stamp}, {stamp} FROM h",
+                (first, last),
             )
-            total_surveys = int(answers * 1.25)  # 80% response rate
+            conn.execute("COMMIT")
 
-            def surveys() -> Any:
-                for sid in range(1, total_surveys + 1):
-                    sent = now - timedelta(seconds=rng.uniform(0, 365 * 86400))
-                    answered = sid <= answers
-                    status = "answered" if answered else rng.choice(("sent", "expired", "failed"))
-                    yield (
-                        sid,
-                        rng.randint(1, customers),
-                        "transactional",
-                        rng.choice(EVENTS),
-                        f"ev-{sid}",
-                        status,
-                        json.dumps({"plan": rng.choice(PLANS), "region": rng.choice(REGIONS)}),
-                        to_db_time(sent),
-                        to_db_time(sent),
-                        to_db_time(sent),
-                        to_db_time(sent + timedelta(minutes=5)) if answered else None,
-                        to_db_time(sent + timedelta(days=3)) if status == "expired" else None,
-                    )
+        def instant(later_s: int) -> str:
+            """A survey's sending time (within the last year) plus ``later_s`` seconds."""
+            return _db_time_sql(
+                f"{now_us} - (r2 % {_YEAR_S} - {later_s}) * 1000000 - (r1 % 1000000)"
+            )
 
-            await conn.executemany(
+        unanswered = _pick("r1 / 5", ("sent", "expired", "failed"))
+        for first, last in chunks(total_surveys):
+            plan, region = _pick("r2 / 3", PLANS), _pick("r2 / 11", REGIONS)
+            conn.execute("BEGIN")
+            conn.execute(
+                hashed + ", t AS MATERIALIZED (SELECT x, r1, r2, "
+                f"{instant(0)} AS sent, {instant(300)} AS answered, "
+                f"{instant(3 * 86400)} AS expired, "
+                f"CASE WHEN x <= ? THEN 'answered' ELSE {unanswered} END AS status FROM h) "
                 "INSERT INTO surveys (id, customer_id, kind, event_type, event_id, status, "
                 "attributes, send_at, created_at, sent_at, answered_at, closed_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                surveys(),
+                f"SELECT x, 1 + r1 % ?, 'transactional', {_pick('r1 / 7', EVENTS)}, "
+                f"'ev-' || x, status, {attributes(plan, region)}, sent, sent, sent, "
+                "CASE WHEN status = 'answered' THEN answered END, "
+                "CASE WHEN status = 'expired' THEN expired END FROM t",
+                (first, last, answers, customers),
             )
-            weights = [2, 1, 1, 2, 2, 3, 4, 8, 10, 12, 14]  # skewed positive, like real NPS
-
-            def rows() -> Any:
-                async_free = rng  # one generator, deterministic order
-                for sid in range(1, answers + 1):
-                    score = async_free.choices(range(11), weights)[0]
-                    category = _category(score)
-                    reason = async_free.choice(REASONS[category]) if sid % 5 < 2 else None
-                    scored = now - timedelta(seconds=async_free.uniform(0, 365 * 86400))
-                    yield (
-                        sid,
-                        score,
-                        category,
-                        reason,
-                        to_db_time(scored),
-                        to_db_time(scored) if reason else None,
-                        to_db_time(scored),
-                    )
-
-            await conn.executemany(
+            conn.execute("COMMIT")
+        reasons = " ".join(
+            f"WHEN '{category}' THEN {_pick('r / 64', tuple(texts))}"
+            for category, texts in REASONS.items()
+        )
+        for first, last in chunks(answers):
+            conn.execute("BEGIN")
+            conn.execute(
+                f"WITH h AS MATERIALIZED (SELECT s.id, s.answered_at, {_hash_sql('s.id', seed + 2)}"
+                " AS r FROM surveys s WHERE s.id BETWEEN ? AND ?), "
+                f"g AS MATERIALIZED (SELECT id, answered_at, r, {_score_sql('r')} AS score "
+                "FROM h), "
+                "k AS MATERIALIZED (SELECT id, answered_at AS scored, r, score, "
+                "CASE WHEN score >= 9 THEN 'promoter' WHEN score >= 7 THEN 'passive' "
+                "ELSE 'detractor' END AS category FROM g) "
                 "INSERT INTO answers (survey_id, score, category, reason, scored_at, reason_at, "
-                "completed_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                rows(),
+                "completed_at) "
+                "SELECT id, score, category, reason, scored, "
+                "CASE WHEN reason IS NOT NULL THEN scored END, scored FROM ("
+                f"SELECT *, CASE WHEN id % 5 < 2 THEN (CASE category {reasons} END) END "
+                "AS reason FROM k)",
+                (first, last),
             )
-        async with db.transaction() as tx:
-            await tx.conn.execute("ANALYZE")
+            conn.execute("COMMIT")
+        for _, sql in indexes:
+            conn.execute(sql)
+        conn.execute("ANALYZE")
+        conn.execute("PRAGMA locking_mode = NORMAL")
+        conn.execute("PRAGMA journal_mode = WAL")  # as the bot runs it
     finally:
-        await db.close()
-    return time.perf_counter() - started
+        conn.close()
 
 
 async def build_rollups(db_path: Path) -> float:
@@ -177,9 +250,9 @@ def _settings(db_path: Path) -> Any:
     )
 
 
-async def time_in_process(db_path: Path, runs: int) -> dict[str, float]:
-    """Median seconds for the digest text, /nps 30d and 365d texts (from the rollups, then
-    counted from the answers) and the chart."""
+async def time_in_process(db_path: Path, runs: int, raw_runs: int = 1) -> dict[str, float]:
+    """Median seconds for the digest text, /nps 30d and 365d texts (from the rollups over
+    ``runs`` runs, and counted from the answers over ``raw_runs``) and the chart."""
     from bot.adapters.telegram.handlers.admin import _nps_work
     from bot.reports.chart import render_chart
     from bot.reports.digest import chart_labels, compose_digest
@@ -204,16 +277,22 @@ async def time_in_process(db_path: Path, runs: int) -> dict[str, float]:
         compose_digest(data)
         return data
 
+    async def reports(mode: str) -> Any:
+        data = await timed(f"{mode}digest_text_s", digest)
+        for period in ("30d", "365d"):
+            await timed(
+                f"{mode}nps_{period}_text_s",
+                lambda tx, p=period: _nps_work(svc, tx, [p], datetime.now(UTC)),
+            )
+        return data
+
     try:
+        # The raw queries grow with the answers (minutes at 10,000,000): fewer runs.
+        with raw_queries():
+            for _ in range(raw_runs):
+                await reports("raw_")
         for _ in range(runs):
-            for mode in ("", "raw_"):
-                with raw_queries() if mode else contextlib.nullcontext():
-                    data = await timed(f"{mode}digest_text_s", digest)
-                    for period in ("30d", "365d"):
-                        await timed(
-                            f"{mode}nps_{period}_text_s",
-                            lambda tx, p=period: _nps_work(svc, tx, [p], datetime.now(UTC)),
-                        )
+            data = await reports("")
             start = time.perf_counter()
             render_chart(data.trend, data.histogram, labels, settings.admin.cutoffs)
             times.setdefault("chart", []).append(time.perf_counter() - start)
@@ -272,7 +351,9 @@ def _db_size(path: Path) -> int:
     return os.path.getsize(path) + (os.path.getsize(wal) if wal.exists() else 0)
 
 
-async def run(answers: int, runs: int, keep: Path | None, with_bot: bool = True) -> dict[str, Any]:
+async def run(
+    answers: int, runs: int, keep: Path | None, with_bot: bool = True, raw_runs: int = 1
+) -> dict[str, Any]:
     """Generate, time, measure."""
     with tempfile.TemporaryDirectory(prefix="npsbench-") as tmp:
         db_path = keep or Path(tmp) / "reports.sqlite3"
@@ -281,7 +362,7 @@ async def run(answers: int, runs: int, keep: Path | None, with_bot: bool = True)
             generated_s = await generate(db_path, answers)
             rollups_s = await build_rollups(db_path)
         size = await asyncio.to_thread(_db_size, db_path)
-        timings = await time_in_process(db_path, runs)
+        timings = await time_in_process(db_path, runs, raw_runs)
         memory = await bot_peak_memory(db_path) if with_bot else {}
     return {
         "answers": answers,
@@ -298,15 +379,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--answers", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument(
+        "--raw-runs", type=int, default=1, help="runs of the raw queries (slow on big data)"
+    )
     parser.add_argument("--keep", type=Path, default=None, help="reuse/keep this database file")
     parser.add_argument(
         "--no-bot", action="store_true", help="skip the bot process (peak memory) part"
     )
     args = parser.parse_args(argv)
-    figures = asyncio.run(run(args.answers, args.runs, args.keep, not args.no_bot))
+    figures = asyncio.run(run(args.answers, args.runs, args.keep, not args.no_bot, args.raw_runs))
     print_table(
         f"Reports: {args.answers:,} answers over a year",
         [
+            ("generation", f"{figures['generate_s']:.1f} s", ""),
             ("rollups rebuild", f"{figures['rollups_rebuild_s']:.1f} s", ""),
             ("digest text (aggregate + compose)", f"{figures['digest_text_s']:.3f} s", "< 0.1 s"),
             ("/nps 30d text", f"{figures['nps_30d_text_s']:.3f} s", "< 0.1 s"),

@@ -1,5 +1,7 @@
 """The digest chart: rolling 7-day NPS with its interval band, category shares per day, and
-the score distribution; or a clear "no answers yet" image.
+the score distribution; or a clear "no answers yet" image. And the per-period chart of
+``/trend`` and the weekly and monthly digests: NPS per week or month with its interval band
+above the answers per period.
 
 Rendered with matplotlib's object-oriented API (``Figure`` + the Agg canvas) rather than
 ``pyplot``: pyplot keeps global state and is not thread-safe, while a bare ``Figure`` is an
@@ -31,8 +33,17 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from bot.core.nps import STANDARD_CUTOFFS, Category, Counts, Cutoffs, categorize, estimate
+from bot.core.nps import (
+    DEFAULT_MIN_SAMPLE,
+    STANDARD_CUTOFFS,
+    Category,
+    Counts,
+    Cutoffs,
+    categorize,
+    estimate,
+)
 from bot.reports.digest import ChartLabels, DayStats
+from bot.reports.trend import PeriodChartLabels, TrendRow, period_label
 
 __all__ = [
     "CATEGORY_COLOURS",
@@ -40,7 +51,9 @@ __all__ = [
     "ChartLabels",
     "TrendPoint",
     "build_figure",
+    "build_period_figure",
     "render_chart",
+    "render_period_chart",
     "rolling_points",
 ]
 
@@ -240,3 +253,79 @@ def _draw_histogram(
     if sum(histogram) == 0:
         ax.set_ylim(0, 1)
         ax.text(0.5, 0.5, labels.no_answers, ha="center", va="center", transform=ax.transAxes)
+
+
+_FEW_COLOUR = "#9e9e9e"
+#: Landscape for the per-period chart: twelve labelled periods side by side.
+_PERIOD_WIDTH_IN, _PERIOD_HEIGHT_IN = 8.0, 6.0
+
+
+def build_period_figure(
+    rows: Sequence[TrendRow],
+    unit: str,
+    labels: PeriodChartLabels,
+    min_sample: int = DEFAULT_MIN_SAMPLE,
+) -> Figure:
+    """The per-period chart as a matplotlib figure (for :func:`render_period_chart` and
+    tests). One slot per period, oldest on the left; a period without answers has no point,
+    one below ``min_sample`` answers a hollow grey point (its interval is drawn, but wide)."""
+    figure = Figure(figsize=(_PERIOD_WIDTH_IN, _PERIOD_HEIGHT_IN), dpi=_DPI, layout="constrained")
+    FigureCanvasAgg(figure)
+    figure.suptitle(labels.title, parse_math=False, fontsize=15)
+    if not any(row.counts.n for row in rows):
+        ax = figure.subplots()
+        ax.set_axis_off()
+        ax.text(0.5, 0.5, labels.no_answers_yet, ha="center", va="center", fontsize=22)
+        return figure
+    nps_ax, n_ax = figure.subplots(2, 1, sharex=True, height_ratios=[3, 1])
+    xs, scores, lows, highs, few = [], [], [], [], []
+    for index, row in enumerate(rows):
+        est = estimate(row.counts)
+        if est.score is None or est.low is None or est.high is None:
+            continue
+        xs.append(index)
+        scores.append(est.score)
+        lows.append(est.low)
+        highs.append(est.high)
+        few.append(est.n < min_sample)
+    nps_ax.set_ylim(-100, 100)
+    nps_ax.axhline(0, color="#616161", linewidth=0.8)
+    nps_ax.set_ylabel(labels.nps)
+    nps_ax.grid(True, alpha=0.3)
+    nps_ax.fill_between(xs, lows, highs, color=_LINE_COLOUR, alpha=0.15, linewidth=0,
+                        label=labels.interval)  # fmt: skip
+    nps_ax.vlines(xs, lows, highs, color=_LINE_COLOUR, alpha=0.35, linewidth=1.2)
+    nps_ax.plot(xs, scores, color=_LINE_COLOUR, linewidth=2, label=labels.nps)
+    enough = [i for i, is_few in enumerate(few) if not is_few]
+    nps_ax.plot([xs[i] for i in enough], [scores[i] for i in enough], linestyle="none",
+                marker="o", markersize=6, color=_LINE_COLOUR)  # fmt: skip
+    thin = [i for i, is_few in enumerate(few) if is_few]
+    if thin:
+        nps_ax.plot([xs[i] for i in thin], [scores[i] for i in thin], linestyle="none",
+                    marker="o", markersize=7, markerfacecolor="white", color=_FEW_COLOUR,
+                    label=labels.too_few)  # fmt: skip
+    nps_ax.legend(loc="lower left", fontsize=10)
+    positions = list(range(len(rows)))
+    n_ax.bar(positions, [row.counts.n for row in rows], width=0.7, color=_LINE_COLOUR, alpha=0.6)
+    n_ax.set_ylabel(labels.answers)
+    n_ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=4))
+    n_ax.set_xticks(positions)
+    n_ax.set_xticklabels([period_label(row, unit) for row in rows], rotation=45, ha="right")
+    n_ax.set_xlim(-0.6, len(rows) - 0.4)
+    return figure
+
+
+def render_period_chart(
+    rows: Sequence[TrendRow],
+    unit: str,
+    labels: PeriodChartLabels,
+    min_sample: int = DEFAULT_MIN_SAMPLE,
+) -> bytes:
+    """Render the per-period chart (NPS per week or month with its 95 % adjusted-Wald band,
+    answers per period below) as PNG bytes (1200 x 900 px); labels in the admin language,
+    with the CJK font registered as for the digest chart."""
+    with rc_context({"font.family": _font_families(), "font.size": 11}):
+        figure = build_period_figure(rows, unit, labels, min_sample)
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png", dpi=_DPI)
+    return buffer.getvalue()

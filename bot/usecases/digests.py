@@ -1,4 +1,6 @@
-"""The daily digest: aggregate in SQL, compose (pure), render the chart, send, record.
+"""The daily digest: aggregate in SQL, compose (pure), render the chart, send, record; and
+the weekly and monthly digests (the ``/nps`` text of the period and a chart of NPS per week
+or month).
 
 Scheduled digests are at most once per day, by design: the day is *claimed* in the
 database (its own committed transaction) before anything is sent, and marked *sent* when
@@ -27,10 +29,12 @@ from bot.core.texts import admin_texts
 from bot.reports.digest import DayStats, Digest, DigestData, Verbatim, chart_labels, compose_digest
 from bot.reports.nps_report import NpsReportData, compose_nps_report
 from bot.reports.theme_report import theme_lines
+from bot.reports.trend import TREND_PERIODS, trend_periods
 from bot.settings import Settings
 from bot.usecases.ports import Outbound
 from bot.usecases.services import Services
 from bot.usecases.themes import gather_theme_counts, rows_of
+from bot.usecases.trend import gather_trend, render_trend_chart
 from storage import Tx, digests, reports
 from storage.reports import NO_FILTER, AnswerFilter
 
@@ -333,20 +337,66 @@ def cadences(settings: Settings) -> list[Cadence]:
     return found
 
 
-async def compose_period_digest(svc: Services, cadence: Cadence, start: date) -> list[str]:
+@dataclass(frozen=True)
+class RenderedPeriodDigest:
+    """A weekly or monthly digest: its chart (NPS per week or month, the last
+    ``TREND_PERIODS`` ending with this one), the chart's caption, and the text."""
+
+    kind: str
+    start: date
+    caption: str
+    messages: list[str]
+    chart_png: bytes
+
+
+async def build_period_digest(svc: Services, cadence: Cadence, start: date) -> RenderedPeriodDigest:
     """The digest of the week or month starting ``start``: its title, then what ``/nps``
-    shows for that period against the one before, in the admin language."""
+    shows for that period against the one before, in the admin language; and the chart of
+    that period and the ones before it (one read snapshot, the chart off the event loop)."""
     period = Period(start, cadence.period_end(start))
     before = cadence.previous(start)
     previous = Period(before, cadence.period_end(before))
+    unit = f"{cadence.kind}s"
     async with svc.db.read() as tx:
         data = await gather_nps_report(tx, svc.settings, svc.catalog, period, previous)
+        rows = await gather_trend(tx, svc.settings, trend_periods(unit, start, TREND_PERIODS))
     lang = svc.settings.admin_language
     title = admin_texts(lang).render(
         f"digest_{cadence.kind}_title", company=html.escape(svc.settings.company_name)
     )
     messages = compose_nps_report(data, lang)
-    return [f"{title}\n{messages[0]}", *messages[1:]]
+    png = await asyncio.to_thread(render_trend_chart, svc.settings, rows, unit)
+    return RenderedPeriodDigest(
+        cadence.kind, start, title, [f"{title}\n{messages[0]}", *messages[1:]], png
+    )
+
+
+async def send_period_digest(
+    sender: Outbound, chat_id: int, rendered: RenderedPeriodDigest
+) -> bool:
+    """The chart (captioned with the title) then the text; True if all went out."""
+    name = f"nps-{rendered.kind}-{rendered.start.isoformat()}.png"
+    result = await sender.call(
+        chat_id,
+        "sendPhoto",
+        {
+            "chat_id": chat_id,
+            "photo": Upload(name, rendered.chart_png),
+            "caption": rendered.caption,
+            "parse_mode": "HTML",
+        },
+    )
+    ok = result.ok
+    if not ok:
+        log.warning("%s digest chart to chat %s failed: %s", rendered.kind, chat_id, result)
+    for part in rendered.messages:
+        result = await sender.call(
+            chat_id, "sendMessage", {"chat_id": chat_id, "text": part, "parse_mode": "HTML"}
+        )
+        if not result.ok:
+            log.warning("%s digest text to chat %s failed: %s", rendered.kind, chat_id, result)
+            ok = False
+    return ok
 
 
 async def run_due_period_digests(svc: Services, now: datetime) -> list[tuple[str, date]]:
@@ -369,18 +419,10 @@ async def run_due_period_digests(svc: Services, now: datetime) -> list[tuple[str
                 if not await digests.claim(tx, start, now, kind):
                     continue
             try:
-                messages = await compose_period_digest(svc, cadence, start)
+                rendered = await build_period_digest(svc, cadence, start)
                 delivered = 0
                 for chat_id in settings.admin_chat_ids:
-                    ok = True
-                    for part in messages:
-                        result = await svc.sender.call(
-                            chat_id,
-                            "sendMessage",
-                            {"chat_id": chat_id, "text": part, "parse_mode": "HTML"},
-                        )
-                        ok = ok and result.ok
-                    delivered += ok
+                    delivered += await send_period_digest(svc.sender, chat_id, rendered)
             except Exception:
                 log.exception("the %s digest for %s failed after it was claimed", kind, start)
                 continue

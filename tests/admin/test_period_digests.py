@@ -8,21 +8,31 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
 
+import pytest
+
 from bot.core.delivery import CallResult
+from bot.core.periods import Period
+from bot.reports.trend import TrendRow
 from bot.settings import Settings
+from bot.usecases import digests as digests_usecase
 from bot.usecases.digests import run_due_period_digests
 from bot.usecases.rollups import sync_zone
 from storage import Database, digests
 from tests.admin.test_digest_golden import TZ, build
 from tests.admin.test_digest_golden import settings as golden_settings
 
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
 
 class Recorder:
     def __init__(self) -> None:
         self.texts: list[tuple[int, str]] = []
+        self.calls: list[tuple[str, dict[str, Any]]] = []
 
     async def call(self, chat_id: int, method: str, params: dict[str, Any]) -> CallResult:
-        self.texts.append((chat_id, params["text"]))
+        self.calls.append((method, params))
+        if method == "sendMessage":
+            self.texts.append((chat_id, params["text"]))
         return CallResult(result={})
 
 
@@ -60,7 +70,7 @@ async def _run(tmp_path: Path, lang: str, moments: list[datetime]) -> list[Any]:
             results.append(await digests.status_of(tx, date(2026, 11, 16), "week"))
     finally:
         await db.close()
-    return [results, sender.texts]
+    return [results, sender.texts, sender.calls]
 
 
 GOLDEN_EN = [
@@ -174,7 +184,7 @@ async def test_weekly_and_monthly_digests_golden_sent_once_with_catch_up(
     tmp_path: Path,
 ) -> None:
     for lang, golden in (("en", GOLDEN_EN), ("zh", GOLDEN_ZH)):
-        results, texts = await _run(tmp_path, lang, MOMENTS)
+        results, texts, _ = await _run(tmp_path, lang, MOMENTS)
         assert results == [
             [],
             [("week", date(2026, 11, 16))],
@@ -183,3 +193,41 @@ async def test_weekly_and_monthly_digests_golden_sent_once_with_catch_up(
             "sent",
         ]
         assert [text for _, text in texts] == golden
+
+
+async def test_weekly_and_monthly_digests_carry_a_chart_of_nps_per_period(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    charted: list[tuple[str, list[TrendRow]]] = []
+    real = digests_usecase.render_trend_chart
+
+    def spy(settings: Settings, rows: list[TrendRow], unit: str) -> bytes:
+        charted.append((unit, list(rows)))
+        return real(settings, rows, unit)
+
+    monkeypatch.setattr(digests_usecase, "render_trend_chart", spy)
+    _, texts, calls = await _run(tmp_path, "en", MOMENTS)
+    # Each digest: the chart, captioned with its title, then its text.
+    methods = [method for method, _ in calls]
+    assert methods == ["sendPhoto", "sendMessage"] * 3
+    titles = [text.splitlines()[0] for _, text in texts]
+    for (_, photo), title in zip(calls[0::2], titles, strict=True):
+        assert photo["caption"] == title and photo["parse_mode"] == "HTML"
+        assert photo["photo"].data.startswith(PNG_SIGNATURE)
+    assert [p["photo"].filename for _, p in calls[0::2]] == [
+        "nps-week-2026-11-16.png",
+        "nps-week-2026-11-23.png",
+        "nps-month-2026-11-01.png",
+    ]
+    # The chart shows the 12 weeks or months ending with the digest's period, counted as
+    # the digest's text counts that period (n = 8, 1 and 10 in the golden texts).
+    assert [unit for unit, _ in charted] == ["weeks", "weeks", "months"]
+    week, later_week, month = (rows for _, rows in charted)
+    assert len(week) == len(later_week) == len(month) == 12
+    assert week[-1].period == Period(date(2026, 11, 16), date(2026, 11, 22))
+    assert week[0].period.start == date(2026, 8, 31)
+    assert [r.counts.n for r in week[-1:]] == [8] and not any(r.partial for r in week)
+    assert later_week[-1].counts.n == 1 and later_week[-2].counts.n == 8
+    assert month[-1].period == Period(date(2026, 11, 1), date(2026, 11, 30))
+    assert month[0].period.start == date(2025, 12, 1)
+    assert month[-1].counts.n == 10 and month[-2].counts.n == 1

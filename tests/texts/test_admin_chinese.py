@@ -37,7 +37,7 @@ ZH = admin_texts("zh")
 #: Words that are not English labels: names, formats, command syntax and the test's data.
 ALLOWED = {
     "NPS", "CSV", "JSON", "UTF", "Telegram", "NPSBOT_ADMIN_CHAT_IDS", "YYYY",
-    "csv", "xlsx", "Excel",
+    "csv", "xlsx", "Excel", "weeks", "months",
     "today", "yesterday", "event", "kind", "transactional", "relationship", "episode",
     "Acme", "Sons", "Europe", "Berlin", "plan", "delivery", "support", "basic", "pro",
     "Alex", "called", "http", "https", "hooks", "example", "com", "timeout",

@@ -179,6 +179,10 @@ ADMIN: dict[str, str] = {
         "each theme's NPS, impact and change, with a chart."
     ),
     "usage_cancel": "Usage: /cancel: stop writing a reply to a customer.",
+    "usage_trend": (
+        "Usage: /trend [weeks|months] (default weeks): the NPS of each of the last 12 weeks "
+        "or months, with n and its interval, and a chart."
+    ),
     # Refusals and button answers.
     "not_admin": (
         "Sorry, this command is only for {company}'s feedback team. "
@@ -415,6 +419,15 @@ REPORT: dict[str, str] = {
     "chart_rolling_nps": "7-day NPS",
     "chart_shares": "Share of answers",
     "chart_no_answers_yet": "No answers yet",
+    # /trend, and the charts of the weekly and monthly digests.
+    "trend_title_weeks": "<b>NPS by week, last {count} weeks</b>",
+    "trend_title_months": "<b>NPS by month, last {count} months</b>",
+    "trend_zone": "<i>Weeks from Monday; days in {tz}; intervals are 95%.</i>",
+    "trend_row": "{period}: {value}",
+    "trend_so_far": "(so far)",
+    "trend_chart_title_weeks": "{company} · NPS by week",
+    "trend_chart_title_months": "{company} · NPS by month",
+    "trend_chart_too_few": "Fewer than {min_sample} answers",
     # Comment themes: the digest's section, /themes and its chart (plain text).
     "themes": "<b>Themes</b> · {period}",
     "themes_title": "<b>Themes · {period}</b>",

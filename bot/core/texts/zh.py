@@ -133,6 +133,10 @@ ADMIN: dict[str, str] = {
         "用法：/themes [时间段] [筛选]（默认 30d）：客户评论的主题、"
         "各主题的 NPS、影响和变化，附图表。"
     ),
+    "usage_trend": (
+        "用法：/trend [weeks|months]（默认 weeks）：最近 12 周或 12 个月每期的 NPS，"
+        "附 n 和区间，以及图表。"
+    ),
     "usage_cancel": "用法：/cancel：取消给客户写回复。",
     # 拒绝与按钮应答。
     "not_admin": (
@@ -355,6 +359,15 @@ REPORT: dict[str, str] = {
     "chart_rolling_nps": "7 天滚动 NPS",
     "chart_shares": "回答占比",
     "chart_no_answers_yet": "暂无回答",
+    # /trend，以及每周和每月摘要的图表。
+    "trend_title_weeks": "<b>按周 NPS，最近 {count} 周</b>",
+    "trend_title_months": "<b>按月 NPS，最近 {count} 个月</b>",
+    "trend_zone": "<i>每周从周一开始；日期按 {tz} 计算；区间为 95%。</i>",
+    "trend_row": "{period}：{value}",
+    "trend_so_far": "（截至目前）",
+    "trend_chart_title_weeks": "{company} · 按周 NPS",
+    "trend_chart_title_months": "{company} · 按月 NPS",
+    "trend_chart_too_few": "回答少于 {min_sample} 条",
     # 评论主题：日报中的一节、/themes 及其图表（纯文本）。
     "themes": "<b>主题</b> · {period}",
     "themes_title": "<b>主题 · {period}</b>",

@@ -1,4 +1,5 @@
-"""Admin commands: /nps, /themes, /digest, /export, /survey, /stats, /resolve, /cancel.
+"""Admin commands: /nps, /trend, /themes, /digest, /export, /survey, /stats, /resolve,
+/cancel.
 
 Each has its own handler behind the admin filter
 (:class:`bot.adapters.telegram.admin_filter.AdminFilter`); anyone else gets a polite refusal
@@ -23,6 +24,7 @@ from typing import Any
 from telegram import InputFile
 
 from bot.adapters.telegram.handler import Handler, Turn, handler
+from bot.core.delivery import Upload
 from bot.core.nps import categorize
 from bot.core.periods import (
     ReportArgumentError,
@@ -39,10 +41,12 @@ from bot.reports.nps_report import compose_nps_report
 from bot.reports.stats_text import stats_text
 from bot.reports.telegram_text import MESSAGE_LIMIT, esc, split_message
 from bot.reports.theme_report import ThemeChartLabels, ThemeRow, theme_lines
+from bot.reports.trend import TREND_UNITS
 from bot.usecases.digests import build_digest, gather_nps_report, send_digest
 from bot.usecases.privacy import privacy_stats_line
 from bot.usecases.services import Services
 from bot.usecases.themes import period_rows
+from bot.usecases.trend import build_trend
 from bot.usecases.unit_of_work import Replies
 from bot.usecases.webhook_health import endpoint_health
 from bot.usecases.webhook_health import stats_line as webhook_stats_line
@@ -277,6 +281,38 @@ async def _send_nps(svc: Services, chat_id: int, args: list[str], now: datetime)
         for part in parts:
             params = {"chat_id": chat_id, "text": part, "parse_mode": "HTML"}
             await outbox.enqueue(tx, chat_id, "sendMessage", params, now)
+    svc.sender.schedule_flush(chat_id)
+
+
+@_admin_command("trend")
+async def on_trend(turn: Turn[None]) -> None:
+    """/trend [weeks|months]: the NPS of each of the last 12 weeks or months, with n and
+    its interval, and a chart; read from the rollups after the claim commits."""
+    svc, chat_id, now = turn.svc, turn.chat_id, turn.now
+    unit = _trend_unit(turn.args)
+    today = local_today(now, svc.settings.timezone)
+    turn.background(f"admin-trend-{chat_id}", lambda: _send_trend(svc, chat_id, unit, today))
+
+
+def _trend_unit(args: list[str]) -> str:
+    if not args:
+        return TREND_UNITS[0]
+    if len(args) > 1 or args[0].lower() not in TREND_UNITS:
+        raise UsageError("")
+    return args[0].lower()
+
+
+async def _send_trend(svc: Services, chat_id: int, unit: str, today: date) -> None:
+    """The chart, then the text through the outbox."""
+    rendered = await build_trend(svc, unit, today)
+    photo = Upload(f"nps-by-{unit}-{today.isoformat()}.png", rendered.chart_png)
+    result = await svc.sender.call(chat_id, "sendPhoto", {"chat_id": chat_id, "photo": photo})
+    if not result.ok:
+        log.warning("trend chart to chat %s failed: %s", chat_id, result)
+    async with svc.db.transaction() as tx:
+        for part in rendered.messages:
+            params = {"chat_id": chat_id, "text": part, "parse_mode": "HTML"}
+            await outbox.enqueue(tx, chat_id, "sendMessage", params, svc.clock())
     svc.sender.schedule_flush(chat_id)
 
 
