@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,13 +26,44 @@ OPS_QUIET = {
 
 @dataclass
 class AdminWorld:
-    """A running bot with two admin chats: ``group``, and the private chat of ``admin`` (a
-    member of the group). The private chat is paced at 1 message/s instead of the group's
-    20/min, so tests that need no group use it."""
+    """A running bot with its admin chats: the private chat of ``admin`` and, when there is
+    one, ``group`` (he is a member). The private chat is paced at 1 message/s instead of the
+    group's 20/min, so tests that need no group use it."""
 
     h: Harness
-    group: SimGroup
+    group: SimGroup | None
     admin: SimUser
+
+
+@contextlib.asynccontextmanager
+async def admin_bot(
+    factory: HarnessFactory,
+    tmp: Path,
+    env: Mapping[str, str],
+    *,
+    group: bool = False,
+) -> AsyncIterator[AdminWorld]:
+    """A stand-in and a bot whose admin is the user Alex (and, with ``group``, the group
+    "NPS admins" he is in), the ops side's schedules quiet and the scheduled digest off;
+    ``env`` adds settings. Alex has started the bot, so it may write to him."""
+    async with StandIn(token=TOKEN, bot_username=BOT_USERNAME, limits=QUICK_CHATS) as server:
+        admin = server.add_user("Alex", username="alex_admin")
+        admins = server.add_group("NPS admins", members=[admin]) if group else None
+        chats = f"{admins.id},{admin.id}" if admins is not None else str(admin.id)
+        settings = {
+            **OPS_QUIET,
+            "NPSBOT_ADMIN_CHAT_IDS": chats,
+            "NPSBOT_DIGEST_TIME": "off",
+            **env,
+        }
+        h = factory(server, tmp, settings)
+        await h.start_bot()
+        await admin.start()
+        await admin.wait_for(lambda: bool(admin.messages), timeout=10)
+        try:
+            yield AdminWorld(h, admins, admin)
+        finally:
+            await h.bot.stop_async()
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
@@ -39,23 +71,5 @@ async def admin_world(
     tmp_path_factory: pytest.TempPathFactory, inprocess_bots: HarnessFactory
 ) -> AsyncIterator[AdminWorld]:
     """One stand-in and in-process bot (admin group configured, scheduled digest off) per module."""
-    async with StandIn(token=TOKEN, bot_username=BOT_USERNAME, limits=QUICK_CHATS) as server:
-        admin = server.add_user("Alex", username="alex_admin")
-        group = server.add_group("NPS admins", members=[admin])
-        tmp: Path = tmp_path_factory.mktemp("admin")
-        h = inprocess_bots(
-            server,
-            tmp,
-            {
-                **OPS_QUIET,
-                "NPSBOT_ADMIN_CHAT_IDS": f"{group.id},{admin.id}",
-                "NPSBOT_DIGEST_TIME": "off",
-            },
-        )
-        await h.start_bot()
-        await admin.start()  # so the bot may write in the admin's private chat
-        await admin.wait_for(lambda: bool(admin.messages), timeout=10)
-        try:
-            yield AdminWorld(h, group, admin)
-        finally:
-            await h.bot.stop_async()
+    async with admin_bot(inprocess_bots, tmp_path_factory.mktemp("admin"), {}, group=True) as world:
+        yield world

@@ -13,15 +13,13 @@ import pytest_asyncio
 
 from bot.adapters.ops_api.api import relink
 from bot.core.linking import make_payload
-from standin import SimUser, StandIn
+from standin import SimUser
 from storage import customers, privacy
-from tests.admin.conftest import OPS_QUIET
+from tests.admin.conftest import admin_bot
 from tests.conftest import HarnessFactory
 from tests.e2e.harness import (
     BOT_USERNAME,
-    QUICK_CHATS,
     SECRET,
-    TOKEN,
     Harness,
     customer_state,
     receive_survey,
@@ -42,20 +40,8 @@ async def trust(
     tmp_path_factory: pytest.TempPathFactory, inprocess_bots: HarnessFactory
 ) -> AsyncIterator[tuple[Harness, SimUser]]:
     """An in-process bot whose only admin is a listed USER (no admin group)."""
-    async with StandIn(token=TOKEN, bot_username=BOT_USERNAME, limits=QUICK_CHATS) as server:
-        admin = server.add_user("Alex", username="alex_admin")
-        h = inprocess_bots(
-            server,
-            tmp_path_factory.mktemp("trust"),
-            {**OPS_QUIET, "NPSBOT_ADMIN_CHAT_IDS": str(admin.id), "NPSBOT_DIGEST_TIME": "off"},
-        )
-        await h.start_bot()
-        await admin.start()  # so the bot may write in the admin's private chat
-        await admin.wait_for(lambda: bool(admin.messages), timeout=10)
-        try:
-            yield h, admin
-        finally:
-            await h.bot.stop_async()
+    async with admin_bot(inprocess_bots, tmp_path_factory.mktemp("trust"), {}) as world:
+        yield world.h, world.admin
 
 
 async def reply_to(user: SimUser, text: str) -> str:

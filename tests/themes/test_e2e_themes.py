@@ -11,11 +11,11 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 
-from standin import BotMessage, SimUser, StandIn
+from standin import BotMessage, SimUser
 from storage import themes
-from tests.admin.conftest import OPS_QUIET
+from tests.admin.conftest import admin_bot
 from tests.conftest import HarnessFactory
-from tests.e2e.harness import BOT_USERNAME, QUICK_CHATS, TOKEN, Harness, receive_survey
+from tests.e2e.harness import Harness, receive_survey
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -37,25 +37,10 @@ def text(message: BotMessage) -> str:
 async def world(
     tmp_path_factory: pytest.TempPathFactory, inprocess_bots: HarnessFactory
 ) -> AsyncIterator[tuple[Harness, SimUser]]:
-    async with StandIn(token=TOKEN, bot_username=BOT_USERNAME, limits=QUICK_CHATS) as server:
-        admin = server.add_user("Alex", username="alex_admin")
-        h = inprocess_bots(
-            server,
-            tmp_path_factory.mktemp("themes"),
-            {
-                **OPS_QUIET,
-                "NPSBOT_ADMIN_CHAT_IDS": str(admin.id),
-                "NPSBOT_DIGEST_TIME": "off",
-                "NPSBOT_THEMES_INTERVAL_SECONDS": "5",
-            },
-        )
-        await h.start_bot()
-        await admin.start()
-        await admin.wait_for(lambda: bool(admin.messages), timeout=10)
-        try:
-            yield h, admin
-        finally:
-            await h.bot.stop_async()
+    async with admin_bot(
+        inprocess_bots, tmp_path_factory.mktemp("themes"), {"NPSBOT_THEMES_INTERVAL_SECONDS": "5"}
+    ) as world:
+        yield world.h, world.admin
 
 
 async def answer(h: Harness, score: int, reason: str) -> int:
