@@ -30,6 +30,9 @@ CUSTOMER: dict[str, str] = {
     "press_already_answered": "您已经回答过这次调查了，谢谢！",
     "press_closed": "本次调查已结束。",
     "press_invalid": "此按钮已失效。",
+    "press_wait": "请稍候…",
+    "press_busy": "点击过于频繁，请稍候。",
+    "flood_slow_down": "您发送消息的速度太快了，请放慢一些；接下来一分钟内多余的消息将被忽略。",
     "score_out_of_range": "评分范围是0到10。请发送这个范围内的整数，或点击上方的按钮。",
     "score_not_whole": "请发送0到10之间的整数（不要小数），或点击上方的按钮。",
     "score_not_a_number": "没能识别出评分。请点击上方的按钮，或输入0到10之间的整数。",
@@ -136,8 +139,7 @@ ADMIN: dict[str, str] = {
     "usage_cancel": "用法：/cancel：取消给客户写回复。",
     # 拒绝与按钮应答。
     "not_admin": (
-        "抱歉，此命令仅供{company}的反馈团队使用。"
-        "如果您是团队成员，请在团队的管理聊天中使用。"
+        "抱歉，此命令仅供{company}的反馈团队使用。如果您是团队成员，请在团队的管理聊天中使用。"
     ),
     "not_admin_button": "只有反馈团队的管理员可以使用此按钮。",
     "button_invalid": "此按钮（已）无效。",
@@ -257,6 +259,8 @@ ADMIN: dict[str, str] = {
     "stats_none_yet": "尚无",
     "stats_never": "从未",
     "stats_sent_since_start": "启动以来已发送调查：{count}",
+    "stats_flood": "防刷屏：合并点击 {collapsed} 次，丢弃点击 {presses} 次、消息 {texts} 条，"
+    "提醒放慢 {warned} 次，超出单聊天发送队列上限的回复 {replies} 条",
     "stats_privacy": "隐私：{retention} · 已删除 {erasures} 次",
     "stats_link_refusals": (
         "链接：过去 {days} 天拒绝了 {count} 次关联（客户已关联到其他聊天，或链接已被使用；"
