@@ -89,6 +89,15 @@ async def count_pending(tx: Tx) -> int:
     return int(row[0]) if row else 0
 
 
+async def count_pending_for_chat(tx: Tx, chat_id: int) -> int:
+    """How many calls wait in the outbox for one chat (the per-chat cap)."""
+    async with tx.conn.execute(
+        f"SELECT COUNT(*) FROM outbox WHERE chat_id = ? AND {_PENDING}", (chat_id,)
+    ) as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0
+
+
 async def mark_started(tx: Tx, item_id: int, now: datetime) -> None:
     """Count an attempt before making the call."""
     await tx.conn.execute(

@@ -22,6 +22,7 @@ from telegram.ext import Application, ContextTypes
 
 from bot.adapters.telegram.application import build_application
 from bot.adapters.telegram.bot_data import SERVICES_KEY, services
+from bot.adapters.telegram.flood import FloodControl
 from bot.adapters.telegram.polling import Poller
 from bot.adapters.telegram.ratelimit import RateLimiter
 from bot.adapters.telegram.sender import Sender
@@ -118,7 +119,13 @@ async def serve(
         webhooks=settings.webhooks,
     )
     svc.dispatcher = dispatcher
-    poller = Poller(app, failures, settings.poll_timeout_seconds, clock=clock)
+    poller = Poller(
+        app,
+        failures,
+        settings.poll_timeout_seconds,
+        clock=clock,
+        flood=lambda spawn: FloodControl(svc, app.bot_data, spawn),
+    )
     try:
         try:
             await app.initialize()  # getMe: checks the token and the server

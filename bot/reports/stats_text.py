@@ -7,6 +7,7 @@ from datetime import date, datetime, tzinfo
 from html import escape
 from typing import TYPE_CHECKING, Protocol
 
+from bot.core.flood import FloodCounters
 from bot.core.records import SurveyStatus
 from bot.core.texts import AdminTexts
 from bot.settings.webhooks import redact_text, redact_url
@@ -54,8 +55,10 @@ def stats_text(
     last_digest: date | None,
     sender: SenderFigures,
     dispatcher: DispatcherFigures | None,
+    flood: FloodCounters | None = None,
 ) -> str:
-    """The queue and delivery lines of ``/stats`` (HTML)."""
+    """The queue and delivery lines of ``/stats`` (HTML); ``flood``: what the per-chat
+    flood limits dropped since start-up."""
 
     def when(value: datetime | None) -> str:
         if value is None:
@@ -96,6 +99,17 @@ def stats_text(
     ]
     if dispatcher is not None:
         lines.append(texts.render("stats_sent_since_start", count=dispatcher.sent))
+    if flood is not None:
+        lines.append(
+            texts.render(
+                "stats_flood",
+                collapsed=flood.presses_collapsed,
+                presses=flood.presses_dropped,
+                texts=flood.texts_dropped + flood.slow_downs,
+                warned=flood.slow_downs,
+                replies=flood.replies_dropped,
+            )
+        )
     return "\n".join(lines)
 
 

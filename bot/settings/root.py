@@ -74,6 +74,13 @@ def _username(raw: str) -> str:
     return name
 
 
+def _press_answer_seconds(raw: str) -> float:
+    value = positive_float(raw)
+    if value > 14:
+        raise ValueError("expected seconds under Telegram's 15 s deadline for a press")
+    return value
+
+
 def _log_level(raw: str) -> str:
     level = raw.upper()
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
@@ -183,6 +190,22 @@ class Settings(BaseSettings):
     )
     per_chat_per_second: Annotated[float, parsed(positive_float)] = Field(
         1.0, validation_alias=var("PER_CHAT_RATE")
+    )
+    # Flood limits per chat (bot.core.flood): updates waiting in a chat's queue before
+    # presses collapse, texts a minute before one "slow down" reply and drops, replies
+    # queued in the outbox before more are dropped; and how long a press may wait behind
+    # a chat's backlog before it is answered "one moment" (Telegram: within 15 s).
+    flood_pending_updates: Annotated[int, parsed(int_range(1, 10_000))] = Field(
+        20, validation_alias=var("FLOOD_PENDING_UPDATES")
+    )
+    flood_texts_per_minute: Annotated[int, parsed(int_range(1, 1_000))] = Field(
+        20, validation_alias=var("FLOOD_TEXTS_PER_MINUTE")
+    )
+    flood_outbox_per_chat: Annotated[int, parsed(int_range(1, 10_000))] = Field(
+        20, validation_alias=var("FLOOD_OUTBOX_PER_CHAT")
+    )
+    press_answer_seconds: Annotated[float, parsed(_press_answer_seconds)] = Field(
+        5.0, validation_alias=var("PRESS_ANSWER_SECONDS")
     )
     poll_timeout_seconds: Annotated[int, parsed(int_range(0, 50))] = Field(
         25, validation_alias=var("POLL_TIMEOUT")

@@ -11,6 +11,7 @@ from bot.settings import Settings
 
 if TYPE_CHECKING:
     from bot.usecases.dispatching import Dispatcher
+from bot.core.flood import FloodCounters
 from bot.core.nps import Cutoffs
 from bot.core.questionnaire.catalog import Catalog
 from bot.core.questionnaire.startup import builtin_catalog
@@ -45,6 +46,8 @@ class Services:
     catalog: Catalog = None  # type: ignore[assignment]
     # Prometheus metrics (served at the ops API's /metrics); the sender counts in the same.
     metrics: Metrics = field(default_factory=Metrics)
+    # What the per-chat flood limits dropped or collapsed since start-up (/stats, the log).
+    flood: FloodCounters = field(default_factory=FloodCounters)
 
     def __post_init__(self) -> None:
         if self.catalog is None:

@@ -8,6 +8,7 @@ in the outbox and go out on the next flush.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,6 +16,8 @@ from typing import Any, TypeVar
 
 from bot.usecases.services import Services
 from storage import Tx, outbox, updates
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -90,7 +93,19 @@ async def run_unit(
         if fresh:
             replies = Replies(chat_id)
             result = await work(tx, replies, now)
-            for index, (method, params) in enumerate(replies.calls):
+            room = svc.settings.flood_outbox_per_chat - await outbox.count_pending_for_chat(
+                tx, chat_id
+            )
+            if len(replies.calls) > room:
+                dropped = len(replies.calls) - max(room, 0)
+                svc.flood.replies_dropped += dropped
+                log.warning(
+                    "chat %s: %d replies over the outbox cap (%d queued) dropped",
+                    chat_id,
+                    dropped,
+                    svc.settings.flood_outbox_per_chat,
+                )
+            for index, (method, params) in enumerate(replies.calls[: max(room, 0)]):
                 await outbox.enqueue(
                     tx,
                     chat_id,

@@ -29,3 +29,24 @@ async def answer_query(query: CallbackQuery, text: str | None = None) -> bool:
         log.warning("callback query %s not answered: %s", query.id, exc.message)
         return False
     return True
+
+
+class PressAnswers:
+    """The presses answered (or being answered) so far, so each is answered once: the
+    poller answers a press kept waiting behind its chat's backlog "one moment" before
+    Telegram's 15 s deadline, and the handler then leaves it be (Telegram would refuse a
+    second answer)."""
+
+    def __init__(self) -> None:
+        self._ids: set[str] = set()
+
+    def claim(self, query_id: str) -> bool:
+        """True the first time ``query_id`` is claimed: the caller answers it."""
+        if query_id in self._ids:
+            return False
+        self._ids.add(query_id)
+        return True
+
+    def forget(self, query_id: str) -> None:
+        """The press's update is done: nothing will answer it any more."""
+        self._ids.discard(query_id)

@@ -28,10 +28,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar, overload
 
-from telegram import Message, Update, User
+from telegram import CallbackQuery, Message, Update, User
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
-from bot.adapters.telegram.bot_data import services
+from bot.adapters.telegram.bot_data import press_answers, services
 from bot.adapters.telegram.callbacks import answer_query
 from bot.core.callback_data import Kind
 from bot.core.records import Customer
@@ -80,6 +80,15 @@ async def speaker(
             customer.telegram_language,
         )
     return customer, svc.catalog.language_for(customer.language, code or customer.telegram_language)
+
+
+async def _answer(
+    context: ContextTypes.DEFAULT_TYPE, query: CallbackQuery, text: str | None
+) -> None:
+    """Answer the press unless it was answered already (the poller's "one moment" for a
+    press kept waiting behind its chat's backlog)."""
+    if press_answers(context.application.bot_data).claim(query.id):
+        await answer_query(query, text)
 
 
 def fallback_language(svc: Services, update: Update) -> str:
@@ -211,7 +220,7 @@ def handler(
             press = kind.parse(query.data)
             pressed = query.message
             if press is None or pressed is None:
-                await answer_query(query, invalid(svc, fallback_language(svc, update)))
+                await _answer(context, query, invalid(svc, fallback_language(svc, update)))
                 return "invalid"
             chat_id, message_id = pressed.chat.id, pressed.message_id
             message = pressed if isinstance(pressed, Message) else None
@@ -226,7 +235,7 @@ def handler(
                 return PASSED
             if verdict is not None:
                 if query is not None:
-                    await answer_query(query, verdict)
+                    await _answer(context, query, verdict)
                 return "refused"
         user = update.effective_user
         args = list(context.args or [])
@@ -261,7 +270,7 @@ def handler(
         answer, after = result
         if query is not None:
             # Answered in every case: Telegram shows a spinner until the press is answered.
-            await answer_query(query, answer)
+            await _answer(context, query, answer)
         for step in after:
             await step()
         return "handled"
@@ -274,4 +283,4 @@ async def answer_unknown_press(update: Update, context: ContextTypes.DEFAULT_TYP
     query = update.callback_query
     assert query is not None
     svc = services(context)
-    await answer_query(query, _press_invalid(svc, fallback_language(svc, update)))
+    await _answer(context, query, _press_invalid(svc, fallback_language(svc, update)))

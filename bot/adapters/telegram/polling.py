@@ -9,6 +9,11 @@ Fairness: each chat has its own queue and worker task; a chat's updates are hand
 order, chats in parallel, and the next ``getUpdates`` is made as soon as a batch is queued,
 not once it is handled. A chat with a backlog therefore delays only itself. Updates fetched
 again because an older one is still in hand are recognised by id and skipped.
+
+Floods: with a :class:`~bot.adapters.telegram.flood.FloodControl`, an update the per-chat
+limits keep out of the queue (a collapsed press, a text over the budget) is dealt with at
+once and counts as handled; a queued press still waiting after ``NPSBOT_PRESS_ANSWER_SECONDS``
+is answered "one moment" (Telegram wants an answer within 15 s).
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +29,7 @@ from telegram import Bot, Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application
 
+from bot.adapters.telegram.flood import FloodControl
 from bot.adapters.telegram.sender import retry_after_seconds
 from bot.adapters.telegram.wiring import FailedUpdates
 from bot.usecases.background import wait_for_any
@@ -72,6 +78,8 @@ class Poller:
         timeout: int,
         *,
         clock: Callable[[], datetime] | None = None,
+        flood: Callable[[Callable[[Coroutine[Any, Any, None], str], object]], FloodControl]
+        | None = None,
     ) -> None:
         self.app = app
         self.clock = clock
@@ -87,6 +95,9 @@ class Poller:
         self._queues: dict[int, deque[Update]] = {}
         self._workers: dict[int, asyncio.Task[None]] = {}
         self._progress = asyncio.Event()
+        self._side: set[asyncio.Task[None]] = set()  # presses answered, "slow down" queued
+        # Built with the poller's spawn, so what it starts is awaited before the stop.
+        self.flood = flood(self._spawn) if flood is not None else None
 
     @property
     def offset(self) -> int | None:
@@ -182,8 +193,24 @@ class Poller:
                 self._admit(update)
         await self.drain()
 
+    def _spawn(self, work: Coroutine[Any, Any, None], name: str) -> object:
+        task = asyncio.create_task(work, name=name)
+        self._side.add(task)
+        task.add_done_callback(self._side_done)
+        return task
+
+    def _side_done(self, task: asyncio.Task[None]) -> None:
+        self._side.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("%s failed", task.get_name(), exc_info=task.exception())
+
     def _admit(self, update: Update) -> None:
         chat = _chat_key(update)
+        queue = self._queues.get(chat)
+        if self.flood is not None and not self.flood.admit(chat, update, len(queue or ())):
+            self._done.add(update.update_id)  # dealt with: confirmed like a handled one
+            self.handled += 1
+            return
         self._in_hand.add(update.update_id)
         self._queues.setdefault(chat, deque()).append(update)
         if chat not in self._workers:
@@ -191,8 +218,9 @@ class Poller:
 
     async def drain(self) -> None:
         """Wait until every queued update is handled."""
-        while self._workers:
-            await asyncio.gather(*list(self._workers.values()), return_exceptions=True)
+        while self._workers or self._side:
+            tasks = [*self._workers.values(), *self._side]
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _work(self, chat: int) -> None:
         queue = self._queues[chat]
@@ -206,11 +234,15 @@ class Poller:
                     self._in_hand.discard(update.update_id)
                     self._done.add(update.update_id)
                     self.handled += 1
+                    if self.flood is not None:
+                        self.flood.done(chat, update)
                     self._progress.set()
         finally:
             del self._workers[chat]
             if not queue:
                 del self._queues[chat]
+                if self.flood is not None:
+                    self.flood.idle(chat)
 
     async def _handle(self, update: Update) -> None:
         for attempt in range(1, HANDLER_ATTEMPTS + 1):

@@ -30,6 +30,10 @@ CUSTOMER: dict[str, str] = {
     "press_already_answered": "You've already answered this survey. Thank you!",
     "press_closed": "This survey has closed.",
     "press_invalid": "This button is no longer valid.",
+    "press_wait": "One moment…",
+    "press_busy": "Too many presses: one moment, please.",
+    "flood_slow_down": "You're sending messages faster than I can read them. Please slow down; "
+    "I'll skip the extra messages for a minute.",
     "score_out_of_range": (
         "Scores go from 0 to 10. Please send a whole number in that range, or tap a button above."
     ),
@@ -317,6 +321,8 @@ ADMIN: dict[str, str] = {
     "stats_none_yet": "none yet",
     "stats_never": "never",
     "stats_sent_since_start": "Surveys sent since start: {count}",
+    "stats_flood": "Flood limits: {collapsed} presses collapsed, {presses} presses and {texts} "
+    "texts dropped, {warned} slow-down replies, {replies} replies over the per-chat outbox cap",
     "stats_privacy": "Privacy: {retention} · {erasures} erasures",
     "stats_link_refusals": (
         "Links: {count} refused in the last {days} days (opened in a chat while the customer "

@@ -30,6 +30,9 @@ CUSTOMER: dict[str, str] = {
     "press_already_answered": "您已经回答过这次调查了，谢谢！",
     "press_closed": "本次调查已结束。",
     "press_invalid": "此按钮已失效。",
+    "press_wait": "请稍候…",
+    "press_busy": "点击过于频繁，请稍候。",
+    "flood_slow_down": "您发送消息的速度太快了，请放慢一些；接下来一分钟内多余的消息将被忽略。",
     "score_out_of_range": "评分范围是0到10。请发送这个范围内的整数，或点击上方的按钮。",
     "score_not_whole": "请发送0到10之间的整数（不要小数），或点击上方的按钮。",
     "score_not_a_number": "没能识别出评分。请点击上方的按钮，或输入0到10之间的整数。",
@@ -260,6 +263,8 @@ ADMIN: dict[str, str] = {
     "stats_none_yet": "尚无",
     "stats_never": "从未",
     "stats_sent_since_start": "启动以来已发送调查：{count}",
+    "stats_flood": "防刷屏：合并点击 {collapsed} 次，丢弃点击 {presses} 次、消息 {texts} 条，"
+    "提醒放慢 {warned} 次，超出单聊天发送队列上限的回复 {replies} 条",
     "stats_privacy": "隐私：{retention} · 已删除 {erasures} 次",
     "stats_link_refusals": (
         "链接：过去 {days} 天拒绝了 {count} 次关联（客户已关联到其他聊天，或链接已被使用；"

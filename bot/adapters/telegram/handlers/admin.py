@@ -398,7 +398,9 @@ async def on_stats(turn: Turn[None]) -> None:
     health = await reports.delivery_health(tx)
     last = await digests.last_day(tx)
     tz = svc.settings.timezone
-    text = stats_text(svc.admin_texts, tz, by_status, health, last, svc.sender, svc.dispatcher)
+    text = stats_text(
+        svc.admin_texts, tz, by_status, health, last, svc.sender, svc.dispatcher, svc.flood
+    )
     text += "\n" + await privacy_stats_line(tx, svc.settings.privacy, tz, svc.admin_texts)
     hooks = await endpoint_health(tx, svc.settings.webhooks, turn.now)
     text += "\n" + webhook_stats_line(hooks, svc.admin_texts)
