@@ -11,7 +11,8 @@ import pytest
 
 from tests.e2e.harness import Harness, receive_survey, survey_state
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+# Thousands of updates through one bot: a minute or more on a busy machine.
+pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.slow]
 
 OTHERS = 30
 PRESSES = 2_000
