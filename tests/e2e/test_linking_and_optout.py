@@ -45,6 +45,8 @@ async def test_a_signed_link_links_the_chat_to_the_customer(shared_harness: Harn
         "Y3VzdC12aWN0aW0" + "_" * 16,
         "!!!not-base64!!!",
     ],
+    # Stable ids: the signed payloads carry a random nonce and the hour they were made.
+    ids=["too-short", "other-secret", "tampered-tag", "no-signature", "not-base64"],
 )
 async def test_a_tampered_or_malformed_link_is_refused_and_links_nobody(
     shared_harness: Harness, payload: str

@@ -30,6 +30,7 @@ def _imported_names(source: Path) -> set[str]:
     return names
 
 
+@pytest.mark.slow  # builds a wheel with pip in a subprocess
 @pytest.mark.timeout(120)
 def test_the_wheel_ships_the_bot_and_storage_but_not_the_standin(tmp_path: Path) -> None:
     # Built from a copy, so that the build leaves nothing behind in the checkout; the copy

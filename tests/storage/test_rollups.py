@@ -124,6 +124,7 @@ async def _compare(db: Database, tz: ZoneInfo) -> None:
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
+@pytest.mark.slow  # property-based over hundreds of random histories: seconds, not ms
 @given(zone=st.sampled_from(ZONES), ops=operations)
 def test_rollup_figures_equal_the_answers_figures(
     zone: str, ops: list[tuple[Any, ...]], tmp_path: Path

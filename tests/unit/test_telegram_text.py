@@ -167,6 +167,7 @@ def html_fragments(draw: st.DrawFn, depth: int = 0) -> str:
     return "".join(out)
 
 
+@pytest.mark.slow  # 200 generated documents: a fuzz test
 @settings(max_examples=200, deadline=None)
 @given(html_fragments(), st.integers(min_value=50, max_value=150))
 def test_every_part_fits_is_valid_and_the_visible_text_is_preserved(text: str, limit: int) -> None:
@@ -179,6 +180,7 @@ def test_every_part_fits_is_valid_and_the_visible_text_is_preserved(text: str, l
     assert squash("".join(visible_text(p) for p in parts)) == squash(visible_text(text))
 
 
+@pytest.mark.slow  # 200 generated documents: a fuzz test
 @settings(max_examples=200, deadline=None)
 @given(html_fragments(), st.integers(min_value=50, max_value=150))
 def test_shortened_text_fits_is_valid_and_is_a_prefix_of_the_visible_text(
