@@ -245,15 +245,22 @@ class OpsApi:
         # Links expire counted from the start of the hour they were minted in.
         return now.replace(minute=0, second=0, microsecond=0) + timedelta(days=self.link_ttl_days)
 
-    async def get_customer(self, request: web.Request) -> web.Response:
-        """A customer's link state, with the link attempts that were refused."""
-        denied = self._authorize(request, "read")
+    def _customer_in_path(self, request: web.Request, scope: str) -> str | web.Response:
+        """The ``{customer_id}`` of a customer route, canonical; or the answer that refuses
+        the request (401/403 for the token, 404 for an id no customer can have)."""
+        denied = self._authorize(request, scope)
         if denied is not None:
             return denied
         try:
-            customer_id = validate_customer_id(request.match_info["customer_id"])
+            return validate_customer_id(request.match_info["customer_id"])
         except ValueError:
             return error_response(404, "not_found", "no such customer")
+
+    async def get_customer(self, request: web.Request) -> web.Response:
+        """A customer's link state, with the link attempts that were refused."""
+        customer_id = self._customer_in_path(request, "read")
+        if isinstance(customer_id, web.Response):
+            return customer_id
         async with self.db.read() as tx:
             customer = await customers.get_by_external_id(tx, customer_id)
             if customer is None:
@@ -277,13 +284,9 @@ class OpsApi:
 
     async def relink_customer(self, request: web.Request) -> web.Response:
         """Mint the one link that may move the customer to another chat (a new phone)."""
-        denied = self._authorize(request, "customers")
-        if denied is not None:
-            return denied
-        try:
-            customer_id = validate_customer_id(request.match_info["customer_id"])
-        except ValueError:
-            return error_response(404, "not_found", "no such customer")
+        customer_id = self._customer_in_path(request, "customers")
+        if isinstance(customer_id, web.Response):
+            return customer_id
         now = self.clock()
         result = await relink(self.db, self.link_secret, self.bot_username, customer_id, now)
         if result is None:
@@ -301,13 +304,9 @@ class OpsApi:
     async def delete_customer(self, request: web.Request) -> web.Response:
         """Erase a customer's personal data (a request that reached the company by another
         channel); answer with what was erased, rows per table."""
-        denied = self._authorize(request, "erase")
-        if denied is not None:
-            return denied
-        try:
-            customer_id = validate_customer_id(request.match_info["customer_id"])
-        except ValueError:
-            return error_response(404, "not_found", "no such customer")
+        customer_id = self._customer_in_path(request, "erase")
+        if isinstance(customer_id, web.Response):
+            return customer_id
         result = await erase_external_id(self.db, customer_id, self.clock(), "api")
         if result is None:
             return error_response(404, "not_found", "no such customer (or already erased)")
