@@ -69,3 +69,21 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
         yield database
     finally:
         await database.close()
+
+
+@pytest.fixture
+def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The environment of an `npsbot` command on a fresh database file (returned); no .env
+    file is read, quiet hours are off."""
+    db_path = tmp_path / "cli.sqlite3"
+    for key, value in {
+        "NPSBOT_ENV_FILE": "/dev/null",
+        "NPSBOT_TOKEN": "123:abcdefghijklmnopqrstuvwxyz",
+        "NPSBOT_LINK_SECRET": "cli-test-secret-0123456789abcdef0123",
+        "NPSBOT_COMPANY_NAME": "Acme",
+        "NPSBOT_DATABASE": str(db_path),
+        "NPSBOT_TIMEZONE": "UTC",
+        "NPSBOT_QUIET_HOURS": "off",
+    }.items():
+        monkeypatch.setenv(key, value)
+    return db_path

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
 from bot.core.linking import read_payload
 from bot.settings import SCOPES, OpsSettings, QuietHours, Settings, SettingsError
 from bot.usecases.csv_import import CsvFormatError, parse_customers_csv
 from bot.usecases.services import utc_now
 from storage import Database, customers
+from tests.support.cli import run_cli
 from tests.unit.test_settings import with_required
 
 TOKEN_A = "a" * 24
@@ -136,27 +136,6 @@ def test_csv_files_that_cannot_be_read_at_all(data: bytes, message: str) -> None
         parse_customers_csv(data)
 
 
-@pytest.fixture
-def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    db_path = tmp_path / "cli.sqlite3"
-    for key, value in {
-        "NPSBOT_ENV_FILE": "/dev/null",
-        "NPSBOT_TOKEN": "123:abcdefghijklmnopqrstuvwxyz",
-        "NPSBOT_LINK_SECRET": "cli-test-secret-0123456789abcdef0123",
-        "NPSBOT_COMPANY_NAME": "Acme",
-        "NPSBOT_DATABASE": str(db_path),
-        "NPSBOT_QUIET_HOURS": "off",
-    }.items():
-        monkeypatch.setenv(key, value)
-    return db_path
-
-
-def run_cli(*args: str) -> int:
-    try:
-        main(list(args))
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
 
 
 def test_cli_import_imports_good_rows_and_reports_bad_ones(

@@ -13,13 +13,13 @@ from aiohttp.test_utils import TestClient, TestServer
 from pydantic import SecretStr
 
 from bot.adapters.ops_api.api import OpsApi
-from bot.cli import main
 from bot.core.questionnaire.catalog import Catalog
 from bot.core.questionnaire.loader import load_questionnaire
 from bot.settings import ApiToken
 from storage import Database
 from tests.ops.conftest import SECRET, rules_for
 from tests.ops.test_api import check_against_openapi
+from tests.support.cli import run_cli
 from tests.support.clock import Clock
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "questionnaire.example.toml"
@@ -93,13 +93,6 @@ def test_the_question_shows_the_property_and_falls_back_without_it() -> None:
     general = CATALOG.question("transactional", "en", "delivery", {})
     assert "{" not in general and "recent delivery" in general
 
-
-def run_cli(*args: str) -> int:
-    try:
-        main(list(args))
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
 
 
 def test_cli_event_refuses_a_missing_declared_property(

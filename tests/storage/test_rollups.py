@@ -18,13 +18,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.cli import main
 from bot.core.nps import categorize
 from bot.core.records import SurveyKind
 from bot.usecases.digests import day_boundaries
 from bot.usecases.rollups import sync_zone
 from storage import Database, answers, customers, privacy, reports, rollups, surveys
 from storage.reports import AnswerFilter
+from tests.support.cli import run_cli
 
 T0 = datetime(2024, 3, 1, 0, 0, tzinfo=UTC)
 SPAN_MINUTES = 12 * 24 * 60  # answers over twelve days (a DST change in New York)
@@ -190,27 +190,6 @@ async def test_a_new_zone_recounts_the_days_at_start_up(db: Database) -> None:
     assert sorted(rows) == [date(2024, 2, 29), date(2024, 3, 1)]
 
 
-@pytest.fixture
-def cli_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    db_path = tmp_path / "cli.sqlite3"
-    for key, value in {
-        "NPSBOT_ENV_FILE": "/dev/null",
-        "NPSBOT_TOKEN": "123:abcdefghijklmnopqrstuvwxyz",
-        "NPSBOT_LINK_SECRET": "cli-test-secret-0123456789abcdef0123",
-        "NPSBOT_COMPANY_NAME": "Acme",
-        "NPSBOT_DATABASE": str(db_path),
-        "NPSBOT_TIMEZONE": "UTC",
-    }.items():
-        monkeypatch.setenv(key, value)
-    return db_path
-
-
-def _cli(*args: str) -> int:
-    try:
-        main(list(args))
-    except SystemExit as exc:
-        return int(exc.code or 0)
-    return 0
 
 
 def test_cli_rebuild_check_fails_on_a_difference_and_rebuild_repairs_it(
@@ -226,13 +205,13 @@ def test_cli_rebuild_check_fails_on_a_difference_and_rebuild_repairs_it(
             await db.close()
 
     asyncio.run(prepare())
-    assert _cli("rollups", "rebuild", "--check") == 1
+    assert run_cli("rollups", "rebuild", "--check") == 1
     captured = capsys.readouterr()
     assert "driver_rollups 2024-03-02/detractor/price: stored 0, answers say 1" in captured.err
     assert '"rows_differing": 1' in captured.out
-    assert _cli("rollups", "rebuild", "--check") == 1  # checking changed nothing
-    assert _cli("rollups", "rebuild") == 0
-    assert _cli("rollups", "rebuild", "--check") == 0
+    assert run_cli("rollups", "rebuild", "--check") == 1  # checking changed nothing
+    assert run_cli("rollups", "rebuild") == 0
+    assert run_cli("rollups", "rebuild", "--check") == 0
     assert '"rows_differing": 0' in capsys.readouterr().out.splitlines()[-1]
 
 
