@@ -221,7 +221,7 @@ async def build_rollups(db_path: Path) -> float:
     try:
         async with db.transaction() as tx:
             await rollups.rebuild(tx, "UTC", datetime.now(UTC))
-            await tx.conn.execute("ANALYZE")
+            await tx.execute("ANALYZE")
     finally:
         await db.close()
     return time.perf_counter() - started

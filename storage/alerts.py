@@ -14,10 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from bot.core.records import from_db_time, from_db_time_req, to_db_time
-from storage.db import Tx
+from storage.db import Row, Tx
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,37 +76,34 @@ class Relay:
 
 async def create(tx: Tx, survey_id: int, now: datetime) -> int:
     """The alert for this survey's answer, created if new; returns its id."""
-    await tx.conn.execute(
+    await tx.execute(
         "INSERT INTO alerts (survey_id, created_at) VALUES (?, ?) "
         "ON CONFLICT (survey_id) DO NOTHING",
         (survey_id, to_db_time(now)),
     )
-    async with tx.conn.execute("SELECT id FROM alerts WHERE survey_id = ?", (survey_id,)) as cur:
-        row = await cur.fetchone()
+    row = await tx.fetchone("SELECT id FROM alerts WHERE survey_id = ?", (survey_id,))
     assert row is not None
     return int(row[0])
 
 
 async def id_for_survey(tx: Tx, survey_id: int) -> int | None:
     """The id of the alert about this survey, if there is one."""
-    async with tx.conn.execute("SELECT id FROM alerts WHERE survey_id = ?", (survey_id,)) as cur:
-        row = await cur.fetchone()
+    row = await tx.fetchone("SELECT id FROM alerts WHERE survey_id = ?", (survey_id,))
     return int(row[0]) if row else None
 
 
 async def add_event(tx: Tx, alert_id: int, kind: str, now: datetime) -> int:
     """Record that the admin chats must hear about ``kind`` ("score" or "reason")."""
-    cur = await tx.conn.execute(
-        "INSERT INTO alert_events (alert_id, kind, created_at) VALUES (?, ?, ?)",
+    event_id = await tx.fetchval(
+        "INSERT INTO alert_events (alert_id, kind, created_at) VALUES (?, ?, ?) RETURNING id",
         (alert_id, kind, to_db_time(now)),
     )
-    assert cur.lastrowid is not None
-    return cur.lastrowid
+    return int(event_id)
 
 
 async def pending_events(tx: Tx, chat_id: int, limit: int) -> list[AlertEvent]:
     """Events not yet put in ``chat_id``'s outbox, oldest first."""
-    async with tx.conn.execute(
+    rows = await tx.fetchall(
         """
         SELECT e.id, e.alert_id, e.kind FROM alert_events e
         WHERE e.notified_at IS NULL
@@ -117,8 +112,7 @@ async def pending_events(tx: Tx, chat_id: int, limit: int) -> list[AlertEvent]:
         ORDER BY e.id LIMIT ?
         """,
         (chat_id, limit),
-    ) as cur:
-        rows = await cur.fetchall()
+    )
     return [AlertEvent(int(r[0]), int(r[1]), str(r[2])) for r in rows]
 
 
@@ -128,13 +122,13 @@ async def mark_delivered(
     """These events are in ``chat_id``'s outbox; an event in the outbox of every chat of
     ``chats`` (the admin chats configured now) is marked notified."""
     stamp = to_db_time(now)
-    await tx.conn.executemany(
+    await tx.executemany(
         "INSERT INTO alert_deliveries (event_id, chat_id, queued_at) VALUES (?, ?, ?) "
         "ON CONFLICT DO NOTHING",
         [(event_id, chat_id, stamp) for event_id in event_ids],
     )
     marks = ",".join("?" for _ in chats)
-    await tx.conn.executemany(
+    await tx.executemany(
         f"""
         UPDATE alert_events SET notified_at = ?
         WHERE id = ? AND notified_at IS NULL
@@ -154,7 +148,7 @@ _VIEW = """
 """
 
 
-def _view(row: aiosqlite.Row) -> AlertView:
+def _view(row: Row) -> AlertView:
     attributes = json.loads(row["attributes"])
     return AlertView(
         id=int(row["id"]),
@@ -179,8 +173,7 @@ def _view(row: aiosqlite.Row) -> AlertView:
 
 async def get(tx: Tx, alert_id: int) -> AlertView | None:
     """One alert with its answer and customer."""
-    async with tx.conn.execute(_VIEW + " WHERE al.id = ?", (alert_id,)) as cur:
-        row = await cur.fetchone()
+    row = await tx.fetchone(_VIEW + " WHERE al.id = ?", (alert_id,))
     return _view(row) if row else None
 
 
@@ -200,7 +193,7 @@ async def resolve(
     """Mark resolved (who, when, note); a second resolution keeps the first who/when and
     only replaces the note if a new one is given. None if there is no such alert."""
     stamp = to_db_time(now)
-    await tx.conn.execute(
+    await tx.execute(
         """
         UPDATE alerts SET resolved_at = COALESCE(resolved_at, ?),
             resolved_by = COALESCE(resolved_by, ?),
@@ -215,7 +208,7 @@ async def resolve(
 
 async def mark_followed_up(tx: Tx, alert_id: int, now: datetime) -> None:
     """Somebody acted on the alert (a reply reached the customer)."""
-    await tx.conn.execute(
+    await tx.execute(
         "UPDATE alerts SET followed_up_at = COALESCE(followed_up_at, ?) WHERE id = ?",
         (to_db_time(now), alert_id),
     )
@@ -225,7 +218,7 @@ async def set_draft(
     tx: Tx, chat_id: int, user_id: int, alert_id: int, alert_message_id: int, now: datetime
 ) -> None:
     """Remember that this admin's next message in this chat is a reply (replaces any other)."""
-    await tx.conn.execute(
+    await tx.execute(
         """
         INSERT INTO reply_drafts (chat_id, user_id, alert_id, alert_message_id, created_at)
         VALUES (?, ?, ?, ?, ?)
@@ -238,14 +231,13 @@ async def set_draft(
 
 async def get_draft(tx: Tx, chat_id: int, user_id: int, since: datetime) -> ReplyDraft | None:
     """The admin's reply draft if started at or after ``since`` (older ones have lapsed)."""
-    async with tx.conn.execute(
+    row = await tx.fetchone(
         """
         SELECT chat_id, user_id, alert_id, alert_message_id, created_at FROM reply_drafts
         WHERE chat_id = ? AND user_id = ? AND created_at >= ?
         """,
         (chat_id, user_id, to_db_time(since)),
-    ) as cur:
-        row = await cur.fetchone()
+    )
     if row is None:
         return None
     return ReplyDraft(int(row[0]), int(row[1]), int(row[2]), int(row[3]), from_db_time_req(row[4]))
@@ -253,10 +245,10 @@ async def get_draft(tx: Tx, chat_id: int, user_id: int, since: datetime) -> Repl
 
 async def delete_draft(tx: Tx, chat_id: int, user_id: int) -> bool:
     """Drop the admin's reply draft; False if there was none."""
-    cur = await tx.conn.execute(
+    changed = await tx.execute(
         "DELETE FROM reply_drafts WHERE chat_id = ? AND user_id = ?", (chat_id, user_id)
     )
-    return cur.rowcount > 0
+    return changed > 0
 
 
 async def open_relay(
@@ -269,11 +261,11 @@ async def open_relay(
     expires_at: datetime,
 ) -> int:
     """A reply went to the customer: relay their next message back (the newest relay wins)."""
-    cur = await tx.conn.execute(
+    relay_id = await tx.fetchval(
         """
         INSERT INTO relays (customer_id, alert_id, admin_chat_id, alert_message_id, opened_at,
                             expires_at)
-        VALUES (?, ?, ?, ?, ?, ?)
+        VALUES (?, ?, ?, ?, ?, ?) RETURNING id
         """,
         (
             customer_id,
@@ -284,25 +276,23 @@ async def open_relay(
             to_db_time(expires_at),
         ),
     )
-    assert cur.lastrowid is not None
-    return cur.lastrowid
+    return int(relay_id)
 
 
 async def take_relay(tx: Tx, customer_id: int, now: datetime) -> Relay | None:
     """The customer's newest open, unexpired relay, closed (with any older ones) by taking
     it: one customer message answers one reply."""
-    async with tx.conn.execute(
+    row = await tx.fetchone(
         """
         SELECT id, customer_id, alert_id, admin_chat_id, alert_message_id, opened_at, expires_at
         FROM relays WHERE customer_id = ? AND answered_at IS NULL AND expires_at > ?
         ORDER BY opened_at DESC, id DESC LIMIT 1
         """,
         (customer_id, to_db_time(now)),
-    ) as cur:
-        row = await cur.fetchone()
+    )
     if row is None:
         return None
-    await tx.conn.execute(
+    await tx.execute(
         "UPDATE relays SET answered_at = ? WHERE customer_id = ? AND answered_at IS NULL",
         (to_db_time(now), customer_id),
     )

@@ -6,11 +6,9 @@ import json
 from collections.abc import Sequence
 from datetime import datetime
 
-import aiosqlite
-
 from bot.core.records import Answer, from_db_time, from_db_time_req, to_db_time
 from storage import rollups
-from storage.db import Tx
+from storage.db import Row, Tx
 
 _COLUMNS = (
     "id, survey_id, score, category, reason, reason_message_id, scored_at, reason_at, "
@@ -25,7 +23,7 @@ def _drivers(raw: str | None) -> tuple[str, ...] | None:
     return tuple(str(v) for v in value) if isinstance(value, list) else ()
 
 
-def _answer(row: aiosqlite.Row) -> Answer:
+def _answer(row: Row) -> Answer:
     return Answer(
         id=row["id"],
         survey_id=row["survey_id"],
@@ -44,10 +42,7 @@ def _answer(row: aiosqlite.Row) -> Answer:
 
 async def get_for_survey(tx: Tx, survey_id: int) -> Answer | None:
     """The answer to this survey, if any."""
-    async with tx.conn.execute(
-        f"SELECT {_COLUMNS} FROM answers WHERE survey_id = ?", (survey_id,)
-    ) as cur:
-        row = await cur.fetchone()
+    row = await tx.fetchone(f"SELECT {_COLUMNS} FROM answers WHERE survey_id = ?", (survey_id,))
     return _answer(row) if row else None
 
 
@@ -55,14 +50,14 @@ async def record_score(
     tx: Tx, survey_id: int, score: int, category: str, now: datetime
 ) -> Answer | None:
     """Store the score; None if this survey already has one (the UNIQUE key decides)."""
-    cur = await tx.conn.execute(
+    changed = await tx.execute(
         """
         INSERT INTO answers (survey_id, score, category, scored_at) VALUES (?, ?, ?, ?)
         ON CONFLICT (survey_id) DO NOTHING
         """,
         (survey_id, score, category, to_db_time(now)),
     )
-    if cur.rowcount != 1:
+    if changed != 1:
         return None
     await rollups.add(tx, [survey_id])
     return await get_for_survey(tx, survey_id)
@@ -74,7 +69,7 @@ async def record_reason(
     """Store the reason and finish the conversation; False if it was already finished."""
     stamp = to_db_time(now)
     # A reason written while the drivers keyboard was still out also ends the drivers step.
-    cur = await tx.conn.execute(
+    changed = await tx.execute(
         """
         UPDATE answers SET reason = ?, reason_message_id = ?, reason_at = ?, completed_at = ?,
             drivers_done_at = CASE WHEN drivers IS NULL THEN NULL
@@ -83,14 +78,14 @@ async def record_reason(
         """,
         (reason, message_id, stamp, stamp, stamp, survey_id),
     )
-    return cur.rowcount == 1
+    return changed == 1
 
 
 async def update_reason_from_edit(
     tx: Tx, chat_id: int, message_id: int, reason: str, now: datetime
 ) -> Answer | None:
     """The customer edited the message we stored as a reason: keep the new wording."""
-    cur = await tx.conn.execute(
+    row = await tx.fetchone(
         """
         UPDATE answers SET reason = ?, reason_at = ?
         WHERE reason_message_id = ?
@@ -99,8 +94,6 @@ async def update_reason_from_edit(
         """,
         (reason, to_db_time(now), message_id, chat_id),
     )
-    row = await cur.fetchone()
-    await cur.close()
     if row is None:
         return None
     return await get_for_survey(tx, int(row[0]))
@@ -109,7 +102,7 @@ async def update_reason_from_edit(
 async def finish_without_reason(tx: Tx, survey_id: int, now: datetime) -> None:
     """Close a conversation whose reason never came (expiry, or a newer survey)."""
     stamp = to_db_time(now)
-    await tx.conn.execute(
+    await tx.execute(
         """
         UPDATE answers SET completed_at = ?,
             drivers_done_at = CASE WHEN drivers IS NULL THEN NULL
@@ -129,12 +122,12 @@ def _ids_json(driver_ids: Sequence[str]) -> str:
 
 async def start_drivers(tx: Tx, survey_id: int) -> bool:
     """The drivers keyboard goes out: the chat is at the drivers step, nothing picked."""
-    cur = await tx.conn.execute(
+    changed = await tx.execute(
         "UPDATE answers SET drivers = '[]' "
         "WHERE survey_id = ? AND drivers IS NULL AND completed_at IS NULL",
         (survey_id,),
     )
-    return cur.rowcount == 1
+    return changed == 1
 
 
 async def set_drivers(
@@ -145,7 +138,7 @@ async def set_drivers(
     ``message_id`` is the keyboard's message, remembered so the step's end can edit it.
     """
     await rollups.retract(tx, [survey_id], scores=False)
-    cur = await tx.conn.execute(
+    changed = await tx.execute(
         """
         UPDATE answers SET drivers = ?, drivers_message_id = COALESCE(drivers_message_id, ?)
         WHERE survey_id = ? AND drivers IS NOT NULL AND drivers_done_at IS NULL
@@ -154,7 +147,7 @@ async def set_drivers(
         (_ids_json(driver_ids), message_id, survey_id),
     )
     await rollups.add(tx, [survey_id], scores=False)
-    return cur.rowcount == 1
+    return changed == 1
 
 
 async def finish_drivers(
@@ -162,7 +155,7 @@ async def finish_drivers(
 ) -> bool:
     """End the drivers step with this selection (Done); False if it had already ended."""
     await rollups.retract(tx, [survey_id], scores=False)
-    cur = await tx.conn.execute(
+    changed = await tx.execute(
         """
         UPDATE answers SET drivers = ?, drivers_done_at = ?,
             drivers_message_id = COALESCE(drivers_message_id, ?)
@@ -172,12 +165,12 @@ async def finish_drivers(
         (_ids_json(driver_ids), to_db_time(now), message_id, survey_id),
     )
     await rollups.add(tx, [survey_id], scores=False)
-    return cur.rowcount == 1
+    return changed == 1
 
 
 async def record_drivers_message(tx: Tx, survey_id: int, message_id: int) -> None:
     """Where the drivers keyboard landed (once Telegram accepted it)."""
-    await tx.conn.execute(
+    await tx.execute(
         "UPDATE answers SET drivers_message_id = ? "
         "WHERE survey_id = ? AND drivers IS NOT NULL AND drivers_message_id IS NULL",
         (message_id, survey_id),

@@ -7,10 +7,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from bot.core.records import Customer, from_db_time, from_db_time_req, to_db_time
-from storage.db import Tx
+from storage.db import Row, Tx
 
 _COLUMNS = (
     "id, external_id, chat_id, language, attributes, opted_out, blocked, linked_at, "
@@ -18,7 +16,7 @@ _COLUMNS = (
 )
 
 
-def _customer(row: aiosqlite.Row) -> Customer:
+def _customer(row: Row) -> Customer:
     return Customer(
         id=row["id"],
         external_id=row["external_id"],
@@ -35,8 +33,7 @@ def _customer(row: aiosqlite.Row) -> Customer:
 
 
 async def _one(tx: Tx, where: str, *args: Any) -> Customer | None:
-    async with tx.conn.execute(f"SELECT {_COLUMNS} FROM customers WHERE {where}", args) as cur:
-        row = await cur.fetchone()
+    row = await tx.fetchone(f"SELECT {_COLUMNS} FROM customers WHERE {where}", args)
     return _customer(row) if row else None
 
 
@@ -66,14 +63,14 @@ async def upsert(
     stamp = to_db_time(now)
     existing = await get_by_external_id(tx, external_id)
     if existing is None:
-        await tx.conn.execute(
+        await tx.execute(
             "INSERT INTO customers (external_id, attributes, created_at, updated_at) "
             "VALUES (?, ?, ?, ?)",
             (external_id, json.dumps(dict(attributes or {}), ensure_ascii=False), stamp, stamp),
         )
     elif attributes:
         merged = {**existing.attributes, **attributes}
-        await tx.conn.execute(
+        await tx.execute(
             "UPDATE customers SET attributes = ?, updated_at = ? WHERE id = ?",
             (json.dumps(merged, ensure_ascii=False), stamp, existing.id),
         )
@@ -99,11 +96,11 @@ async def link_chat(
     other = await get_by_chat(tx, chat_id)
     if other is not None and other.external_id != external_id:
         previous = other.external_id
-        await tx.conn.execute(
+        await tx.execute(
             "UPDATE customers SET chat_id = NULL, updated_at = ? WHERE id = ?", (stamp, other.id)
         )
     await upsert(tx, external_id, now)
-    await tx.conn.execute(
+    await tx.execute(
         """
         UPDATE customers SET chat_id = ?, telegram_language = COALESCE(?, telegram_language),
             opted_out = 0, blocked = 0, linked_at = ?, updated_at = ?
@@ -118,7 +115,7 @@ async def link_chat(
 
 async def set_language(tx: Tx, customer_id: int, language: str, now: datetime) -> None:
     """Record the language the customer chose with /language."""
-    await tx.conn.execute(
+    await tx.execute(
         "UPDATE customers SET language = ?, updated_at = ? WHERE id = ?",
         (language, to_db_time(now), customer_id),
     )
@@ -132,7 +129,7 @@ async def note_telegram_language(
     whether it was stored."""
     if not telegram_language or telegram_language == customer.telegram_language:
         return False
-    await tx.conn.execute(
+    await tx.execute(
         "UPDATE customers SET telegram_language = ?, updated_at = ? WHERE id = ?",
         (telegram_language[:35], to_db_time(now), customer.id),
     )
@@ -141,7 +138,7 @@ async def note_telegram_language(
 
 async def set_opted_out(tx: Tx, customer_id: int, opted_out: bool, now: datetime) -> None:
     """Record the customer's choice to (not) receive surveys."""
-    await tx.conn.execute(
+    await tx.execute(
         "UPDATE customers SET opted_out = ?, updated_at = ? WHERE id = ?",
         (int(opted_out), to_db_time(now), customer_id),
     )
@@ -149,7 +146,7 @@ async def set_opted_out(tx: Tx, customer_id: int, opted_out: bool, now: datetime
 
 async def set_blocked(tx: Tx, customer_id: int, blocked: bool, now: datetime) -> None:
     """Record that the customer blocked (or unblocked) the bot."""
-    await tx.conn.execute(
+    await tx.execute(
         "UPDATE customers SET blocked = ?, updated_at = ? WHERE id = ?",
         (int(blocked), to_db_time(now), customer_id),
     )
@@ -157,7 +154,7 @@ async def set_blocked(tx: Tx, customer_id: int, blocked: bool, now: datetime) ->
 
 async def mark_blocked_by_chat(tx: Tx, chat_id: int, now: datetime) -> None:
     """Telegram said 403 for this chat: stop surveying whoever is linked to it."""
-    await tx.conn.execute(
+    await tx.execute(
         "UPDATE customers SET blocked = 1, updated_at = ? WHERE chat_id = ?",
         (to_db_time(now), chat_id),
     )
@@ -166,11 +163,13 @@ async def mark_blocked_by_chat(tx: Tx, chat_id: int, now: datetime) -> None:
 async def surveyable(tx: Tx) -> list[tuple[int, str]]:
     """(id, external id) of every customer who may be surveyed: linked, not opted out,
     not blocked."""
-    async with tx.conn.execute(
-        "SELECT id, external_id FROM customers "
-        "WHERE chat_id IS NOT NULL AND opted_out = 0 AND blocked = 0 ORDER BY id"
-    ) as cur:
-        return [(int(r[0]), str(r[1])) for r in await cur.fetchall()]
+    return [
+        (int(r[0]), str(r[1]))
+        for r in await tx.fetchall(
+            "SELECT id, external_id FROM customers "
+            "WHERE chat_id IS NOT NULL AND opted_out = 0 AND blocked = 0 ORDER BY id"
+        )
+    ]
 
 
 # --- deep links: single use, relinks, refused attempts ------------------------------------
@@ -178,33 +177,34 @@ async def surveyable(tx: Tx) -> list[tuple[int, str]]:
 
 async def link_used(tx: Tx, customer_id: int, link_key: str) -> bool:
     """Whether the customer's link with this key has linked a chat already."""
-    async with tx.conn.execute(
-        "SELECT 1 FROM link_uses WHERE customer_id = ? AND link_key = ?", (customer_id, link_key)
-    ) as cur:
-        return await cur.fetchone() is not None
+    return (
+        await tx.fetchone(
+            "SELECT 1 FROM link_uses WHERE customer_id = ? AND link_key = ?",
+            (customer_id, link_key),
+        )
+        is not None
+    )
 
 
 async def record_link_use(tx: Tx, customer_id: int, link_key: str, now: datetime) -> None:
     """Remember that this link has been used (it will link no chat again)."""
-    await tx.conn.execute(
-        "INSERT OR IGNORE INTO link_uses (customer_id, link_key, used_at) VALUES (?, ?, ?)",
+    await tx.execute(
+        "INSERT INTO link_uses (customer_id, link_key, used_at) VALUES (?, ?, ?) "
+        "ON CONFLICT DO NOTHING",
         (customer_id, link_key, to_db_time(now)),
     )
 
 
 async def relink_key(tx: Tx, customer_id: int) -> str | None:
     """The key of the link an ops relink made valid for moving the customer, if any."""
-    async with tx.conn.execute(
-        "SELECT relink_key FROM customers WHERE id = ?", (customer_id,)
-    ) as cur:
-        row = await cur.fetchone()
+    row = await tx.fetchone("SELECT relink_key FROM customers WHERE id = ?", (customer_id,))
     return None if row is None or row[0] is None else str(row[0])
 
 
 async def set_relink_key(tx: Tx, customer_id: int, link_key: str | None, now: datetime) -> None:
     """Allow the link with ``link_key`` (only it) to move the customer to another chat;
     None: no link may."""
-    await tx.conn.execute(
+    await tx.execute(
         "UPDATE customers SET relink_key = ?, updated_at = ? WHERE id = ?",
         (link_key, to_db_time(now), customer_id),
     )
@@ -213,7 +213,7 @@ async def set_relink_key(tx: Tx, customer_id: int, link_key: str | None, now: da
 async def record_link_refusal(tx: Tx, customer_id: int, reason: str, now: datetime) -> None:
     """A chat opened a link of this customer it may not use (``linked_elsewhere``: the
     customer is linked to another chat; ``used``: the link was used already)."""
-    await tx.conn.execute(
+    await tx.execute(
         "INSERT INTO link_refusals (customer_id, reason, attempted_at) VALUES (?, ?, ?)",
         (customer_id, reason, to_db_time(now)),
     )
@@ -224,24 +224,21 @@ async def link_refusals(
 ) -> tuple[int, list[tuple[datetime, str]]]:
     """How many link attempts were refused for the customer, and the latest ``limit`` as
     (time, reason), newest first."""
-    async with tx.conn.execute(
+    row = await tx.fetchone(
         "SELECT COUNT(*) FROM link_refusals WHERE customer_id = ?", (customer_id,)
-    ) as cur:
-        row = await cur.fetchone()
+    )
     count = int(row[0]) if row else 0
-    async with tx.conn.execute(
+    rows = await tx.fetchall(
         "SELECT attempted_at, reason FROM link_refusals WHERE customer_id = ? "
         "ORDER BY id DESC LIMIT ?",
         (customer_id, limit),
-    ) as cur:
-        rows = await cur.fetchall()
+    )
     return count, [(from_db_time_req(r[0]), str(r[1])) for r in rows]
 
 
 async def count_link_refusals_since(tx: Tx, since: datetime) -> int:
     """Link attempts refused (for any customer) at or after ``since``."""
-    async with tx.conn.execute(
+    row = await tx.fetchone(
         "SELECT COUNT(*) FROM link_refusals WHERE attempted_at >= ?", (to_db_time(since),)
-    ) as cur:
-        row = await cur.fetchone()
+    )
     return int(row[0]) if row else 0

@@ -20,37 +20,36 @@ from storage.db import Tx
 
 async def last_day(tx: Tx, period: str = "day") -> date | None:
     """The latest day claimed, sent or recorded as the baseline (None on a new database)."""
-    async with tx.conn.execute("SELECT MAX(day) FROM digests WHERE period = ?", (period,)) as cur:
-        row = await cur.fetchone()
+    row = await tx.fetchone("SELECT MAX(day) FROM digests WHERE period = ?", (period,))
     return date.fromisoformat(row[0]) if row and row[0] else None
 
 
 async def record_baseline(tx: Tx, day: date, now: datetime, period: str = "day") -> bool:
     """On a database with no digest rows, record ``day`` as already handled; False if any
     row exists (the baseline is only ever written once)."""
-    cur = await tx.conn.execute(
+    changed = await tx.execute(
         """
         INSERT INTO digests (period, day, status, claimed_at)
         SELECT ?, ?, 'baseline', ? WHERE NOT EXISTS (SELECT 1 FROM digests WHERE period = ?)
         """,
         (period, day.isoformat(), to_db_time(now), period),
     )
-    return cur.rowcount == 1
+    return changed == 1
 
 
 async def claim(tx: Tx, day: date, now: datetime, period: str = "day") -> bool:
     """Claim ``day``'s digest; True only for the first claimer."""
-    cur = await tx.conn.execute(
+    changed = await tx.execute(
         "INSERT INTO digests (period, day, status, claimed_at) VALUES (?, ?, 'claimed', ?) "
         "ON CONFLICT (period, day) DO NOTHING",
         (period, day.isoformat(), to_db_time(now)),
     )
-    return cur.rowcount == 1
+    return changed == 1
 
 
 async def mark_sent(tx: Tx, day: date, chats: int, now: datetime, period: str = "day") -> None:
     """The claimed digest went out to ``chats`` admin chats."""
-    await tx.conn.execute(
+    await tx.execute(
         "UPDATE digests SET status = 'sent', sent_at = ?, chats_sent = ? "
         "WHERE period = ? AND day = ?",
         (to_db_time(now), chats, period, day.isoformat()),
@@ -59,23 +58,24 @@ async def mark_sent(tx: Tx, day: date, chats: int, now: datetime, period: str = 
 
 async def interrupted(tx: Tx, period: str = "day") -> list[date]:
     """Days claimed but never marked sent: a crash between claim and send (never resent)."""
-    async with tx.conn.execute(
-        "SELECT day FROM digests WHERE status = 'claimed' AND period = ? ORDER BY day", (period,)
-    ) as cur:
-        return [date.fromisoformat(r[0]) for r in await cur.fetchall()]
+    return [
+        date.fromisoformat(r[0])
+        for r in await tx.fetchall(
+            "SELECT day FROM digests WHERE status = 'claimed' AND period = ? ORDER BY day",
+            (period,),
+        )
+    ]
 
 
 async def status_of(tx: Tx, day: date, period: str = "day") -> str | None:
     """The recorded status of ``day`` (None when nothing was recorded)."""
-    async with tx.conn.execute(
+    row = await tx.fetchone(
         "SELECT status FROM digests WHERE period = ? AND day = ?", (period, day.isoformat())
-    ) as cur:
-        row = await cur.fetchone()
+    )
     return str(row[0]) if row else None
 
 
 async def count_sent(tx: Tx) -> int:
     """How many days' digests went out."""
-    async with tx.conn.execute("SELECT COUNT(*) FROM digests WHERE status = 'sent'") as cur:
-        row = await cur.fetchone()
+    row = await tx.fetchone("SELECT COUNT(*) FROM digests WHERE status = 'sent'")
     return int(row[0]) if row else 0

@@ -5,10 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
 from bot.core.records import SurveyKind, from_db_time_req, to_db_time
-from storage.db import Tx
+from storage.db import Row, Tx
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +25,7 @@ class EventRecord:
     send_at: datetime
 
 
-def _event(row: aiosqlite.Row) -> EventRecord:
+def _event(row: Row) -> EventRecord:
     return EventRecord(
         event_id=row["event_id"],
         survey_id=row["survey_id"],
@@ -44,14 +42,13 @@ def _event(row: aiosqlite.Row) -> EventRecord:
 
 async def get(tx: Tx, event_id: str) -> EventRecord | None:
     """The event recorded under this id."""
-    async with tx.conn.execute("SELECT * FROM ops_events WHERE event_id = ?", (event_id,)) as cur:
-        row = await cur.fetchone()
+    row = await tx.fetchone("SELECT * FROM ops_events WHERE event_id = ?", (event_id,))
     return _event(row) if row else None
 
 
 async def record(tx: Tx, event: EventRecord) -> None:
     """Store an event and its outcome (in the transaction that created its survey)."""
-    await tx.conn.execute(
+    await tx.execute(
         """
         INSERT INTO ops_events (event_id, survey_id, customer_external_id, event_type, kind,
                                 occurred_at, received_at, outcome, reason, send_at)

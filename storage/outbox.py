@@ -12,10 +12,8 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from bot.core.records import OutboxItem, from_db_time_req, to_db_time
-from storage.db import Tx
+from storage.db import Row, Tx
 
 _PENDING = "done_at IS NULL AND failed_at IS NULL"
 # A member of the stored params (never sent to Telegram) listing the surveys whose
@@ -24,7 +22,7 @@ _PENDING = "done_at IS NULL AND failed_at IS NULL"
 ABOUT = "npsbot_about_surveys"
 
 
-def _item(row: aiosqlite.Row) -> OutboxItem:
+def _item(row: Row) -> OutboxItem:
     params = json.loads(row["params"])
     params.pop(ABOUT, None)
     return OutboxItem(
@@ -55,52 +53,53 @@ async def enqueue(
     subjects = sorted(set(about))
     if subjects:
         stored[ABOUT] = subjects
-    cur = await tx.conn.execute(
+    item_id = await tx.fetchval(
         """
         INSERT INTO outbox (chat_id, method, params, survey_id, created_at)
-        VALUES (?, ?, ?, ?, ?)
+        VALUES (?, ?, ?, ?, ?) RETURNING id
         """,
         (chat_id, method, json.dumps(stored, ensure_ascii=False), survey_id, to_db_time(now)),
     )
-    assert cur.lastrowid is not None
-    return cur.lastrowid
+    return int(item_id)
 
 
 async def pending_for_chat(tx: Tx, chat_id: int) -> list[OutboxItem]:
     """This chat's calls not yet made, in the order they were recorded."""
-    async with tx.conn.execute(
-        f"SELECT * FROM outbox WHERE chat_id = ? AND {_PENDING} ORDER BY id", (chat_id,)
-    ) as cur:
-        return [_item(r) for r in await cur.fetchall()]
+    return [
+        _item(r)
+        for r in await tx.fetchall(
+            f"SELECT * FROM outbox WHERE chat_id = ? AND {_PENDING} ORDER BY id", (chat_id,)
+        )
+    ]
 
 
 async def pending_chats(tx: Tx) -> list[int]:
     """Chats with calls not yet made (for the recovery pass after a restart)."""
-    async with tx.conn.execute(
-        f"SELECT DISTINCT chat_id FROM outbox WHERE {_PENDING} ORDER BY chat_id"
-    ) as cur:
-        return [int(r[0]) for r in await cur.fetchall()]
+    return [
+        int(r[0])
+        for r in await tx.fetchall(
+            f"SELECT DISTINCT chat_id FROM outbox WHERE {_PENDING} ORDER BY chat_id"
+        )
+    ]
 
 
 async def count_pending(tx: Tx) -> int:
     """How many calls wait in the outbox."""
-    async with tx.conn.execute(f"SELECT COUNT(*) FROM outbox WHERE {_PENDING}") as cur:
-        row = await cur.fetchone()
+    row = await tx.fetchone(f"SELECT COUNT(*) FROM outbox WHERE {_PENDING}")
     return int(row[0]) if row else 0
 
 
 async def count_pending_for_chat(tx: Tx, chat_id: int) -> int:
     """How many calls wait in the outbox for one chat (the per-chat cap)."""
-    async with tx.conn.execute(
+    row = await tx.fetchone(
         f"SELECT COUNT(*) FROM outbox WHERE chat_id = ? AND {_PENDING}", (chat_id,)
-    ) as cur:
-        row = await cur.fetchone()
+    )
     return int(row[0]) if row else 0
 
 
 async def mark_started(tx: Tx, item_id: int, now: datetime) -> None:
     """Count an attempt before making the call."""
-    await tx.conn.execute(
+    await tx.execute(
         "UPDATE outbox SET attempts = attempts + 1, started_at = ? WHERE id = ?",
         (to_db_time(now), item_id),
     )
@@ -108,12 +107,12 @@ async def mark_started(tx: Tx, item_id: int, now: datetime) -> None:
 
 async def mark_done(tx: Tx, item_id: int, now: datetime) -> None:
     """Telegram accepted the call."""
-    await tx.conn.execute("UPDATE outbox SET done_at = ? WHERE id = ?", (to_db_time(now), item_id))
+    await tx.execute("UPDATE outbox SET done_at = ? WHERE id = ?", (to_db_time(now), item_id))
 
 
 async def mark_failed(tx: Tx, item_id: int, error: str, now: datetime) -> None:
     """Give up on the call (a permanent error, or retries exhausted)."""
-    await tx.conn.execute(
+    await tx.execute(
         "UPDATE outbox SET failed_at = ?, last_error = ? WHERE id = ?",
         (to_db_time(now), error[:500], item_id),
     )
@@ -121,4 +120,4 @@ async def mark_failed(tx: Tx, item_id: int, error: str, now: datetime) -> None:
 
 async def record_error(tx: Tx, item_id: int, error: str) -> None:
     """Remember the last transient error of a call that will be retried."""
-    await tx.conn.execute("UPDATE outbox SET last_error = ? WHERE id = ?", (error[:500], item_id))
+    await tx.execute("UPDATE outbox SET last_error = ? WHERE id = ?", (error[:500], item_id))

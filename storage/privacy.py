@@ -8,6 +8,8 @@ skipped, so the plan can name columns of every schema version.
 Erased text must not survive in the file: the connection runs with ``secure_delete`` on
 (:meth:`storage.db.Database.open`), so SQLite overwrites deleted and replaced content with
 zeros, and :meth:`storage.db.Database.checkpoint` empties the write-ahead log afterwards.
+On PostgreSQL the old row versions stay in the table's pages until (auto)vacuum reclaims
+them and later writes reuse the space (README, "Scaling").
 """
 
 from __future__ import annotations
@@ -61,7 +63,7 @@ class PrivacyRun:
 
 def _decode(row: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for key in row.keys():  # noqa: SIM118 (aiosqlite.Row iterates values, not keys)
+    for key in row.keys():  # noqa: SIM118 (Row iterates values, not keys)
         value = row[key]
         if key in _JSON_COLUMNS and isinstance(value, str):
             value = json.loads(value)
@@ -71,19 +73,12 @@ def _decode(row: Any) -> dict[str, Any]:
 
 async def table_columns(tx: Tx, table: str) -> list[str]:
     """The columns ``table`` has in this database (empty if it has no such table)."""
-    async with tx.conn.execute(
-        "SELECT name FROM pragma_table_info(?) ORDER BY cid", (table,)
-    ) as cur:
-        return [str(r[0]) for r in await cur.fetchall()]
+    return [str(r[0]) for r in await tx.fetchall(tx.dialect.table_columns_sql, (table,))]
 
 
 async def user_tables(tx: Tx) -> list[str]:
-    """Every table of the schema except SQLite's own."""
-    async with tx.conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-        "ORDER BY name"
-    ) as cur:
-        return [str(r[0]) for r in await cur.fetchall()]
+    """Every table of the schema except the engine's own (and the schema version)."""
+    return [str(r[0]) for r in await tx.fetchall(tx.dialect.user_tables_sql)]
 
 
 # --- export ---------------------------------------------------------------------------------
@@ -91,26 +86,31 @@ async def user_tables(tx: Tx) -> list[str]:
 
 async def customer_data(tx: Tx, customer_id: int) -> CustomerData | None:
     """Every column of the customer's row, their surveys and their answers."""
-    async with tx.conn.execute("SELECT * FROM customers WHERE id = ?", (customer_id,)) as cur:
-        row = await cur.fetchone()
+    row = await tx.fetchone("SELECT * FROM customers WHERE id = ?", (customer_id,))
     if row is None:
         return None
-    async with tx.conn.execute(
-        "SELECT * FROM surveys WHERE customer_id = ? ORDER BY id", (customer_id,)
-    ) as cur:
-        surveys = [_decode(r) for r in await cur.fetchall()]
-    async with tx.conn.execute(
-        "SELECT a.* FROM answers a JOIN surveys s ON s.id = a.survey_id "
-        "WHERE s.customer_id = ? ORDER BY a.survey_id",
-        (customer_id,),
-    ) as cur:
-        answers = {int(r["survey_id"]): _decode(r) for r in await cur.fetchall()}
+    surveys = [
+        _decode(r)
+        for r in await tx.fetchall(
+            "SELECT * FROM surveys WHERE customer_id = ? ORDER BY id", (customer_id,)
+        )
+    ]
+    answers = {
+        int(r["survey_id"]): _decode(r)
+        for r in await tx.fetchall(
+            "SELECT a.* FROM answers a JOIN surveys s ON s.id = a.survey_id "
+            "WHERE s.customer_id = ? ORDER BY a.survey_id",
+            (customer_id,),
+        )
+    }
     return CustomerData(_decode(row), surveys, answers)
 
 
 # --- erasure --------------------------------------------------------------------------------
 
 _SURVEYS_OF = "SELECT id FROM surveys WHERE customer_id = :cid"
+# The same ids as text, to compare with ids read out of JSON (text on both engines).
+_SURVEY_IDS_TEXT = "SELECT CAST(id AS TEXT) FROM surveys WHERE customer_id = :cid"
 _WHERE: dict[Rows, str] = {
     Rows.CUSTOMER: "id = :cid",
     Rows.SURVEYS: "customer_id = :cid",
@@ -121,8 +121,7 @@ _WHERE: dict[Rows, str] = {
 
 
 async def _scalar_list(tx: Tx, sql: str, params: Any) -> list[Any]:
-    async with tx.conn.execute(sql, params) as cur:
-        return [r[0] for r in await cur.fetchall()]
+    return [r[0] for r in await tx.fetchall(sql, params)]
 
 
 async def erase_customer(tx: Tx, customer_id: int, now: datetime) -> dict[str, int] | None:
@@ -131,10 +130,9 @@ async def erase_customer(tx: Tx, customer_id: int, now: datetime) -> dict[str, i
     erased). The caller commits, records the run and checkpoints."""
     tables = set(await user_tables(tx))
     params: dict[str, Any] = {"cid": customer_id}
-    async with tx.conn.execute(
+    row = await tx.fetchone(
         "SELECT external_id, chat_id FROM customers WHERE id = :cid AND erased_at IS NULL", params
-    ) as cur:
-        row = await cur.fetchone()
+    )
     if row is None:
         return None
     external_id, chat_id = str(row[0]), row[1]
@@ -166,17 +164,17 @@ async def erase_customer(tx: Tx, customer_id: int, now: datetime) -> dict[str, i
 
     # Nothing is sent to an erased customer any more: open surveys close, open
     # conversations end (a later button press finds no survey of that chat).
-    await tx.conn.execute(
+    await tx.execute(
         "UPDATE surveys SET status = 'skipped', status_reason = :erased, closed_at = :now "
         "WHERE customer_id = :cid AND status = 'pending'",
         params,
     )
-    await tx.conn.execute(
+    await tx.execute(
         "UPDATE surveys SET status = 'expired', status_reason = :erased, closed_at = :now "
         "WHERE customer_id = :cid AND status = 'sent'",
         params,
     )
-    await tx.conn.execute(
+    await tx.execute(
         f"UPDATE answers SET completed_at = :now WHERE completed_at IS NULL "
         f"AND survey_id IN ({_SURVEYS_OF})",
         params,
@@ -189,40 +187,42 @@ async def erase_customer(tx: Tx, customer_id: int, now: datetime) -> dict[str, i
         where = _WHERE[rule.rows]
         if table == "ops_events":
             where = f"({where}) OR customer_external_id = :ext"
-        cur = await tx.conn.execute(f"DELETE FROM {table} WHERE {where}", params)
-        counts[table] = cur.rowcount
+        changed = await tx.execute(f"DELETE FROM {table} WHERE {where}", params)
+        counts[table] = changed
 
     # Messages and deliveries are found by keys and named JSON fields only, never by
     # searching their text: another customer's "Took 7 days" must survive erasing "7".
     if "outbox" in tables:
         marks = ",".join(str(int(c)) for c in sorted(chats)) or "NULL"
-        cur = await tx.conn.execute(
+        about = tx.dialect.json_member_array_items("outbox.params", ABOUT, "about")
+        changed = await tx.execute(
             f"""
             DELETE FROM outbox
             WHERE chat_id IN ({marks})
                OR survey_id IN ({_SURVEYS_OF})
-               OR EXISTS (SELECT 1 FROM json_each(outbox.params, '$.{ABOUT}') AS about
-                          WHERE about.value IN ({_SURVEYS_OF}))
+               OR EXISTS (SELECT 1 FROM {about}
+                          WHERE {tx.dialect.entry_text("about")} IN ({_SURVEY_IDS_TEXT}))
             """,
             params,
         )
-        counts["outbox"] = cur.rowcount
+        counts["outbox"] = changed
 
     if "webhook_deliveries" in tables:
         # A pending delivery is given up: the receiver must not get the erased data.
-        cur = await tx.conn.execute(
+        changed = await tx.execute(
             f"""
             UPDATE webhook_deliveries SET body = '{{}}',
                 last_error = CASE WHEN delivered_at IS NULL AND failed_at IS NULL
                                   THEN 'erased' ELSE last_error END,
                 failed_at = CASE WHEN delivered_at IS NULL AND failed_at IS NULL
                                  THEN :now ELSE failed_at END
-            WHERE json_extract(body, '$.data.customer.id') = :ext
-               OR json_extract(body, '$.data.survey.id') IN ({_SURVEYS_OF})
+            WHERE {tx.dialect.json_path_text("body", "data", "customer", "id")} = :ext
+               OR {tx.dialect.json_path_text("body", "data", "survey", "id")}
+                  IN ({_SURVEY_IDS_TEXT})
             """,
             params,
         )
-        counts["webhook_deliveries"] = cur.rowcount
+        counts["webhook_deliveries"] = changed
 
     # Then blank the personal columns of the rows that stay.
     for table, rule in ERASURE_PLAN.items():
@@ -242,10 +242,10 @@ async def erase_customer(tx: Tx, customer_id: int, now: datetime) -> dict[str, i
             sets.append(f"{column} = {value}")
         if not sets:
             continue
-        cur = await tx.conn.execute(
+        changed = await tx.execute(
             f"UPDATE {table} SET {', '.join(sets)} WHERE {_WHERE[rule.rows]}", params
         )
-        counts[table] = cur.rowcount
+        counts[table] = changed
     await rollups.add(tx, answered)
     return {table: n for table, n in sorted(counts.items()) if n}
 
@@ -273,15 +273,14 @@ async def anonymise_older_than(db: Database, cutoff: datetime) -> dict[str, int]
                     break
                 continue
             async with db.transaction() as tx:
-                cur = await tx.conn.execute(
+                changed = await tx.execute(
                     f"""
-                    UPDATE {rule.table} SET {rule.set_sql} WHERE rowid IN (
-                        SELECT rowid FROM {rule.table}
+                    UPDATE {rule.table} SET {rule.set_sql} WHERE id IN (
+                        SELECT id FROM {rule.table}
                         WHERE {rule.kept_sql} AND {rule.age_sql} < ? LIMIT ?)
                     """,
                     (stamp, RETENTION_BATCH),
                 )
-                changed = cur.rowcount
             total += changed
             if changed < RETENTION_BATCH:
                 break
@@ -308,10 +307,10 @@ async def _anonymise_surveys(db: Database, rule: RetentionRule, stamp: str) -> i
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             marks = ",".join("?" for _ in chunk)
-            cur = await tx.conn.execute(
+            changed = await tx.execute(
                 f"UPDATE surveys SET {rule.set_sql} WHERE id IN ({marks})", chunk
             )
-            changed += cur.rowcount
+            changed += changed
         await rollups.add(tx, ids)
     return changed
 
@@ -331,11 +330,11 @@ async def record_run(
     customer_id: int | None = None,
 ) -> int:
     """Record an erasure or a retention run (ids and counts only, never personal data)."""
-    cur = await tx.conn.execute(
+    run_id = await tx.fetchval(
         """
         INSERT INTO privacy_log (kind, source, started_at, finished_at, cutoff, customer_id,
                                  total, counts)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id
         """,
         (
             kind,
@@ -348,8 +347,7 @@ async def record_run(
             json.dumps(counts, sort_keys=True),
         ),
     )
-    assert cur.lastrowid is not None
-    return cur.lastrowid
+    return int(run_id)
 
 
 def _run(row: Any) -> PrivacyRun:
@@ -371,15 +369,13 @@ def _run(row: Any) -> PrivacyRun:
 
 async def last_run(tx: Tx, kind: str) -> PrivacyRun | None:
     """The latest recorded run of ``kind`` ("erasure" or "retention")."""
-    async with tx.conn.execute(
+    row = await tx.fetchone(
         "SELECT * FROM privacy_log WHERE kind = ? ORDER BY id DESC LIMIT 1", (kind,)
-    ) as cur:
-        row = await cur.fetchone()
+    )
     return _run(row) if row else None
 
 
 async def count_runs(tx: Tx, kind: str) -> int:
     """How many runs of ``kind`` were recorded."""
-    async with tx.conn.execute("SELECT COUNT(*) FROM privacy_log WHERE kind = ?", (kind,)) as cur:
-        row = await cur.fetchone()
+    row = await tx.fetchone("SELECT COUNT(*) FROM privacy_log WHERE kind = ?", (kind,))
     return int(row[0]) if row else 0

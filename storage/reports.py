@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 from bot.core.records import from_db_time, from_db_time_req, to_db_time
 from storage import rollups
 from storage.db import Tx
+from storage.dialect import Dialect
 
 HISTOGRAM_BUCKETS = 11
 NO_VALUE = "(none)"
@@ -47,7 +48,7 @@ class AnswerFilter:
     kind: str | None = None
     attribute: tuple[str, str] | None = None
 
-    def where(self) -> tuple[str, list[Any]]:
+    def where(self, dialect: Dialect) -> tuple[str, list[Any]]:
         """SQL conditions on ``s`` (surveys) and their parameters; ``""`` when empty."""
         clauses: list[str] = []
         params: list[Any] = []
@@ -59,8 +60,8 @@ class AnswerFilter:
             params.append(self.kind)
         if self.attribute is not None:
             key, value = self.attribute
-            clauses.append("CAST(json_extract(s.attributes, ?) AS TEXT) = ?")
-            params += [_json_path(key), value]
+            clauses.append(f"{dialect.json_member_text('s.attributes')} = ?")
+            params += [dialect.json_member_arg(key), value]
         return (" AND " + " AND ".join(clauses)) if clauses else "", params
 
     @property
@@ -70,11 +71,6 @@ class AnswerFilter:
 
 
 NO_FILTER = AnswerFilter()
-
-
-def _json_path(key: str) -> str:
-    # A quoted member name: keys with dots or other punctuation are taken literally.
-    return '$."' + key.replace('"', '""') + '"'
 
 
 async def _rollup_days(tx: Tx, bounds: Sequence[datetime], flt: AnswerFilter) -> list[date] | None:
@@ -130,7 +126,7 @@ async def raw_histograms_by_day(
     params: list[Any] = []
     for i in range(periods):
         params += [i, to_db_time(boundaries[i]), to_db_time(boundaries[i + 1])]
-    where, filter_params = flt.where()
+    where, filter_params = flt.where(tx.dialect)
     join = "JOIN surveys s ON s.id = a.survey_id" if flt.needs_surveys else ""
     sql = f"""
         WITH periods(i, lo, hi) AS (VALUES {values})
@@ -141,9 +137,8 @@ async def raw_histograms_by_day(
         GROUP BY p.i, a.score
         """
     result = [[0] * HISTOGRAM_BUCKETS for _ in range(periods)]
-    async with tx.conn.execute(sql, [*params, *filter_params]) as cur:
-        for index, score, count in await cur.fetchall():
-            result[int(index)][int(score)] = int(count)
+    for index, score, count in await tx.fetchall(sql, [*params, *filter_params]):
+        result[int(index)][int(score)] = int(count)
     return [tuple(h) for h in result]
 
 
@@ -208,11 +203,11 @@ async def raw_histograms_by_group(
     elif group == "kind":
         column = "s.kind"
     elif group == "attribute" and attribute:
-        column = "CAST(json_extract(s.attributes, ?) AS TEXT)"
-        params.append(_json_path(attribute))
+        column = tx.dialect.json_member_text("s.attributes")
+        params.append(tx.dialect.json_member_arg(attribute))
     else:
         raise ValueError(f"unknown grouping {group!r}")
-    where, filter_params = flt.where()
+    where, filter_params = flt.where(tx.dialect)
     sql = f"""
         SELECT {column} AS value, a.score, COUNT(*) FROM answers a
         JOIN surveys s ON s.id = a.survey_id
@@ -221,10 +216,9 @@ async def raw_histograms_by_group(
         """
     groups: dict[str, list[int]] = {}
     params += [to_db_time(start), to_db_time(end), *filter_params]
-    async with tx.conn.execute(sql, params) as cur:
-        for value, score, count in await cur.fetchall():
-            key = NO_VALUE if value is None or value == "" else str(value)
-            groups.setdefault(key, [0] * HISTOGRAM_BUCKETS)[int(score)] += int(count)
+    for value, score, count in await tx.fetchall(sql, params):
+        key = NO_VALUE if value is None or value == "" else str(value)
+        groups.setdefault(key, [0] * HISTOGRAM_BUCKETS)[int(score)] += int(count)
     return {key: tuple(h) for key, h in groups.items()}
 
 
@@ -242,23 +236,23 @@ class ResponseCounts:
 async def response_counts(tx: Tx, start: datetime, end: datetime) -> ResponseCounts:
     """Response figures for ``[start, end)`` (two index range scans)."""
     lo, hi = to_db_time(start), to_db_time(end)
-    async with tx.conn.execute(
+    row = await tx.fetchone(
         """
-        SELECT COUNT(*), COALESCE(SUM(status = 'answered'), 0) FROM surveys
+        SELECT COUNT(*), COALESCE(SUM(CASE WHEN status = 'answered' THEN 1 ELSE 0 END), 0)
+        FROM surveys
         WHERE sent_at >= ? AND sent_at < ?
         """,
         (lo, hi),
-    ) as cur:
-        row = await cur.fetchone()
+    )
     sent, answered = (int(row[0]), int(row[1])) if row else (0, 0)
-    async with tx.conn.execute(
+    row = await tx.fetchone(
         """
-        SELECT COALESCE(SUM(status = 'expired'), 0), COALESCE(SUM(status = 'failed'), 0)
+        SELECT COALESCE(SUM(CASE WHEN status = 'expired' THEN 1 ELSE 0 END), 0),
+               COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0)
         FROM surveys WHERE closed_at >= ? AND closed_at < ?
         """,
         (lo, hi),
-    ) as cur:
-        row = await cur.fetchone()
+    )
     expired, failed = (int(row[0]), int(row[1])) if row else (0, 0)
     return ResponseCounts(sent, answered, expired, failed)
 
@@ -277,7 +271,7 @@ async def latest_verbatims(
     tx: Tx, start: datetime, end: datetime, low: int, high: int, limit: int
 ) -> list[VerbatimRow]:
     """The newest reasons of answers scored in ``[start, end)`` with ``low <= score <= high``."""
-    async with tx.conn.execute(
+    rows = await tx.fetchall(
         """
         SELECT a.score, a.reason, c.external_id, s.event_type FROM answers a
         JOIN surveys s ON s.id = a.survey_id JOIN customers c ON c.id = s.customer_id
@@ -286,8 +280,7 @@ async def latest_verbatims(
         ORDER BY a.scored_at DESC, a.id DESC LIMIT ?
         """,
         (to_db_time(start), to_db_time(end), low, high, limit),
-    ) as cur:
-        rows = await cur.fetchall()
+    )
     return [VerbatimRow(int(r[0]), str(r[1]), str(r[2]), r[3]) for r in rows]
 
 
@@ -296,15 +289,14 @@ async def detractor_follow_ups(
 ) -> tuple[int, int]:
     """(detractors scored in ``[start, end)``, how many of them were followed up: a reply
     relayed to them or their alert marked resolved)."""
-    async with tx.conn.execute(
+    row = await tx.fetchone(
         """
         SELECT COUNT(*), COUNT(al.followed_up_at) FROM answers a
         LEFT JOIN alerts al ON al.survey_id = a.survey_id
         WHERE a.scored_at >= ? AND a.scored_at < ? AND a.score <= ?
         """,
         (to_db_time(start), to_db_time(end), detractor_max),
-    ) as cur:
-        row = await cur.fetchone()
+    )
     return (int(row[0]), int(row[1])) if row else (0, 0)
 
 
@@ -330,19 +322,18 @@ async def raw_driver_counts(
     tx: Tx, start: datetime, end: datetime, flt: AnswerFilter = NO_FILTER
 ) -> dict[str, list[tuple[str, int]]]:
     """:func:`driver_counts` counted in SQL over the answers' JSON lists."""
-    where, params = flt.where()
+    where, params = flt.where(tx.dialect)
     join = "JOIN surveys s ON s.id = a.survey_id" if flt.needs_surveys else ""
-    async with tx.conn.execute(
+    rows = await tx.fetchall(
         f"""
-        SELECT a.category, d.value, COUNT(*) AS n
-        FROM answers a {join}, json_each(a.drivers) d
+        SELECT a.category, {tx.dialect.entry_text("d")} AS driver, COUNT(*) AS n
+        FROM answers a {join}, {tx.dialect.json_array_items("a.drivers", "d")}
         WHERE a.scored_at >= ? AND a.scored_at < ? AND a.drivers IS NOT NULL {where}
-        GROUP BY a.category, d.value
-        ORDER BY a.category, n DESC, d.value
+        GROUP BY a.category, driver
+        ORDER BY a.category, n DESC, driver
         """,
         (to_db_time(start), to_db_time(end), *params),
-    ) as cur:
-        rows = await cur.fetchall()
+    )
     counts: dict[str, list[tuple[str, int]]] = {}
     for category, driver, n in rows:
         counts.setdefault(str(category), []).append((str(driver), int(n)))
@@ -369,8 +360,8 @@ async def export_records(
     tx: Tx, start: datetime, end: datetime, flt: AnswerFilter, limit: int
 ) -> list[ExportRecord]:
     """Answers scored in ``[start, end)``, oldest first, at most ``limit`` of them."""
-    where, params = flt.where()
-    async with tx.conn.execute(
+    where, params = flt.where(tx.dialect)
+    rows = await tx.fetchall(
         f"""
         SELECT s.id, a.scored_at, c.external_id, s.kind, s.event_type, s.event_id, a.score,
                a.reason, s.attributes, a.drivers
@@ -380,8 +371,7 @@ async def export_records(
         ORDER BY a.scored_at, a.id LIMIT ?
         """,
         (to_db_time(start), to_db_time(end), *params, limit),
-    ) as cur:
-        rows = await cur.fetchall()
+    )
     return [
         ExportRecord(
             survey_id=int(r[0]),
@@ -424,7 +414,7 @@ class DeliveryHealth:
 
 async def delivery_health(tx: Tx) -> DeliveryHealth:
     """Queue and delivery figures from the database (cheap: indexed or small tables)."""
-    async with tx.conn.execute(
+    row = await tx.fetchone(
         """
         SELECT
           (SELECT COUNT(*) FROM outbox WHERE done_at IS NULL AND failed_at IS NULL),
@@ -435,8 +425,7 @@ async def delivery_health(tx: Tx) -> DeliveryHealth:
           (SELECT COUNT(*) FROM alert_events WHERE notified_at IS NULL),
           (SELECT COUNT(*) FROM alerts WHERE resolved_at IS NULL)
         """
-    ) as cur:
-        row = await cur.fetchone()
+    )
     assert row is not None
     return DeliveryHealth(
         outbox_pending=int(row[0]),

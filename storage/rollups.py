@@ -30,27 +30,31 @@ from zoneinfo import ZoneInfo
 from bot.core.periods import Period
 from bot.core.records import from_db_time_req, to_db_time
 from storage.db import Tx
+from storage.dialect import Dialect
 
 _CHUNK = 400
 
-#: The contributions of answers (``a``) of surveys (``s``) on days ``d`` (``day``).
-_ANSWER_CONTRIBUTIONS = """
-    SELECT '' AS attr_key, d.day AS day, '' AS attr_value, s.kind AS kind,
-           COALESCE(s.event_type, '') AS event_type, a.score AS score
+
+def _answer_contributions(dialect: Dialect, source: str) -> str:
+    """The contributions of answers (``a``) of surveys (``s``) on days ``d`` (``day``)."""
+    return f"""
+    SELECT CAST('' AS TEXT) AS attr_key, d.day AS day, CAST('' AS TEXT) AS attr_value,
+           s.kind AS kind, COALESCE(s.event_type, '') AS event_type, a.score AS score
     FROM {source}
     UNION ALL
-    SELECT j.key, d.day, CAST(j.value AS TEXT), s.kind, COALESCE(s.event_type, ''), a.score
-    FROM {source},
-         json_each(CASE WHEN json_type(s.attributes) = 'object' THEN s.attributes
-                        ELSE '{{}}' END) j
-    WHERE j.type <> 'null'
-"""
+    SELECT j.key, d.day, {dialect.entry_text("j")}, s.kind, COALESCE(s.event_type, ''), a.score
+    FROM {source}, {dialect.json_object_entries("s.attributes", "j")}
+    WHERE {dialect.entry_not_null("j")}
+    """
 
-_DRIVER_CONTRIBUTIONS = """
-    SELECT d.day AS day, a.category AS category, CAST(dr.value AS TEXT) AS driver
-    FROM {source}, json_each(a.drivers) dr
+
+def _driver_contributions(dialect: Dialect, source: str) -> str:
+    """The drivers picked in answers (``a``) on days ``d`` (``day``)."""
+    return f"""
+    SELECT d.day AS day, a.category AS category, {dialect.entry_text("dr")} AS driver
+    FROM {source}, {dialect.json_array_items("a.drivers", "dr")}
     WHERE a.drivers IS NOT NULL
-"""
+    """
 
 
 # --- the zone ----------------------------------------------------------------------------
@@ -58,8 +62,7 @@ _DRIVER_CONTRIBUTIONS = """
 
 async def zone_name(tx: Tx) -> str:
     """The time zone whose local days the rollups count."""
-    async with tx.conn.execute("SELECT timezone FROM rollup_state WHERE id = 1") as cur:
-        row = await cur.fetchone()
+    row = await tx.fetchone("SELECT timezone FROM rollup_state WHERE id = 1")
     return str(row[0]) if row else "UTC"
 
 
@@ -85,11 +88,10 @@ def whole_days(bounds: Sequence[datetime], tz: ZoneInfo) -> list[date] | None:
 
 async def _days_of(tx: Tx, survey_ids: Sequence[int], tz: ZoneInfo) -> list[tuple[int, str]]:
     marks = ",".join("?" for _ in survey_ids)
-    async with tx.conn.execute(
+    rows = await tx.fetchall(
         f"SELECT survey_id, scored_at FROM answers WHERE survey_id IN ({marks})",
         list(survey_ids),
-    ) as cur:
-        rows = await cur.fetchall()
+    )
     return [(int(r[0]), local_day(from_db_time_req(r[1]), tz)) for r in rows]
 
 
@@ -107,26 +109,27 @@ async def _change(tx: Tx, survey_ids: Iterable[int], sign: int, *, scores: bool)
         driver_source = "d JOIN answers a ON a.survey_id = d.survey_id"
         source = f"{driver_source} JOIN surveys s ON s.id = a.survey_id"
         if scores:
-            await tx.conn.execute(
+            await tx.execute(
                 f"""
                 WITH d(survey_id, day) AS (VALUES {values})
                 INSERT INTO answer_rollups (attr_key, day, attr_value, kind, event_type,
                                             score, n)
                 SELECT attr_key, day, attr_value, kind, event_type, score, ? * COUNT(*)
-                FROM ({_ANSWER_CONTRIBUTIONS.format(source=source)})
+                FROM ({_answer_contributions(tx.dialect, source)}) AS c
                 GROUP BY attr_key, day, attr_value, kind, event_type, score
-                ON CONFLICT DO UPDATE SET n = n + excluded.n
+                ON CONFLICT (attr_key, day, attr_value, kind, event_type, score)
+                DO UPDATE SET n = answer_rollups.n + excluded.n
                 """,
                 [*params, sign],
             )
-        await tx.conn.execute(
+        await tx.execute(
             f"""
             WITH d(survey_id, day) AS (VALUES {values})
             INSERT INTO driver_rollups (day, category, driver, n)
             SELECT day, category, driver, ? * COUNT(*)
-            FROM ({_DRIVER_CONTRIBUTIONS.format(source=driver_source)})
+            FROM ({_driver_contributions(tx.dialect, driver_source)}) AS c
             GROUP BY day, category, driver
-            ON CONFLICT DO UPDATE SET n = n + excluded.n
+            ON CONFLICT (day, category, driver) DO UPDATE SET n = driver_rollups.n + excluded.n
             """,
             [*params, sign],
         )
@@ -134,8 +137,8 @@ async def _change(tx: Tx, survey_ids: Iterable[int], sign: int, *, scores: bool)
         # Rows that fell to zero (a retraction not given back) are noise: drop them through
         # the partial indexes that hold only them.
         if scores:
-            await tx.conn.execute("DELETE FROM answer_rollups WHERE n = 0")
-        await tx.conn.execute("DELETE FROM driver_rollups WHERE n = 0")
+            await tx.execute("DELETE FROM answer_rollups WHERE n = 0")
+        await tx.execute("DELETE FROM driver_rollups WHERE n = 0")
 
 
 async def add(tx: Tx, survey_ids: Iterable[int], *, scores: bool = True) -> None:
@@ -154,14 +157,13 @@ async def retract(tx: Tx, survey_ids: Iterable[int], *, scores: bool = True) -> 
 
 async def _compute(tx: Tx, tz: ZoneInfo, answers_table: str, drivers_table: str) -> None:
     """Fill the two (empty) tables from the answers, by local day in ``tz``."""
-    async with tx.conn.execute("SELECT MIN(scored_at), MAX(scored_at) FROM answers") as cur:
-        row = await cur.fetchone()
+    row = await tx.fetchone("SELECT MIN(scored_at), MAX(scored_at) FROM answers")
     if row is None or row[0] is None:
         return
     first = from_db_time_req(row[0]).astimezone(tz).date()
     last = from_db_time_req(row[1]).astimezone(tz).date()
-    await tx.conn.execute("DROP TABLE IF EXISTS temp.rollup_days")
-    await tx.conn.execute(
+    await tx.execute("DROP TABLE IF EXISTS rollup_days")
+    await tx.execute(
         "CREATE TEMP TABLE rollup_days (day TEXT NOT NULL, lo TEXT NOT NULL, hi TEXT NOT NULL)"
     )
     rows = []
@@ -169,40 +171,38 @@ async def _compute(tx: Tx, tz: ZoneInfo, answers_table: str, drivers_table: str)
         day = first + timedelta(days=i)
         lo, hi = Period(day, day).utc_bounds(tz)
         rows.append((day.isoformat(), to_db_time(lo), to_db_time(hi)))
-    await tx.conn.executemany("INSERT INTO temp.rollup_days VALUES (?, ?, ?)", rows)
+    await tx.executemany("INSERT INTO rollup_days VALUES (?, ?, ?)", rows)
     source = (
-        "temp.rollup_days d JOIN answers a ON a.scored_at >= d.lo AND a.scored_at < d.hi "
+        "rollup_days d JOIN answers a ON a.scored_at >= d.lo AND a.scored_at < d.hi "
         "JOIN surveys s ON s.id = a.survey_id"
     )
-    await tx.conn.execute(
+    await tx.execute(
         f"""
         INSERT INTO {answers_table} (attr_key, day, attr_value, kind, event_type, score, n)
         SELECT attr_key, day, attr_value, kind, event_type, score, COUNT(*)
-        FROM ({_ANSWER_CONTRIBUTIONS.format(source=source)})
+        FROM ({_answer_contributions(tx.dialect, source)}) AS c
         GROUP BY attr_key, day, attr_value, kind, event_type, score
         """
     )
-    driver_source = (
-        "temp.rollup_days d JOIN answers a ON a.scored_at >= d.lo AND a.scored_at < d.hi"
-    )
-    await tx.conn.execute(
+    driver_source = "rollup_days d JOIN answers a ON a.scored_at >= d.lo AND a.scored_at < d.hi"
+    await tx.execute(
         f"""
         INSERT INTO {drivers_table} (day, category, driver, n)
         SELECT day, category, driver, COUNT(*)
-        FROM ({_DRIVER_CONTRIBUTIONS.format(source=driver_source)})
+        FROM ({_driver_contributions(tx.dialect, driver_source)}) AS c
         GROUP BY day, category, driver
         """
     )
-    await tx.conn.execute("DROP TABLE temp.rollup_days")
+    await tx.execute("DROP TABLE rollup_days")
 
 
 async def rebuild(tx: Tx, tz_name: str, now: datetime) -> None:
     """Recount everything from the answers, by local day in ``tz_name``."""
     tz = ZoneInfo(tz_name)
-    await tx.conn.execute("DELETE FROM answer_rollups")
-    await tx.conn.execute("DELETE FROM driver_rollups")
+    await tx.execute("DELETE FROM answer_rollups")
+    await tx.execute("DELETE FROM driver_rollups")
     await _compute(tx, tz, "answer_rollups", "driver_rollups")
-    await tx.conn.execute(
+    await tx.execute(
         "UPDATE rollup_state SET timezone = ?, built_at = ? WHERE id = 1",
         (tz_name, to_db_time(now)),
     )
@@ -230,15 +230,15 @@ async def differences(tx: Tx, limit: int = 20) -> tuple[int, list[Difference]]:
     """Recount from the answers and compare with the stored rollups: (how many rows
     differ, the first ``limit`` of them)."""
     tz = ZoneInfo(await zone_name(tx))
-    await tx.conn.execute("DROP TABLE IF EXISTS temp.answer_rollups_check")
-    await tx.conn.execute("DROP TABLE IF EXISTS temp.driver_rollups_check")
-    await tx.conn.execute(
-        "CREATE TEMP TABLE answer_rollups_check AS SELECT * FROM answer_rollups WHERE 0"
+    await tx.execute("DROP TABLE IF EXISTS answer_rollups_check")
+    await tx.execute("DROP TABLE IF EXISTS driver_rollups_check")
+    await tx.execute(
+        "CREATE TEMP TABLE answer_rollups_check AS SELECT * FROM answer_rollups WHERE 1 = 0"
     )
-    await tx.conn.execute(
-        "CREATE TEMP TABLE driver_rollups_check AS SELECT * FROM driver_rollups WHERE 0"
+    await tx.execute(
+        "CREATE TEMP TABLE driver_rollups_check AS SELECT * FROM driver_rollups WHERE 1 = 0"
     )
-    await _compute(tx, tz, "temp.answer_rollups_check", "temp.driver_rollups_check")
+    await _compute(tx, tz, "answer_rollups_check", "driver_rollups_check")
     found: list[Difference] = []
     total = 0
     comparisons = (
@@ -247,24 +247,24 @@ async def differences(tx: Tx, limit: int = 20) -> tuple[int, list[Difference]]:
     )
     for table, key in comparisons:
         width = len(key.split(","))
-        stored = f"SELECT {key}, n FROM main.{table} WHERE n <> 0"
-        actual = f"SELECT {key}, n FROM temp.{table}_check"
+        stored = f"SELECT {key}, n FROM {table} WHERE n <> 0"
+        actual = f"SELECT {key}, n FROM {table}_check"
         sql = f"""
-            SELECT *, 0 FROM ({stored} EXCEPT {actual})
+            SELECT *, 0 FROM ({stored} EXCEPT {actual}) AS only_stored
             UNION ALL
-            SELECT *, 1 FROM ({actual} EXCEPT {stored})
+            SELECT *, 1 FROM ({actual} EXCEPT {stored}) AS only_actual
             """
         merged: dict[tuple[str, ...], list[int]] = {}
-        async with tx.conn.execute(sql) as cur:
-            for row in await cur.fetchall():
-                counts = merged.setdefault(tuple(str(v) for v in row[:width]), [0, 0])
-                counts[int(row[width + 1])] = int(row[width])
+        for row in await tx.fetchall(sql):
+            values = list(row)
+            counts = merged.setdefault(tuple(str(v) for v in values[:width]), [0, 0])
+            counts[int(values[width + 1])] = int(values[width])
         total += len(merged)
         for item, (stored_n, actual_n) in sorted(merged.items()):
             if len(found) < limit:
                 found.append(Difference(table, item, stored_n, actual_n))
-    await tx.conn.execute("DROP TABLE temp.answer_rollups_check")
-    await tx.conn.execute("DROP TABLE temp.driver_rollups_check")
+    await tx.execute("DROP TABLE answer_rollups_check")
+    await tx.execute("DROP TABLE driver_rollups_check")
     return total, found
 
 
@@ -300,16 +300,16 @@ async def daily_histograms(
     """Per local day in ``[first, end)``: the 11-bucket score histogram of the segment."""
     where, params = _segment(event_type, kind, attribute)
     result: dict[date, list[int]] = {}
-    async with tx.conn.execute(
+    rows = await tx.fetchall(
         f"""
         SELECT day, score, SUM(n) FROM answer_rollups
         WHERE {where} AND day >= ? AND day < ?
         GROUP BY day, score
         """,
         [*params, first.isoformat(), end.isoformat()],
-    ) as cur:
-        for day, score, n in await cur.fetchall():
-            result.setdefault(date.fromisoformat(day), [0] * 11)[int(score)] += int(n)
+    )
+    for day, score, n in rows:
+        result.setdefault(date.fromisoformat(day), [0] * 11)[int(score)] += int(n)
     return result
 
 
@@ -338,27 +338,29 @@ async def group_histograms(
     else:
         where, params = _segment(event_type, kind, attribute)
     groups: dict[str, list[int]] = {}
-    async with tx.conn.execute(
+    rows = await tx.fetchall(
         f"""
         SELECT {column}, score, SUM(n) FROM answer_rollups
         WHERE {where} AND day >= ? AND day < ?
         GROUP BY {column}, score
         """,
         [*params, first.isoformat(), end.isoformat()],
-    ) as cur:
-        for value, score, n in await cur.fetchall():
-            groups.setdefault(str(value), [0] * 11)[int(score)] += int(n)
+    )
+    for value, score, n in rows:
+        groups.setdefault(str(value), [0] * 11)[int(score)] += int(n)
     return groups
 
 
 async def driver_totals(tx: Tx, first: date, end: date) -> list[tuple[str, str, int]]:
     """(category, driver, answers that picked it) over the local days ``[first, end)``."""
-    async with tx.conn.execute(
-        """
+    return [
+        (str(c), str(d), int(n))
+        for c, d, n in await tx.fetchall(
+            """
         SELECT category, driver, SUM(n) AS total FROM driver_rollups
         WHERE day >= ? AND day < ?
-        GROUP BY category, driver HAVING total <> 0
+        GROUP BY category, driver HAVING SUM(n) <> 0
         """,
-        (first.isoformat(), end.isoformat()),
-    ) as cur:
-        return [(str(c), str(d), int(n)) for c, d, n in await cur.fetchall()]
+            (first.isoformat(), end.isoformat()),
+        )
+    ]

@@ -7,8 +7,6 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from bot.core.records import (
     Customer,
     OpenConversation,
@@ -20,7 +18,7 @@ from bot.core.records import (
     to_db_time,
 )
 from storage import customers
-from storage.db import Tx
+from storage.db import Row, Tx
 
 _COLUMNS = (
     "s.id, s.customer_id, s.kind, s.event_type, s.event_id, s.status, s.status_reason, "
@@ -29,7 +27,7 @@ _COLUMNS = (
 )
 
 
-def _survey(row: aiosqlite.Row) -> Survey:
+def _survey(row: Row) -> Survey:
     return Survey(
         id=row["id"],
         customer_id=row["customer_id"],
@@ -64,11 +62,11 @@ async def create(
 ) -> Survey:
     """Queue a survey (status pending) to be sent at ``send_at`` (default: now)."""
     stamp = to_db_time(now)
-    cur = await tx.conn.execute(
+    survey_id = await tx.fetchval(
         """
         INSERT INTO surveys (customer_id, kind, event_type, event_id, attributes, send_at,
                              created_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?)
+        VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id
         """,
         (
             customer_id,
@@ -80,9 +78,7 @@ async def create(
             stamp,
         ),
     )
-    survey_id = cur.lastrowid
-    assert survey_id is not None
-    survey = await get(tx, survey_id)
+    survey = await get(tx, int(survey_id))
     assert survey is not None
     return survey
 
@@ -90,45 +86,38 @@ async def create(
 async def get(tx: Tx, survey_id: int) -> Survey | None:
     """The survey with this id."""
     sql = f"SELECT {_COLUMNS} FROM surveys s WHERE s.id = ?"
-    async with tx.conn.execute(sql, (survey_id,)) as cur:
-        row = await cur.fetchone()
+    row = await tx.fetchone(sql, (survey_id,))
     return _survey(row) if row else None
 
 
 async def get_by_event_id(tx: Tx, event_id: str) -> Survey | None:
     """The survey created for this triggering event (the idempotency key)."""
-    async with tx.conn.execute(
-        f"SELECT {_COLUMNS} FROM surveys s WHERE s.event_id = ?", (event_id,)
-    ) as cur:
-        row = await cur.fetchone()
+    row = await tx.fetchone(f"SELECT {_COLUMNS} FROM surveys s WHERE s.event_id = ?", (event_id,))
     return _survey(row) if row else None
 
 
 async def due(tx: Tx, now: datetime, limit: int) -> list[Survey]:
     """Pending surveys whose send time has come, oldest first."""
-    async with tx.conn.execute(
+    rows = await tx.fetchall(
         f"""
         SELECT {_COLUMNS} FROM surveys s
         WHERE s.status = 'pending' AND s.send_at <= ?
         ORDER BY s.send_at, s.id LIMIT ?
         """,
         (to_db_time(now), limit),
-    ) as cur:
-        rows = await cur.fetchall()
+    )
     return [_survey(r) for r in rows]
 
 
 async def next_due_time(tx: Tx) -> datetime | None:
     """When the earliest pending survey falls due (None if nothing is queued)."""
-    async with tx.conn.execute("SELECT MIN(send_at) FROM surveys WHERE status = 'pending'") as cur:
-        row = await cur.fetchone()
+    row = await tx.fetchone("SELECT MIN(send_at) FROM surveys WHERE status = 'pending'")
     return from_db_time(row[0]) if row else None
 
 
 async def count_by_status(tx: Tx) -> dict[SurveyStatus, int]:
     """How many surveys are in each status."""
-    async with tx.conn.execute("SELECT status, COUNT(*) FROM surveys GROUP BY status") as cur:
-        rows = await cur.fetchall()
+    rows = await tx.fetchall("SELECT status, COUNT(*) FROM surveys GROUP BY status")
     counts = {s: 0 for s in SurveyStatus}
     for status, n in rows:
         counts[SurveyStatus(status)] = n
@@ -137,26 +126,25 @@ async def count_by_status(tx: Tx) -> dict[SurveyStatus, int]:
 
 async def count_ever_sent(tx: Tx) -> int:
     """How many surveys ever reached a customer (whatever became of them after)."""
-    async with tx.conn.execute("SELECT COUNT(*) FROM surveys WHERE sent_at IS NOT NULL") as cur:
-        row = await cur.fetchone()
+    row = await tx.fetchone("SELECT COUNT(*) FROM surveys WHERE sent_at IS NOT NULL")
     return int(row[0]) if row else 0
 
 
 async def mark_send_started(tx: Tx, survey_id: int, now: datetime) -> bool:
     """Record an attempt *before* calling Telegram; False if the survey is no longer pending."""
-    cur = await tx.conn.execute(
+    changed = await tx.execute(
         """
         UPDATE surveys SET send_attempts = send_attempts + 1, send_started_at = ?
         WHERE id = ? AND status = 'pending'
         """,
         (to_db_time(now), survey_id),
     )
-    return cur.rowcount == 1
+    return changed == 1
 
 
 async def postpone(tx: Tx, survey_id: int, send_at: datetime, reason: str | None) -> None:
     """Retry later (after a transient error); the attempt stays counted."""
-    await tx.conn.execute(
+    await tx.execute(
         """
         UPDATE surveys SET send_at = ?, send_started_at = NULL, status_reason = ?
         WHERE id = ? AND status = 'pending'
@@ -167,7 +155,7 @@ async def postpone(tx: Tx, survey_id: int, send_at: datetime, reason: str | None
 
 async def mark_sent(tx: Tx, survey_id: int, chat_id: int, message_id: int, now: datetime) -> bool:
     """The question is in the customer's chat: remember where, to edit it later."""
-    cur = await tx.conn.execute(
+    changed = await tx.execute(
         """
         UPDATE surveys SET status = 'sent', status_reason = NULL, chat_id = ?, message_id = ?,
             sent_at = ?
@@ -175,7 +163,7 @@ async def mark_sent(tx: Tx, survey_id: int, chat_id: int, message_id: int, now: 
         """,
         (chat_id, message_id, to_db_time(now), survey_id),
     )
-    return cur.rowcount == 1
+    return changed == 1
 
 
 async def close(
@@ -189,23 +177,23 @@ async def close(
 ) -> bool:
     """Move a survey to a final status (skipped / failed / expired) if it is still open."""
     marks = ",".join("?" for _ in from_statuses)
-    cur = await tx.conn.execute(
+    changed = await tx.execute(
         f"""
         UPDATE surveys SET status = ?, status_reason = ?, closed_at = ?
         WHERE id = ? AND status IN ({marks})
         """,
         (status.value, reason, to_db_time(now), survey_id, *(s.value for s in from_statuses)),
     )
-    return cur.rowcount == 1
+    return changed == 1
 
 
 async def mark_answered(tx: Tx, survey_id: int, now: datetime) -> bool:
     """sent → answered; False if the survey was not awaiting a score (a second press)."""
-    cur = await tx.conn.execute(
+    changed = await tx.execute(
         "UPDATE surveys SET status = 'answered', answered_at = ? WHERE id = ? AND status = 'sent'",
         (to_db_time(now), survey_id),
     )
-    return cur.rowcount == 1
+    return changed == 1
 
 
 async def open_conversation(tx: Tx, chat_id: int) -> OpenConversation | None:
@@ -220,7 +208,7 @@ async def open_conversation(tx: Tx, chat_id: int) -> OpenConversation | None:
     customer = await customers.get_by_chat(tx, chat_id)
     if customer is None:
         return None
-    async with tx.conn.execute(
+    row = await tx.fetchone(
         f"""
         SELECT {_COLUMNS} FROM surveys s LEFT JOIN answers a ON a.survey_id = s.id
         WHERE s.customer_id = ? AND s.chat_id = ?
@@ -228,8 +216,7 @@ async def open_conversation(tx: Tx, chat_id: int) -> OpenConversation | None:
         ORDER BY s.sent_at DESC, s.id DESC LIMIT 1
         """,
         (customer.id, chat_id),
-    ) as cur:
-        row = await cur.fetchone()
+    )
     if row is None:
         return None
     survey = _survey(row)
@@ -254,7 +241,7 @@ async def contacts(tx: Tx, customer_id: int, since: datetime) -> list[tuple[date
     """(time, event type) of the customer's surveys that reached or will reach them, at or
     after ``since``: sent ones at their send time, queued ones at their planned time.
     Skipped and failed surveys never reached the customer and do not count."""
-    async with tx.conn.execute(
+    rows = await tx.fetchall(
         """
         SELECT COALESCE(sent_at, send_at) AS at, event_type FROM surveys
         WHERE customer_id = ? AND status IN ('pending', 'sent', 'answered', 'expired')
@@ -262,31 +249,29 @@ async def contacts(tx: Tx, customer_id: int, since: datetime) -> list[tuple[date
         ORDER BY at
         """,
         (customer_id, to_db_time(since)),
-    ) as cur:
-        rows = await cur.fetchall()
+    )
     return [(from_db_time_req(r["at"]), r["event_type"]) for r in rows]
 
 
 async def defer(tx: Tx, survey_id: int, send_at: datetime) -> bool:
     """Move a pending survey's send time (quiet hours); no attempt is counted."""
-    cur = await tx.conn.execute(
+    changed = await tx.execute(
         "UPDATE surveys SET send_at = ? WHERE id = ? AND status = 'pending'",
         (to_db_time(send_at), survey_id),
     )
-    return cur.rowcount == 1
+    return changed == 1
 
 
 async def sent_before(tx: Tx, cutoff: datetime, limit: int) -> list[Survey]:
     """Unanswered surveys sent at or before ``cutoff`` (candidates for expiry), oldest first."""
-    async with tx.conn.execute(
+    rows = await tx.fetchall(
         f"""
         SELECT {_COLUMNS} FROM surveys s
         WHERE s.status = 'sent' AND s.sent_at <= ?
         ORDER BY s.sent_at, s.id LIMIT ?
         """,
         (to_db_time(cutoff), limit),
-    ) as cur:
-        rows = await cur.fetchall()
+    )
     return [_survey(r) for r in rows]
 
 
@@ -294,49 +279,46 @@ async def unreminded_sent_between(
     tx: Tx, after: datetime, cutoff: datetime, limit: int
 ) -> list[Survey]:
     """Unanswered surveys without a reminder, sent in (``after``, ``cutoff``], oldest first."""
-    async with tx.conn.execute(
+    rows = await tx.fetchall(
         f"""
         SELECT {_COLUMNS} FROM surveys s
         WHERE s.status = 'sent' AND s.reminded_at IS NULL AND s.sent_at > ? AND s.sent_at <= ?
         ORDER BY s.sent_at, s.id LIMIT ?
         """,
         (to_db_time(after), to_db_time(cutoff), limit),
-    ) as cur:
-        rows = await cur.fetchall()
+    )
     return [_survey(r) for r in rows]
 
 
 async def mark_reminded(tx: Tx, survey_id: int, now: datetime) -> bool:
     """Record the one reminder; False if already reminded or no longer awaiting a score."""
-    cur = await tx.conn.execute(
+    changed = await tx.execute(
         "UPDATE surveys SET reminded_at = ? "
         "WHERE id = ? AND status = 'sent' AND reminded_at IS NULL",
         (to_db_time(now), survey_id),
     )
-    return cur.rowcount == 1
+    return changed == 1
 
 
 async def reminded_at(tx: Tx, survey_id: int) -> datetime | None:
     """When the survey's reminder was recorded (None: no reminder)."""
-    async with tx.conn.execute("SELECT reminded_at FROM surveys WHERE id = ?", (survey_id,)) as cur:
-        row = await cur.fetchone()
+    row = await tx.fetchone("SELECT reminded_at FROM surveys WHERE id = ?", (survey_id,))
     return from_db_time(row[0]) if row else None
 
 
 async def queue_depth(tx: Tx, now: datetime) -> tuple[int, int]:
     """(pending surveys, pending surveys already due)."""
-    async with tx.conn.execute(
-        "SELECT COUNT(*), COALESCE(SUM(send_at <= ?), 0) FROM surveys WHERE status = 'pending'",
+    row = await tx.fetchone(
+        "SELECT COUNT(*), COALESCE(SUM(CASE WHEN send_at <= ? THEN 1 ELSE 0 END), 0) "
+        "FROM surveys WHERE status = 'pending'",
         (to_db_time(now),),
-    ) as cur:
-        row = await cur.fetchone()
+    )
     return (int(row[0]), int(row[1])) if row else (0, 0)
 
 
 async def last_sent_at(tx: Tx) -> datetime | None:
     """When the latest survey question reached a customer."""
-    async with tx.conn.execute("SELECT MAX(sent_at) FROM surveys") as cur:
-        row = await cur.fetchone()
+    row = await tx.fetchone("SELECT MAX(sent_at) FROM surveys")
     return from_db_time(row[0]) if row else None
 
 
@@ -346,8 +328,10 @@ async def existing_event_ids(tx: Tx, event_ids: list[str]) -> set[str]:
     for start in range(0, len(event_ids), 500):  # stay under SQLite's variable limit
         chunk = event_ids[start : start + 500]
         marks = ",".join("?" for _ in chunk)
-        async with tx.conn.execute(
-            f"SELECT event_id FROM surveys WHERE event_id IN ({marks})", chunk
-        ) as cur:
-            found.update(r[0] for r in await cur.fetchall())
+        found.update(
+            r[0]
+            for r in await tx.fetchall(
+                f"SELECT event_id FROM surveys WHERE event_id IN ({marks})", chunk
+            )
+        )
     return found

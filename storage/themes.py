@@ -66,58 +66,61 @@ def _comment(row: Any) -> CommentRow:
 
 async def pending_comments(tx: Tx, limit: int) -> list[CommentRow]:
     """Reasons not themed yet, oldest first (the partial index ``answers_to_theme``)."""
-    async with tx.conn.execute(
-        """
+    return [
+        _comment(r)
+        for r in await tx.fetchall(
+            """
         SELECT survey_id, reason, score, drivers FROM answers
         WHERE reason IS NOT NULL AND themed_at IS NULL AND reason <> ''
         ORDER BY id LIMIT ?
         """,
-        (limit,),
-    ) as cur:
-        return [_comment(r) for r in await cur.fetchall()]
+            (limit,),
+        )
+    ]
 
 
 async def training_comments(tx: Tx, limit: int) -> list[CommentRow]:
     """The newest ``limit`` reasons (what a model is trained on), oldest first."""
-    async with tx.conn.execute(
-        """
+    return [
+        _comment(r)
+        for r in await tx.fetchall(
+            """
         SELECT survey_id, reason, score, drivers FROM (
             SELECT id, survey_id, reason, score, drivers FROM answers
             WHERE reason IS NOT NULL AND reason <> '' ORDER BY id DESC LIMIT ?
-        ) ORDER BY id
+        ) AS newest ORDER BY id
         """,
-        (limit,),
-    ) as cur:
-        return [_comment(r) for r in await cur.fetchall()]
+            (limit,),
+        )
+    ]
 
 
 async def comment_count(tx: Tx) -> int:
     """How many answers have a reason."""
-    async with tx.conn.execute(
+    row = await tx.fetchone(
         "SELECT COUNT(*) FROM answers WHERE reason IS NOT NULL AND reason <> ''"
-    ) as cur:
-        row = await cur.fetchone()
+    )
     return int(row[0]) if row else 0
 
 
 async def assign(tx: Tx, survey_id: int, assignments: Iterable[Assignment], now: datetime) -> bool:
     """Replace an answer's themes and mark it themed; True the first time it is themed
     (False if it was themed before, or has no reason any more: nothing is written then)."""
-    async with tx.conn.execute(
+    row = await tx.fetchone(
         "SELECT themed_at, reason FROM answers WHERE survey_id = ?", (survey_id,)
-    ) as cur:
-        row = await cur.fetchone()
+    )
     if row is None or row[1] is None:
         return False  # no answer, or its words were erased or anonymised meanwhile
     first = row[0] is None
     at = to_db_time(now)
-    await tx.conn.execute("DELETE FROM answer_themes WHERE survey_id = ?", (survey_id,))
-    await tx.conn.executemany(
-        "INSERT OR REPLACE INTO answer_themes (survey_id, theme, kind, score, themed_at) "
-        "VALUES (?, ?, ?, ?, ?)",
+    await tx.execute("DELETE FROM answer_themes WHERE survey_id = ?", (survey_id,))
+    await tx.executemany(
+        "INSERT INTO answer_themes (survey_id, theme, kind, score, themed_at) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (survey_id, theme) DO UPDATE SET "
+        "kind = excluded.kind, score = excluded.score, themed_at = excluded.themed_at",
         [(survey_id, a.theme, a.kind, a.score, at) for a in assignments],
     )
-    await tx.conn.execute("UPDATE answers SET themed_at = ? WHERE survey_id = ?", (at, survey_id))
+    await tx.execute("UPDATE answers SET themed_at = ? WHERE survey_id = ?", (at, survey_id))
     return first
 
 
@@ -127,33 +130,33 @@ async def themes_of(tx: Tx, survey_ids: Sequence[int]) -> dict[int, list[str]]:
     for i in range(0, len(survey_ids), 500):
         chunk = list(survey_ids[i : i + 500])
         marks = ", ".join("?" for _ in chunk)
-        async with tx.conn.execute(
+        rows = await tx.fetchall(
             f"SELECT survey_id, theme FROM answer_themes WHERE survey_id IN ({marks}) "
             "ORDER BY survey_id, score DESC, theme",
             chunk,
-        ) as cur:
-            for survey_id, theme in await cur.fetchall():
-                out.setdefault(int(survey_id), []).append(str(theme))
+        )
+        for survey_id, theme in rows:
+            out.setdefault(int(survey_id), []).append(str(theme))
     return out
 
 
 async def save_model(tx: Tx, data: dict[str, Any], comments: int, now: datetime) -> int:
     """Store a newly trained model as the one in use; older ones are deleted."""
-    async with tx.conn.execute(
-        "INSERT INTO theme_models (trained_at, comments, model) VALUES (?, ?, ?)",
-        (to_db_time(now), comments, json.dumps(data, ensure_ascii=False)),
-    ) as cur:
-        model_id = int(cur.lastrowid or 0)
-    await tx.conn.execute("DELETE FROM theme_models WHERE id < ?", (model_id,))
+    model_id = int(
+        await tx.fetchval(
+            "INSERT INTO theme_models (trained_at, comments, model) VALUES (?, ?, ?) RETURNING id",
+            (to_db_time(now), comments, json.dumps(data, ensure_ascii=False)),
+        )
+    )
+    await tx.execute("DELETE FROM theme_models WHERE id < ?", (model_id,))
     return model_id
 
 
 async def latest_model(tx: Tx) -> StoredModel | None:
     """The model in use, if one was trained."""
-    async with tx.conn.execute(
+    row = await tx.fetchone(
         "SELECT id, trained_at, comments, model FROM theme_models ORDER BY id DESC LIMIT 1"
-    ) as cur:
-        row = await cur.fetchone()
+    )
     if row is None:
         return None
     return StoredModel(int(row[0]), from_db_time_req(row[1]), int(row[2]), json.loads(row[3]))
@@ -161,11 +164,10 @@ async def latest_model(tx: Tx) -> StoredModel | None:
 
 async def registry(tx: Tx) -> list[RegisteredTheme]:
     """Every emerging theme ever registered, most recently seen first."""
-    async with tx.conn.execute(
+    rows = await tx.fetchall(
         "SELECT id, name, keywords, first_seen, last_seen, comments FROM theme_registry "
         "ORDER BY last_seen DESC, comments DESC, id"
-    ) as cur:
-        rows = await cur.fetchall()
+    )
     return [
         RegisteredTheme(
             str(r[0]),
@@ -184,7 +186,7 @@ async def register(
 ) -> None:
     """Record an emerging theme seen now (new, or an existing id seen again)."""
     at = to_db_time(now)
-    await tx.conn.execute(
+    await tx.execute(
         """
         INSERT INTO theme_registry (id, name, keywords, first_seen, last_seen, comments)
         VALUES (?, ?, ?, ?, ?, ?)
@@ -200,7 +202,7 @@ async def histograms_by_theme(
     tx: Tx, start: datetime, end: datetime, flt: AnswerFilter = NO_FILTER
 ) -> dict[str, Histogram]:
     """Score histograms in ``[start, end)`` of the answers carrying each theme."""
-    where, params = flt.where()
+    where, params = flt.where(tx.dialect)
     join = "JOIN surveys s ON s.id = a.survey_id" if flt.needs_surveys else ""
     sql = f"""
         SELECT t.theme, a.score, COUNT(*) FROM answers a
@@ -210,13 +212,16 @@ async def histograms_by_theme(
         GROUP BY t.theme, a.score
         """
     groups: dict[str, list[int]] = {}
-    async with tx.conn.execute(sql, [to_db_time(start), to_db_time(end), *params]) as cur:
-        for theme, score, count in await cur.fetchall():
-            groups.setdefault(str(theme), [0] * HISTOGRAM_BUCKETS)[int(score)] += int(count)
+    for theme, score, count in await tx.fetchall(
+        sql, [to_db_time(start), to_db_time(end), *params]
+    ):
+        groups.setdefault(str(theme), [0] * HISTOGRAM_BUCKETS)[int(score)] += int(count)
     return {k: tuple(v) for k, v in groups.items()}
 
 
 async def theme_kinds(tx: Tx) -> dict[str, str]:
     """Each assigned theme's kind (driver or emerging)."""
-    async with tx.conn.execute("SELECT DISTINCT theme, kind FROM answer_themes") as cur:
-        return {str(t): str(k) for t, k in await cur.fetchall()}
+    return {
+        str(t): str(k)
+        for t, k in await tx.fetchall("SELECT DISTINCT theme, kind FROM answer_themes")
+    }

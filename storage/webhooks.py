@@ -8,10 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from bot.core.records import from_db_time, from_db_time_req, to_db_time
-from storage.db import Tx
+from storage.db import Row, Tx
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +41,7 @@ class EndpointHealth:
     last_error: str | None
 
 
-def _delivery(row: aiosqlite.Row) -> WebhookDelivery:
+def _delivery(row: Row) -> WebhookDelivery:
     return WebhookDelivery(
         id=row["id"],
         event_id=row["event_id"],
@@ -73,7 +71,7 @@ async def enqueue(
     stamp = to_db_time(now)
     added = 0
     for url in endpoint_urls:
-        cur = await tx.conn.execute(
+        changed = await tx.execute(
             """
             INSERT INTO webhook_deliveries (event_id, event_type, endpoint_url, body,
                                             created_at, next_attempt_at)
@@ -81,54 +79,51 @@ async def enqueue(
             """,
             (event_id, event_type, url, text, stamp, stamp),
         )
-        added += cur.rowcount
+        added += changed
     return added
 
 
 async def count_pending(tx: Tx) -> int:
     """How many deliveries are neither delivered nor given up."""
-    async with tx.conn.execute(
+    row = await tx.fetchone(
         "SELECT COUNT(*) FROM webhook_deliveries WHERE delivered_at IS NULL AND failed_at IS NULL"
-    ) as cur:
-        row = await cur.fetchone()
+    )
     return int(row[0]) if row else 0
 
 
 async def due(tx: Tx, now: datetime, limit: int) -> list[WebhookDelivery]:
     """Deliveries whose next attempt has come, oldest first."""
-    async with tx.conn.execute(
-        """
+    return [
+        _delivery(r)
+        for r in await tx.fetchall(
+            """
         SELECT * FROM webhook_deliveries
         WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?
         ORDER BY next_attempt_at, id LIMIT ?
         """,
-        (to_db_time(now), limit),
-    ) as cur:
-        return [_delivery(r) for r in await cur.fetchall()]
+            (to_db_time(now), limit),
+        )
+    ]
 
 
 async def next_due_time(tx: Tx) -> datetime | None:
     """When the earliest pending delivery falls due."""
-    async with tx.conn.execute(
+    row = await tx.fetchone(
         "SELECT MIN(next_attempt_at) FROM webhook_deliveries "
         "WHERE delivered_at IS NULL AND failed_at IS NULL"
-    ) as cur:
-        row = await cur.fetchone()
+    )
     return from_db_time(row[0]) if row else None
 
 
 async def get(tx: Tx, delivery_id: int) -> WebhookDelivery | None:
     """One delivery by id."""
-    async with tx.conn.execute(
-        "SELECT * FROM webhook_deliveries WHERE id = ?", (delivery_id,)
-    ) as cur:
-        row = await cur.fetchone()
+    row = await tx.fetchone("SELECT * FROM webhook_deliveries WHERE id = ?", (delivery_id,))
     return _delivery(row) if row else None
 
 
 async def mark_delivered(tx: Tx, delivery_id: int, status: int, now: datetime) -> None:
     """The endpoint answered 2xx."""
-    await tx.conn.execute(
+    await tx.execute(
         "UPDATE webhook_deliveries SET delivered_at = ?, attempts = attempts + 1, "
         "last_status = ?, last_error = NULL WHERE id = ?",
         (to_db_time(now), status, delivery_id),
@@ -139,7 +134,7 @@ async def mark_retry(
     tx: Tx, delivery_id: int, status: int | None, error: str, next_attempt: datetime
 ) -> None:
     """A transient failure: try again at ``next_attempt``."""
-    await tx.conn.execute(
+    await tx.execute(
         "UPDATE webhook_deliveries SET attempts = attempts + 1, last_status = ?, "
         "last_error = ?, next_attempt_at = ? WHERE id = ?",
         (status, error[:300], to_db_time(next_attempt), delivery_id),
@@ -150,7 +145,7 @@ async def mark_failed(
     tx: Tx, delivery_id: int, status: int | None, error: str, now: datetime
 ) -> None:
     """Give up on the delivery (a 4xx, or retried for too long)."""
-    await tx.conn.execute(
+    await tx.execute(
         "UPDATE webhook_deliveries SET failed_at = ?, attempts = attempts + 1, "
         "last_status = ?, last_error = ? WHERE id = ?",
         (to_db_time(now), status, error[:300], delivery_id),
@@ -159,12 +154,15 @@ async def mark_failed(
 
 async def endpoint_health(tx: Tx, since: datetime) -> list[EndpointHealth]:
     """Per endpoint: pending deliveries, failures since ``since``, the last error."""
-    async with tx.conn.execute(
+    rows = await tx.fetchall(
         """
         SELECT endpoint_url,
-               SUM(delivered_at IS NULL AND failed_at IS NULL) AS pending,
-               SUM(failed_at IS NOT NULL AND failed_at >= ?) AS failed_recently,
-               SUM(delivered_at IS NULL AND failed_at IS NULL AND attempts > 0) AS retrying,
+               SUM(CASE WHEN delivered_at IS NULL AND failed_at IS NULL THEN 1 ELSE 0 END)
+                   AS pending,
+               SUM(CASE WHEN failed_at IS NOT NULL AND failed_at >= ? THEN 1 ELSE 0 END)
+                   AS failed_recently,
+               SUM(CASE WHEN delivered_at IS NULL AND failed_at IS NULL AND attempts > 0
+                        THEN 1 ELSE 0 END) AS retrying,
                (SELECT last_error FROM webhook_deliveries w2
                  WHERE w2.endpoint_url = w.endpoint_url AND last_error IS NOT NULL
                  ORDER BY id DESC LIMIT 1) AS last_error
@@ -173,8 +171,7 @@ async def endpoint_health(tx: Tx, since: datetime) -> list[EndpointHealth]:
         GROUP BY endpoint_url ORDER BY endpoint_url
         """,
         (to_db_time(since), to_db_time(since)),
-    ) as cur:
-        rows = await cur.fetchall()
+    )
     return [
         EndpointHealth(
             endpoint_url=r["endpoint_url"],

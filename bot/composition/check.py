@@ -118,7 +118,7 @@ async def _check_database(settings: Settings, report: Report) -> None:
         return
     try:
         async with db.read() as tx:
-            version = await schema_version(tx.conn)
+            version = await schema_version(tx)
     finally:
         await db.close()
     if version < SCHEMA_VERSION:

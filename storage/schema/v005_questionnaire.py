@@ -12,6 +12,8 @@
   drivers keyboard (recorded when it was sent or first pressed), edited when the step ends.
 """
 
+from storage.schema import TEXT
+
 STATEMENTS: list[str] = [
     "ALTER TABLE customers ADD COLUMN telegram_language TEXT",
     "UPDATE customers SET telegram_language = language, language = NULL",
@@ -19,4 +21,13 @@ STATEMENTS: list[str] = [
     "CHECK (drivers IS NULL OR (json_valid(drivers) AND json_type(drivers) = 'array'))",
     "ALTER TABLE answers ADD COLUMN drivers_done_at TEXT",
     "ALTER TABLE answers ADD COLUMN drivers_message_id INTEGER",
+]
+
+POSTGRESQL: list[str] = [
+    "ALTER TABLE customers ADD COLUMN telegram_language " + TEXT,
+    "UPDATE customers SET telegram_language = language, language = NULL",
+    "ALTER TABLE answers ADD COLUMN drivers " + TEXT + " "
+    "CHECK (drivers IS NULL OR jsonb_typeof(CAST(drivers AS jsonb)) = 'array')",
+    "ALTER TABLE answers ADD COLUMN drivers_done_at " + TEXT,
+    "ALTER TABLE answers ADD COLUMN drivers_message_id BIGINT",
 ]

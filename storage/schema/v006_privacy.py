@@ -9,6 +9,8 @@
   without scanning the tables.
 """
 
+from storage.schema import ID, TEXT, json_check
+
 STATEMENTS: list[str] = [
     "ALTER TABLE customers ADD COLUMN erased_at TEXT",
     """
@@ -22,6 +24,27 @@ STATEMENTS: list[str] = [
         customer_id  INTEGER REFERENCES customers(id),
         total        INTEGER NOT NULL,
         counts       TEXT NOT NULL CHECK (json_valid(counts))
+    )
+    """,
+    "CREATE INDEX privacy_log_kind ON privacy_log(kind, id)",
+    "CREATE INDEX answers_reason_kept ON answers(scored_at) WHERE reason IS NOT NULL",
+    "CREATE INDEX customers_attributes_kept ON customers(updated_at) WHERE attributes <> '{}'",
+    "CREATE INDEX surveys_attributes_kept ON surveys(created_at) WHERE attributes <> '{}'",
+]
+
+POSTGRESQL: list[str] = [
+    "ALTER TABLE customers ADD COLUMN erased_at " + TEXT,
+    f"""
+    CREATE TABLE privacy_log (
+        id           {ID},
+        kind         {TEXT} NOT NULL CHECK (kind IN ('erasure', 'retention')),
+        source       {TEXT} NOT NULL CHECK (source IN ('customer', 'api', 'cli', 'job')),
+        started_at   {TEXT} NOT NULL,
+        finished_at  {TEXT} NOT NULL,
+        cutoff       {TEXT},
+        customer_id  BIGINT REFERENCES customers(id),
+        total        BIGINT NOT NULL,
+        counts       {TEXT} NOT NULL {json_check("counts")}
     )
     """,
     "CREATE INDEX privacy_log_kind ON privacy_log(kind, id)",

@@ -9,6 +9,8 @@
   record says that and when someone tried, not who.
 """
 
+from storage.schema import ID, TEXT
+
 STATEMENTS: list[str] = [
     "ALTER TABLE customers ADD COLUMN relink_key TEXT",
     """
@@ -25,6 +27,28 @@ STATEMENTS: list[str] = [
         customer_id   INTEGER NOT NULL REFERENCES customers(id),
         reason        TEXT NOT NULL CHECK (reason IN ('linked_elsewhere', 'used')),
         attempted_at  TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX link_refusals_customer ON link_refusals(customer_id, id)",
+    "CREATE INDEX link_refusals_time ON link_refusals(attempted_at)",
+]
+
+POSTGRESQL: list[str] = [
+    "ALTER TABLE customers ADD COLUMN relink_key " + TEXT,
+    f"""
+    CREATE TABLE link_uses (
+        customer_id  BIGINT NOT NULL REFERENCES customers(id),
+        link_key     {TEXT} NOT NULL,
+        used_at      {TEXT} NOT NULL,
+        PRIMARY KEY (customer_id, link_key)
+    )
+    """,
+    f"""
+    CREATE TABLE link_refusals (
+        id            {ID},
+        customer_id   BIGINT NOT NULL REFERENCES customers(id),
+        reason        {TEXT} NOT NULL CHECK (reason IN ('linked_elsewhere', 'used')),
+        attempted_at  {TEXT} NOT NULL
     )
     """,
     "CREATE INDEX link_refusals_customer ON link_refusals(customer_id, id)",

@@ -12,6 +12,8 @@
   (``match_emerging``) so a theme keeps its history.
 """
 
+from storage.schema import ID, TEXT, json_check
+
 STATEMENTS: list[str] = [
     """
     CREATE TABLE answer_themes (
@@ -42,6 +44,40 @@ STATEMENTS: list[str] = [
         first_seen  TEXT NOT NULL,
         last_seen   TEXT NOT NULL,
         comments    INTEGER NOT NULL
+    )
+    """,
+]
+
+POSTGRESQL: list[str] = [
+    f"""
+    CREATE TABLE answer_themes (
+        survey_id  BIGINT NOT NULL REFERENCES surveys(id),
+        theme      {TEXT} NOT NULL,
+        kind       {TEXT} NOT NULL CHECK (kind IN ('driver', 'emerging')),
+        score      DOUBLE PRECISION NOT NULL,
+        themed_at  {TEXT} NOT NULL,
+        PRIMARY KEY (survey_id, theme)
+    )
+    """,
+    "CREATE INDEX answer_themes_theme ON answer_themes(theme, survey_id)",
+    "ALTER TABLE answers ADD COLUMN themed_at " + TEXT,
+    "CREATE INDEX answers_to_theme ON answers(id) WHERE reason IS NOT NULL AND themed_at IS NULL",
+    f"""
+    CREATE TABLE theme_models (
+        id          {ID},
+        trained_at  {TEXT} NOT NULL,
+        comments    BIGINT NOT NULL,
+        model       {TEXT} NOT NULL {json_check("model")}
+    )
+    """,
+    f"""
+    CREATE TABLE theme_registry (
+        id          {TEXT} PRIMARY KEY,
+        name        {TEXT} NOT NULL,
+        keywords    {TEXT} NOT NULL {json_check("keywords")},
+        first_seen  {TEXT} NOT NULL,
+        last_seen   {TEXT} NOT NULL,
+        comments    BIGINT NOT NULL
     )
     """,
 ]

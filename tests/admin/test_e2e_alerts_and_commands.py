@@ -168,13 +168,9 @@ async def test_alert_buttons_are_refused_to_non_admins_and_forgeries(
     w, h = admin_world, admin_world.h
 
     async def resolved() -> int:
-        async with (
-            h.db() as db,
-            db.read() as tx,
-            tx.conn.execute("SELECT COUNT(*) FROM alerts WHERE resolved_at IS NOT NULL") as cur,
-        ):
-            row = await cur.fetchone()
-        return int(row[0]) if row else 0
+        async with h.db() as db, db.read() as tx:
+            n = await tx.fetchval("SELECT COUNT(*) FROM alerts WHERE resolved_at IS NOT NULL")
+        return int(n)
 
     cid = new_customer()
     user = await h.linked_user(cid)

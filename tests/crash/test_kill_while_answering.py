@@ -140,8 +140,7 @@ async def run_with_kills(bots: HarnessFactory, tmp_path: Path, faults: bool) -> 
                 assert stored is not None, f"survey {survey_id}: answer lost"
                 assert (stored.score, stored.reason) == (scores[survey_id], reasons[survey_id])
                 assert stored.completed_at is not None
-            async with tx.conn.execute("SELECT COUNT(*) FROM answers") as cur:
-                row = await cur.fetchone()
+            row = await tx.fetchone("SELECT COUNT(*) FROM answers")
             assert row is not None and row[0] == CUSTOMERS
     finally:
         await db.close()

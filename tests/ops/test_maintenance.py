@@ -92,15 +92,12 @@ async def test_relationship_cycle_asks_every_surveyable_customer_once_spread_ove
         for _ in range(2):  # a second pass the same day creates nothing more
             per_day[day] += await queue_due_relationship_surveys(rig.db, rules, cycle, rig.clock())
         rig.clock.advance(days=1)
-    async with (
-        rig.db.read() as tx,
-        tx.conn.execute(
+    async with rig.db.read() as tx:
+        rows = await tx.fetchall(
             "SELECT s.event_id, c.external_id FROM surveys s JOIN customers c "
             "ON c.id = s.customer_id WHERE s.kind = ?",
             (SurveyKind.RELATIONSHIP.value,),
-        ) as cur,
-    ):
-        rows = await cur.fetchall()
+        )
     askers = Counter(r[1] for r in rows)
     # Over one cycle (plus a day) everyone is asked; nobody twice in the same cycle.
     assert set(askers) == {f"rel-{i}" for i in range(300)}
@@ -119,15 +116,15 @@ async def test_relationship_surveys_respect_the_contact_rules(rig: Rig) -> None:
     for _ in range(92):
         await queue_due_relationship_surveys(rig.db, rules, cycle, rig.clock())
         rig.clock.advance(days=1)
-    async with (
-        rig.db.read() as tx,
-        tx.conn.execute(
-            "SELECT event_id, status, status_reason, send_at FROM surveys "
-            "WHERE customer_id = ? AND kind = 'relationship' ORDER BY id",
-            (customer.id,),
-        ) as cur,
-    ):
-        rows = [tuple(r) for r in await cur.fetchall()]
+    async with rig.db.read() as tx:
+        rows = [
+            tuple(r)
+            for r in await tx.fetchall(
+                "SELECT event_id, status, status_reason, send_at FROM surveys "
+                "WHERE customer_id = ? AND kind = 'relationship' ORDER BY id",
+                (customer.id,),
+            )
+        ]
     assert rows, "the customer's slot came round once in 92 days"
     for event_id, state, reason, send_at in rows:
         assert event_id.startswith("relationship:rel-busy:")

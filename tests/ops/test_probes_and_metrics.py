@@ -92,7 +92,7 @@ async def test_readyz_reports_missing_migrations_and_an_unreachable_database(
 ) -> None:
     probe.reached = clock()
     async with db.transaction() as tx:
-        await tx.conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")
+        await tx.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")
     body = await get_json(client, "/readyz", 503)
     assert body["checks"]["migrations"] == f"at {SCHEMA_VERSION - 1}, expected {SCHEMA_VERSION}"
     await db.close()

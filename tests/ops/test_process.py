@@ -134,12 +134,13 @@ async def test_sigkill_mid_dispatch_of_1000_surveys_loses_none_and_repeats_only_
         # socket buffers: take stock once the stand-in has seen every connection close.
         await server.wait_for(lambda: open_connections(server) == 0, timeout=10)
         before = delivered(server, chat_of)
-        async with (
-            h.db() as db,
-            db.read() as tx,
-            tx.conn.execute("SELECT id, status, send_started_at FROM surveys ORDER BY id") as cur,
-        ):
-            rows = [tuple(r) for r in await cur.fetchall()]
+        async with h.db() as db, db.read() as tx:
+            rows = [
+                tuple(r)
+                for r in await tx.fetchall(
+                    "SELECT id, status, send_started_at FROM surveys ORDER BY id"
+                )
+            ]
         sent_at_kill = {r[0] for r in rows if r[1] == "sent"}
         in_flight = {r[0] for r in rows if r[1] == "pending" and r[2] is not None}
         assert 300 <= sum(before.values()) < SURVEYS, "the kill came mid-dispatch"

@@ -29,6 +29,7 @@ from storage import (
     digests,
     events,
     outbox,
+    privacy,
     reports,
     surveys,
     updates,
@@ -109,7 +110,7 @@ async def seed(db: Database, who: Person, now: datetime = T0, score: int = 3) ->
                 survey_id=survey.id,
             )
             await _emit(tx, survey.id, now)
-        await tx.conn.execute(
+        await tx.execute(
             'UPDATE answers SET drivers = \'["price", "speed"]\' WHERE survey_id = ?',
             (who.survey_ids[0],),
         )
@@ -139,24 +140,25 @@ async def seed(db: Database, who: Person, now: datetime = T0, score: int = 3) ->
         )
         alert_id = await alerts.create(tx, who.survey_ids[0], now)
         stamp = "2024-06-03T12:00:00.000000Z"
-        await tx.conn.execute(
+        await tx.execute(
             "UPDATE alerts SET resolved_at = ?, resolved_by = 'Ann (1)', resolved_note = ? "
             "WHERE id = ?",
             (stamp, who.note, alert_id),
         )
-        cur = await tx.conn.execute(
-            "INSERT INTO alert_events (alert_id, kind, created_at) VALUES (?, 'score', ?)",
+        event_id = await tx.fetchval(
+            "INSERT INTO alert_events (alert_id, kind, created_at) VALUES (?, 'score', ?) "
+            "RETURNING id",
             (alert_id, stamp),
         )
-        await tx.conn.execute(
+        await tx.execute(
             "INSERT INTO alert_deliveries (event_id, chat_id, queued_at) VALUES (?, ?, ?)",
-            (cur.lastrowid, ADMIN_CHAT, stamp),
+            (event_id, ADMIN_CHAT, stamp),
         )
-        await tx.conn.execute(
+        await tx.execute(
             "INSERT INTO reply_drafts VALUES (?, ?, ?, 900, ?)",
             (ADMIN_CHAT, who.customer_id, alert_id, stamp),
         )
-        await tx.conn.execute(
+        await tx.execute(
             "INSERT INTO relays (customer_id, alert_id, admin_chat_id, alert_message_id, "
             "opened_at, expires_at) VALUES (?, ?, ?, 900, ?, ?)",
             (customer.id, alert_id, ADMIN_CHAT, stamp, stamp),
@@ -197,15 +199,9 @@ async def dump(db: Database) -> dict[str, list[dict[str, Any]]]:
     """Every row of every table (read from the schema, so new tables are included)."""
     out: dict[str, list[dict[str, Any]]] = {}
     async with db.read() as tx:
-        async with tx.conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-        ) as cur:
-            tables = [r[0] for r in await cur.fetchall()]
-        for table in tables:
-            async with tx.conn.execute(f"SELECT * FROM {table}") as cur:
-                out[table] = [
-                    dict(zip(r.keys(), tuple(r), strict=True)) for r in await cur.fetchall()
-                ]
+        for table in await privacy.user_tables(tx):
+            rows = await tx.fetchall(f"SELECT * FROM {table}")
+            out[table] = [dict(zip(r.keys(), tuple(r), strict=True)) for r in rows]
     return out
 
 

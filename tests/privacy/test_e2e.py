@@ -69,9 +69,9 @@ async def rig(
         try:
             old = await seed(db, person("olga", 990001), now=OLD)
             async with db.transaction() as tx:  # delivered long ago
-                await tx.conn.execute("UPDATE outbox SET done_at = created_at")
-                await tx.conn.execute("UPDATE alert_events SET notified_at = created_at")
-                await tx.conn.execute("UPDATE webhook_deliveries SET delivered_at = created_at")
+                await tx.execute("UPDATE outbox SET done_at = created_at")
+                await tx.execute("UPDATE alert_events SET notified_at = created_at")
+                await tx.execute("UPDATE webhook_deliveries SET delivered_at = created_at")
             figures = await nps_figures(db, OLD - timedelta(days=1), OLD + timedelta(days=2))
         finally:
             await db.close()

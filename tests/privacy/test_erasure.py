@@ -136,8 +136,8 @@ async def test_retention_anonymises_only_old_texts_and_attributes_and_keeps_the_
     before = await nps_figures(db, *window)
     clock_now = T0 + timedelta(days=130)
     async with db.transaction() as tx:  # messages and webhooks went out when they were made
-        await tx.conn.execute("UPDATE outbox SET done_at = created_at")
-        await tx.conn.execute("UPDATE webhook_deliveries SET delivered_at = created_at")
+        await tx.execute("UPDATE outbox SET done_at = created_at")
+        await tx.execute("UPDATE webhook_deliveries SET delivered_at = created_at")
     # Erin's customer row was updated on day 100: attributes kept; Dave's are older.
     anonymised = await run_retention(db, 60, lambda: clock_now)
     assert anonymised > 0

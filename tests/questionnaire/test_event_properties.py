@@ -66,8 +66,8 @@ async def test_an_event_missing_a_declared_property_gets_422_naming_it(
     assert status == 422
     assert [e["field"] for e in payload["errors"]] == ["properties.order_id"]
     assert "delivery" in payload["errors"][0]["message"]
-    async with db.read() as tx, tx.conn.execute("SELECT COUNT(*) FROM surveys") as cur:
-        assert (await cur.fetchone())[0] == 0  # nothing stored  # type: ignore[index]
+    async with db.read() as tx:
+        assert await tx.fetchval("SELECT COUNT(*) FROM surveys") == 0  # nothing stored
 
 
 async def test_an_event_with_its_properties_or_of_an_undeclared_type_is_accepted(
@@ -92,7 +92,6 @@ def test_the_question_shows_the_property_and_falls_back_without_it() -> None:
     assert zh.startswith("您的订单 A-17 已送达。")
     general = CATALOG.question("transactional", "en", "delivery", {})
     assert "{" not in general and "recent delivery" in general
-
 
 
 def test_cli_event_refuses_a_missing_declared_property(

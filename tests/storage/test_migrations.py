@@ -9,14 +9,26 @@ import pytest
 
 from storage import SCHEMA_VERSION, Database, SchemaTooNewError
 from storage import migrations as migrations_module
+from storage.migrations import Migration
 
 TABLES = {"customers", "surveys", "answers", "outbox", "processed_updates"}
 
 # A stand-in for the next real migration: adds a column and back-fills it from existing rows.
-EXTRA_MIGRATION = [
-    "ALTER TABLE customers ADD COLUMN nickname TEXT",
-    "UPDATE customers SET nickname = 'n-' || external_id",
-]
+EXTRA_MIGRATION = Migration(
+    sqlite=[
+        "ALTER TABLE customers ADD COLUMN nickname TEXT",
+        "UPDATE customers SET nickname = 'n-' || external_id",
+    ],
+    postgresql=[
+        "ALTER TABLE customers ADD COLUMN nickname TEXT",
+        "UPDATE customers SET nickname = 'n-' || external_id",
+    ],
+)
+
+
+def both(*statements: str) -> Migration:
+    """A migration written the same for both engines."""
+    return Migration(sqlite=list(statements), postgresql=list(statements))
 
 
 def file_pragma(path: Path, name: str) -> int | str:
@@ -43,7 +55,7 @@ def table_names(path: Path) -> set[str]:
     return {n for t, n, _ in schema_sql(path) if t == "table"}
 
 
-def use_migrations(monkeypatch: pytest.MonkeyPatch, migrations: list[list[str]]) -> None:
+def use_migrations(monkeypatch: pytest.MonkeyPatch, migrations: list[Migration]) -> None:
     monkeypatch.setattr(migrations_module, "MIGRATIONS", migrations)
     monkeypatch.setattr(migrations_module, "SCHEMA_VERSION", len(migrations))
 
@@ -53,12 +65,9 @@ async def test_fresh_database_gets_current_schema_wal_and_foreign_keys(tmp_path:
     db = await Database.open(path)
     try:
         async with db.read() as tx:
-            async with tx.conn.execute("PRAGMA user_version") as cur:
-                assert (await cur.fetchone())[0] == SCHEMA_VERSION  # type: ignore[index]
-            async with tx.conn.execute("PRAGMA journal_mode") as cur:
-                assert (await cur.fetchone())[0] == "wal"  # type: ignore[index]
-            async with tx.conn.execute("PRAGMA foreign_keys") as cur:
-                assert (await cur.fetchone())[0] == 1  # type: ignore[index]
+            assert (await tx.fetchone("PRAGMA user_version"))[0] == SCHEMA_VERSION  # type: ignore[index]
+            assert (await tx.fetchone("PRAGMA journal_mode"))[0] == "wal"  # type: ignore[index]
+            assert (await tx.fetchone("PRAGMA foreign_keys"))[0] == 1  # type: ignore[index]
     finally:
         await db.close()
     assert len(migrations_module.MIGRATIONS) == SCHEMA_VERSION
@@ -71,7 +80,7 @@ async def test_foreign_keys_are_enforced(tmp_path: Path) -> None:
     try:
         with pytest.raises(Exception, match="FOREIGN KEY"):
             async with db.transaction() as tx:
-                await tx.conn.execute(
+                await tx.execute(
                     "INSERT INTO surveys (customer_id, kind, send_at, created_at) "
                     "VALUES (999, 'relationship', 'x', 'x')"
                 )
@@ -83,7 +92,7 @@ async def test_reopening_a_current_database_changes_nothing(tmp_path: Path) -> N
     path = tmp_path / "again.db"
     db = await Database.open(path)
     async with db.transaction() as tx:
-        await tx.conn.execute(
+        await tx.execute(
             "INSERT INTO customers (external_id, created_at, updated_at) VALUES ('c1', 't', 't')"
         )
     await db.close()
@@ -155,14 +164,14 @@ async def test_migrating_from_version_0_creates_every_table(tmp_path: Path) -> N
 
 
 async def open_at_version(
-    path: Path, version: int, monkeypatch: pytest.MonkeyPatch, all_migrations: list[list[str]]
+    path: Path, version: int, monkeypatch: pytest.MonkeyPatch, all_migrations: list[Migration]
 ) -> None:
     with monkeypatch.context() as m:
-        use_migrations(m, all_migrations[:version])  # type: ignore[arg-type]
+        use_migrations(m, all_migrations[:version])
         db = await Database.open(path)
         if version >= 1:
             async with db.transaction() as tx:
-                await tx.conn.execute(
+                await tx.execute(
                     "INSERT INTO customers (external_id, created_at, updated_at) "
                     "VALUES ('kept', 't', 't')"
                 )
@@ -177,7 +186,7 @@ async def test_every_older_version_upgrades_in_place_to_the_fresh_schema(
     all_migrations = [*migrations_module.MIGRATIONS, EXTRA_MIGRATION]
     fresh, old = tmp_path / "fresh.db", tmp_path / "old.db"
     with monkeypatch.context() as m:
-        use_migrations(m, all_migrations)  # type: ignore[arg-type]
+        use_migrations(m, all_migrations)
         db = await Database.open(fresh)
         await db.close()
 
@@ -201,17 +210,17 @@ async def test_failing_migration_rolls_back_and_keeps_the_version(
     path = tmp_path / "fail.db"
     db = await Database.open(path)
     async with db.transaction() as tx:
-        await tx.conn.execute(
+        await tx.execute(
             "INSERT INTO customers (external_id, created_at, updated_at) VALUES ('c', 't', 't')"
         )
     await db.close()
     before = schema_sql(path)
 
-    broken = [
+    broken = both(
         "CREATE TABLE half_done (x)",
         "UPDATE customers SET external_id = 'changed'",
         "THIS IS NOT SQL",
-    ]
+    )
     use_migrations(monkeypatch, [*migrations_module.MIGRATIONS, broken])
     with pytest.raises(sqlite3.OperationalError):
         await Database.open(path)
@@ -227,7 +236,7 @@ async def test_failing_first_migration_leaves_a_new_file_empty(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "fail0.db"
-    use_migrations(monkeypatch, [["CREATE TABLE a (x)", "CREATE TABLE a (x)"]])
+    use_migrations(monkeypatch, [both("CREATE TABLE a (x)", "CREATE TABLE a (x)")])
     with pytest.raises(sqlite3.OperationalError, match="already exists"):
         await Database.open(path)
     assert file_pragma(path, "user_version") == 0

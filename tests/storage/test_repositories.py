@@ -472,8 +472,7 @@ async def test_update_reason_from_edit_only_for_the_matching_chat(db: Database) 
 async def test_outbox_records_what_a_message_is_about_but_never_sends_it(db: Database) -> None:
     async with db.transaction() as tx:
         await outbox.enqueue(tx, -5, "sendMessage", {"text": "x"}, at(0), about=[9, 3, 9])
-        async with tx.conn.execute("SELECT params FROM outbox") as cur:
-            row = await cur.fetchone()
+        row = await tx.fetchone("SELECT params FROM outbox")
         assert row is not None and f'"{outbox.ABOUT}": [3, 9]' in row[0]
         (item,) = await outbox.pending_for_chat(tx, -5)
     assert item.params == {"text": "x"}  # what the sender passes to Telegram
@@ -511,8 +510,7 @@ async def test_outbox_pending_in_order_until_done_or_failed(db: Database) -> Non
         left = await outbox.pending_for_chat(tx, 100)
         assert await outbox.pending_chats(tx) == [100]
         assert await outbox.count_pending(tx) == 2
-        async with tx.conn.execute("SELECT last_error FROM outbox WHERE id = ?", (other,)) as cur:
-            (last_error,) = await cur.fetchone()  # type: ignore[misc]
+        (last_error,) = await tx.fetchone("SELECT last_error FROM outbox WHERE id = ?", (other,))  # type: ignore[misc]
     assert [(i.id, i.attempts) for i in left] == [(second, 2), (third, 0)]
     assert last_error == "x" * 500
 
@@ -550,8 +548,8 @@ async def test_prune_forgets_only_older_updates(db: Database) -> None:
 
 async def customer_names(db: Database) -> list[str]:
     sql = "SELECT external_id FROM customers ORDER BY id"
-    async with db.read() as tx, tx.conn.execute(sql) as cur:
-        return [r[0] for r in await cur.fetchall()]
+    async with db.read() as tx:
+        return [r[0] for r in await tx.fetchall(sql)]
 
 
 async def test_exception_rolls_back_the_whole_unit(db: Database) -> None:

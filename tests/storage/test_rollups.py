@@ -167,7 +167,7 @@ async def test_reports_read_the_rollups_for_whole_days_and_the_answers_otherwise
     async with db.transaction() as tx:
         assert await reports.histograms_by_day(tx, whole) == [(0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0)]
         # A rollup row altered behind the bot's back shows in the reports of whole days...
-        await tx.conn.execute("UPDATE answer_rollups SET n = 5 WHERE attr_key = '' AND score = 9")
+        await tx.execute("UPDATE answer_rollups SET n = 5 WHERE attr_key = '' AND score = 9")
         assert (await reports.histograms_by_day(tx, whole))[0][9] == 5
         # ...not in those of other bounds (counted from the answers)...
         hours = [T0 + timedelta(hours=1), T0 + timedelta(days=2)]
@@ -190,8 +190,6 @@ async def test_a_new_zone_recounts_the_days_at_start_up(db: Database) -> None:
     assert sorted(rows) == [date(2024, 2, 29), date(2024, 3, 1)]
 
 
-
-
 def test_cli_rebuild_check_fails_on_a_difference_and_rebuild_repairs_it(
     cli_env: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -200,7 +198,7 @@ def test_cli_rebuild_check_fails_on_a_difference_and_rebuild_repairs_it(
         try:
             await _seed(db)
             async with db.transaction() as tx:
-                await tx.conn.execute("DELETE FROM driver_rollups")
+                await tx.execute("DELETE FROM driver_rollups")
         finally:
             await db.close()
 

@@ -97,19 +97,16 @@ async def add_answers(db: Database, items: list[tuple[int, str]], at: datetime) 
 
 
 async def _next(tx: Any) -> int:
-    async with tx.conn.execute("SELECT COUNT(*) FROM customers") as cur:
-        row = await cur.fetchone()
+    row = await tx.fetchone("SELECT COUNT(*) FROM customers")
     return int(row[0]) + 1
 
 
 async def themed_events(db: Database) -> list[dict[str, Any]]:
-    async with (
-        db.read() as tx,
-        tx.conn.execute(
+    async with db.read() as tx:
+        rows = await tx.fetchall(
             "SELECT body FROM webhook_deliveries WHERE event_type = 'answer.themed' ORDER BY id"
-        ) as cur,
-    ):
-        return [json.loads(r[0]) for r in await cur.fetchall()]
+        )
+    return [json.loads(r[0]) for r in rows]
 
 
 def test_questionnaire_keywords_become_driver_specs() -> None:

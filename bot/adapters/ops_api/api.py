@@ -444,7 +444,7 @@ class OpsApi:
         try:
             async with asyncio.timeout(HEALTH_DB_TIMEOUT):
                 async with self.db.read() as tx:
-                    version = await schema_version(tx.conn)
+                    version = await schema_version(tx)
             checks["database"] = "ok"
             checks["migrations"] = (
                 "ok" if version == SCHEMA_VERSION else f"at {version}, expected {SCHEMA_VERSION}"

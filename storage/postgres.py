@@ -1,0 +1,248 @@
+"""The PostgreSQL engine behind :class:`storage.db.Database`: psycopg 3 and a psycopg_pool
+connection pool, the same interface as :class:`storage.sqlite.SqliteDatabase`.
+
+* Write transactions (:meth:`PostgresDatabase.transaction`) run one at a time in the process
+  (an asyncio lock, as on SQLite) and one at a time across processes: each starts with
+  ``pg_advisory_xact_lock`` (:data:`storage.dialect.WRITE_LOCK`), released by its commit or
+  rollback. Every read-then-write unit of the repositories therefore sees what committed
+  before it and nobody else's half, as under SQLite's ``BEGIN IMMEDIATE``.
+* Read scopes (:meth:`PostgresDatabase.read`) are ``REPEATABLE READ READ ONLY``
+  transactions on their own pooled connections: one snapshot, writes refused, never
+  waiting for the writer.
+* Migrations run under a session advisory lock (:data:`storage.dialect.MIGRATION_LOCK`), so
+  two processes starting together migrate once.
+
+Connections run in autocommit mode and the scopes issue ``BEGIN``/``COMMIT`` themselves, as
+the SQLite engine does. Rows read like ``sqlite3.Row`` (by position and by name) and
+``numeric`` results (PostgreSQL's ``SUM`` of integers) come back as ``int`` when whole, so
+repository code sees the same Python values from both engines.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from decimal import Decimal
+from typing import Any
+
+import psycopg
+from psycopg.adapt import Buffer, Loader
+from psycopg_pool import AsyncConnectionPool
+
+from storage.dialect import MIGRATION_LOCK, POSTGRESQL
+from storage.migrations import apply_migrations, check_not_too_new
+from storage.tx import MAX_READERS, Params, Row, Target, Tx
+
+log = logging.getLogger(__name__)
+
+#: Seconds to wait for the server at start-up, and for a free pooled connection.
+CONNECT_TIMEOUT = 30.0
+
+Connection = psycopg.AsyncConnection[Any]
+
+
+class PgRow:
+    """A result row readable by position, by column name and as an iterable."""
+
+    __slots__ = ("_index", "_values")
+
+    def __init__(self, values: Sequence[Any], index: dict[str, int]) -> None:
+        self._values = tuple(values)
+        self._index = index
+
+    def __getitem__(self, key: int | str, /) -> Any:
+        if isinstance(key, str):
+            return self._values[self._index[key]]
+        return self._values[key]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def keys(self) -> list[str]:
+        """The column names, in order."""
+        return list(self._index)
+
+    def __repr__(self) -> str:
+        return f"PgRow({self._values!r})"
+
+
+def _row_factory(cursor: Any) -> Callable[[Sequence[Any]], PgRow]:
+    names = [column.name for column in cursor.description or ()]
+    index = {name: i for i, name in enumerate(names)}
+    return lambda values: PgRow(values, index)
+
+
+class _WholeNumericLoader(Loader):
+    """``numeric`` as ``int`` when whole (``SUM`` of integers), else ``float``: what SQLite
+    returns for the same expressions."""
+
+    def load(self, data: Buffer) -> Any:
+        value = Decimal(bytes(data).decode("ascii"))
+        if value == value.to_integral_value():
+            return int(value)
+        return float(value)
+
+
+async def _configure(conn: Connection) -> None:
+    conn.adapters.register_loader("numeric", _WholeNumericLoader)
+    conn.row_factory = _row_factory
+
+
+class _PgTx(Tx):
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: Connection) -> None:
+        super().__init__(POSTGRESQL)
+        self._conn = conn
+
+    def _query(self, sql: str, params: Params) -> tuple[str, Params | None]:
+        if not params:
+            # No parameters: the text goes as written (no placeholder or % handling).
+            return sql, None
+        return POSTGRESQL.sql(sql), params
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        query, args = self._query(sql, params)
+        cur = await self._conn.execute(query, args)
+        return cur.rowcount
+
+    async def executemany(self, sql: str, seq: Iterable[Params]) -> None:
+        batch = list(seq)
+        if not batch:
+            return
+        async with self._conn.cursor() as cur:
+            await cur.executemany(POSTGRESQL.sql(sql), batch)
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        query, args = self._query(sql, params)
+        cur = await self._conn.execute(query, args)
+        row: PgRow | None = await cur.fetchone()
+        return row
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        query, args = self._query(sql, params)
+        cur = await self._conn.execute(query, args)
+        rows: list[Row] = await cur.fetchall()
+        return rows
+
+
+class PostgresDatabase:
+    """The PostgreSQL engine (see the module docstring)."""
+
+    dialect = POSTGRESQL
+
+    def __init__(self, pool: AsyncConnectionPool[Connection], target: Target) -> None:
+        self._pool = pool
+        self._lock = asyncio.Lock()
+        # Reads take at most MAX_READERS of the pool's connections: the writer's is never
+        # held up behind a burst of reports.
+        self._read_slots = asyncio.Semaphore(MAX_READERS)
+        self.target = target
+        self.path = target.describe()
+        self._closed = False
+
+    @property
+    def separate_readers(self) -> bool:
+        """Reads always run on their own pooled connections."""
+        return True
+
+    @classmethod
+    async def connect(cls, target: Target, *, migrate: bool = True) -> PostgresDatabase:
+        """Open a pool on ``target`` and bring the schema up to date (under the migration
+        advisory lock)."""
+        pool: AsyncConnectionPool[Connection] = AsyncConnectionPool(
+            target.location,
+            # The writer and the readers of this process; more would only queue at the
+            # write lock or compete with the bot's other processes for the server.
+            min_size=1,
+            max_size=MAX_READERS + 1,
+            kwargs={"autocommit": True},
+            configure=_configure,
+            timeout=CONNECT_TIMEOUT,
+            open=False,
+            name="npsbot",
+        )
+        try:
+            await pool.open(wait=True, timeout=CONNECT_TIMEOUT)
+            async with pool.connection() as conn:
+                tx = _PgTx(conn)
+                await check_not_too_new(tx)
+                if migrate:
+                    await conn.execute(f"SELECT pg_advisory_lock({MIGRATION_LOCK})")
+                    try:
+                        await apply_migrations(tx, _migration_scope(conn))
+                    finally:
+                        await conn.execute(f"SELECT pg_advisory_unlock({MIGRATION_LOCK})")
+        except BaseException:
+            await pool.close()
+            raise
+        return cls(pool, target)
+
+    async def close(self) -> None:
+        """Close the pool (waits for connections in use to come back)."""
+        self._closed = True
+        async with self._lock:
+            await self._pool.close()
+
+    async def checkpoint(self) -> bool:
+        """Nothing to flush: PostgreSQL keeps no per-process log to empty. Erased rows'
+        old versions are reclaimed by (auto)vacuum, see the README's "Scaling"."""
+        return True
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Tx]:
+        """A write transaction, serialised in the process and across processes (module
+        docstring), committed on success, rolled back on error."""
+        async with self._lock, self._pool.connection() as conn:
+            await conn.execute(POSTGRESQL.begin_write)
+            try:
+                yield _PgTx(conn)
+            except BaseException:
+                await _rollback(conn)
+                raise
+            else:
+                await conn.execute("COMMIT")
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[Tx]:
+        """A read-only scope over one snapshot, on its own connection."""
+        if self._closed:
+            raise RuntimeError("the database is closed")
+        async with self._read_slots, self._pool.connection() as conn:
+            await conn.execute(POSTGRESQL.begin_read)
+            try:
+                yield _PgTx(conn)
+            finally:
+                await _rollback(conn)
+
+
+async def _rollback(conn: Connection) -> None:
+    """Roll back if the connection can still take a command; a connection cancelled
+    mid-statement is left to the pool, which discards it."""
+    if conn.closed or conn.info.transaction_status == psycopg.pq.TransactionStatus.ACTIVE:
+        return
+    try:
+        await conn.execute("ROLLBACK")
+    except psycopg.Error:
+        log.warning("rollback failed; the pool discards the connection", exc_info=True)
+
+
+def _migration_scope(conn: Connection) -> Callable[[], AbstractAsyncContextManager[Tx]]:
+    """One migration step's transaction on the migrating connection."""
+
+    @asynccontextmanager
+    async def scope() -> AsyncIterator[Tx]:
+        await conn.execute("BEGIN")
+        try:
+            yield _PgTx(conn)
+        except BaseException:
+            await _rollback(conn)
+            raise
+        await conn.execute("COMMIT")
+
+    return scope
