@@ -27,10 +27,11 @@ import re
 from functools import lru_cache
 from typing import Final
 
-#: PostgreSQL advisory lock keys (one 64-bit key space per database). Arbitrary constants:
-#: "npsbot" in ASCII, then a counter.
-MIGRATION_LOCK: Final = 0x6E7073626F74_01
-WRITE_LOCK: Final = 0x6E7073626F74_02
+#: PostgreSQL advisory locks, as (class, object) pairs: an arbitrary class per purpose
+#: (0x6E7001: "np" then a counter) and the schema's name hashed, so installations in two schemas of
+#: one database (and parallel test schemas) never wait for each other.
+MIGRATION_LOCK: Final = "7237633, hashtext(current_schema())"
+WRITE_LOCK: Final = "7237634, hashtext(current_schema())"
 
 
 class Dialect:

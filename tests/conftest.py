@@ -13,7 +13,7 @@ of seconds on Telegram's real pacing, say ``pytest.mark.slow`` themselves.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from standin import StandIn
 from storage import Database
 from tests.e2e.harness import Harness
 from tests.support.clock import Clock
+from tests.support.postgres import PostgresServer, unreachable_reason, url_for
 
 #: Builds a harness for a stand-in, in a directory, with extra environment settings.
 HarnessFactory = Callable[[StandIn, Path, Mapping[str, str] | None], Harness]
@@ -61,14 +62,41 @@ def clock() -> Clock[datetime]:
     return Clock(MONDAY_NOON)
 
 
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    """A fresh, migrated database in the test's temporary directory."""
-    database = await Database.open(tmp_path / "test.sqlite3")
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """The test PostgreSQL server (skips the test when it is unreachable, with the reason;
+    ``.ci/run`` fails first in that case, so CI never passes by skipping)."""
+    reason = unreachable_reason()
+    if reason is not None:
+        pytest.skip(reason)
+    server = PostgresServer()
     try:
-        yield database
+        yield server
     finally:
-        await database.close()
+        server.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """A fresh, migrated database: a SQLite file in the test's temporary directory, then a
+    PostgreSQL database of its own (the same test runs on both engines)."""
+    if request.param == "sqlite":
+        database = await Database.open(tmp_path / "test.sqlite3")
+        try:
+            yield database
+        finally:
+            await database.close()
+        return
+    server: PostgresServer = request.getfixturevalue("postgres")
+    name = server.create()
+    try:
+        database = await Database.open(url_for(name))
+        try:
+            yield database
+        finally:
+            await database.close()
+    finally:
+        server.drop(name)
 
 
 @pytest.fixture

@@ -92,7 +92,10 @@ async def test_readyz_reports_missing_migrations_and_an_unreachable_database(
 ) -> None:
     probe.reached = clock()
     async with db.transaction() as tx:
-        await tx.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")
+        if db.target.engine == "sqlite":
+            await tx.execute(f"PRAGMA user_version = {SCHEMA_VERSION - 1}")
+        else:
+            await tx.execute(f"UPDATE npsbot_schema SET version = {SCHEMA_VERSION - 1}")
     body = await get_json(client, "/readyz", 503)
     assert body["checks"]["migrations"] == f"at {SCHEMA_VERSION - 1}, expected {SCHEMA_VERSION}"
     await db.close()

@@ -158,8 +158,10 @@ async def test_retention_anonymises_only_old_texts_and_attributes_and_keeps_the_
     assert run.counts["answer_texts"] == 2 and run.counts["customer_attributes"] == 1
     # A second run finds nothing left to do.
     assert await run_retention(db, 60, lambda: clock_now) == 0
-    # Old texts are gone from the file too.
+    # Old texts are gone from the file too (SQLite: one file, secure_delete).
     assert await db.checkpoint()
+    if db.target.engine != "sqlite":
+        return
     raw = file_bytes(db)
     assert old.reason.split("\n")[0].encode() not in raw
     assert old.attributes["plan"].encode() not in raw

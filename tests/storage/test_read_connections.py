@@ -4,12 +4,12 @@ the write lock, sees one snapshot, and cannot write."""
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 
 import pytest
 
 from storage import Database
 from storage.db import MAX_READERS
+from tests.support.postgres import READ_ONLY_ERRORS
 
 
 async def test_a_long_read_does_not_hold_up_a_write(db: Database) -> None:
@@ -43,7 +43,7 @@ async def test_a_long_read_does_not_hold_up_a_write(db: Database) -> None:
 
 
 async def test_a_read_scope_refuses_writes(db: Database) -> None:
-    with pytest.raises(sqlite3.OperationalError, match=r"readonly|read-only|query_only"):
+    with pytest.raises(READ_ONLY_ERRORS, match=r"readonly|read-only|query_only"):
         async with db.read() as tx:
             await tx.execute(
                 "INSERT INTO processed_updates (update_id, processed_at) VALUES (2, 'x')"

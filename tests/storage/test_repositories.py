@@ -4,7 +4,6 @@ and of Database transaction scopes."""
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -13,6 +12,7 @@ import pytest
 
 from bot.core.records import Survey, SurveyKind, SurveyStatus, from_db_time, to_db_time
 from storage import Database, answers, customers, outbox, surveys, updates
+from tests.support.postgres import INTEGRITY_ERRORS
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 REL = SurveyKind.RELATIONSHIP
@@ -179,7 +179,7 @@ async def test_create_queues_a_pending_survey(db: Database) -> None:
 
 
 async def test_event_id_is_unique(db: Database) -> None:
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(INTEGRITY_ERRORS):
         async with db.transaction() as tx:
             c = await customers.upsert(tx, "c1", at(0))
             await surveys.create(tx, c.id, REL, at(0), event_id="e1")
@@ -425,7 +425,7 @@ async def test_record_score_only_once(db: Database) -> None:
 
 async def test_score_outside_0_to_10_is_refused_by_the_schema(db: Database) -> None:
     sid = await sent_survey(db, "c1", 100, 1)
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(INTEGRITY_ERRORS):
         async with db.transaction() as tx:
             await answers.record_score(tx, sid, 11, "promoter", at(1))
 
