@@ -38,7 +38,7 @@ from storage.tx import MAX_READERS, Params, Row, Target, Tx
 log = logging.getLogger(__name__)
 
 #: Seconds to wait for the server at start-up, and for a free pooled connection.
-CONNECT_TIMEOUT = 30.0
+CONNECT_TIMEOUT = 10.0
 
 Connection = psycopg.AsyncConnection[Any]
 

@@ -19,6 +19,7 @@ from telegram import Bot
 from telegram.error import InvalidToken, TelegramError
 
 from bot.core.contact_rules import end_of_quiet_hours, in_quiet_hours
+from bot.core.database_url import parse_target
 from bot.settings import Settings
 from storage import SCHEMA_VERSION, Database, SchemaTooNewError
 from storage.migrations import schema_version
@@ -104,12 +105,13 @@ async def _check_bot_api(settings: Settings, report: Report) -> Bot | None:
 
 
 async def _check_database(settings: Settings, report: Report) -> None:
-    path = Path(settings.database_path)
-    if not await asyncio.to_thread(path.exists):
+    target = parse_target(settings.database_path)
+    path = target.describe()  # a PostgreSQL URL without its password
+    if target.engine == "sqlite" and not await asyncio.to_thread(Path(target.location).exists):
         report.add(Verdict.NOTE, "database", f"{path} does not exist yet: `npsbot run` creates it")
         return
     try:
-        db = await Database.open(path, migrate=False)
+        db = await Database.open(settings.database_path, migrate=False)
     except SchemaTooNewError as exc:
         report.add(Verdict.WRONG, "database", str(exc))
         return

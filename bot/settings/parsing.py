@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BeforeValidator, ConfigDict
 
+from bot.core.database_url import parse_target
 from bot.settings.errors import PREFIX, SettingsError
 
 T = TypeVar("T")
@@ -78,6 +79,13 @@ def http_url(raw: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValueError(f"expected an http(s) URL, got {raw!r}")
     return raw
+
+
+def database_location(raw: str) -> str:
+    """``NPSBOT_DATABASE``: a SQLite file path, ``sqlite:///path`` or ``postgresql://...``
+    (kept as given; the error never repeats a password)."""
+    parse_target(raw)
+    return raw.strip()
 
 
 def on_off(raw: str) -> bool:

@@ -29,6 +29,7 @@ from bot.settings.errors import PREFIX, SettingsError, settings_error
 from bot.settings.ops import OpsSettings
 from bot.settings.parsing import (
     chat_ids,
+    database_location,
     http_url,
     int_range,
     parsed,
@@ -178,7 +179,10 @@ class Settings(BaseSettings):
     bot_username: Annotated[str | None, parsed(_username)] = Field(
         None, validation_alias=var("BOT_USERNAME")
     )
-    database_path: str = Field("npsbot.sqlite3", validation_alias=var("DATABASE"))
+    # A SQLite file path (the default), sqlite:///path, or postgresql://... (README, "Scaling").
+    database_path: Annotated[str, parsed(database_location)] = Field(
+        "npsbot.sqlite3", validation_alias=var("DATABASE")
+    )
     admin_chat_ids: Annotated[tuple[int, ...], parsed(chat_ids)] = Field(
         (), validation_alias=var("ADMIN_CHAT_IDS")
     )

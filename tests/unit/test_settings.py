@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.core.database_url import parse_target
 from bot.settings import DEFAULT_API_BASE_URL, Settings, SettingsError, load_settings, read_env_file
 
 SECRET_MARKER = "SUPERSECRETxyz987"
@@ -181,6 +182,39 @@ def test_optional_values_are_parsed() -> None:
     assert s.poll_timeout_seconds == 0
     assert s.log_level == "DEBUG"
     assert s.database_path == "/data/nps.db"
+
+
+@pytest.mark.parametrize(
+    ("value", "engine", "location"),
+    [
+        ("npsbot.sqlite3", "sqlite", "npsbot.sqlite3"),
+        ("/var/lib/npsbot/nps.db", "sqlite", "/var/lib/npsbot/nps.db"),
+        ("sqlite:///data/nps.db", "sqlite", "data/nps.db"),
+        ("sqlite:////data/nps.db", "sqlite", "/data/nps.db"),
+        ("postgresql://bot:pw@db:5432/nps", "postgresql", "postgresql://bot:pw@db:5432/nps"),
+        ("postgres://db/nps?sslmode=require", "postgresql", "postgres://db/nps?sslmode=require"),
+    ],
+)
+def test_database_is_a_sqlite_path_or_url_or_a_postgresql_url(
+    value: str, engine: str, location: str
+) -> None:
+    s = Settings.from_env(env(DATABASE=value))
+    target = parse_target(s.database_path)
+    assert (target.engine, target.location) == (engine, location)
+
+
+@pytest.mark.parametrize(
+    "value", ["mysql://bot:hunter2@db/nps", "sqlite://relative.db", "postgresql://"]
+)
+def test_a_database_of_another_kind_is_refused_without_echoing_a_password(value: str) -> None:
+    message = error_for(env(DATABASE=value))
+    assert "NPSBOT_DATABASE" in message
+    assert "hunter2" not in message
+
+
+def test_a_postgresql_url_is_described_without_its_password() -> None:
+    target = parse_target("postgresql://bot:hunter2@db:5432/nps")
+    assert target.describe() == "postgresql://bot:***@db:5432/nps"
 
 
 @pytest.mark.parametrize(
