@@ -1,5 +1,5 @@
 """The ``npsbot`` command: run the bot, check its configuration, report events, import
-customers, queue surveys, print deep links, run the demo."""
+customers, queue surveys, print deep links, move to PostgreSQL, run the demo."""
 
 from __future__ import annotations
 
@@ -113,6 +113,12 @@ def _parser() -> argparse.ArgumentParser:
         help="only compare: change nothing, exit 1 when a row differs (or the rollups "
         "count another time zone's days)",
     )
+    migrate = sub.add_parser(
+        "migrate-to",
+        help="copy the SQLite database (NPSBOT_DATABASE) into an empty PostgreSQL database, "
+        "ids kept, and print the rows per table on both sides (stop the bot first)",
+    )
+    migrate.add_argument("url", help="postgresql://user:password@host:5432/database")
     demo = sub.add_parser("demo", help="offline demo on the local Telegram stand-in")
     demo.add_argument("--customers", type=int, default=40)
     demo.add_argument("--seed", type=int, default=7)
@@ -329,6 +335,58 @@ def _rollups(settings: Settings, check_only: bool) -> int:
     return asyncio.run(run())
 
 
+def _migrate_to(settings: Settings, url: str) -> int:
+    from bot.core.database_url import parse_target
+    from storage import Database
+    from storage.copy import TargetNotEmptyError, check_empty, copy_database
+
+    try:
+        target = parse_target(url)
+    except ValueError as exc:
+        _fail(f"migrate-to: {exc}")
+    if target.engine != "postgresql":
+        _fail("migrate-to copies into PostgreSQL: give a postgresql:// URL")
+    source = parse_target(settings.database_path)
+    if source.engine != "sqlite":
+        _fail("migrate-to copies from SQLite: NPSBOT_DATABASE must name the SQLite file")
+    if source.location != ":memory:" and not Path(source.location).is_file():
+        _fail(f"no SQLite database at {source.location}", 1)
+
+    def progress(table: str, rows: int) -> None:
+        print(f"  {table}: {rows} rows", file=sys.stderr)
+
+    async def run() -> int:
+        src = await Database.open(source.location)  # brought to this bot's schema first
+        try:
+            empty = await Database.open(url, migrate=False)
+            try:
+                await check_empty(empty)
+            finally:
+                await empty.close()
+            dst = await Database.open(url)
+            try:
+                counts = await copy_database(src, dst, progress=progress)
+            finally:
+                await dst.close()
+        finally:
+            await src.close()
+        width = max(len(c.table) for c in counts)
+        for c in counts:
+            verdict = "ok" if c.ok else "MISSING ROWS"
+            print(f"{c.table:<{width}}  {c.source:>10} in SQLite  {c.target:>10} copied  {verdict}")
+        rows = sum(c.target for c in counts)
+        if all(c.ok for c in counts):
+            print(f"copied {len(counts)} tables, {rows} rows to {target.describe()}")
+            return 0
+        print("the counts differ: do not switch NPSBOT_DATABASE to the copy", file=sys.stderr)
+        return 1
+
+    try:
+        return asyncio.run(run())
+    except TargetNotEmptyError as exc:
+        _fail(f"{exc}; migrate-to copies into an empty database only", 1)
+
+
 def _demo(customers: int, seed: int) -> int:
     """Run the offline demo, which lives in the test stand-in (``standin.demo``).
 
@@ -395,6 +453,8 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(_rollups(settings, args.check))
     if args.command == "import-customers":
         raise SystemExit(_import(settings, args.csv_file))
+    if args.command == "migrate-to":
+        raise SystemExit(_migrate_to(settings, args.url))
     secrets = (settings.token.get_secret_value(), settings.link_secret.get_secret_value())
     setup_logging(settings.log_level, secrets=secrets, log_format=settings.log_format)
     from bot.composition.ops_jobs import OpsStartupError

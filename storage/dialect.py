@@ -87,8 +87,19 @@ class Dialect:
         JSON object in ``column``."""
         raise NotImplementedError
 
+    #: The (table, column) pairs whose values a generator gives (none on SQLite: a row id
+    #: continues after the largest one by itself).
+    identity_columns_sql: str | None = None
+
+    def restart_identity_sql(self, table: str, column: str) -> str:
+        """Moves the generator of ``table.column`` past the ids stored (after rows were
+        copied in with their ids)."""
+        raise NotImplementedError
+
     #: The columns of a table (one ``?``: its name), in order.
     table_columns_sql: str
+    #: The tables a table's foreign keys reference (one ``?``: its name).
+    references_sql: str
     #: The application's tables (not the engine's own, nor the version table).
     user_tables_sql: str
 
@@ -98,6 +109,7 @@ class _SQLite(Dialect):
     begin_write = "BEGIN IMMEDIATE"
     begin_read = "BEGIN"
     table_columns_sql = "SELECT name FROM pragma_table_info(?) ORDER BY cid"
+    references_sql = 'SELECT DISTINCT "table" FROM pragma_foreign_key_list(?)'
     user_tables_sql = (
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
         "ORDER BY name"
@@ -167,6 +179,10 @@ class _PostgreSQL(Dialect):
         "SELECT column_name FROM information_schema.columns "
         "WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position"
     )
+    references_sql = (
+        "SELECT DISTINCT c.confrelid::regclass::text FROM pg_constraint c "
+        "WHERE c.contype = 'f' AND c.conrelid = CAST(? AS regclass)"
+    )
     user_tables_sql = (
         "SELECT table_name FROM information_schema.tables "
         "WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' "
@@ -207,6 +223,17 @@ class _PostgreSQL(Dialect):
 
     def json_member_array_items(self, column: str, member: str, alias: str) -> str:
         return self.json_array_items(f"CAST({column} AS jsonb) -> '{member}'", alias)
+
+    identity_columns_sql = (
+        "SELECT table_name, column_name FROM information_schema.columns "
+        "WHERE table_schema = current_schema() AND is_identity = 'YES'"
+    )
+
+    def restart_identity_sql(self, table: str, column: str) -> str:
+        return (
+            f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "
+            f"COALESCE(MAX({column}), 0) + 1, false) FROM {table}"
+        )
 
 
 SQLITE: Final[Dialect] = _SQLite()

@@ -130,6 +130,12 @@ class _PgTx(Tx):
         rows: list[Row] = await cur.fetchall()
         return rows
 
+    async def batches(self, sql: str, size: int) -> AsyncIterator[list[Row]]:
+        async with self._conn.cursor(name="npsbot_batches") as cur:
+            await cur.execute(sql)
+            while rows := await cur.fetchmany(size):
+                yield list(rows)
+
 
 class PostgresDatabase:
     """The PostgreSQL engine (see the module docstring)."""

@@ -54,6 +54,11 @@ class _SqliteTx(Tx):
         async with self._conn.execute(sql, params) as cur:
             return cast(list[Row], await cur.fetchall())
 
+    async def batches(self, sql: str, size: int) -> AsyncIterator[list[Row]]:
+        async with self._conn.execute(sql) as cur:
+            while rows := await cur.fetchmany(size):
+                yield cast(list[Row], rows)
+
 
 class SqliteDatabase:
     """The SQLite engine behind :class:`storage.db.Database` (see the module docstring)."""

@@ -10,7 +10,7 @@ functions serve SQLite (:mod:`storage.sqlite`) and PostgreSQL (:mod:`storage.pos
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from typing import Any, Protocol
 
 from bot.core.database_url import Target, parse_target
@@ -60,6 +60,11 @@ class Tx:
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         """Every row of the result."""
+        raise NotImplementedError
+
+    def batches(self, sql: str, size: int) -> AsyncIterator[list[Row]]:
+        """The rows of a large result, ``size`` at a time, without holding them all (a
+        cursor on the server for PostgreSQL)."""
         raise NotImplementedError
 
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
