@@ -88,7 +88,7 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Da
             await database.close()
         return
     server: PostgresServer = request.getfixturevalue("postgres")
-    name = server.create()
+    name = server.acquire()
     try:
         database = await Database.open(url_for(name))
         try:
@@ -96,7 +96,7 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Da
         finally:
             await database.close()
     finally:
-        server.drop(name)
+        server.release(name)
 
 
 @pytest.fixture
