@@ -69,6 +69,9 @@ class Harness:
 
         self.server = server
         self.db_path = tmp / "bot.sqlite3"
+        #: What the bot stores in: the SQLite file, unless ``extra_env`` names another
+        #: database (a PostgreSQL URL).
+        self.database: str | Path = (extra_env or {}).get("NPSBOT_DATABASE", self.db_path)
         env = bot_env(server, self.db_path, extra_env)
         self.bot: BotProcess | InProcessBot
         if in_process:
@@ -103,7 +106,7 @@ class Harness:
     @contextlib.asynccontextmanager
     async def db(self) -> AsyncIterator[Database]:
         """A second connection to the bot's database (WAL allows it while the bot runs)."""
-        db = await Database.open(self.db_path, migrate=False)
+        db = await Database.open(self.database, migrate=False)
         try:
             yield db
         finally:
