@@ -337,7 +337,7 @@ def _rollups(settings: Settings, check_only: bool) -> int:
 
 def _migrate_to(settings: Settings, url: str) -> int:
     from bot.core.database_url import parse_target
-    from storage import Database
+    from storage import Database, DatabaseUnavailableError
     from storage.copy import TargetNotEmptyError, check_empty, copy_database
 
     try:
@@ -385,6 +385,8 @@ def _migrate_to(settings: Settings, url: str) -> int:
         return asyncio.run(run())
     except TargetNotEmptyError as exc:
         _fail(f"{exc}; migrate-to copies into an empty database only", 1)
+    except DatabaseUnavailableError as exc:
+        _fail(str(exc), 1)
 
 
 def _demo(customers: int, seed: int) -> int:
@@ -460,14 +462,14 @@ def main(argv: list[str] | None = None) -> None:
     from bot.composition.ops_jobs import OpsStartupError
     from bot.composition.runtime import StartupError, serve
     from bot.core.questionnaire.loader import QuestionnaireError
-    from storage import SchemaTooNewError
+    from storage import DatabaseUnavailableError, SchemaTooNewError
 
     try:
         asyncio.run(serve(settings))
     except QuestionnaireError as exc:
         # A configuration problem, like an invalid setting: the same exit code.
         _fail(f"questionnaire error: {exc}")
-    except (StartupError, SchemaTooNewError, OpsStartupError) as exc:
+    except (StartupError, SchemaTooNewError, DatabaseUnavailableError, OpsStartupError) as exc:
         _fail(str(exc), 1)
     except KeyboardInterrupt:
         pass

@@ -16,9 +16,26 @@ from typing import Protocol
 
 from storage.dialect import Dialect
 from storage.sqlite import SqliteDatabase
-from storage.tx import MAX_READERS, Params, Row, Target, Tx, parse_target
+from storage.tx import (
+    MAX_READERS,
+    DatabaseUnavailableError,
+    Params,
+    Row,
+    Target,
+    Tx,
+    parse_target,
+)
 
-__all__ = ["MAX_READERS", "Database", "Params", "Row", "Target", "Tx", "parse_target"]
+__all__ = [
+    "MAX_READERS",
+    "Database",
+    "DatabaseUnavailableError",
+    "Params",
+    "Row",
+    "Target",
+    "Tx",
+    "parse_target",
+]
 
 
 class _Engine(Protocol):

@@ -33,7 +33,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from storage.dialect import MIGRATION_LOCK, POSTGRESQL
 from storage.migrations import apply_migrations, check_not_too_new
-from storage.tx import MAX_READERS, Params, Row, Target, Tx
+from storage.tx import MAX_READERS, DatabaseUnavailableError, Params, Row, Target, Tx
 
 log = logging.getLogger(__name__)
 
@@ -159,8 +159,32 @@ class PostgresDatabase:
 
     @classmethod
     async def connect(cls, target: Target, *, migrate: bool = True) -> PostgresDatabase:
-        """Open a pool on ``target`` and bring the schema up to date (under the migration
-        advisory lock)."""
+        """Check the schema on ``target`` and bring it up to date (under the migration
+        advisory lock) on a first connection, then open the pool.
+
+        DatabaseUnavailableError (with the server's reason, never the password) when the
+        server cannot be reached or refuses the connection."""
+        try:
+            conn = await psycopg.AsyncConnection.connect(
+                target.location, autocommit=True, connect_timeout=int(CONNECT_TIMEOUT)
+            )
+        except psycopg.OperationalError as exc:
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            raise DatabaseUnavailableError(
+                f"cannot connect to {target.describe()}: {reason}"
+            ) from None
+        try:
+            await _configure(conn)
+            tx = _PgTx(conn)
+            await check_not_too_new(tx)
+            if migrate:
+                await conn.execute(f"SELECT pg_advisory_lock({MIGRATION_LOCK})")
+                try:
+                    await apply_migrations(tx, _migration_scope(conn))
+                finally:
+                    await conn.execute(f"SELECT pg_advisory_unlock({MIGRATION_LOCK})")
+        finally:
+            await conn.close()
         pool: AsyncConnectionPool[Connection] = AsyncConnectionPool(
             target.location,
             # The writer and the readers of this process; more would only queue at the
@@ -175,15 +199,6 @@ class PostgresDatabase:
         )
         try:
             await pool.open(wait=True, timeout=CONNECT_TIMEOUT)
-            async with pool.connection() as conn:
-                tx = _PgTx(conn)
-                await check_not_too_new(tx)
-                if migrate:
-                    await conn.execute(f"SELECT pg_advisory_lock({MIGRATION_LOCK})")
-                    try:
-                        await apply_migrations(tx, _migration_scope(conn))
-                    finally:
-                        await conn.execute(f"SELECT pg_advisory_unlock({MIGRATION_LOCK})")
         except BaseException:
             await pool.close()
             raise

@@ -16,7 +16,15 @@ from typing import Any, Protocol
 from bot.core.database_url import Target, parse_target
 from storage.dialect import Dialect
 
-__all__ = ["MAX_READERS", "Params", "Row", "Target", "Tx", "parse_target"]
+__all__ = [
+    "MAX_READERS",
+    "DatabaseUnavailableError",
+    "Params",
+    "Row",
+    "Target",
+    "Tx",
+    "parse_target",
+]
 
 #: Reader connections opened at most per process (on demand): a long export holds one,
 #: while the sender's and the dispatcher's short reads take the others.
@@ -24,6 +32,11 @@ MAX_READERS = 4
 
 #: Statement parameters: positional for ``?``, a mapping for ``:name``.
 Params = Sequence[Any] | Mapping[str, Any]
+
+
+class DatabaseUnavailableError(RuntimeError):
+    """The database server cannot be reached, or refused the connection (the message says
+    why and names the server without its password)."""
 
 
 class Row(Protocol):

@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from pathlib import Path
 
 import psycopg
 import pytest
 
-from storage import SCHEMA_VERSION, Database, SchemaTooNewError
+from storage import SCHEMA_VERSION, Database, DatabaseUnavailableError, SchemaTooNewError
 from storage import migrations as migrations_module
 from storage.migrations import Migration
+from tests.support.cli import run_cli
 from tests.support.postgres import PostgresServer, url_for
 
 COLUMNS_SQL = """
@@ -152,3 +154,21 @@ async def test_a_failing_migration_rolls_back_and_keeps_the_version(
 def test_every_schema_version_is_written_for_both_engines() -> None:
     for version, migration in enumerate(migrations_module.MIGRATIONS, start=1):
         assert migration.sqlite and migration.postgresql, f"version {version} lacks an engine"
+
+
+async def test_an_unreachable_server_is_named_without_its_password() -> None:
+    with pytest.raises(DatabaseUnavailableError) as info:
+        await Database.open("postgresql://bot:hunter2@127.0.0.1:1/nps")
+    message = str(info.value)
+    assert "postgresql://bot:***@127.0.0.1:1/nps" in message
+    assert "hunter2" not in message
+
+
+def test_npsbot_run_stops_with_one_line_when_the_server_is_unreachable(
+    cli_env: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("NPSBOT_DATABASE", "postgresql://bot:hunter2@127.0.0.1:1/nps")
+    assert run_cli("run") == 1
+    err = capsys.readouterr().err
+    assert "cannot connect to postgresql://bot:***@127.0.0.1:1/nps" in err
+    assert "hunter2" not in err and "Traceback" not in err
