@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import argparse
 
-from benchmarks import answers, dispatch, reports, themes
+from benchmarks import answers, dispatch, engines, reports, themes
 
 
 def main() -> None:
-    """Dispatch, answers, reports, themes: in that order, in one run on one machine."""
+    """Dispatch, answers, reports, themes, engines: in that order, in one run on one
+    machine."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes, a smoke test")
     args = parser.parse_args()
@@ -21,11 +22,13 @@ def main() -> None:
         answers.main(["--customers", "500"])
         reports.main(["--answers", "20000", "--runs", "2"])
         themes.main(["--comments", "5000", "--singles", "200"])
+        engines.main(["--operations", "100", "--rounds", "1"])
     else:
         dispatch.main([])
         answers.main([])
         reports.main([])
         themes.main([])
+        engines.main([])
 
 
 if __name__ == "__main__":
