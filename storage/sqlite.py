@@ -179,7 +179,7 @@ class SqliteDatabase:
         "database is locked" when the CLI writes from another process at the same time.
         """
         async with self._lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
+            await self._conn.execute(SQLITE.begin_write)
             try:
                 yield _SqliteTx(self._conn)
             except BaseException:
@@ -194,7 +194,7 @@ class SqliteDatabase:
         that refuses writes and never takes the write lock (see the module docstring)."""
         if not self.separate_readers:
             async with self._lock:
-                await self._conn.execute("BEGIN")
+                await self._conn.execute(SQLITE.begin_read)
                 try:
                     yield _SqliteTx(self._conn)
                 finally:
@@ -202,7 +202,7 @@ class SqliteDatabase:
             return
         conn = await self._take_reader()
         try:
-            await conn.execute("BEGIN")
+            await conn.execute(SQLITE.begin_read)
             try:
                 yield _SqliteTx(conn)
             finally:
@@ -230,7 +230,7 @@ def _sqlite_scope(conn: aiosqlite.Connection) -> Callable[[], AbstractAsyncConte
 
     @asynccontextmanager
     async def scope() -> AsyncIterator[Tx]:
-        await conn.execute("BEGIN IMMEDIATE")
+        await conn.execute(SQLITE.begin_write)
         try:
             yield _SqliteTx(conn)
         except BaseException:

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+import psycopg
 import pytest
 from aiohttp import web
 
@@ -18,6 +19,7 @@ from standin import StandIn
 from storage import Database, customers
 from tests.e2e.harness import BOT_USERNAME, TOKEN
 from tests.ops.test_process import free_port
+from tests.support.postgres import PostgresServer, url_for
 
 NIGHT = datetime(2026, 11, 2, 23, 30, tzinfo=UTC)  # inside the default quiet hours
 NOON = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
@@ -106,6 +108,32 @@ async def test_what_is_wrong_is_reported_and_fails_the_check(
     for subject in ("quiet hours", "contact interval", "relationship cycle"):
         assert subject not in found
     assert not (tmp_path / "bot.sqlite3").exists()  # the check writes nothing
+
+
+async def test_a_postgresql_database_is_checked_without_migrating_and_named_without_password(
+    server: StandIn, tmp_path: Path, postgres: PostgresServer
+) -> None:
+    async def database_line(url: str) -> str:
+        env = env_for(server, tmp_path, NPSBOT_DATABASE=url)
+        report = await run_check(Settings.from_env(env), NOON)
+        (line,) = [f for f in report.findings if f.subject == "database"]
+        return f"{line.verdict.name} {line.detail}"
+
+    migrated, empty = postgres.acquire(), postgres.create(migrated=False)
+    try:
+        with_password = url_for(migrated).replace("postgres@", "postgres:secret-pw@")
+        line = await database_line(with_password)
+        assert line.startswith("OK ") and "(schema " in line, line
+        assert "secret-pw" not in line and ":***@" in line
+        line = await database_line(url_for(empty))
+        assert line.startswith("NOTE ") and "at schema 0" in line, line
+        with psycopg.connect(url_for(empty)) as conn:  # the check created nothing
+            assert conn.execute("SELECT to_regclass('npsbot_schema')").fetchone() == (None,)
+        line = await database_line("postgresql://postgres@127.0.0.1:1/x")
+        assert line.startswith("WRONG ") and "cannot be opened" in line, line
+    finally:
+        postgres.release(migrated)
+        postgres.drop(empty)
 
 
 async def test_a_rejected_token_is_wrong(server: StandIn, tmp_path: Path) -> None:
