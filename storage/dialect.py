@@ -28,8 +28,8 @@ from functools import lru_cache
 from typing import Final
 
 #: PostgreSQL advisory locks, as (class, object) pairs: an arbitrary class per purpose
-#: (0x6E7001: "np" then a counter) and the schema's name hashed, so installations in two schemas of
-#: one database (and parallel test schemas) never wait for each other.
+#: (0x6E7001 and 0x6E7002: "np" then a counter) and the schema's name hashed, so
+#: installations in two schemas of one database never wait for each other.
 MIGRATION_LOCK: Final = "7237633, hashtext(current_schema())"
 WRITE_LOCK: Final = "7237634, hashtext(current_schema())"
 

@@ -172,3 +172,35 @@ def test_npsbot_run_stops_with_one_line_when_the_server_is_unreachable(
     err = capsys.readouterr().err
     assert "cannot connect to postgresql://bot:***@127.0.0.1:1/nps" in err
     assert "hunter2" not in err and "Traceback" not in err
+
+
+async def test_two_installations_in_two_schemas_of_one_database_keep_apart(empty: str) -> None:
+    with psycopg.connect(empty, autocommit=True) as conn:
+        conn.execute("CREATE SCHEMA shop_a")
+        conn.execute("CREATE SCHEMA shop_b")
+    a = await Database.open(empty + "?options=-csearch_path%3Dshop_a")
+    b = await Database.open(empty + "?options=-csearch_path%3Dshop_b")
+    try:
+        async with a.transaction() as tx:  # a write of one holds up nothing of the other
+            await tx.execute(
+                "INSERT INTO customers (external_id, created_at, updated_at) VALUES ('a', 't', 't')"
+            )
+            async with asyncio.timeout(5), b.transaction() as other:
+                await other.execute(
+                    "INSERT INTO customers (external_id, created_at, updated_at) "
+                    "VALUES ('b', 't', 't')"
+                )
+        for db, expected in ((a, "a"), (b, "b")):
+            async with db.read() as tx:
+                assert [r[0] for r in await tx.fetchall("SELECT external_id FROM customers")] == [
+                    expected
+                ]
+    finally:
+        await a.close()
+        await b.close()
+    with psycopg.connect(empty) as conn:
+        schemas = conn.execute(
+            "SELECT DISTINCT table_schema FROM information_schema.tables "
+            "WHERE table_name = 'customers'"
+        ).fetchall()
+    assert sorted(schemas) == [("shop_a",), ("shop_b",)]
