@@ -23,6 +23,7 @@ from storage.schema import (
     v008_themes,
     v009_rollups,
     v010_digest_cadence,
+    v011_inbox,
 )
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ MIGRATIONS: list[list[str]] = [
     v008_themes.STATEMENTS,
     v009_rollups.STATEMENTS,
     v010_digest_cadence.STATEMENTS,
+    v011_inbox.STATEMENTS,
     # Add the next version as storage/schema/v00N_<name>.py, appended here, never edited
     # once released: databases in the field have already run the earlier ones.
 ]

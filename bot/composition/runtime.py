@@ -2,9 +2,10 @@
 
 Every background piece starts through one :class:`~bot.composition.supervisor.Supervisor`,
 in an order whose reverse is the orderly stop on SIGTERM/SIGINT: the poller stops fetching
-(and confirms what it handled), the ops API closes, jobs stop, the dispatcher finishes the
-sends in hand and records them, the webhook deliverer likewise, the outbox sweep flushes
-what is committed, and the remaining background work is awaited, all within
+(and confirms what it stored), the receiver lets each chat finish the update in hand (the
+rest wait in the inbox for the next start), the ops API closes, jobs stop, the dispatcher
+finishes the sends in hand and records them, the webhook deliverer likewise, the outbox
+sweep flushes what is committed, and the remaining background work is awaited, all within
 ``STOP_TIMEOUT_SECONDS``.
 """
 
@@ -25,6 +26,7 @@ from bot.adapters.telegram.bot_data import SERVICES_KEY, services
 from bot.adapters.telegram.flood import FloodControl
 from bot.adapters.telegram.polling import Poller
 from bot.adapters.telegram.ratelimit import RateLimiter
+from bot.adapters.telegram.receiver import Receiver
 from bot.adapters.telegram.sender import Sender
 from bot.adapters.telegram.wiring import FailedUpdates, register_handlers
 from bot.composition.admin_jobs import start_admin
@@ -39,7 +41,7 @@ from bot.usecases.dispatching import Dispatcher
 from bot.usecases.metrics import Metrics
 from bot.usecases.rollups import sync_zone as sync_rollup_zone
 from bot.usecases.services import Services, utc_now
-from storage import Database, updates
+from storage import Database, inbox
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +56,8 @@ class StartupError(RuntimeError):
 async def _prune_updates(context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     async with svc.db.transaction() as tx:
-        removed = await updates.prune(tx, svc.clock() - timedelta(hours=48))
-    log.info("pruned %d processed update ids", removed)
+        removed = await inbox.prune(tx, svc.clock() - timedelta(hours=inbox.KEEP_HOURS))
+    log.info("pruned %d handled updates from the inbox", removed)
 
 
 async def serve(
@@ -119,13 +121,14 @@ async def serve(
         webhooks=settings.webhooks,
     )
     svc.dispatcher = dispatcher
-    poller = Poller(
+    receiver = Receiver(
         app,
+        db,
         failures,
-        settings.poll_timeout_seconds,
-        clock=clock,
+        clock,
         flood=lambda spawn: FloodControl(svc, app.bot_data, spawn),
     )
+    poller = Poller(app, receiver, settings.poll_timeout_seconds, clock=clock)
     try:
         try:
             await app.initialize()  # getMe: checks the token and the server
@@ -154,6 +157,9 @@ async def serve(
                 await start_admin(svc, supervisor)
                 start_privacy(svc, supervisor)
                 start_themes(svc, supervisor)
+                # The receiver first queues what the inbox holds unhandled; it stops after
+                # the poller, finishing each chat's update in hand.
+                supervisor.start_loop("receiver", receiver.run)
                 supervisor.start_loop("poller", poller.run)
                 await supervisor.wait(stop)
                 log.info("stopping (at most %.0f s)", supervisor.stop_timeout)

@@ -19,12 +19,12 @@ async def test_a_long_read_does_not_hold_up_a_write(db: Database) -> None:
 
     async def long_report() -> None:
         async with db.read() as tx:
-            async with tx.conn.execute("SELECT COUNT(*) FROM processed_updates") as cur:
+            async with tx.conn.execute("SELECT COUNT(*) FROM inbox") as cur:
                 row = await cur.fetchone()
             assert row is not None
             reading.set()
             await release.wait()  # an export still reading
-            async with tx.conn.execute("SELECT COUNT(*) FROM processed_updates") as cur:
+            async with tx.conn.execute("SELECT COUNT(*) FROM inbox") as cur:
                 row = await cur.fetchone()
             assert row is not None
             seen.append(int(row[0]))
@@ -35,12 +35,12 @@ async def test_a_long_read_does_not_hold_up_a_write(db: Database) -> None:
     async with asyncio.timeout(5):
         async with db.transaction() as tx:
             await tx.conn.execute(
-                "INSERT INTO processed_updates (update_id, processed_at) VALUES (1, 'x')"
+                "INSERT INTO inbox (update_id, received_at) VALUES (1, 'x')"
             )
     release.set()
     await report
     assert seen == [0]  # the read kept its snapshot
-    async with db.read() as tx, tx.conn.execute("SELECT COUNT(*) FROM processed_updates") as cur:
+    async with db.read() as tx, tx.conn.execute("SELECT COUNT(*) FROM inbox") as cur:
         row = await cur.fetchone()
     assert row is not None and row[0] == 1  # a new read sees the commit
 
@@ -49,7 +49,7 @@ async def test_a_read_scope_refuses_writes(db: Database) -> None:
     with pytest.raises(sqlite3.OperationalError, match=r"readonly|read-only|query_only"):
         async with db.read() as tx:
             await tx.conn.execute(
-                "INSERT INTO processed_updates (update_id, processed_at) VALUES (2, 'x')"
+                "INSERT INTO inbox (update_id, received_at) VALUES (2, 'x')"
             )
     async with db.read() as tx, tx.conn.execute("SELECT 1") as cur:
         assert await cur.fetchone() is not None  # the pool still works after the error
