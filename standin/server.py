@@ -7,6 +7,7 @@ serving files at ``/file/bot<TOKEN>/<path>``; tests add simulated users and grou
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import random
@@ -68,6 +69,7 @@ class StandIn:
         self.limiter = RateLimiter(self.limits, clock)
         self.methods = Methods(self.world, self.limits, self.limiter, self.stats)
         self.faults = FaultPlan()
+        self.delays: dict[str, float] = {}  # canonical method name -> seconds
         self.users: dict[int, SimUser] = {}
         self.groups: dict[int, SimGroup] = {}
         self._user_ids = itertools.count(1_000_001)
@@ -222,6 +224,18 @@ class StandIn:
         queue = self.faults.scheduled.setdefault(method.lower(), [])
         queue.extend(Fault(status, retry_after, after_delivery) for _ in range(count))
 
+    def delay(self, method: str, seconds: float) -> None:
+        """Answer every later call of ``method`` ``seconds`` late, as a slow network or a
+        busy Telegram would; the call takes effect after the wait (getUpdates confirms its
+        offset only then). ``delay(method, 0)`` removes it."""
+        entry = REGISTRY.get(method.lower())
+        if entry is None:
+            raise ValueError(f"unknown method {method!r}")
+        if seconds > 0:
+            self.delays[entry[0]] = seconds
+        else:
+            self.delays.pop(entry[0], None)
+
     # --- HTTP ----------------------------------------------------------------------------
 
     @staticmethod
@@ -250,6 +264,8 @@ class StandIn:
         self.stats.calls[name] = self.stats.calls.get(name, 0) + 1
         try:
             params = await _read_params(request)
+            if (delay := self.delays.get(name)) is not None:
+                await asyncio.sleep(delay)
             fault = self.faults.take(name, name in FAULTABLE)
             if fault is not None:
                 self.stats.faults += 1
