@@ -258,12 +258,22 @@ async def test_an_update_without_a_unit_or_whose_handler_gave_up_ends_marked(
     svc: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(asyncio, "sleep", _no_sleep)  # the retries' and the marks' pauses
+    settled: list[int] = []
+    real_settle = inbox.settle
+
+    async def recording_settle(tx: Tx, marks: Any, now: datetime) -> int:
+        marks = list(marks)
+        settled.extend(uid for uid, _, _ in marks)
+        return await real_settle(tx, marks, now)
+
+    monkeypatch.setattr(inbox, "settle", recording_settle)
     receiver, app = receiver_for(FakeBot([]), svc)
     await receiver.resume()
     batch = [_message(1, 1, "pass"), _message(2, 2, "fail"), _message(3, 3, "a unit")]
     assert await receiver.receive(batch) == 3
     await receiver.drain()
     assert app.handled.count(2) == 3  # tried three times
+    assert sorted(settled) == [1, 2]  # the unit marked its own update: no extra write
     assert await inbox_rows(svc.db) == {
         1: (False, "handled"),
         2: (False, "gave_up"),

@@ -103,7 +103,6 @@ class Receiver:
         self.db = db
         self.failures = failures
         self.clock = clock
-        self.handled = 0
         self._queues: dict[int, deque[Update]] = {}
         self._workers: dict[int, asyncio.Task[None]] = {}
         self._waiting = 0  # queued in memory, every chat together
@@ -230,8 +229,6 @@ class Receiver:
         for chat, update, verdict in decided:
             if verdict is Verdict.QUEUE:
                 self._enqueue(chat, update)
-            else:
-                self.handled += 1
             if self.flood is not None:
                 self.flood.carry_out(chat, update, verdict)
         return len(rows)
@@ -263,7 +260,6 @@ class Receiver:
                 finally:
                     queue.popleft()
                     self._waiting -= 1
-                    self.handled += 1
                     if self._waiting < MAX_WAITING:
                         self._room.set()
                     if self.flood is not None:
