@@ -26,6 +26,7 @@ from standin.models import BotMessage, Stats
 from standin.params import Params, Upload
 from standin.state import Chat, World
 from standin.users import SimGroup, SimUser, wait_until
+from standin.webhook import Pusher
 
 # Big enough for a 50 MB document plus multipart overhead, so the size checks are ours.
 MAX_REQUEST_BYTES = 60 * 1024 * 1024
@@ -67,7 +68,8 @@ class StandIn:
         }
         self.world = World(self.bot_user, clock, first_update_id)
         self.limiter = RateLimiter(self.limits, clock)
-        self.methods = Methods(self.world, self.limits, self.limiter, self.stats)
+        self.pusher = Pusher(self.world)
+        self.methods = Methods(self.world, self.limits, self.limiter, self.stats, self.pusher)
         self.faults = FaultPlan()
         self.delays: dict[str, float] = {}  # canonical method name -> seconds
         self.users: dict[int, SimUser] = {}
@@ -95,11 +97,13 @@ class StandIn:
         assert server is not None
         sockets = getattr(server, "sockets", None) or []
         self.port = sockets[0].getsockname()[1]
+        await self.pusher.start()
 
     async def stop(self) -> None:
         """Stop serving; pending long polls return at once."""
         self.methods.stopping = True
         self.world.notify()
+        await self.pusher.stop()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
