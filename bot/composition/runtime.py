@@ -18,7 +18,7 @@ import signal
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from telegram.error import InvalidToken, NetworkError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, ContextTypes
 
 from bot.adapters.telegram.application import build_application
@@ -28,6 +28,7 @@ from bot.adapters.telegram.polling import Poller
 from bot.adapters.telegram.ratelimit import RateLimiter
 from bot.adapters.telegram.receiver import Receiver
 from bot.adapters.telegram.sender import Sender
+from bot.adapters.telegram.webhook import WebhookServer
 from bot.adapters.telegram.wiring import FailedUpdates, register_handlers
 from bot.composition.admin_jobs import start_admin
 from bot.composition.ops_jobs import start_ops
@@ -58,6 +59,23 @@ async def _prune_updates(context: ContextTypes.DEFAULT_TYPE) -> None:
     async with svc.db.transaction() as tx:
         removed = await inbox.prune(tx, svc.clock() - timedelta(hours=inbox.KEEP_HOURS))
     log.info("pruned %d handled updates from the inbox", removed)
+
+
+async def _start_webhook(webhook: WebhookServer, supervisor: Supervisor) -> None:
+    """Listen and register the webhook (stopped first on the way out: no new updates)."""
+    settings = webhook.settings
+    try:
+        await webhook.start()
+    except OSError as exc:
+        raise StartupError(
+            f"cannot receive updates on {settings.listen_host}:{settings.listen_port} "
+            f"({exc.strerror})"
+        ) from None
+    except TelegramError as exc:
+        await webhook.stop()
+        raise StartupError(f"setWebhook was refused ({exc.message})") from None
+    supervisor.start_loop("webhook check", webhook.watch)
+    supervisor.on_stop("webhook endpoint", webhook.stop)
 
 
 async def serve(
@@ -128,7 +146,17 @@ async def serve(
         clock,
         flood=lambda spawn: FloodControl(svc, app.bot_data, spawn),
     )
-    poller = Poller(app, receiver, settings.poll_timeout_seconds, clock=clock)
+    front: Poller | WebhookServer
+    if settings.receiving.webhook:
+        front = WebhookServer(
+            app,
+            receiver,
+            settings.receiving,
+            clock,
+            check_seconds=float(max(settings.poll_timeout_seconds, 1)),
+        )
+    else:
+        front = Poller(app, receiver, settings.poll_timeout_seconds, clock=clock)
     try:
         try:
             await app.initialize()  # getMe: checks the token and the server
@@ -140,7 +168,7 @@ async def serve(
             ) from None
         log.info("connected as @%s via %s", app.bot.username, settings.api_base_url)
         # getMe answered; the first long poll may take poll_timeout seconds to.
-        poller.last_answer = clock()
+        front.last_answer = clock()
         await app.start()
         try:
             # Started in this order, stopped in reverse: see the module's docstring.
@@ -153,14 +181,17 @@ async def serve(
                 supervisor.every(
                     _prune_updates, PRUNE_UPDATES_SECONDS, first=60.0, name="prune-updates"
                 )
-                await start_ops(app, svc, supervisor, poller)
+                await start_ops(app, svc, supervisor, lambda: front.last_answer)
                 await start_admin(svc, supervisor)
                 start_privacy(svc, supervisor)
                 start_themes(svc, supervisor)
                 # The receiver first queues what the inbox holds unhandled; it stops after
-                # the poller, finishing each chat's update in hand.
+                # the poller or the webhook endpoint, finishing each chat's update in hand.
                 supervisor.start_loop("receiver", receiver.run)
-                supervisor.start_loop("poller", poller.run)
+                if isinstance(front, WebhookServer):
+                    await _start_webhook(front, supervisor)
+                else:
+                    supervisor.start_loop("poller", front.run)
                 await supervisor.wait(stop)
                 log.info("stopping (at most %.0f s)", supervisor.stop_timeout)
         finally:

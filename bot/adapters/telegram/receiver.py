@@ -40,6 +40,8 @@ from storage import Database, inbox
 
 log = logging.getLogger(__name__)
 
+#: The update types the bot asks for (getUpdates, setWebhook).
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
 HANDLER_ATTEMPTS = 3
 #: Updates waiting in memory (every chat together) beyond which receiving pauses: the
 #: caller does not acknowledge more until the workers catch up (Telegram keeps them).
