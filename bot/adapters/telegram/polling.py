@@ -69,8 +69,9 @@ class Poller:
             except RetryAfter as exc:
                 await asyncio.sleep(retry_after_seconds(exc))
                 continue
-            except Conflict:
-                log.error("another process is polling this bot (409 Conflict); retrying in 5 s")
+            except Conflict as exc:
+                # Another process polls, or one in webhook mode set a webhook since.
+                log.error("getUpdates refused (409: %s); retrying in 5 s", exc.message)
                 await asyncio.sleep(5)
                 continue
             except InvalidToken:

@@ -79,7 +79,8 @@ class WebhookServer:
         listened on, TelegramError if Telegram refuses the webhook."""
         web_app = web.Application(client_max_size=MAX_BODY_BYTES)
         web_app.router.add_post(self.settings.path, self._handle)
-        runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=5.0)
+        # A request still in hand at the stop gets no answer: Telegram delivers it again.
+        runner = web.AppRunner(web_app, access_log=None, shutdown_timeout=2.0)
         await runner.setup()
         site = web.TCPSite(runner, self.settings.listen_host, self.settings.listen_port)
         try:
