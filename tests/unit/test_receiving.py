@@ -314,3 +314,25 @@ async def test_a_stop_finishes_the_update_in_hand_and_leaves_the_queue_in_the_in
     assert await restarted.resume() == 1
     await restarted.drain()
     assert app2.handled == [2]
+
+
+async def test_receiving_pauses_while_too_many_updates_wait_in_memory(
+    svc: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.adapters.telegram import receiver as receiver_module
+
+    monkeypatch.setattr(receiver_module, "MAX_WAITING", 2)
+    bot = FakeBot([])
+    receiver, app = receiver_for(bot, svc)
+    app.hold = 1
+    await receiver.resume()
+    await receiver.receive([_message(1, 1, "held"), _message(2, 1, "behind it")])
+    third = asyncio.create_task(receiver.receive([_message(3, 2, "must wait")]))
+    await asyncio.sleep(0)  # the task runs up to its wait for room
+    assert receiver.pauses == 1 and not third.done()
+    assert 3 not in await inbox_rows(svc.db)  # not stored, so not acknowledged yet
+    app.release.set()
+    assert await third == 1
+    await receiver.drain()
+    assert sorted(app.handled) == [1, 2, 3]
+    assert app.handled.index(1) < app.handled.index(3)  # received only once 1 made room

@@ -108,6 +108,7 @@ class Receiver:
         self._queues: dict[int, deque[Update]] = {}
         self._workers: dict[int, asyncio.Task[None]] = {}
         self._waiting = 0  # queued in memory, every chat together
+        self.pauses = 0  # receives that waited for room (MAX_WAITING)
         self._room = asyncio.Event()
         self._room.set()
         self._stopping = False
@@ -117,11 +118,6 @@ class Receiver:
         self._side: set[asyncio.Task[None]] = set()  # presses answered, marks settled
         # Built with the receiver's spawn, so what it starts is awaited before the stop.
         self.flood = flood(self._spawn) if flood is not None else None
-
-    @property
-    def waiting(self) -> int:
-        """Updates queued in memory and not handled yet."""
-        return self._waiting
 
     # --- the life of the receiver ------------------------------------------------------
 
@@ -180,6 +176,12 @@ class Receiver:
         then, may the batch be acknowledged. Raises if they could not be stored (nothing
         is queued then) or :class:`ReceiverStopped` when stopping."""
         await self._resumed.wait()
+        if self._waiting >= MAX_WAITING and not self._stopping:
+            self.pauses += 1
+            log.warning(
+                "%d updates wait in memory; receiving paused until the workers catch up",
+                self._waiting,
+            )
         while self._waiting >= MAX_WAITING and not self._stopping:
             self._room.clear()
             await self._room.wait()
