@@ -33,7 +33,7 @@ from benchmarks.common import print_table, write_result
 from bot.core.records import SurveyKind
 from bot.settings import Settings
 from bot.usecases.digests import gather_digest_data
-from storage import Database, answers, customers, surveys, updates
+from storage import Database, answers, customers, inbox, surveys
 
 SERVER = os.environ.get("NPSBOT_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 DAY = date(2026, 11, 22)
@@ -104,7 +104,7 @@ async def run(n: int, rounds: int) -> dict[str, dict[str, float]]:
 
                 async def claim(i: int, db: Database = db, base: int = base) -> None:
                     async with db.transaction() as tx:
-                        await updates.claim(tx, base + i, datetime.now(UTC))
+                        await inbox.claim(tx, base + i, None, datetime.now(UTC))
 
                 samples[label]["writes"].append(await _rate(claim, n))
                 ids = await _prepare(db, n)

@@ -7,10 +7,13 @@ lower-cased method name (Telegram's names are case-insensitive) to the implement
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from standin.errors import (
     NOT_MODIFIED,
@@ -31,6 +34,7 @@ from standin.validation import (
     check_message_text,
     check_reply_markup,
 )
+from standin.webhook import Pusher, Webhook
 
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 MAX_DOCUMENT_BYTES = 50 * 1024 * 1024
@@ -38,6 +42,12 @@ CONFLICT = (
     "Conflict: terminated by other getUpdates request; make sure that only one bot "
     "instance is running"
 )
+WEBHOOK_ACTIVE = (
+    "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to "
+    "delete the webhook first"
+)
+WEBHOOK_PORTS = frozenset({80, 88, 443, 8443})
+_SECRET_RE = re.compile(r"[A-Za-z0-9_-]{1,256}")
 CHAT_ACTIONS = frozenset(
     {
         "typing",
@@ -76,8 +86,11 @@ Method = Callable[["Methods", Params, CallContext], Awaitable[Any]]
 class Methods:
     """The Bot API subset the bot uses, implemented over a :class:`World`."""
 
-    def __init__(self, world: World, limits: Limits, limiter: RateLimiter, stats: Stats) -> None:
+    def __init__(
+        self, world: World, limits: Limits, limiter: RateLimiter, stats: Stats, pusher: Pusher
+    ) -> None:
         self.world = world
+        self.pusher = pusher
         self.limits = limits
         self.limiter = limiter
         self.stats = stats
@@ -169,22 +182,58 @@ class Methods:
         return True
 
     async def delete_webhook(self, p: Params, ctx: CallContext) -> Any:
-        """deleteWebhook: there is never a webhook; drop_pending_updates clears the queue."""
+        """deleteWebhook: back to getUpdates; drop_pending_updates clears the queue."""
+        self.pusher.set(None)
         if p.bool_("drop_pending_updates"):
             self.world.updates.clear()
         return True
 
     async def get_webhook_info(self, p: Params, ctx: CallContext) -> Any:
-        """getWebhookInfo: no webhook, with the pending update count."""
-        return {
-            "url": "",
+        """getWebhookInfo: the webhook set (url "" if none), updates awaiting delivery, and
+        the latest delivery error."""
+        hook = self.pusher.webhook
+        info: dict[str, Any] = {
+            "url": hook.url if hook is not None else "",
             "has_custom_certificate": False,
             "pending_update_count": len(self.world.updates),
         }
+        if hook is not None:
+            info["max_connections"] = hook.max_connections
+            if self.world.allowed_updates != DEFAULT_UPDATE_TYPES:
+                info["allowed_updates"] = sorted(self.world.allowed_updates)
+            if hook.last_error_date is not None:
+                info["last_error_date"] = hook.last_error_date
+                info["last_error_message"] = hook.last_error_message
+        return info
 
     async def set_webhook(self, p: Params, ctx: CallContext) -> Any:
-        """setWebhook: not simulated; the stand-in only serves long polling."""
-        raise bad_request("webhooks are not supported by the stand-in; use getUpdates")
+        """setWebhook: from now on updates are POSTed to ``url`` (an empty url deletes the
+        webhook). HTTPS on Telegram's ports; plain HTTP only to a loopback address, as a
+        local Bot API server allows."""
+        url = p.str_("url")
+        if url is None:
+            raise bad_request("url is empty")  # Telegram's wording for a missing url
+        if url == "":
+            return await self.delete_webhook(p, ctx)
+        _check_webhook_url(url)
+        secret = p.str_("secret_token")
+        if secret is not None and not _SECRET_RE.fullmatch(secret):
+            raise bad_request("secret token contains unallowed characters")
+        max_connections = p.int_("max_connections", 40)
+        if max_connections is None or not 1 <= max_connections <= 100:
+            raise bad_request("max_connections must be between 1 and 100")
+        allowed = p.json_("allowed_updates", "allowed_updates JSON array")
+        if isinstance(allowed, list):
+            self.world.allowed_updates = (
+                frozenset(str(a) for a in allowed) if allowed else DEFAULT_UPDATE_TYPES
+            )
+        if p.bool_("drop_pending_updates"):
+            self.world.updates.clear()
+        self.pusher.set(Webhook(url, secret or None, max_connections))
+        if self._poller is not None:
+            self._poller.terminated = True  # a long poll in progress ends (with 409)
+            self.world.notify()
+        return True
 
     async def get_updates(self, p: Params, ctx: CallContext) -> Any:
         """getUpdates: confirm below offset, long-poll up to timeout, 409 on a second poller."""
@@ -194,6 +243,8 @@ class Methods:
         if limit is None or not 1 <= limit <= 100:
             raise bad_request("limit must be between 1 and 100")
         allowed = p.json_("allowed_updates", "allowed_updates JSON array")
+        if self.pusher.webhook is not None:
+            raise ApiError(409, WEBHOOK_ACTIVE)
         await self._claim_polling(ctx)
         me = _Poller(ctx.connection_alive)
         self._poller = me
@@ -213,7 +264,7 @@ class Methods:
                     break
                 await self.world.wait_changed(remaining)
             if me.terminated:
-                raise ApiError(409, CONFLICT)
+                raise ApiError(409, WEBHOOK_ACTIVE if self.pusher.webhook else CONFLICT)
             return [u.body for u in self.world.updates[:limit]]
         finally:
             if self._poller is me:
@@ -453,6 +504,27 @@ class Methods:
         self.world.callback_answers.setdefault(record.user_id, []).append(answer)
         self.world.notify()
         return True
+
+
+def _check_webhook_url(url: str) -> None:
+    """Telegram's rules for a webhook URL (a local Bot API server's for loopback HTTP)."""
+    parsed = urlsplit(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+    try:
+        loopback = ipaddress.ip_address(parsed.hostname).is_loopback
+    except ValueError:
+        loopback = parsed.hostname == "localhost"
+    if parsed.scheme == "http" and not loopback:
+        raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+    try:
+        port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    except ValueError:
+        raise bad_request(
+            "bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443"
+        ) from None
+    if not loopback and port not in WEBHOOK_PORTS:
+        raise bad_request("bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443")
 
 
 def _same_markup(markup: dict[str, Any] | None, msg: BotMessage) -> bool:

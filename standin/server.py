@@ -7,6 +7,7 @@ serving files at ``/file/bot<TOKEN>/<path>``; tests add simulated users and grou
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import random
@@ -25,6 +26,7 @@ from standin.models import BotMessage, Stats
 from standin.params import Params, Upload
 from standin.state import Chat, World
 from standin.users import SimGroup, SimUser, wait_until
+from standin.webhook import Pusher
 
 # Big enough for a 50 MB document plus multipart overhead, so the size checks are ours.
 MAX_REQUEST_BYTES = 60 * 1024 * 1024
@@ -66,8 +68,10 @@ class StandIn:
         }
         self.world = World(self.bot_user, clock, first_update_id)
         self.limiter = RateLimiter(self.limits, clock)
-        self.methods = Methods(self.world, self.limits, self.limiter, self.stats)
+        self.pusher = Pusher(self.world)
+        self.methods = Methods(self.world, self.limits, self.limiter, self.stats, self.pusher)
         self.faults = FaultPlan()
+        self.delays: dict[str, float] = {}  # canonical method name -> seconds
         self.users: dict[int, SimUser] = {}
         self.groups: dict[int, SimGroup] = {}
         self._user_ids = itertools.count(1_000_001)
@@ -93,11 +97,13 @@ class StandIn:
         assert server is not None
         sockets = getattr(server, "sockets", None) or []
         self.port = sockets[0].getsockname()[1]
+        await self.pusher.start()
 
     async def stop(self) -> None:
         """Stop serving; pending long polls return at once."""
         self.methods.stopping = True
         self.world.notify()
+        await self.pusher.stop()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -222,6 +228,18 @@ class StandIn:
         queue = self.faults.scheduled.setdefault(method.lower(), [])
         queue.extend(Fault(status, retry_after, after_delivery) for _ in range(count))
 
+    def delay(self, method: str, seconds: float) -> None:
+        """Answer every later call of ``method`` ``seconds`` late, as a slow network or a
+        busy Telegram would; the call takes effect after the wait (getUpdates confirms its
+        offset only then). ``delay(method, 0)`` removes it."""
+        entry = REGISTRY.get(method.lower())
+        if entry is None:
+            raise ValueError(f"unknown method {method!r}")
+        if seconds > 0:
+            self.delays[entry[0]] = seconds
+        else:
+            self.delays.pop(entry[0], None)
+
     # --- HTTP ----------------------------------------------------------------------------
 
     @staticmethod
@@ -250,6 +268,8 @@ class StandIn:
         self.stats.calls[name] = self.stats.calls.get(name, 0) + 1
         try:
             params = await _read_params(request)
+            if (delay := self.delays.get(name)) is not None:
+                await asyncio.sleep(delay)
             fault = self.faults.take(name, name in FAULTABLE)
             if fault is not None:
                 self.stats.faults += 1

@@ -31,6 +31,7 @@ from storage.schema import (
     v008_themes,
     v009_rollups,
     v010_digest_cadence,
+    v011_inbox,
 )
 
 if TYPE_CHECKING:
@@ -71,6 +72,7 @@ MIGRATIONS: list[Migration] = [
     Migration.of(v008_themes),
     Migration.of(v009_rollups),
     Migration.of(v010_digest_cadence),
+    Migration.of(v011_inbox),
     # Add the next version as storage/schema/v0NN_<name>.py (STATEMENTS for SQLite,
     # POSTGRESQL for PostgreSQL), appended here, never edited once released: databases in
     # the field have already run the earlier ones.

@@ -207,6 +207,19 @@ async def erase_customer(tx: Tx, customer_id: int, now: datetime) -> dict[str, i
         )
         counts["outbox"] = changed
 
+    if "inbox" in tables:
+        # Updates still waiting are done with unhandled: the erasure came first.
+        marks = ",".join(str(int(c)) for c in sorted(chats)) or "NULL"
+        counts["inbox"] = await tx.execute(
+            f"""
+            UPDATE inbox SET chat_id = NULL, payload = NULL,
+                outcome = COALESCE(outcome, 'erased'),
+                handled_at = COALESCE(handled_at, :now)
+            WHERE chat_id IN ({marks})
+            """,
+            params,
+        )
+
     if "webhook_deliveries" in tables:
         # A pending delivery is given up: the receiver must not get the erased data.
         changed = await tx.execute(

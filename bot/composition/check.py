@@ -151,6 +151,45 @@ async def _check_admin_chats(settings: Settings, bot: Bot | None, report: Report
         report.add(Verdict.OK, f"admin chat {chat_id}", f"{name} ({chat.type})")
 
 
+async def _check_receiving(settings: Settings, bot: Bot | None, report: Report) -> None:
+    """How updates will arrive, and whether a webhook set with Telegram agrees."""
+    if bot is None:
+        return  # the Bot API finding already says why
+    try:
+        info = await bot.get_webhook_info()
+    except TelegramError as exc:
+        report.add(Verdict.WRONG, "updates", f"getWebhookInfo failed: {exc.message}")
+        return
+    receiving = settings.receiving
+    if not receiving.webhook:
+        if info.url:
+            report.add(
+                Verdict.NOTE,
+                "updates",
+                "long polling; a webhook is set with Telegram, and `npsbot run` deletes it",
+            )
+        else:
+            report.add(Verdict.OK, "updates", "long polling")
+        return
+    where = f"{receiving.listen_host}:{receiving.listen_port}{receiving.path}"
+    if info.url != receiving.webhook_url:
+        report.add(
+            Verdict.NOTE,
+            "updates",
+            f"webhook mode (listening on {where}); `npsbot run` registers "
+            f"NPSBOT_TELEGRAM_WEBHOOK_URL with Telegram at start",
+        )
+    elif info.last_error_message:
+        report.add(
+            Verdict.WRONG,
+            "updates",
+            f"webhook set, but Telegram's latest delivery failed: {info.last_error_message} "
+            f"({info.pending_update_count} updates wait)",
+        )
+    else:
+        report.add(Verdict.OK, "updates", f"webhook set (listening on {where})")
+
+
 async def _check_webhooks(settings: Settings, report: Report) -> None:
     timeout = aiohttp.ClientTimeout(total=WEBHOOK_TIMEOUT_SECONDS)
     async with aiohttp.ClientSession(timeout=timeout) as session:
@@ -217,6 +256,7 @@ async def run_check(settings: Settings, now: datetime) -> Report:
     try:
         await _check_database(settings, report)
         await _check_admin_chats(settings, bot, report)
+        await _check_receiving(settings, bot, report)
         await _check_webhooks(settings, report)
     finally:
         if bot is not None:

@@ -11,13 +11,13 @@ The dispatcher itself is a supervised loop started by :mod:`bot.composition.runt
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from telegram.ext import Application, ContextTypes
 
 from bot.adapters.ops_api.api import OpsApi, start_api
 from bot.adapters.telegram.bot_data import services
-from bot.adapters.telegram.polling import Poller
 from bot.composition.supervisor import Supervisor
 from bot.core.contact_rules import ContactRules
 from bot.usecases.maintenance import expire_surveys, send_reminders
@@ -73,14 +73,18 @@ async def _relationship_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def bot_api_freshness(poll_timeout_seconds: int) -> timedelta:
     """How long ago the Bot API may last have answered for the bot to count as ready: a
-    healthy poller's getUpdates answers at least every poll timeout, so two of them and a
-    minute of retries (a brief outage backs off up to 30 s) is a clear sign of trouble."""
+    healthy poller's getUpdates answers at least every poll timeout (in webhook mode the
+    webhook is checked as often), so two of them and a minute of retries (a brief outage
+    backs off up to 30 s) is a clear sign of trouble."""
     return timedelta(seconds=2 * poll_timeout_seconds + 60)
 
 
-def _bot_api_reached(svc: Services, poller: Poller) -> datetime | None:
-    """The latest answer from the Bot API: a send's or the poller's getUpdates."""
-    times = [svc.sender.last_success, poller.last_answer]
+def _bot_api_reached(
+    svc: Services, updates_answered: Callable[[], datetime | None]
+) -> datetime | None:
+    """The latest answer from the Bot API: a send's, or the receiving side's (the poller's
+    getUpdates, or getWebhookInfo confirming the webhook)."""
+    times = [svc.sender.last_success, updates_answered()]
     known = [t for t in times if t is not None]
     return max(known) if known else None
 
@@ -89,7 +93,7 @@ async def start_ops(
     app: Application,  # type: ignore[type-arg]
     svc: Services,
     supervisor: Supervisor,
-    poller: Poller,
+    updates_answered: Callable[[], datetime | None],
 ) -> None:
     """Start the ops side (after the Application started): its jobs, and the API, which
     stops with the supervisor (before the jobs: it takes in new work)."""
@@ -120,7 +124,7 @@ async def start_ops(
         webhooks=svc.settings.webhooks,
         link_ttl_days=svc.settings.link_ttl_days,
         metrics=svc.metrics,
-        bot_api_reached=lambda: _bot_api_reached(svc, poller),
+        bot_api_reached=lambda: _bot_api_reached(svc, updates_answered),
         bot_api_fresh=bot_api_freshness(svc.settings.poll_timeout_seconds),
         themes=(
             (lambda period: themes_json(svc, period, svc.clock()))

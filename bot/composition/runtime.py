@@ -2,9 +2,10 @@
 
 Every background piece starts through one :class:`~bot.composition.supervisor.Supervisor`,
 in an order whose reverse is the orderly stop on SIGTERM/SIGINT: the poller stops fetching
-(and confirms what it handled), the ops API closes, jobs stop, the dispatcher finishes the
-sends in hand and records them, the webhook deliverer likewise, the outbox sweep flushes
-what is committed, and the remaining background work is awaited, all within
+(and confirms what it stored), the receiver lets each chat finish the update in hand (the
+rest wait in the inbox for the next start), the ops API closes, jobs stop, the dispatcher
+finishes the sends in hand and records them, the webhook deliverer likewise, the outbox
+sweep flushes what is committed, and the remaining background work is awaited, all within
 ``STOP_TIMEOUT_SECONDS``.
 """
 
@@ -17,7 +18,7 @@ import signal
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from telegram.error import InvalidToken, NetworkError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, ContextTypes
 
 from bot.adapters.telegram.application import build_application
@@ -25,7 +26,9 @@ from bot.adapters.telegram.bot_data import SERVICES_KEY, services
 from bot.adapters.telegram.flood import FloodControl
 from bot.adapters.telegram.polling import Poller
 from bot.adapters.telegram.ratelimit import RateLimiter
+from bot.adapters.telegram.receiver import Receiver
 from bot.adapters.telegram.sender import Sender
+from bot.adapters.telegram.webhook import WebhookServer
 from bot.adapters.telegram.wiring import FailedUpdates, register_handlers
 from bot.composition.admin_jobs import start_admin
 from bot.composition.ops_jobs import start_ops
@@ -39,7 +42,7 @@ from bot.usecases.dispatching import Dispatcher
 from bot.usecases.metrics import Metrics
 from bot.usecases.rollups import sync_zone as sync_rollup_zone
 from bot.usecases.services import Services, utc_now
-from storage import Database, updates
+from storage import Database, inbox
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +57,25 @@ class StartupError(RuntimeError):
 async def _prune_updates(context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     async with svc.db.transaction() as tx:
-        removed = await updates.prune(tx, svc.clock() - timedelta(hours=48))
-    log.info("pruned %d processed update ids", removed)
+        removed = await inbox.prune(tx, svc.clock() - timedelta(hours=inbox.KEEP_HOURS))
+    log.info("pruned %d handled updates from the inbox", removed)
+
+
+async def _start_webhook(webhook: WebhookServer, supervisor: Supervisor) -> None:
+    """Listen and register the webhook (stopped first on the way out: no new updates)."""
+    settings = webhook.settings
+    try:
+        await webhook.start()
+    except OSError as exc:
+        raise StartupError(
+            f"cannot receive updates on {settings.listen_host}:{settings.listen_port} "
+            f"({exc.strerror})"
+        ) from None
+    except TelegramError as exc:
+        await webhook.stop()
+        raise StartupError(f"setWebhook was refused ({exc.message})") from None
+    supervisor.start_loop("webhook check", webhook.watch)
+    supervisor.on_stop("webhook endpoint", webhook.stop)
 
 
 async def serve(
@@ -119,13 +139,24 @@ async def serve(
         webhooks=settings.webhooks,
     )
     svc.dispatcher = dispatcher
-    poller = Poller(
+    receiver = Receiver(
         app,
+        db,
         failures,
-        settings.poll_timeout_seconds,
-        clock=clock,
+        clock,
         flood=lambda spawn: FloodControl(svc, app.bot_data, spawn),
     )
+    front: Poller | WebhookServer
+    if settings.receiving.webhook:
+        front = WebhookServer(
+            app,
+            receiver,
+            settings.receiving,
+            clock,
+            check_seconds=float(max(settings.poll_timeout_seconds, 1)),
+        )
+    else:
+        front = Poller(app, receiver, settings.poll_timeout_seconds, clock=clock)
     try:
         try:
             await app.initialize()  # getMe: checks the token and the server
@@ -137,7 +168,7 @@ async def serve(
             ) from None
         log.info("connected as @%s via %s", app.bot.username, settings.api_base_url)
         # getMe answered; the first long poll may take poll_timeout seconds to.
-        poller.last_answer = clock()
+        front.last_answer = clock()
         await app.start()
         try:
             # Started in this order, stopped in reverse: see the module's docstring.
@@ -150,11 +181,17 @@ async def serve(
                 supervisor.every(
                     _prune_updates, PRUNE_UPDATES_SECONDS, first=60.0, name="prune-updates"
                 )
-                await start_ops(app, svc, supervisor, poller)
+                await start_ops(app, svc, supervisor, lambda: front.last_answer)
                 await start_admin(svc, supervisor)
                 start_privacy(svc, supervisor)
                 start_themes(svc, supervisor)
-                supervisor.start_loop("poller", poller.run)
+                # The receiver first queues what the inbox holds unhandled; it stops after
+                # the poller or the webhook endpoint, finishing each chat's update in hand.
+                supervisor.start_loop("receiver", receiver.run)
+                if isinstance(front, WebhookServer):
+                    await _start_webhook(front, supervisor)
+                else:
+                    supervisor.start_loop("poller", front.run)
                 await supervisor.wait(stop)
                 log.info("stopping (at most %.0f s)", supervisor.stop_timeout)
         finally:

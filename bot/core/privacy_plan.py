@@ -253,8 +253,19 @@ ERASURE_PLAN: dict[str, TableRule] = {
         "emerging themes named by key words shared by several comments, and their counts",
         columns=_keep("id", "name", "keywords", "first_seen", "last_seen", "comments"),
     ),
-    "processed_updates": TableRule(
-        Rows.NONE, "update ids and times only", columns=_keep("update_id", "processed_at")
+    "inbox": TableRule(  # schema v011
+        Rows.MENTIONS,
+        "updates from the customer's chats: a handled one holds only its id and times, an "
+        "unhandled one their words until handled; the rows stay (ids and times, so a "
+        "redelivery still changes nothing) without the chat or the words, and an unhandled "
+        "one is done with (outcome 'erased')",
+        columns={
+            **_keep("update_id", "received_at"),
+            "chat_id": Action.NULL,
+            "payload": Action.NULL,
+            "handled_at": Action.NOW,  # only where still unhandled
+            "outcome": Action.KEEP,  # 'erased' where still unhandled
+        },
     ),
     "digests": TableRule(
         Rows.NONE,

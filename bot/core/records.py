@@ -118,6 +118,29 @@ class OpenConversation:
         )
 
 
+class InboxOutcome(StrEnum):
+    """How an update in the inbox was done with (``inbox.outcome``)."""
+
+    HANDLED = "handled"  # its handler ran (and committed, or had nothing to write)
+    COLLAPSED = "collapsed"  # a press folded into one already waiting (flood limits)
+    DROPPED = "dropped"  # a press or text over the chat's flood limits
+    SLOWED = "slowed"  # the first text over the budget: one "slow down" reply
+    GAVE_UP = "gave_up"  # its handler failed every attempt
+    MALFORMED = "malformed"  # not an update the library could read
+    ERASED = "erased"  # its chat's customer was erased before it was handled
+
+
+@dataclass(frozen=True, slots=True)
+class InboxUpdate:
+    """An update as received: its id, its chat (the key its worker goes by) and its JSON
+    until handled; ``outcome`` set for one stored already done with."""
+
+    update_id: int
+    chat_id: int | None
+    payload: str | None
+    outcome: InboxOutcome | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class OutboxItem:
     """A Bot API call recorded before it is made, so a crash cannot lose it."""

@@ -2,8 +2,8 @@
 
 Every field's validation alias is its environment variable (``NPSBOT_*``, documented in
 ``.env.example``), so the model validates the flat mapping of variables directly: the
-sections (``ops``, ``admin``, ``privacy``, ``webhooks``) each pick their own variables out
-of the same mapping.
+sections (``ops``, ``admin``, ``privacy``, ``webhooks``, ``receiving``) each pick their
+own variables out of the same mapping.
 """
 
 from __future__ import annotations
@@ -39,12 +39,13 @@ from bot.settings.parsing import (
     var,
 )
 from bot.settings.privacy import PrivacySettings
+from bot.settings.receiving import ReceivingSettings
 from bot.settings.webhooks import WebhookSettings
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 ADMIN_LANGUAGES = ("en", "zh")
 ENV_FILE_VARIABLE = var("ENV_FILE")
-_SECTIONS = ("ops", "admin", "privacy", "webhooks")
+_SECTIONS = ("ops", "admin", "privacy", "webhooks", "receiving")
 _TOKEN_RE = re.compile(r"^\d{1,20}:[A-Za-z0-9_-]{20,}$")
 _USERNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{3,31}$")
 
@@ -232,6 +233,7 @@ class Settings(BaseSettings):
     admin: AdminSettings = Field(default_factory=AdminSettings)
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    receiving: ReceivingSettings = Field(default_factory=ReceivingSettings)
 
     @classmethod
     def from_env(cls, variables: Mapping[str, str]) -> Settings:

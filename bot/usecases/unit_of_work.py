@@ -1,25 +1,41 @@
-"""One update, one transaction: dedupe, state change and replies commit together.
+"""One update, one transaction: its mark in the inbox, the state change and the replies
+commit together.
 
 Replies are written to the outbox inside the transaction and sent right after it commits.
-A redelivered update (after a crash before its offset was confirmed) finds its id already
-claimed and changes nothing; its replies, if the crash came before they were sent, are still
-in the outbox and go out on the next flush.
+The update is marked handled in its inbox row in the same transaction (no commit of its
+own); a redelivered update, or one handled before a crash, finds its row handled and
+changes nothing; its replies, if the crash came before they were sent, are still in the
+outbox and go out on the next flush.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
 from bot.usecases.services import Services
-from storage import Tx, outbox, updates
+from storage import Tx, inbox, outbox
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+
+@dataclass
+class Receipt:
+    """Whether a unit of work marked the update being handled (set by the receiver around
+    each update's handling): one that ran no unit is marked handled by the receiver."""
+
+    update_id: int
+    marked: bool = False
+
+
+#: The receipt of the update the current task is handling, if a receiver set one.
+current_receipt: ContextVar[Receipt | None] = ContextVar("current_receipt", default=None)
 
 
 @dataclass
@@ -89,7 +105,7 @@ async def run_unit(
     now = svc.clock()
     result: T | None = None
     async with svc.db.transaction() as tx:
-        fresh = await updates.claim(tx, update_id, now)
+        fresh = await inbox.claim(tx, update_id, chat_id, now)
         if fresh:
             replies = Replies(chat_id)
             result = await work(tx, replies, now)
@@ -115,5 +131,8 @@ async def run_unit(
                     survey_id=replies.drivers_keyboards.get(index),
                     about=replies.subjects.get(index, ()),
                 )
+    receipt = current_receipt.get()
+    if receipt is not None and receipt.update_id == update_id:
+        receipt.marked = True
     svc.sender.schedule_flush(chat_id)
     return fresh, result

@@ -86,12 +86,15 @@ class Harness:
         self.now = self.clock or utc_now
 
     async def start_bot(self) -> None:
-        """Start the bot and wait until it polls the stand-in."""
-        before = self.server.stats.calls.get("getUpdates", 0)
+        """Start the bot and wait until it polls the stand-in (or, in webhook mode, has set
+        its webhook)."""
+        before = self._receiving_calls()
         self.bot.start()
-        await self.wait_for(
-            lambda: self.server.stats.calls.get("getUpdates", 0) > before, 30, "bot polling"
-        )
+        await self.wait_for(lambda: self._receiving_calls() > before, 30, "bot receiving")
+
+    def _receiving_calls(self) -> int:
+        calls = self.server.stats.calls
+        return calls.get("getUpdates", 0) + calls.get("setWebhook", 0)
 
     async def wait_for(self, cond: Any, timeout: float = 10, what: str = "condition") -> None:
         """Poll ``cond`` until true; fail with the bot's log if it never is."""

@@ -75,7 +75,14 @@ async def test_everything_reachable_is_fine_and_the_defaults_are_noted(
     found = verdicts(report)
     assert report.fine, report.text()
     assert report.username == BOT_USERNAME
-    for subject in ("settings", "Bot API", "database", f"admin chat {ADMIN}", "webhook 1"):
+    for subject in (
+        "settings",
+        "Bot API",
+        "database",
+        f"admin chat {ADMIN}",
+        "updates",
+        "webhook 1",
+    ):
         assert found[subject] is Verdict.OK, report.text()
     # The defaults that surprise a newcomer testing at night.
     for subject in ("quiet hours", "contact interval", "relationship cycle", "ops API"):
@@ -167,3 +174,34 @@ async def test_the_cli_exit_code_and_words(
     await db.close()
     await asyncio.to_thread(cli.main, ["survey", "cust-1"])
     assert json.loads(capsys.readouterr().out)["status"] == "queued"
+
+
+async def test_how_updates_arrive_is_reported_with_what_telegram_says_of_the_webhook(
+    server: StandIn, tmp_path: Path
+) -> None:
+    from standin.webhook import Webhook
+
+    webhook = {
+        "NPSBOT_TELEGRAM_WEBHOOK_URL": "https://bot.example.com/telegram",
+        "NPSBOT_TELEGRAM_WEBHOOK_SECRET": "a" * 32,
+    }
+    polling = Settings.from_env(env_for(server, tmp_path))
+    hooked = Settings.from_env(env_for(server, tmp_path, **webhook))
+
+    async def updates(settings: Settings) -> tuple[Verdict, str]:
+        report = await run_check(settings, NOON)
+        (finding,) = [f for f in report.findings if f.subject == "updates"]
+        return finding.verdict, finding.detail
+
+    assert (await updates(polling)) == (Verdict.OK, "long polling")
+    verdict, detail = await updates(hooked)
+    assert verdict is Verdict.NOTE and "registers" in detail  # not set yet
+    server.pusher.set(Webhook("https://bot.example.com/telegram", "a" * 32))
+    verdict, detail = await updates(hooked)
+    assert verdict is Verdict.OK and "127.0.0.1:8089/telegram" in detail
+    assert (await updates(polling))[0] is Verdict.NOTE  # run would delete it
+    assert server.pusher.webhook is not None
+    server.pusher.webhook.last_error_date = 1_700_000_000
+    server.pusher.webhook.last_error_message = "Connection refused"
+    verdict, detail = await updates(hooked)
+    assert verdict is Verdict.WRONG and "Connection refused" in detail

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from bot.core.nps import Counts, nps
-from bot.core.records import SurveyKind
+from bot.core.records import InboxUpdate, SurveyKind
 from bot.settings import EVENT_TYPES, Endpoint, WebhookSettings
 from bot.usecases.webhook_events import answer_payload, customer_payload, emit, survey_payload
 from storage import (
@@ -28,11 +28,11 @@ from storage import (
     customers,
     digests,
     events,
+    inbox,
     outbox,
     privacy,
     reports,
     surveys,
-    updates,
 )
 from storage.events import EventRecord
 
@@ -177,7 +177,17 @@ async def seed(db: Database, who: Person, now: datetime = T0, score: int = 3) ->
             now,
             about=[who.survey_ids[0]],  # as the bot records an alert message's subject
         )
-        await updates.claim(tx, who.chat_id * 10, now)
+        # The inbox: an update handled (its id and chat), one still waiting (their words).
+        await inbox.claim(tx, who.chat_id * 10, who.chat_id, now)
+        waiting = {
+            "update_id": who.chat_id * 10 + 1,
+            "message": {"chat": {"id": who.chat_id}, "text": who.reason},
+        }
+        await inbox.store(
+            tx,
+            [InboxUpdate(who.chat_id * 10 + 1, who.chat_id, json.dumps(waiting))],
+            now,
+        )
         await digests.record_baseline(tx, now.date() - timedelta(days=1), now)
     return who
 

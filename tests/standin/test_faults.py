@@ -61,3 +61,23 @@ async def test_random_faults_are_seeded_and_resettable(server: StandIn, bot: Bot
     server.inject_faults()
     assert await bot.get_me()  # reads are never faulted
     assert await bot.send_message(group.id, "calm again")
+
+
+async def test_a_delayed_getupdates_confirms_its_offset_only_after_the_delay(
+    server: StandIn, bot: Bot
+) -> None:
+    import asyncio
+
+    ann = server.add_user("Ann")
+    await ann.start()
+    server.delay("getUpdates", 60)
+    before = server.stats.calls.get("getUpdates", 0)
+    call = asyncio.create_task(bot.get_updates(offset=10**9, timeout=0))
+    await server.wait_for(lambda: server.stats.calls.get("getUpdates", 0) > before)
+    assert server.pending_updates == 1  # the call arrived; its offset is not applied yet
+    call.cancel()  # the bot dies while waiting: the confirmation never happens
+    server.delay("getupdates", 0)
+    (redelivered,) = await bot.get_updates(timeout=0)
+    assert redelivered.message is not None and redelivered.message.text == "/start"
+    with pytest.raises(ValueError, match="unknown method"):
+        server.delay("sendTelepathy", 1)

@@ -205,12 +205,19 @@ async def test_get_updates_limit_and_webhook(server: StandIn, http: aiohttp.Clie
     for limit in ("0", "101"):
         status, _ = await call(http, server, "getUpdates", limit=limit)
         assert status == 400
+    status, body = await call(http, server, "setWebhook", url="http://example.org/hook")
+    assert status == 400 and "HTTPS URL must be provided" in body["description"]
     status, body = await call(http, server, "setWebhook", url="https://example.org/hook")
-    assert status == 400 and "not supported" in body["description"]
+    assert (status, body) == (200, {"ok": True, "result": True})
+    status, body = await call(http, server, "getUpdates")
+    assert status == 409 and "webhook is active" in body["description"]
     status, body = await call(http, server, "getWebhookInfo")
-    assert body["result"]["url"] == "" and body["result"]["pending_update_count"] == 0
+    assert body["result"]["url"] == "https://example.org/hook"
+    assert body["result"]["pending_update_count"] == 0
     for method in ("deleteWebhook", "logOut", "close"):
         assert (await call(http, server, method))[1] == {"ok": True, "result": True}
+    status, body = await call(http, server, "getWebhookInfo")
+    assert body["result"]["url"] == ""
 
 
 async def test_user_files_are_downloadable(server: StandIn, http: aiohttp.ClientSession) -> None:

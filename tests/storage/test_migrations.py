@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,7 @@ from storage import SCHEMA_VERSION, Database, SchemaTooNewError
 from storage import migrations as migrations_module
 from storage.migrations import Migration
 
-TABLES = {"customers", "surveys", "answers", "outbox", "processed_updates"}
+TABLES = {"customers", "surveys", "answers", "outbox", "inbox"}
 
 # A stand-in for the next real migration: adds a column and back-fills it from existing rows.
 EXTRA_MIGRATION = Migration(
@@ -241,3 +242,31 @@ async def test_failing_first_migration_leaves_a_new_file_empty(
         await Database.open(path)
     assert file_pragma(path, "user_version") == 0
     assert table_names(path) == set()
+
+
+async def test_processed_update_ids_become_handled_inbox_rows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.core.records import InboxOutcome
+    from storage import inbox
+
+    path = tmp_path / "v10.db"
+    with monkeypatch.context() as m:
+        use_migrations(m, migrations_module.MIGRATIONS[:10])
+        db = await Database.open(path)
+        async with db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO processed_updates (update_id, processed_at) "
+                "VALUES (7, '2024-05-01T12:00:00.000000Z')"
+            )
+        await db.close()
+    db = await Database.open(path)
+    try:
+        async with db.transaction() as tx:
+            assert await inbox.unhandled(tx) == []
+            assert await inbox.claim(tx, 7, 1, datetime.now(UTC)) is False  # still recognised
+            rows = await tx.fetchall("SELECT outcome, payload FROM inbox")
+            assert [tuple(r) for r in rows] == [(InboxOutcome.HANDLED.value, None)]
+    finally:
+        await db.close()
+    assert "processed_updates" not in table_names(path)

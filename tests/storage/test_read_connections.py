@@ -19,11 +19,11 @@ async def test_a_long_read_does_not_hold_up_a_write(db: Database) -> None:
 
     async def long_report() -> None:
         async with db.read() as tx:
-            row = await tx.fetchone("SELECT COUNT(*) FROM processed_updates")
+            row = await tx.fetchone("SELECT COUNT(*) FROM inbox")
             assert row is not None
             reading.set()
             await release.wait()  # an export still reading
-            row = await tx.fetchone("SELECT COUNT(*) FROM processed_updates")
+            row = await tx.fetchone("SELECT COUNT(*) FROM inbox")
             assert row is not None
             seen.append(int(row[0]))
 
@@ -33,20 +33,20 @@ async def test_a_long_read_does_not_hold_up_a_write(db: Database) -> None:
     async with asyncio.timeout(5):
         async with db.transaction() as tx:
             await tx.execute(
-                "INSERT INTO processed_updates (update_id, processed_at) VALUES (1, 'x')"
+                "INSERT INTO inbox (update_id, received_at) VALUES (1, 'x')"
             )
     release.set()
     await report
     assert seen == [0]  # the read kept its snapshot
     async with db.read() as tx:
-        assert await tx.fetchval("SELECT COUNT(*) FROM processed_updates") == 1  # sees it
+        assert await tx.fetchval("SELECT COUNT(*) FROM inbox") == 1  # sees it
 
 
 async def test_a_read_scope_refuses_writes(db: Database) -> None:
     with pytest.raises(READ_ONLY_ERRORS, match=r"readonly|read-only|query_only"):
         async with db.read() as tx:
             await tx.execute(
-                "INSERT INTO processed_updates (update_id, processed_at) VALUES (2, 'x')"
+                "INSERT INTO inbox (update_id, received_at) VALUES (2, 'x')"
             )
     async with db.read() as tx:
         assert await tx.fetchval("SELECT 1") == 1  # the pool still works after the error

@@ -1,5 +1,5 @@
-"""Specification of the repositories (storage.customers/surveys/answers/outbox/updates)
-and of Database transaction scopes."""
+"""Specification of the repositories (storage.customers/surveys/answers/outbox; the inbox
+is specified in test_inbox.py) and of Database transaction scopes."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.core.records import Survey, SurveyKind, SurveyStatus, from_db_time, to_db_time
-from storage import Database, answers, customers, outbox, surveys, updates
+from storage import Database, answers, customers, inbox, outbox, surveys
 from tests.support.postgres import INTEGRITY_ERRORS
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
@@ -523,26 +523,6 @@ async def test_outbox_item_can_reference_its_survey(db: Database) -> None:
     assert item.survey_id == sid
 
 
-# --- processed updates -------------------------------------------------------------------
-
-
-async def test_claim_is_true_once_per_update(db: Database) -> None:
-    async with db.transaction() as tx:
-        assert await updates.claim(tx, 500, at(0)) is True
-        assert await updates.claim(tx, 500, at(1)) is False
-        assert await updates.claim(tx, 501, at(1)) is True
-
-
-async def test_prune_forgets_only_older_updates(db: Database) -> None:
-    async with db.transaction() as tx:
-        for n, minute in enumerate([0, 10, 20, 30]):
-            await updates.claim(tx, n, at(minute))
-        assert await updates.prune(tx, at(20)) == 2
-        assert await updates.claim(tx, 0, at(40)) is True  # forgotten
-        assert await updates.claim(tx, 2, at(40)) is False  # still remembered
-        assert await updates.prune(tx, at(0)) == 0
-
-
 # --- transactions ------------------------------------------------------------------------
 
 
@@ -557,12 +537,12 @@ async def test_exception_rolls_back_the_whole_unit(db: Database) -> None:
         async with db.transaction() as tx:
             await customers.upsert(tx, "a", at(0))
             await outbox.enqueue(tx, 1, "sendMessage", {}, at(0))
-            await updates.claim(tx, 1, at(0))
+            await inbox.claim(tx, 1, 1, at(0))
             raise RuntimeError("boom")
     assert await customer_names(db) == []
     async with db.transaction() as tx:
         assert await outbox.count_pending(tx) == 0
-        assert await updates.claim(tx, 1, at(0)) is True  # the claim was rolled back too
+        assert await inbox.claim(tx, 1, 1, at(0)) is True  # the claim was rolled back too
 
 
 async def test_cancellation_rolls_back(db: Database) -> None:

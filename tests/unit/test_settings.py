@@ -500,3 +500,84 @@ def test_link_ttl_days_defaults_to_30_and_is_bounded() -> None:
     assert Settings.from_env(with_required({"NPSBOT_LINK_TTL_DAYS": "7"})).link_ttl_days == 7
     for bad in ("0", "-1", "3651", "soon"):
         assert "NPSBOT_LINK_TTL_DAYS" in error_for(with_required({"NPSBOT_LINK_TTL_DAYS": bad}))
+
+
+# --- receiving: long polling or a webhook -------------------------------------------------
+
+
+def test_long_polling_is_the_default_and_a_url_with_its_secret_means_webhook_mode() -> None:
+    assert not Settings.from_env(VALID).receiving.webhook
+    s = Settings.from_env(
+        env(
+            TELEGRAM_WEBHOOK_URL="https://bot.example.com/telegram",
+            TELEGRAM_WEBHOOK_SECRET="a-Secret_token-0123",
+        )
+    ).receiving
+    assert s.webhook and s.path == "/telegram"
+    assert (s.listen_host, s.listen_port, s.max_connections) == ("127.0.0.1", 8089, 40)
+    assert s.webhook_secret is not None
+    assert s.webhook_secret.get_secret_value() == "a-Secret_token-0123"
+    explicit = Settings.from_env(
+        env(
+            TELEGRAM_WEBHOOK_URL="https://bot.example.com",
+            TELEGRAM_WEBHOOK_SECRET="x",
+            TELEGRAM_WEBHOOK_PATH="/hooks/tg",
+            TELEGRAM_WEBHOOK_LISTEN="0.0.0.0",
+            TELEGRAM_WEBHOOK_PORT="9000",
+            TELEGRAM_WEBHOOK_MAX_CONNECTIONS="100",
+        )
+    ).receiving
+    assert (explicit.path, explicit.listen_host, explicit.listen_port) == (
+        "/hooks/tg",
+        "0.0.0.0",
+        9000,
+    )
+    assert (
+        Settings.from_env(
+            env(TELEGRAM_WEBHOOK_URL="https://bot.example.com", TELEGRAM_WEBHOOK_SECRET="x")
+        ).receiving.path
+        == "/"
+    )
+
+
+@pytest.mark.parametrize(
+    ("variables", "named", "says"),
+    [
+        ({"TELEGRAM_WEBHOOK_URL": "https://b.example/t"}, "SECRET", "required when"),
+        ({"TELEGRAM_WEBHOOK_URL": "b.example/t", "TELEGRAM_WEBHOOK_SECRET": "x"}, "URL", "URL"),
+        ({"TELEGRAM_WEBHOOK_SECRET": "has space"}, "SECRET", "1-256 characters"),
+        ({"TELEGRAM_WEBHOOK_SECRET": "x" * 257}, "SECRET", "1-256 characters"),
+        ({"TELEGRAM_WEBHOOK_SECRET": "bad:char"}, "SECRET", "1-256 characters"),
+        ({"TELEGRAM_WEBHOOK_MAX_CONNECTIONS": "0"}, "MAX_CONNECTIONS", "1 to 100"),
+        ({"TELEGRAM_WEBHOOK_MAX_CONNECTIONS": "101"}, "MAX_CONNECTIONS", "1 to 100"),
+        ({"TELEGRAM_WEBHOOK_PORT": "70000"}, "PORT", "1 to 65535"),
+        ({"TELEGRAM_WEBHOOK_PATH": "telegram"}, "PATH", "a path"),
+        ({"TELEGRAM_WEBHOOK_LISTEN": "bad host"}, "LISTEN", "host"),
+    ],
+    ids=[
+        "secret-missing",
+        "url",
+        "secret-space",
+        "secret-long",
+        "secret-colon",
+        "connections-0",
+        "connections-101",
+        "port",
+        "path",
+        "listen",
+    ],
+)
+def test_webhook_settings_are_validated_and_the_secret_never_echoed(
+    variables: dict[str, str], named: str, says: str
+) -> None:
+    message = error_for(env(**variables))
+    assert message.startswith(f"NPSBOT_TELEGRAM_WEBHOOK_{named} is invalid"), message
+    assert says in message
+    assert "has space" not in message and "bad:char" not in message
+
+
+def test_the_webhook_secret_is_not_in_the_repr() -> None:
+    s = Settings.from_env(
+        env(TELEGRAM_WEBHOOK_URL="https://b.example/t", TELEGRAM_WEBHOOK_SECRET=SECRET_MARKER)
+    )
+    assert SECRET_MARKER not in repr(s) and SECRET_MARKER not in str(s)
