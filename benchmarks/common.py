@@ -67,6 +67,14 @@ async def stand_in(**kwargs: Any) -> AsyncIterator[StandIn]:
         yield server
 
 
+def cpu_seconds(child: BotProcess) -> float:
+    """User plus system CPU seconds the child has used so far, from /proc/<pid>/stat."""
+    assert child.proc is not None
+    fields = Path(f"/proc/{child.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    # After the command name: state is field 3, utime and stime fields 14 and 15 (in ticks).
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: Sequence[float], pct: float) -> float:
     """Nearest-rank percentile (values need not be sorted)."""
     if not values:
