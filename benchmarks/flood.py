@@ -15,12 +15,14 @@ bot's CPU seconds (from /proc).
 
     python -m benchmarks.flood            # 100 customers, 2,000 presses, 500 texts
     python -m benchmarks.flood --quick
+    BENCH_PROFILE=/tmp/bot.prof python -m benchmarks.flood   # the bot under cProfile
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import tempfile
 import time
@@ -80,6 +82,12 @@ class Customer:
     query_id: str = ""
     reason_id: int = 0
     error: str | None = None
+
+
+def bot_command() -> list[str]:
+    """``-m bot run``, under cProfile writing to ``$BENCH_PROFILE`` when that is set."""
+    profile = os.environ.get("BENCH_PROFILE")
+    return [*(["-m", "cProfile", "-o", profile] if profile else []), "-m", "bot", "run"]
 
 
 def ms(values: list[float], pct: float) -> float:
@@ -171,7 +179,7 @@ async def run(n: int, presses: int, texts: int, spread: float, seed: int) -> dic
         with tempfile.TemporaryDirectory(prefix="npsbench-") as tmp:
             db_path = Path(tmp) / "bench.sqlite3"
             await prepare(db_path, [u.id for u in [flooder, *users]])
-            bot = start_child(["-m", "bot", "run"], bot_env(server, db_path), Path(tmp) / "bot.log")
+            bot = start_child(bot_command(), bot_env(server, db_path), Path(tmp) / "bot.log")
             try:
                 await wait_until(
                     lambda: all(u.messages for u in [flooder, *users]), n / 10 + 60, "surveys", bot
@@ -237,6 +245,7 @@ async def run(n: int, presses: int, texts: int, spread: float, seed: int) -> dic
     done = [c for c in customers if c.error is None]
     latencies = [c.followup - c.pressed for c in done]
     to_bot = [c.press_seen - c.pressed for c in customers if c.press_seen == c.press_seen]
+    in_bot = [c.followup - c.press_seen for c in done if c.press_seen == c.press_seen]
     reasons = [c.thanks - c.typed for c in done]
     flood_messages = [m for _, m in chats[flooder.id].messages if m.message_id > flood_mark]
     return {
@@ -250,6 +259,8 @@ async def run(n: int, presses: int, texts: int, spread: float, seed: int) -> dic
         "press_to_bot_p50_ms": ms(to_bot, 50),
         "press_to_bot_p99_ms": ms(to_bot, 99),
         "press_to_bot_max_ms": ms(to_bot, 100),
+        "bot_to_followup_p50_ms": ms(in_bot, 50),
+        "bot_to_followup_p99_ms": ms(in_bot, 99),
         "reason_to_thanks_p99_ms": ms(reasons, 99),
         "customers_without_reply": n - len(done),
         "answers_lost_or_altered": len(lost),
@@ -276,7 +287,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--presses", type=int, default=2_000)
     parser.add_argument("--texts", type=int, default=500)
     parser.add_argument(
-        "--spread", type=float, default=10.0, help="seconds over which customers start"
+        "--spread", type=float, default=30.0, help="seconds over which customers start"
     )
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--quick", action="store_true", help="20 customers, 400 presses, 100 texts")
@@ -309,6 +320,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             (
                 "press → bot sees it p99, calm / flood",
                 f"{c['press_to_bot_p99_ms']:.0f} / {f['press_to_bot_p99_ms']:.0f} ms",
+                "",
+            ),
+            (
+                "bot sees it → follow-up p99, calm / flood",
+                f"{c['bot_to_followup_p99_ms']:.0f} / {f['bot_to_followup_p99_ms']:.0f} ms",
                 "",
             ),
             (
