@@ -6,6 +6,12 @@ confirmed like a handled one): a collapsed or dropped press gets its answer
 (answerCallbackQuery, never a message), the first text over the budget gets one "slow
 down" message (through the outbox, paced like every reply), later ones nothing. Only the
 flooding chat is touched: other chats have their own queues and budgets.
+
+Those answers are cheap but not free (an HTTP request each, and the connection pool is
+shared with every other chat's calls): each chat has at most one in flight, and a press
+dropped meanwhile replaces the one waiting for it, so only the latest is answered. A
+flood of thousands of presses costs a few dozen answers; a superseded press's spinner
+ends on its own (Telegram's 15 s), as a person pressing again would see anyway.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, Protocol
 
 from telegram import CallbackQuery, Update
 
@@ -27,6 +33,25 @@ from storage import outbox
 log = logging.getLogger(__name__)
 
 LOG_EVERY = 100  # one log line per this many dropped updates (a flood is thousands)
+
+
+class Timer(Protocol):
+    """What ``call_later`` returns: a timer that can be cancelled."""
+
+    def cancel(self) -> None: ...
+
+
+#: ``loop.call_later``'s shape: run a callback after so many seconds.
+Later = Callable[[float, Callable[[], None]], Timer]
+
+
+class _Lane:
+    """A chat's answers to dropped presses: one in flight, the latest one waiting."""
+
+    __slots__ = ("waiting",)
+
+    def __init__(self, first: CallbackQuery) -> None:
+        self.waiting: CallbackQuery | None = first
 
 
 def flood_limits(svc: Services) -> FloodLimits:
@@ -42,7 +67,8 @@ def flood_limits(svc: Services) -> FloodLimits:
 class FloodControl:
     """Decides, for the poller, which updates join their chat's queue; answers presses that
     wait too long. ``spawn`` runs the cheap answers in the background (the poller awaits
-    them before it stops)."""
+    them before it stops); ``later`` starts the "one moment" timers (the running loop's
+    ``call_later`` unless a test drives them)."""
 
     def __init__(
         self,
@@ -51,6 +77,7 @@ class FloodControl:
         spawn: Callable[[Coroutine[Any, Any, None], str], object],
         *,
         monotonic: Callable[[], float] = time.monotonic,
+        later: Later | None = None,
     ) -> None:
         self.svc = svc
         self.gate = FloodGate(flood_limits(svc))
@@ -59,7 +86,9 @@ class FloodControl:
         self.spawn = spawn
         self.monotonic = monotonic
         self.answer_after = svc.settings.press_answer_seconds
-        self._timers: dict[int, asyncio.TimerHandle] = {}
+        self._later = later
+        self._timers: dict[int, Timer] = {}
+        self._lanes: dict[int, _Lane] = {}
         self.admin_chats = frozenset(svc.settings.admin_chat_ids)
 
     def admit(self, chat: int, update: Update, pending: int) -> bool:
@@ -73,7 +102,7 @@ class FloodControl:
                 self._start_timer(update.update_id, query)
                 return True
             self._count(chat, verdict)
-            self.spawn(self._answer(query, "press_busy"), f"press-busy-{chat}")
+            self._answer_dropped(chat, query)
             return False
         if update.effective_message is None or chat in self.admin_chats:
             return True  # admins type many commands in a row, and are trusted
@@ -100,15 +129,35 @@ class FloodControl:
         self.gate.forget_idle(chat, self.monotonic())
 
     def _start_timer(self, update_id: int, query: CallbackQuery) -> None:
-        loop = asyncio.get_running_loop()
-        self._timers[update_id] = loop.call_later(
-            self.answer_after,
-            lambda: self.spawn(self._answer(query, "press_wait"), "press-wait"),
-        )
+        def fire() -> None:
+            self.spawn(self._answer_waiting(query), "press-wait")
+
+        later = self._later or asyncio.get_running_loop().call_later
+        self._timers[update_id] = later(self.answer_after, fire)
+
+    async def _answer_waiting(self, query: CallbackQuery) -> None:
+        """A queued press waits too long: "one moment", unless its handler answered it."""
+        if self.answers.claim(query.id):
+            await self._answer(query, "press_wait")
+
+    def _answer_dropped(self, chat: int, query: CallbackQuery) -> None:
+        """Answer a press kept out of the queue: no handler will (see the module's text)."""
+        lane = self._lanes.get(chat)
+        if lane is not None:
+            lane.waiting = query  # the one waiting before is superseded: left unanswered
+            return
+        lane = self._lanes[chat] = _Lane(query)
+        self.spawn(self._drain_lane(chat, lane), f"press-busy-{chat}")
+
+    async def _drain_lane(self, chat: int, lane: _Lane) -> None:
+        try:
+            while lane.waiting is not None:
+                query, lane.waiting = lane.waiting, None
+                await self._answer(query, "press_busy")
+        finally:
+            del self._lanes[chat]
 
     async def _answer(self, query: CallbackQuery, key: str) -> None:
-        if not self.answers.claim(query.id):
-            return
         lang = self.svc.catalog.language_for(None, query.from_user.language_code)
         await answer_query(query, self.svc.catalog.render(key, lang))
 
