@@ -6,6 +6,7 @@ let replies pass); a reply scheduled meanwhile makes the rest of the chat's flus
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
 from datetime import UTC, datetime
 from typing import Any
 
@@ -56,9 +57,32 @@ async def enqueue(db: Database, chat_id: int, count: int = 1) -> None:
             await outbox.enqueue(tx, chat_id, "sendMessage", {"chat_id": chat_id, "text": "x"}, NOW)
 
 
+class Work:
+    """The sender's background work, kept so a test can wait for all of it to end (the
+    flushes read the database, which the fixture closes after the test)."""
+
+    def __init__(self) -> None:
+        self.tasks: list[asyncio.Task[Any]] = []
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> asyncio.Task[Any]:
+        task = asyncio.create_task(coro, name=name)
+        self.tasks.append(task)
+        return task
+
+    async def settle(self) -> None:
+        async with asyncio.timeout(5):
+            while not all(task.done() for task in self.tasks):
+                await asyncio.gather(*self.tasks)
+
+
 def sender_for(db: Database, bot: StuckBot, limiter: RateLimiter | None = None) -> Sender:
     limiter = limiter or RateLimiter(1000.0, 1000.0)
-    return Sender(bot, db, limiter, lambda: NOW)  # type: ignore[arg-type]
+    return Sender(bot, db, limiter, lambda: NOW, supervisor=Work())  # type: ignore[arg-type]
+
+
+async def settle(sender: Sender) -> None:
+    assert isinstance(sender.supervisor, Work)
+    await sender.supervisor.settle()
 
 
 async def test_the_sweep_does_not_wait_for_a_chat_being_flushed(db: Database) -> None:
@@ -74,6 +98,7 @@ async def test_the_sweep_does_not_wait_for_a_chat_being_flushed(db: Database) ->
     bot.release.set()
     await bot.until_sent(4)
     assert bot.sent == [2, 1, 1, 1]
+    await settle(sender)
 
 
 async def test_the_sweep_is_not_held_by_a_backlog_it_starts_itself(db: Database) -> None:
@@ -95,6 +120,7 @@ async def test_the_sweep_is_not_held_by_a_backlog_it_starts_itself(db: Database)
     bot.release.set()
     await bot.until_sent(5)
     assert bot.sent == [2, 3, 1, 1, 1]
+    await settle(sender)
 
 
 async def test_the_sweeps_calls_are_bulk_until_a_reply_is_scheduled_for_the_chat(
@@ -111,12 +137,13 @@ async def test_the_sweeps_calls_are_bulk_until_a_reply_is_scheduled_for_the_chat
     sender.schedule_flush(1)
     bot.release.set()
     await bot.until_sent(4)
-    assert limiter.asked == [
-        (1, Urgency.BULK),
-        (2, Urgency.BULK),
-        (1, Urgency.REPLY),
-        (1, Urgency.REPLY),
+    await settle(sender)
+    assert [u for chat, u in limiter.asked if chat == 1] == [
+        Urgency.BULK,
+        Urgency.REPLY,
+        Urgency.REPLY,
     ]
+    assert [u for chat, u in limiter.asked if chat == 2] == [Urgency.BULK]
 
 
 async def test_a_reply_flush_asks_as_a_reply(db: Database) -> None:
@@ -127,4 +154,5 @@ async def test_a_reply_flush_asks_as_a_reply(db: Database) -> None:
     await enqueue(db, 5)
     sender.schedule_flush(5)
     await bot.until_sent(1)
+    await settle(sender)
     assert limiter.asked == [(5, Urgency.REPLY)]
