@@ -9,6 +9,10 @@ as an update arrives, whether it joins that queue or is dealt with cheaply:
   one (it is answered at once and dropped: the survey takes one answer per message anyway),
   and any press beyond twice the cap is *dropped* (answered at once). Below the cap nothing
   is collapsed: a customer toggling drivers presses one message several times on purpose.
+  Once the cap is reached the chat is *flooding* until its queue has drained: meanwhile
+  repeated presses on one message collapse whatever the queue's length. Without that, a
+  sustained flood would keep the queue full of presses that each cost a transaction and
+  an answer (and hold the poller's getUpdates window: it cannot pass an update in hand).
 - a **text** (a message, a command, an edit) counts against ``texts_per_minute``; beyond the
   budget the first one gets ONE "slow down" reply, the rest are dropped, until a whole
   minute passes with the chat back within its budget (every text counts, dropped or not,
@@ -66,12 +70,13 @@ class FloodCounters:
 
 
 class _Chat:
-    __slots__ = ("pressed", "texts", "warned")
+    __slots__ = ("flooding", "pressed", "texts", "warned")
 
     def __init__(self, budget: int) -> None:
         self.texts: deque[float] = deque(maxlen=budget + 1)  # the latest texts' times
         self.pressed: Counter[int] = Counter()  # message id -> presses waiting in the queue
         self.warned = False
+        self.flooding = False  # the queue reached the cap and has not drained since
 
 
 class FloodGate:
@@ -86,12 +91,13 @@ class FloodGate:
         """A press on ``message_id`` arrives while ``pending`` updates wait for the chat."""
         state = self._chat(chat)
         if pending >= self.limits.pending_cap:
-            if state.pressed[message_id] > 0:
-                self.counters.presses_collapsed += 1
-                return Verdict.COLLAPSE
-            if pending >= 2 * self.limits.pending_cap:
-                self.counters.presses_dropped += 1
-                return Verdict.DROP_PRESS
+            state.flooding = True
+        if state.flooding and state.pressed[message_id] > 0:
+            self.counters.presses_collapsed += 1
+            return Verdict.COLLAPSE
+        if pending >= 2 * self.limits.pending_cap:
+            self.counters.presses_dropped += 1
+            return Verdict.DROP_PRESS
         state.pressed[message_id] += 1
         return Verdict.QUEUE
 
@@ -121,9 +127,13 @@ class FloodGate:
             del state.pressed[message_id]
 
     def forget_idle(self, chat: int, now: float) -> None:
-        """Drop the state of a chat with nothing queued and no recent text (bounded memory)."""
+        """The chat's queue has drained: it is no longer flooding; drop its state if no text
+        is recent either (bounded memory)."""
         state = self._chats.get(chat)
-        if state is None or state.pressed:
+        if state is None:
+            return
+        state.flooding = False
+        if state.pressed:
             return
         if not state.texts or state.texts[-1] <= now - WINDOW_SECONDS:
             del self._chats[chat]

@@ -26,6 +26,22 @@ def test_beyond_the_cap_presses_on_a_waiting_message_collapse() -> None:
     assert gate.admit_press(1, 10, 2) is Verdict.QUEUE  # nothing waits on it any more
 
 
+def test_a_flooding_chat_collapses_repeated_presses_until_its_queue_drains() -> None:
+    gate = FloodGate(FloodLimits(pending_cap=3))
+    assert [gate.admit_press(1, 10, pending) for pending in range(3)] == [Verdict.QUEUE] * 3
+    assert gate.admit_press(1, 10, 3) is Verdict.COLLAPSE  # the cap: the chat is flooding
+    gate.press_done(1, 10)
+    gate.press_done(1, 10)
+    # Below the cap again, but still flooding: the queue does not refill with repeats.
+    assert gate.admit_press(1, 10, 1) is Verdict.COLLAPSE
+    assert gate.admit_press(1, 11, 1) is Verdict.QUEUE  # another message
+    gate.press_done(1, 10)
+    gate.press_done(1, 11)
+    gate.forget_idle(1, 0.0)  # drained
+    assert [gate.admit_press(1, 10, pending) for pending in range(2)] == [Verdict.QUEUE] * 2
+    assert gate.counters.presses_collapsed == 2
+
+
 def test_other_chats_are_untouched_by_a_flood() -> None:
     gate = FloodGate(FloodLimits(pending_cap=1, texts_per_minute=2))
     for i in range(50):
