@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 import platform
 import resource
@@ -80,7 +81,9 @@ def percentile(values: Sequence[float], pct: float) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
-    rank = max(0, min(len(ordered) - 1, round(pct / 100 * len(ordered) + 0.5) - 1))
+    # The smallest value with at least pct % of the values at or below it (p99 of 100
+    # values is the 99th, not the largest).
+    rank = max(0, min(len(ordered) - 1, math.ceil(pct / 100 * len(ordered) - 1e-9) - 1))
     return ordered[rank]
 
 

@@ -97,7 +97,9 @@ class FloodControl:
         if query is not None:
             if query.message is None:
                 return True  # the handler answers it "invalid" at once
-            verdict = self.gate.admit_press(chat, query.message.message_id, pending)
+            verdict = self.gate.admit_press(
+                chat, query.message.message_id, pending, self.monotonic()
+            )
             if verdict is Verdict.QUEUE:
                 self._start_timer(update.update_id, query)
                 return True
