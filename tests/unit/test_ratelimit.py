@@ -77,7 +77,7 @@ def test_global_slot_frees_as_time_passes(clock: FakeClock) -> None:
     assert delays(limiter, clock, 2, 3) == pytest.approx([0.0, 0.1])
 
 
-def test_a_late_timer_costs_no_rate_but_a_stall_catches_up_one_slot_only(
+def test_a_late_timer_costs_no_rate_but_a_stall_catches_up_a_tenth_of_a_second_only(
     clock: FakeClock,
 ) -> None:
     limiter = RateLimiter(10.0, clock=clock)
@@ -90,7 +90,17 @@ def test_a_late_timer_costs_no_rate_but_a_stall_catches_up_one_slot_only(
     assert turns[2].granted
     clock.advance(5.0)  # the event loop stalled for 5 s
     limiter.pump()
-    assert sum(t.granted for t in turns) == 5  # two slots at once, not fifty
+    assert sum(t.granted for t in turns) == 5  # the slot missed 0.1 s ago and now's
+
+
+def test_at_a_high_rate_a_stall_catches_up_a_tenth_of_a_second_of_slots(
+    clock: FakeClock,
+) -> None:
+    limiter = RateLimiter(200.0, per_chat_per_second=1000.0, clock=clock)
+    turns = [limiter.request(chat) for chat in range(1, 100)]
+    clock.advance(1.0)  # a busy event loop fires the timer a second late
+    limiter.pump()
+    assert sum(t.granted for t in turns) == 1 + 21  # the first, then 0.1 s of slots
 
 
 def test_private_chat_bursts_three_then_one_per_second(clock: FakeClock) -> None:

@@ -15,7 +15,8 @@ global slots to the others.
 
 The turns are given by :meth:`RateLimiter.pump`, called when a call asks and by a timer
 (``loop.call_later``, not a task) at the next moment a turn may be due; no rate is exceeded
-even momentarily (after a stall of the event loop, at most one slot is caught up).
+even momentarily (after a stall of the event loop, at most ``CATCH_UP_SECONDS`` of
+slots are caught up).
 """
 
 from __future__ import annotations
@@ -34,6 +35,10 @@ from bot.core.delivery import Urgency
 GROUP_PER_MINUTE = 19  # Telegram allows 20 per minute in a group; keep one in hand.
 #: How long a bulk call lets replies asked for after it go first (see the module's text).
 BULK_SLACK_SECONDS = 2.0
+#: After the event loop was held up, the slots missed meanwhile are given at once, up to
+#: this long a stretch of them (at least one slot): a busy loop costs no send rate, and the
+#: rate over any second exceeds the limit by at most this share.
+CATCH_UP_SECONDS = 0.1
 
 
 @dataclass(eq=False)
@@ -198,13 +203,13 @@ class RateLimiter:
 
     def _slot_for(self, turn: Turn, now: float) -> float:
         """The global slot ``turn`` would have had on time: 1/rate after the last one and
-        not before it was due. Slots are kept on that schedule, so a timer firing a little
-        late costs no rate; after a stall only one slot is caught up (``now - gap``)."""
+        not before it was due. Slots are kept on that schedule, so a timer firing late costs
+        no rate; after a stall at most ``CATCH_UP_SECONDS`` of slots are caught up."""
         earliest = max(turn.due_at, self._paused_until)
         if self._last_slot is None:
             return earliest
         gap = 1.0 / self._rate
-        return max(self._last_slot + gap, earliest, now - gap)
+        return max(self._last_slot + gap, earliest, now - max(gap, CATCH_UP_SECONDS))
 
     def _grant(self, turn: Turn, slot: float, now: float) -> None:
         chat_id = turn.chat_id
