@@ -8,22 +8,25 @@ from __future__ import annotations
 
 import argparse
 
-from benchmarks import answers, dispatch, reports, themes
+from benchmarks import answers, dispatch, flood, reports, themes
 
 
 def main() -> None:
-    """Dispatch, answers, reports, themes: in that order, in one run on one machine."""
+    """Dispatch, answers, flood, reports, themes: in that order, in one run on one
+    machine."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes, a smoke test")
     args = parser.parse_args()
     if args.quick:
         dispatch.main(["--surveys", "500", "--limit", "100"])
         answers.main(["--customers", "500"])
+        flood.main(["--quick"])
         reports.main(["--answers", "20000", "--runs", "2"])
         themes.main(["--comments", "5000", "--singles", "200"])
     else:
         dispatch.main([])
         answers.main([])
+        flood.main([])
         reports.main([])
         themes.main([])
 
