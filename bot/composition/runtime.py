@@ -124,7 +124,7 @@ async def serve(
         failures,
         settings.poll_timeout_seconds,
         clock=clock,
-        flood=lambda spawn: FloodControl(svc, app.bot_data, spawn),
+        flood=lambda spawn: FloodControl(svc, app.bot, app.bot_data, spawn),
     )
     try:
         try:

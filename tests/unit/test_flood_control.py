@@ -5,6 +5,7 @@ outbox cap (bot.usecases.unit_of_work.run_unit):
   moment", once (its handler then leaves it be); one handled in time gets no such answer;
 - presses dropped by the limits are answered one at a time per chat, the latest one
   waiting: a flood costs a few answers, not one each;
+- the poller asks before it parses an update: those kept out are confirmed unparsed;
 - replies beyond ``NPSBOT_FLOOD_OUTBOX_PER_CHAT`` queued for a chat are dropped, counted
   (the log, ``/stats``), and other chats are not affected.
 
@@ -21,8 +22,10 @@ from typing import Any
 import pytest
 from telegram import Update
 
+from bot.adapters.telegram import polling
 from bot.adapters.telegram.bot_data import press_answers
 from bot.adapters.telegram.flood import FloodControl
+from bot.adapters.telegram.wiring import FailedUpdates
 from bot.core.delivery import Urgency
 from bot.core.flood import FloodCounters
 from bot.core.nps import STANDARD_CUTOFFS
@@ -53,9 +56,7 @@ def settings(**extra: str) -> Settings:
 
 
 class AnsweringBot:
-    """Records answerCallbackQuery; PTB's objects call it through ``get_bot()``."""
-
-    defaults = None
+    """Records answerCallbackQuery."""
 
     def __init__(self) -> None:
         self.answers: list[tuple[str, str | None]] = []
@@ -124,7 +125,13 @@ class Rig:
         self.bot_data: dict[Any, Any] = {}
         self.timers = Timers()
         self.work: list[asyncio.Task[None]] = []
-        self.flood = FloodControl(self.svc, self.bot_data, self.spawn, later=self.timers)
+        self.flood = FloodControl(
+            self.svc,
+            self.bot,  # type: ignore[arg-type]
+            self.bot_data,
+            self.spawn,
+            later=self.timers,
+        )
         self._ids = iter(range(1, 1_000_000))
 
     def spawn(self, coro: Coroutine[Any, Any, None], name: str) -> object:
@@ -137,13 +144,14 @@ class Rig:
         while not all(task.done() for task in self.work):
             await asyncio.gather(*self.work)
 
-    def press(self, chat: int = CHAT, message_id: int = 10) -> Update:
+    def press(self, chat: int = CHAT, message_id: int = 10, language: str = "en") -> dict[str, Any]:
+        """A press's JSON, as getUpdates returns it (the flood control decides on that)."""
         update_id = next(self._ids)
-        raw = {
+        return {
             "update_id": update_id,
             "callback_query": {
                 "id": f"q{update_id}",
-                "from": {"id": chat, "is_bot": False, "first_name": "A", "language_code": "en"},
+                "from": {"id": chat, "is_bot": False, "first_name": "A", "language_code": language},
                 "chat_instance": "1",
                 "data": "nps:1:9",
                 "message": {
@@ -153,7 +161,10 @@ class Rig:
                 },
             },
         }
-        update = Update.de_json(raw, self.bot)  # type: ignore[arg-type]
+
+    def parsed(self, raw: dict[str, Any]) -> Update:
+        """The update as the poller hands it to its chat's worker."""
+        update = Update.de_json(raw, None)
         assert update is not None
         return update
 
@@ -182,7 +193,7 @@ async def test_a_press_handled_in_time_gets_no_one_moment(db: Database) -> None:
     assert rig.flood.admit(CHAT, update, pending=0)
     assert [delay for delay, _, _ in rig.timers.started] == [5.0]  # the default
     assert press_answers(rig.bot_data).claim("q1")  # the handler answers it
-    rig.flood.done(CHAT, update)
+    rig.flood.done(CHAT, rig.parsed(update))
     rig.timers.fire()
     await rig.settle()
     assert rig.bot.answers == []
@@ -191,11 +202,7 @@ async def test_a_press_handled_in_time_gets_no_one_moment(db: Database) -> None:
 
 async def test_one_moment_is_in_the_customers_telegram_language(db: Database) -> None:
     rig = Rig(db)
-    update = rig.press()
-    assert update.callback_query is not None
-    update.callback_query.from_user._unfreeze()
-    update.callback_query.from_user.language_code = "zh-hans"
-    rig.flood.admit(CHAT, update, pending=0)
+    rig.flood.admit(CHAT, rig.press(language="zh-hans"), pending=0)
     rig.timers.fire()
     await rig.settle()
     assert rig.bot.answers == [("q1", "请稍候…")]
@@ -308,3 +315,70 @@ def test_stats_shows_the_replies_dropped_over_the_cap() -> None:
         FloodCounters(replies_dropped=7),
     )
     assert "7 replies over the per-chat outbox cap" in text
+
+
+# --- in the poller -----------------------------------------------------------------------
+
+
+class HeldApp:
+    """The application behind a poller: handles updates once ``release`` is set."""
+
+    def __init__(self) -> None:
+        self.bot = None
+        self.release = asyncio.Event()
+        self.handled: list[int] = []
+
+    async def process_update(self, update: Update) -> None:
+        await self.release.wait()
+        self.handled.append(update.update_id)
+
+
+def text(update_id: int, chat: int) -> dict[str, Any]:
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": 0,
+            "chat": {"id": chat, "type": "private"},
+            "from": {"id": chat, "is_bot": False, "first_name": "B"},
+            "text": "hello",
+        },
+    }
+
+
+async def test_the_poller_confirms_updates_kept_out_without_parsing_them(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rig = Rig(db, NPSBOT_FLOOD_PENDING_UPDATES="2")
+    parsed: list[int] = []
+    real_parse = polling.parse_updates
+
+    def counting_parse(batch: Any, bot: Any) -> list[Update]:
+        parsed.extend(raw["update_id"] for raw in batch)
+        return real_parse(batch, bot)
+
+    monkeypatch.setattr(polling, "parse_updates", counting_parse)
+    app = HeldApp()
+    poller = polling.Poller(
+        app,  # type: ignore[arg-type]
+        FailedUpdates(),
+        timeout=30,
+        flood=lambda spawn: FloodControl(
+            rig.svc,
+            rig.bot,  # type: ignore[arg-type]
+            rig.bot_data,
+            spawn,
+            later=rig.timers,
+        ),
+    )
+    flood = [rig.press() for _ in range(50)]  # ids 1-50, one message
+    assert poller.admit_raw([*flood, text(51, OTHER)]) == 51
+    # Two presses fill the chat's queue; the other 48 collapse unparsed; the other chat's
+    # text is queued as usual.
+    assert parsed == [1, 2, 51]
+    assert poller.offset == 1 and poller.handled == 48
+    app.release.set()
+    await poller.drain()
+    assert sorted(app.handled) == [1, 2, 51]
+    assert rig.bot.answers == [("q50", "Too many presses: one moment, please.")]
+    assert poller.offset == 52

@@ -7,11 +7,13 @@ confirmed like a handled one): a collapsed or dropped press gets its answer
 down" message (through the outbox, paced like every reply), later ones nothing. Only the
 flooding chat is touched: other chats have their own queues and budgets.
 
-Those answers are cheap but not free (an HTTP request each, and the connection pool is
-shared with every other chat's calls): each chat has at most one in flight, and a press
-dropped meanwhile replaces the one waiting for it, so only the latest is answered. A
-flood of thousands of presses costs a few dozen answers; a superseded press's spinner
-ends on its own (Telegram's 15 s), as a person pressing again would see anyway.
+Both are cheap, and kept so: the decision is taken on the update's JSON, before PTB parses
+it (parsing a press with its message and keyboard costs about 0.4 ms, most of what a flood
+of presses would otherwise cost); and each chat has at most one answer to a kept-out press
+in flight, a press kept out meanwhile replacing the one waiting, so only the latest is
+answered. Thousands of forged presses cost a few dozen answers, and the HTTP connections
+stay free for the other chats' calls; a superseded press's spinner ends on its own after
+Telegram's 15 s, as a person pressing again would see anyway.
 """
 
 from __future__ import annotations
@@ -19,13 +21,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 
-from telegram import CallbackQuery, Update
+from telegram import Bot, Update
 
 from bot.adapters.telegram.bot_data import press_answers
-from bot.adapters.telegram.callbacks import PressAnswers, answer_query
+from bot.adapters.telegram.callbacks import PressAnswers, answer_press
 from bot.core.flood import FloodGate, FloodLimits, Verdict
 from bot.usecases.services import Services
 from storage import outbox
@@ -45,13 +48,36 @@ class Timer(Protocol):
 Later = Callable[[float, Callable[[], None]], Timer]
 
 
+@dataclass(frozen=True)
+class Press:
+    """What answering a press needs, read from the update's JSON."""
+
+    query_id: str
+    language_code: str | None
+
+
 class _Lane:
     """A chat's answers to dropped presses: one in flight, the latest one waiting."""
 
     __slots__ = ("waiting",)
 
-    def __init__(self, first: CallbackQuery) -> None:
-        self.waiting: CallbackQuery | None = first
+    def __init__(self, first: Press) -> None:
+        self.waiting: Press | None = first
+
+
+def _field(raw: Mapping[str, Any], *path: str) -> Any:
+    """``raw[path[0]][path[1]]...``, or None where the JSON has no such object."""
+    value: Any = raw
+    for key in path:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(key)
+    return value
+
+
+def _language(sender: Any) -> str | None:
+    code = _field(sender, "language_code") if isinstance(sender, Mapping) else None
+    return code if isinstance(code, str) else None
 
 
 def flood_limits(svc: Services) -> FloodLimits:
@@ -73,6 +99,7 @@ class FloodControl:
     def __init__(
         self,
         svc: Services,
+        bot: Bot,
         bot_data: dict[Any, Any],
         spawn: Callable[[Coroutine[Any, Any, None], str], object],
         *,
@@ -80,6 +107,7 @@ class FloodControl:
         later: Later | None = None,
     ) -> None:
         self.svc = svc
+        self.bot = bot
         self.gate = FloodGate(flood_limits(svc))
         self.gate.counters = svc.flood
         self.answers: PressAnswers = press_answers(bot_data)
@@ -91,29 +119,32 @@ class FloodControl:
         self._lanes: dict[int, _Lane] = {}
         self.admin_chats = frozenset(svc.settings.admin_chat_ids)
 
-    def admit(self, chat: int, update: Update, pending: int) -> bool:
-        """True: queue ``update`` (``pending`` updates of its chat wait already)."""
-        query = update.callback_query
-        if query is not None:
-            if query.message is None:
+    def admit(self, chat: int, raw: Mapping[str, Any], pending: int) -> bool:
+        """True: queue the update ``raw`` (its JSON; ``pending`` updates of its chat wait
+        already). False: it is dealt with."""
+        query = raw.get("callback_query")
+        if isinstance(query, Mapping):
+            message_id = _field(query, "message", "message_id")
+            if not isinstance(message_id, int):
                 return True  # the handler answers it "invalid" at once
-            verdict = self.gate.admit_press(
-                chat, query.message.message_id, pending, self.monotonic()
-            )
+            press = Press(str(query.get("id", "")), _language(query.get("from")))
+            verdict = self.gate.admit_press(chat, message_id, pending, self.monotonic())
             if verdict is Verdict.QUEUE:
-                self._start_timer(update.update_id, query)
+                self._start_timer(raw["update_id"], press)
                 return True
             self._count(chat, verdict)
-            self._answer_dropped(chat, query)
+            self._answer_dropped(chat, press)
             return False
-        if update.effective_message is None or chat in self.admin_chats:
+        message = raw.get("message") or raw.get("edited_message")
+        if not isinstance(message, Mapping) or chat in self.admin_chats:
             return True  # admins type many commands in a row, and are trusted
         verdict = self.gate.admit_text(chat, self.monotonic())
         if verdict is Verdict.QUEUE:
             return True
         self._count(chat, verdict)
         if verdict is Verdict.SLOW_DOWN:
-            self.spawn(self._slow_down(chat, update), f"slow-down-{chat}")
+            language = _language(message.get("from"))
+            self.spawn(self._slow_down(chat, language), f"slow-down-{chat}")
         return False
 
     def done(self, chat: int, update: Update) -> None:
@@ -130,42 +161,41 @@ class FloodControl:
         """The chat's queue is empty."""
         self.gate.forget_idle(chat, self.monotonic())
 
-    def _start_timer(self, update_id: int, query: CallbackQuery) -> None:
+    def _start_timer(self, update_id: int, press: Press) -> None:
         def fire() -> None:
-            self.spawn(self._answer_waiting(query), "press-wait")
+            self.spawn(self._answer_waiting(press), "press-wait")
 
         later = self._later or asyncio.get_running_loop().call_later
         self._timers[update_id] = later(self.answer_after, fire)
 
-    async def _answer_waiting(self, query: CallbackQuery) -> None:
+    async def _answer_waiting(self, press: Press) -> None:
         """A queued press waits too long: "one moment", unless its handler answered it."""
-        if self.answers.claim(query.id):
-            await self._answer(query, "press_wait")
+        if self.answers.claim(press.query_id):
+            await self._answer(press, "press_wait")
 
-    def _answer_dropped(self, chat: int, query: CallbackQuery) -> None:
+    def _answer_dropped(self, chat: int, press: Press) -> None:
         """Answer a press kept out of the queue: no handler will (see the module's text)."""
         lane = self._lanes.get(chat)
         if lane is not None:
-            lane.waiting = query  # the one waiting before is superseded: left unanswered
+            lane.waiting = press  # the one waiting before is superseded: left unanswered
             return
-        lane = self._lanes[chat] = _Lane(query)
+        lane = self._lanes[chat] = _Lane(press)
         self.spawn(self._drain_lane(chat, lane), f"press-busy-{chat}")
 
     async def _drain_lane(self, chat: int, lane: _Lane) -> None:
         try:
             while lane.waiting is not None:
-                query, lane.waiting = lane.waiting, None
-                await self._answer(query, "press_busy")
+                press, lane.waiting = lane.waiting, None
+                await self._answer(press, "press_busy")
         finally:
             del self._lanes[chat]
 
-    async def _answer(self, query: CallbackQuery, key: str) -> None:
-        lang = self.svc.catalog.language_for(None, query.from_user.language_code)
-        await answer_query(query, self.svc.catalog.render(key, lang))
+    async def _answer(self, press: Press, key: str) -> None:
+        lang = self.svc.catalog.language_for(None, press.language_code)
+        await answer_press(self.bot, press.query_id, self.svc.catalog.render(key, lang))
 
-    async def _slow_down(self, chat: int, update: Update) -> None:
-        user = update.effective_user
-        lang = self.svc.catalog.language_for(None, user.language_code if user else None)
+    async def _slow_down(self, chat: int, language_code: str | None) -> None:
+        lang = self.svc.catalog.language_for(None, language_code)
         text = self.svc.catalog.render("flood_slow_down", lang)
         async with self.svc.db.transaction() as tx:
             await outbox.enqueue(

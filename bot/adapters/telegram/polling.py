@@ -12,8 +12,9 @@ again because an older one is still in hand are recognised by id and skipped.
 
 Floods: with a :class:`~bot.adapters.telegram.flood.FloodControl`, an update the per-chat
 limits keep out of the queue (a collapsed press, a text over the budget) is dealt with at
-once and counts as handled; a queued press still waiting after ``NPSBOT_PRESS_ANSWER_SECONDS``
-is answered "one moment" (Telegram wants an answer within 15 s).
+once and counts as handled, decided on its JSON before it is parsed (parsing is most of a
+flood's cost); a queued press still waiting after ``NPSBOT_PRESS_ANSWER_SECONDS`` is
+answered "one moment" (Telegram wants an answer within 15 s).
 """
 
 from __future__ import annotations
@@ -58,6 +59,22 @@ def parse_updates(batch: Sequence[Any], bot: Bot) -> list[Update]:
         if update is not None:
             updates.append(update)
     return updates
+
+
+def _raw_chat_key(raw: Any) -> int:
+    """:func:`_chat_key` read from the update's JSON (for the allowed update kinds)."""
+    for path in (
+        ("message", "chat", "id"),
+        ("edited_message", "chat", "id"),
+        ("callback_query", "message", "chat", "id"),
+        ("callback_query", "from", "id"),
+    ):
+        value = raw
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if isinstance(value, int):
+            return value
+    return 0
 
 
 def _chat_key(update: Update) -> int:
@@ -178,8 +195,11 @@ class Poller:
             uid = _update_id(raw)
             if uid is not None and (self._next is None or uid + 1 > self._next):
                 self._next = uid + 1
-        for update in parse_updates(fresh, self.app.bot):
-            self._admit(update)
+        for raw in fresh:
+            if self.flood is not None and not self._flood_admits(raw):
+                continue
+            for update in parse_updates([raw], self.app.bot):
+                self._admit(update)
         # Ids below the offset are confirmed: Telegram never sends them again.
         floor = self.offset
         if floor is not None:
@@ -187,7 +207,8 @@ class Poller:
         return len(fresh)
 
     async def process(self, batch: Sequence[Update]) -> None:
-        """Handle ``batch`` (chats in parallel, each chat's updates in order) and wait for it."""
+        """Handle ``batch`` (chats in parallel, each chat's updates in order) and wait for it;
+        parsed already, it bypasses the flood limits (they decide on the JSON)."""
         for update in batch:
             if update.update_id not in self._in_hand and update.update_id not in self._done:
                 self._admit(update)
@@ -204,13 +225,19 @@ class Poller:
         if not task.cancelled() and task.exception() is not None:
             log.error("%s failed", task.get_name(), exc_info=task.exception())
 
+    def _flood_admits(self, raw: Any) -> bool:
+        """Whether the flood limits let ``raw`` (not parsed yet) join its chat's queue; one
+        they keep out is dealt with, and confirmed like a handled one."""
+        assert self.flood is not None
+        chat = _raw_chat_key(raw)
+        if self.flood.admit(chat, raw, len(self._queues.get(chat, ()))):
+            return True
+        self._done.add(raw["update_id"])
+        self.handled += 1
+        return False
+
     def _admit(self, update: Update) -> None:
         chat = _chat_key(update)
-        queue = self._queues.get(chat)
-        if self.flood is not None and not self.flood.admit(chat, update, len(queue or ())):
-            self._done.add(update.update_id)  # dealt with: confirmed like a handled one
-            self.handled += 1
-            return
         self._in_hand.add(update.update_id)
         self._queues.setdefault(chat, deque()).append(update)
         if chat not in self._workers:
