@@ -295,3 +295,21 @@ async def test_a_cancelled_wait_leaves_the_line_to_the_next_call(clock: FakeCloc
     assert limiter.waiting == 0
     after = limiter.request(1)
     assert run_until_granted(limiter, clock, [after]) == pytest.approx([0.1])
+
+
+def test_a_backlog_of_bulk_calls_past_their_deadline_takes_every_other_slot_at_most(
+    clock: FakeClock,
+) -> None:
+    # After a restart the sweep asks for 60 chats' retries at once (6 s of slots); 3 s on,
+    # they are past their deadline. A customer's reply still waits for one of them only,
+    # not for the 30 left (earliest deadline alone would put it behind all of them).
+    limiter = RateLimiter(10.0, clock=clock, bulk_slack=2.0)
+    backlog = [limiter.request(chat, BULK) for chat in range(1000, 1060)]
+    while clock.now < 1003.0:
+        clock.set(limiter.pump() or clock.now)
+    waiting = sum(not t.granted for t in backlog)
+    assert waiting >= 25
+    reply = limiter.request(7, REPLY)
+    assert run_until_granted(limiter, clock, [reply])[0] <= 0.2
+    assert sum(not t.granted for t in backlog) >= waiting - 2
+    run_until_granted(limiter, clock, backlog)  # and the backlog goes on to the end

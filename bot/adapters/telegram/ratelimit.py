@@ -8,10 +8,11 @@ chat by virtual scheduling, GCRA: a small burst in private chats, 60/19 s apart 
 the chat whose first waiting call has the earliest deadline goes. A reply's deadline is
 the moment it became first in its line; a bulk call's lies ``BULK_SLACK_SECONDS`` later, so
 a broadcast, a restart's backlog or the sweep's retries yield to customers' replies for at
-most that long and are never starved. A chat with a long line competes with one call at a
-time, so the chats take turns (round robin among equals) and no chat's backlog delays
-another's calls. A chat waiting for its own limit (an admin group's 20 a minute) leaves the
-global slots to the others.
+most that long and are never starved; and while replies wait, bulk calls past their
+deadline take every other slot at most, so a reply never waits behind a whole backlog. A
+chat with a long line competes with one call at a time, so the chats take turns (round
+robin among equals) and no chat's backlog delays another's calls. A chat waiting for its
+own limit (an admin group's 20 a minute) leaves the global slots to the others.
 
 The turns are given by :meth:`RateLimiter.pump`, called when a call asks and by a timer
 (``loop.call_later``, not a task) at the next moment a turn may be due; no rate is exceeded
@@ -46,6 +47,7 @@ class Turn:
     """One call's place in its chat's line; ``granted`` once it may be made."""
 
     chat_id: int
+    bulk: bool
     slack: float  # how much later than a reply its deadline lies (0 for a reply)
     seq: int
     granted: bool = False
@@ -77,10 +79,13 @@ class RateLimiter:
         self._clock = clock
         self._bulk_slack = bulk_slack
         self._lines: dict[int, deque[Turn]] = {}  # per chat, the calls waiting, in order
-        # Each line's first call is in one of two heaps: ``_due`` when its chat may send
+        # Each line's first call is in one of three heaps: ``_due_reply`` or ``_due_bulk``
+        # when its chat may send
         # now (by deadline), ``_later`` until it may (by that time). Stale entries (a call
         # withdrawn) are skipped when they surface.
-        self._due: list[_Entry] = []
+        self._due_reply: list[_Entry] = []
+        self._due_bulk: list[_Entry] = []
+        self._last_bulk = False  # the last turn given went to a bulk call
         self._later: list[_Entry] = []
         self._seq = itertools.count()
         self._chat_tat: dict[int, float] = {}  # per chat, GCRA's theoretical arrival time
@@ -117,7 +122,7 @@ class RateLimiter:
         """Join ``chat_id``'s line (granted at once if it is this call's turn)."""
         now = self._clock()
         slack = self._bulk_slack if urgency is Urgency.BULK else 0.0
-        turn = Turn(chat_id, slack, next(self._seq))
+        turn = Turn(chat_id, urgency is Urgency.BULK, slack, next(self._seq))
         line = self._lines.get(chat_id)
         if line is not None:
             line.append(turn)
@@ -147,16 +152,13 @@ class RateLimiter:
             ready, _, turn = heapq.heappop(self._later)
             if self._is_first(turn):
                 turn.due_at = ready
-                heapq.heappush(self._due, (turn.deadline, turn.seq, turn))
-        while self._due:
-            turn = self._due[0][2]
-            if not self._is_first(turn):
-                heapq.heappop(self._due)
-                continue
+                self._push_due(turn)
+        while (heap := self._next_due()) is not None:
+            turn = heap[0][2]
             slot = self._slot_for(turn, now)
             if slot > now:
                 break
-            heapq.heappop(self._due)
+            heapq.heappop(heap)
             self._grant(turn, slot, now)
         return self._next_look()
 
@@ -181,6 +183,24 @@ class RateLimiter:
         line = self._lines.get(turn.chat_id)
         return line is not None and line[0] is turn and not turn.granted
 
+    def _push_due(self, turn: Turn) -> None:
+        heap = self._due_bulk if turn.bulk else self._due_reply
+        heapq.heappush(heap, (turn.deadline, turn.seq, turn))
+
+    def _next_due(self) -> list[_Entry] | None:
+        """The heap whose first call goes next: the earliest deadline, except that while a
+        reply waits, no two bulk calls go in a row (a backlog of bulk calls past their
+        deadline, a restart's say, would otherwise hold every new reply behind it)."""
+        for heap in (self._due_reply, self._due_bulk):
+            while heap and not self._is_first(heap[0][2]):
+                heapq.heappop(heap)
+        reply, bulk = self._due_reply, self._due_bulk
+        if not reply:
+            return bulk or None
+        if bulk and bulk[0][:2] < reply[0][:2] and not self._last_bulk:
+            return bulk
+        return reply
+
     def _chat_limits(self, chat_id: int) -> tuple[float, float]:
         """(interval, burst tolerance): a private chat may burst a few messages (a
         follow-up right after an edit), a group may not (its limit is per minute)."""
@@ -197,7 +217,7 @@ class RateLimiter:
         ready = self._chat_tat.get(turn.chat_id, -math.inf) - tolerance
         if ready <= now:
             turn.due_at = now
-            heapq.heappush(self._due, (turn.deadline, turn.seq, turn))
+            self._push_due(turn)
         else:
             heapq.heappush(self._later, (ready, turn.seq, turn))
 
@@ -218,6 +238,7 @@ class RateLimiter:
         interval, _ = self._chat_limits(chat_id)
         self._chat_tat[chat_id] = max(self._chat_tat.get(chat_id, slot), slot) + interval
         self._last_slot = slot
+        self._last_bulk = turn.bulk
         turn.granted = True
         if turn.future is not None and not turn.future.done():
             turn.future.set_result(None)
@@ -231,12 +252,11 @@ class RateLimiter:
     def _next_look(self) -> float | None:
         """When a turn may next be due: the next slot if a chat may send, else the moment
         the first chat may; None when no call waits."""
-        while self._due and not self._is_first(self._due[0][2]):
-            heapq.heappop(self._due)
+        heap = self._next_due()
         while self._later and not self._is_first(self._later[0][2]):
             heapq.heappop(self._later)
-        if self._due:
-            return self._slot_for(self._due[0][2], self._clock())
+        if heap is not None:
+            return self._slot_for(heap[0][2], self._clock())
         if self._later:
             return max(self._later[0][0], self._paused_until)
         return None
