@@ -23,11 +23,13 @@ class StuckBot:
 
     def __init__(self) -> None:
         self.release = asyncio.Event()
+        self.stuck = asyncio.Event()  # a call to chat 1 hangs
         self.sent: list[int] = []
         self.changed = asyncio.Event()
 
     async def do_api_request(self, method: str, api_kwargs: dict[str, Any], **_: Any) -> Any:
         if api_kwargs["chat_id"] == 1:
+            self.stuck.set()
             await self.release.wait()
         self.sent.append(api_kwargs["chat_id"])
         self.changed.set()
@@ -132,7 +134,8 @@ async def test_the_sweeps_calls_are_bulk_until_a_reply_is_scheduled_for_the_chat
     await enqueue(db, 1, 2)
     await enqueue(db, 2)
     await sender.flush_all()
-    await bot.until_sent(1)  # chat 2's retry; chat 1's first call hangs
+    await bot.until_sent(1)  # chat 2's retry
+    await asyncio.wait_for(bot.stuck.wait(), 5)  # chat 1's first call hangs
     await enqueue(db, 1)  # the customer in chat 1 pressed a button: a reply
     sender.schedule_flush(1)
     bot.release.set()
