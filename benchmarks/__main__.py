@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import argparse
 
-from benchmarks import answers, dispatch, engines, reports, themes
+from benchmarks import answers, dispatch, engines, flood, reports, themes
 
 
 def main() -> None:
-    """Dispatch, answers, reports, themes, engines: in that order, in one run on one
+    """Dispatch, answers, flood, reports, themes, engines: in that order, in one run on one
     machine."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes, a smoke test")
@@ -20,12 +20,14 @@ def main() -> None:
     if args.quick:
         dispatch.main(["--surveys", "500", "--limit", "100"])
         answers.main(["--customers", "500"])
+        flood.main(["--quick"])
         reports.main(["--answers", "20000", "--runs", "2"])
         themes.main(["--comments", "5000", "--singles", "200"])
         engines.main(["--operations", "100", "--rounds", "1"])
     else:
         dispatch.main([])
         answers.main([])
+        flood.main([])
         reports.main([])
         themes.main([])
         engines.main([])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import os
 import platform
 import resource
@@ -67,12 +68,22 @@ async def stand_in(**kwargs: Any) -> AsyncIterator[StandIn]:
         yield server
 
 
+def cpu_seconds(child: BotProcess) -> float:
+    """User plus system CPU seconds the child has used so far, from /proc/<pid>/stat."""
+    assert child.proc is not None
+    fields = Path(f"/proc/{child.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    # After the command name: state is field 3, utime and stime fields 14 and 15 (in ticks).
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: Sequence[float], pct: float) -> float:
     """Nearest-rank percentile (values need not be sorted)."""
     if not values:
         return float("nan")
     ordered = sorted(values)
-    rank = max(0, min(len(ordered) - 1, round(pct / 100 * len(ordered) + 0.5) - 1))
+    # The smallest value with at least pct % of the values at or below it (p99 of 100
+    # values is the 99th, not the largest).
+    rank = max(0, min(len(ordered) - 1, math.ceil(pct / 100 * len(ordered) - 1e-9) - 1))
     return ordered[rank]
 
 

@@ -265,7 +265,10 @@ class Methods:
                 await self.world.wait_changed(remaining)
             if me.terminated:
                 raise ApiError(409, WEBHOOK_ACTIVE if self.pusher.webhook else CONFLICT)
-            return [u.body for u in self.world.updates[:limit]]
+            batch = [u.body for u in self.world.updates[:limit]]
+            for listener in self.world.delivery_listeners:
+                listener(batch)
+            return batch
         finally:
             if self._poller is me:
                 self._poller = None

@@ -192,6 +192,11 @@ class StandIn:
         """Call ``listener(chat_id, message)`` whenever the bot sends a new message."""
         self.world.message_listeners.append(listener)
 
+    def on_delivery(self, listener: Callable[[list[dict[str, Any]]], None]) -> None:
+        """Call ``listener(updates)`` with every batch of updates getUpdates (or a webhook
+        POST, one update) hands the bot."""
+        self.world.delivery_listeners.append(listener)
+
     @property
     def pending_updates(self) -> int:
         """Updates not yet confirmed by a getUpdates offset."""

@@ -141,6 +141,9 @@ class World:
         # Called with (chat id, message) for every new bot message: lets benchmarks observe
         # thousands of chats without a waiter per chat.
         self.message_listeners: list[Callable[[int, BotMessage], None]] = []
+        # Called with the bodies of the updates each getUpdates answer or webhook POST carries
+        # (redelivered ones again): lets benchmarks time when the bot first saw an update.
+        self.delivery_listeners: list[Callable[[list[dict[str, Any]]], None]] = []
 
     # --- change notification -------------------------------------------------------
 

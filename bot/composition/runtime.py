@@ -144,7 +144,7 @@ async def serve(
         db,
         failures,
         clock,
-        flood=lambda spawn: FloodControl(svc, app.bot_data, spawn),
+        flood=lambda spawn: FloodControl(svc, app.bot, app.bot_data, spawn),
     )
     front: Poller | WebhookServer
     if settings.receiving.webhook:

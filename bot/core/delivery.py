@@ -15,6 +15,15 @@ class Failure(Enum):
     TRANSIENT = "transient"  # network, timeout, 5xx, persistent 429: may work later
 
 
+class Urgency(Enum):
+    """Whether someone is waiting for a call now: the sender serves the calls of all chats
+    by earliest deadline, and a bulk call's deadline lies a little later than its request
+    (``bot.adapters.telegram.ratelimit.BULK_SLACK_SECONDS``), so replies pass it."""
+
+    REPLY = "reply"  # a reply to an update or an admin's command: a person waits for it
+    BULK = "bulk"  # surveys, reminders, digests, alerts, the sweep's retries
+
+
 @dataclass(frozen=True)
 class CallResult:
     """The outcome of one Bot API call."""

@@ -9,6 +9,11 @@ as an update arrives, whether it joins that queue or is dealt with cheaply:
   one (it is answered at once and dropped: the survey takes one answer per message anyway),
   and any press beyond twice the cap is *dropped* (answered at once). Below the cap nothing
   is collapsed: a customer toggling drivers presses one message several times on purpose.
+  Once the cap is reached the chat is *flooding* until its queue has drained and a minute
+  has passed since: meanwhile repeated presses on one message collapse whatever the
+  queue's length. Without that, a sustained flood would refill the queue to the cap each
+  time it drains, with presses that each cost a transaction and an answer (and hold the
+  poller's getUpdates window, which cannot pass an update in hand).
 - a **text** (a message, a command, an edit) counts against ``texts_per_minute``; beyond the
   budget the first one gets ONE "slow down" reply, the rest are dropped, until a whole
   minute passes with the chat back within its budget (every text counts, dropped or not,
@@ -66,12 +71,13 @@ class FloodCounters:
 
 
 class _Chat:
-    __slots__ = ("pressed", "texts", "warned")
+    __slots__ = ("capped_at", "pressed", "texts", "warned")
 
     def __init__(self, budget: int) -> None:
         self.texts: deque[float] = deque(maxlen=budget + 1)  # the latest texts' times
         self.pressed: Counter[int] = Counter()  # message id -> presses waiting in the queue
         self.warned = False
+        self.capped_at: float | None = None  # the queue last reached the cap (flooding)
 
 
 class FloodGate:
@@ -82,16 +88,18 @@ class FloodGate:
         self.counters = FloodCounters()
         self._chats: dict[int, _Chat] = {}
 
-    def admit_press(self, chat: int, message_id: int, pending: int) -> Verdict:
-        """A press on ``message_id`` arrives while ``pending`` updates wait for the chat."""
+    def admit_press(self, chat: int, message_id: int, pending: int, now: float) -> Verdict:
+        """A press on ``message_id`` arrives at ``now`` while ``pending`` updates wait for
+        the chat."""
         state = self._chat(chat)
         if pending >= self.limits.pending_cap:
-            if state.pressed[message_id] > 0:
-                self.counters.presses_collapsed += 1
-                return Verdict.COLLAPSE
-            if pending >= 2 * self.limits.pending_cap:
-                self.counters.presses_dropped += 1
-                return Verdict.DROP_PRESS
+            state.capped_at = now
+        if state.capped_at is not None and state.pressed[message_id] > 0:
+            self.counters.presses_collapsed += 1
+            return Verdict.COLLAPSE
+        if pending >= 2 * self.limits.pending_cap:
+            self.counters.presses_dropped += 1
+            return Verdict.DROP_PRESS
         state.pressed[message_id] += 1
         return Verdict.QUEUE
 
@@ -121,9 +129,14 @@ class FloodGate:
             del state.pressed[message_id]
 
     def forget_idle(self, chat: int, now: float) -> None:
-        """Drop the state of a chat with nothing queued and no recent text (bounded memory)."""
+        """The chat's queue has drained: it stops flooding once a minute has passed since
+        the cap; its state is dropped when no text is recent either (bounded memory)."""
         state = self._chats.get(chat)
-        if state is None or state.pressed:
+        if state is None:
+            return
+        if state.capped_at is not None and state.capped_at <= now - WINDOW_SECONDS:
+            state.capped_at = None
+        if state.pressed or state.capped_at is not None:
             return
         if not state.texts or state.texts[-1] <= now - WINDOW_SECONDS:
             del self._chats[chat]

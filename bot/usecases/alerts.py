@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.core.callback_data import ALERT, AlertPress
+from bot.core.delivery import Urgency
 from bot.reports.alert_text import compose_alert_messages
 from bot.reports.telegram_text import MESSAGE_LIMIT
 from bot.usecases.services import Services
@@ -111,5 +112,5 @@ async def flush_alerts(svc: Services, now: datetime) -> int:
                 len(views),
                 chat_id,
             )
-    await asyncio.gather(*(svc.sender.flush_chat(chat_id) for chat_id in chats))
+    await asyncio.gather(*(svc.sender.flush_chat(chat_id, Urgency.BULK) for chat_id in chats))
     return queued

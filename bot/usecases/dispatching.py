@@ -22,7 +22,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from bot.core.contact_rules import ContactRules, customer_timezone, end_of_quiet_hours
-from bot.core.delivery import Failure
+from bot.core.delivery import Failure, Urgency
 from bot.core.keyboards import score_keyboard
 from bot.core.questionnaire.catalog import Catalog
 from bot.core.questionnaire.startup import builtin_catalog
@@ -171,7 +171,10 @@ class Dispatcher:
             "text": question,
             "reply_markup": score_keyboard(survey.id),
         }
-        outcome = await self.sender.call(customer.chat_id, "sendMessage", params)
+        # Bulk: a broadcast lets the replies of customers in a conversation pass.
+        outcome = await self.sender.call(
+            customer.chat_id, "sendMessage", params, urgency=Urgency.BULK
+        )
         now = self.clock()
         async with self.db.transaction() as tx:
             if outcome.ok:

@@ -7,10 +7,12 @@ twice from a second pass: the guarded UPDATE lets exactly one pass win.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import datetime
 
 from bot.core.contact_rules import ContactRules, customer_timezone, expired, reminder_due
+from bot.core.delivery import Urgency
 from bot.core.questionnaire.catalog import Catalog
 from bot.core.questionnaire.startup import builtin_catalog
 from bot.core.records import SurveyStatus
@@ -25,9 +27,9 @@ BATCH = 500
 
 
 async def _flush(sender: Outbound | None, chat_ids: set[int]) -> None:
+    """Each chat's calls in parallel, as bulk: one chat's backlog holds up no other chat."""
     if sender is not None:
-        for chat_id in sorted(chat_ids):
-            await sender.flush_chat(chat_id)
+        await asyncio.gather(*(sender.flush_chat(c, Urgency.BULK) for c in sorted(chat_ids)))
 
 
 async def expire_surveys(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
-from bot.core.delivery import CallResult
+from bot.core.delivery import CallResult, Urgency
 
 
 class Pacing(Protocol):
@@ -31,14 +31,22 @@ class Outbound(Protocol):
     @property
     def limiter(self) -> Pacing: ...
 
-    async def call(self, chat_id: int, method: str, params: dict[str, Any]) -> CallResult:
-        """Make one call now; never raises for Telegram's errors."""
+    async def call(
+        self,
+        chat_id: int,
+        method: str,
+        params: dict[str, Any],
+        *,
+        urgency: Urgency = Urgency.REPLY,
+    ) -> CallResult:
+        """Make one call, paced (``urgency``: whether a person waits for it, or it is bulk
+        work that lets replies pass); never raises for Telegram's errors."""
         ...
 
-    async def flush_chat(self, chat_id: int) -> None:
+    async def flush_chat(self, chat_id: int, urgency: Urgency = Urgency.REPLY) -> None:
         """Send what the outbox holds for ``chat_id``, in order."""
         ...
 
-    def schedule_flush(self, chat_id: int) -> None:
+    def schedule_flush(self, chat_id: int, urgency: Urgency = Urgency.REPLY) -> None:
         """Flush ``chat_id`` in the background."""
         ...

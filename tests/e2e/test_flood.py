@@ -54,9 +54,12 @@ async def test_a_flooding_chat_delays_nobody_and_gets_a_few_dozen_messages(
     delays = await asyncio.gather(*(answer(u, s) for u, s in zip(others, surveys, strict=True)))
     await flooding
     # The others' presses reach the bot after the whole flood (Telegram's update stream is
-    # one queue): what bounds them is how cheaply the flood is dealt with. Measured 5-14 s
-    # with the stand-in, the bot and 2 shared cores in one process.
-    assert max(delays) < 20, sorted(delays)[-5:]
+    # one queue): what bounds them is how cheaply the flood is dealt with, and then the 30
+    # presses' 60 replies at 25 messages/s. Measured 3.1-3.3 s with the stand-in, the bot
+    # and 2 shared cores in one process (5-14 s before floods were decided unparsed and
+    # the flooding chat's queue stopped refilling); the tight figures are the benchmark's
+    # (benchmarks/flood.py).
+    assert max(delays) < 10, sorted(delays)[-5:]
 
     for survey_id, _ in surveys:
         _, stored = await survey_state(h, survey_id)

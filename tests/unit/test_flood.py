@@ -10,28 +10,50 @@ from bot.core.flood import FloodGate, FloodLimits, Verdict
 
 def test_presses_below_the_cap_are_all_queued_even_on_one_message() -> None:
     gate = FloodGate(FloodLimits(pending_cap=3))
-    assert [gate.admit_press(1, 10, pending) for pending in range(3)] == [Verdict.QUEUE] * 3
+    assert [gate.admit_press(1, 10, pending, 0.0) for pending in range(3)] == [Verdict.QUEUE] * 3
     assert gate.counters.dropped == 0
 
 
 def test_beyond_the_cap_presses_on_a_waiting_message_collapse() -> None:
     gate = FloodGate(FloodLimits(pending_cap=2))
-    assert gate.admit_press(1, 10, 0) is Verdict.QUEUE
-    assert gate.admit_press(1, 10, 5) is Verdict.COLLAPSE
-    assert gate.admit_press(1, 11, 3) is Verdict.QUEUE  # another message: still queued
-    assert gate.admit_press(1, 12, 4) is Verdict.DROP_PRESS  # twice the cap: dropped
+    assert gate.admit_press(1, 10, 0, 0.0) is Verdict.QUEUE
+    assert gate.admit_press(1, 10, 5, 0.0) is Verdict.COLLAPSE
+    assert gate.admit_press(1, 11, 3, 0.0) is Verdict.QUEUE  # another message: still queued
+    assert gate.admit_press(1, 12, 4, 0.0) is Verdict.DROP_PRESS  # twice the cap: dropped
     assert gate.counters.presses_collapsed == 1
     assert gate.counters.presses_dropped == 1
     gate.press_done(1, 10)
-    assert gate.admit_press(1, 10, 2) is Verdict.QUEUE  # nothing waits on it any more
+    assert gate.admit_press(1, 10, 2, 0.0) is Verdict.QUEUE  # nothing waits on it any more
+
+
+def test_a_flooding_chat_collapses_repeated_presses_for_a_minute_after_the_cap() -> None:
+    gate = FloodGate(FloodLimits(pending_cap=3))
+    assert [gate.admit_press(1, 10, n, 0.0) for n in range(3)] == [Verdict.QUEUE] * 3
+    assert gate.admit_press(1, 10, 3, 1.0) is Verdict.COLLAPSE  # the cap: the chat floods
+    gate.press_done(1, 10)
+    gate.press_done(1, 10)
+    # Below the cap again, but still flooding: the queue does not refill with repeats.
+    assert gate.admit_press(1, 10, 1, 2.0) is Verdict.COLLAPSE
+    assert gate.admit_press(1, 11, 1, 2.0) is Verdict.QUEUE  # another message
+    gate.press_done(1, 10)
+    gate.press_done(1, 11)
+    gate.forget_idle(1, 30.0)  # drained, but the cap was reached 29 s ago
+    assert [gate.admit_press(1, 10, n, 30.0) for n in range(2)] == [
+        Verdict.QUEUE,
+        Verdict.COLLAPSE,
+    ]
+    gate.press_done(1, 10)
+    gate.forget_idle(1, 61.0)  # drained a minute after the cap: a normal chat again
+    assert [gate.admit_press(1, 10, n, 61.0) for n in range(2)] == [Verdict.QUEUE] * 2
+    assert gate.counters.presses_collapsed == 3
 
 
 def test_other_chats_are_untouched_by_a_flood() -> None:
     gate = FloodGate(FloodLimits(pending_cap=1, texts_per_minute=2))
     for i in range(50):
-        gate.admit_press(1, 10, 100)
+        gate.admit_press(1, 10, 100, 0.0)
         gate.admit_text(1, float(i) / 100)
-    assert gate.admit_press(2, 10, 0) is Verdict.QUEUE
+    assert gate.admit_press(2, 10, 0, 0.0) is Verdict.QUEUE
     assert gate.admit_text(2, 0.5) is Verdict.QUEUE
 
 
@@ -52,7 +74,7 @@ def test_texts_over_the_budget_get_one_slow_down_then_are_dropped() -> None:
 def test_idle_chats_are_forgotten() -> None:
     gate = FloodGate(FloodLimits())
     gate.admit_text(1, 0.0)
-    gate.admit_press(2, 5, 0)
+    gate.admit_press(2, 5, 0, 0.0)
     gate.forget_idle(1, 30.0)
     gate.forget_idle(2, 100.0)
     assert set(gate._chats) == {1, 2}  # a recent text, a press still queued

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 
-from telegram import CallbackQuery
+from telegram import Bot, CallbackQuery
 from telegram.error import BadRequest, NetworkError
 
 log = logging.getLogger(__name__)
@@ -20,13 +20,18 @@ async def answer_query(query: CallbackQuery, text: str | None = None) -> bool:
     little toast; the press itself was handled. Raising would make the poller retry an
     update that has nothing left to do.
     """
+    return await answer_press(query.get_bot(), query.id, text)
+
+
+async def answer_press(bot: Bot, query_id: str, text: str | None = None) -> bool:
+    """:func:`answer_query` by the press's id (for a press that was never parsed)."""
     try:
-        await query.answer(text[:CALLBACK_TEXT_LIMIT] if text else None)
+        await bot.answer_callback_query(query_id, text[:CALLBACK_TEXT_LIMIT] if text else None)
     except BadRequest as exc:
-        log.info("callback query %s not answered: %s", query.id, exc.message)
+        log.info("callback query %s not answered: %s", query_id, exc.message)
         return False
     except NetworkError as exc:
-        log.warning("callback query %s not answered: %s", query.id, exc.message)
+        log.warning("callback query %s not answered: %s", query_id, exc.message)
         return False
     return True
 

@@ -22,15 +22,12 @@ from typing import Any
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application
 
-from bot.adapters.telegram.receiver import (
-    ALLOWED_UPDATES,
-    Receiver,
-    ReceiverStopped,
-    update_id_of,
-)
+from bot.adapters.telegram.raw import update_id_of
+from bot.adapters.telegram.receiver import ALLOWED_UPDATES, Receiver, ReceiverStopped
 from bot.adapters.telegram.sender import retry_after_seconds
 
 log = logging.getLogger(__name__)
+
 
 class Poller:
     """Fetches updates with ``getUpdates`` and hands each batch to the receiver."""

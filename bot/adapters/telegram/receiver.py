@@ -4,8 +4,10 @@ hand each chat's updates to its worker.
 1. A batch (a ``getUpdates`` answer, or a webhook request) is written to the inbox
    (:mod:`storage.inbox`) in ONE transaction, new ids only: a redelivered id is dropped
    here. The flood limits (:class:`~bot.adapters.telegram.flood.FloodControl`) decide as
-   each new update arrives; one they keep out of its chat's queue is stored already handled
-   with its outcome, its "slow down" reply written in the same transaction.
+   each new update arrives, on its JSON (:mod:`~bot.adapters.telegram.raw`); one they keep
+   out of its chat's queue is stored already handled with its outcome, its "slow down"
+   reply written in the same transaction, and is never parsed. The others are parsed once
+   the transaction has committed; one PTB cannot parse is marked malformed a moment later.
 2. Only once :meth:`Receiver.receive` has returned may the caller acknowledge the batch
    (the next ``getUpdates`` offset, the webhook's 200): a crash after that loses nothing.
 3. Each chat has a queue and a worker task: a chat's updates are handled in order, chats in
@@ -32,6 +34,7 @@ from telegram import Bot, Update
 from telegram.ext import Application
 
 from bot.adapters.telegram.flood import OUTCOMES, FloodControl
+from bot.adapters.telegram.raw import chat_key, update_id_of
 from bot.adapters.telegram.wiring import FailedUpdates
 from bot.core.flood import Verdict
 from bot.core.records import InboxOutcome, InboxUpdate
@@ -56,22 +59,6 @@ class ReceiverStopped(RuntimeError):
     """The receiver is stopping: the batch was not stored (it will be delivered again)."""
 
 
-def update_id_of(raw: Any) -> int | None:
-    """The ``update_id`` of a raw update, if it has one."""
-    if isinstance(raw, dict) and isinstance(raw.get("update_id"), int):
-        return int(raw["update_id"])
-    return None
-
-
-def chat_key(update: Update) -> int:
-    """The worker an update goes to: its chat (else its user; else 0)."""
-    if update.effective_chat is not None:
-        return update.effective_chat.id
-    if update.effective_user is not None:
-        return update.effective_user.id
-    return 0
-
-
 def _loads(payload: str | None) -> Any:
     try:
         return json.loads(payload) if payload is not None else None
@@ -85,7 +72,7 @@ def _parse(raw: Any, bot: Bot) -> Update | None:
     try:
         return Update.de_json(raw, bot)
     except Exception:  # PTB raises KeyError/TypeError/ValueError on shapes it rejects
-        log.warning("update %s is malformed; stored as such", update_id_of(raw), exc_info=True)
+        log.warning("update %s is malformed; marked as such", update_id_of(raw), exc_info=True)
         return None
 
 
@@ -138,13 +125,14 @@ class Receiver:
         finally:
             self._resumed.set()
         for row in pending:
-            update = _parse(_loads(row.payload), self.app.bot)
+            raw = _loads(row.payload)
+            update = _parse(raw, self.app.bot)
             if update is None:
                 self._settle_later(row.update_id, row.chat_id, InboxOutcome.MALFORMED)
                 continue
-            chat = chat_key(update)
+            chat = chat_key(raw)
             if self.flood is not None:
-                self.flood.resume(chat, update)
+                self.flood.resume(chat, raw)
             self._enqueue(chat, update)
         if pending:
             log.info("resuming %d updates received before the start", len(pending))
@@ -187,35 +175,32 @@ class Receiver:
             await self._room.wait()
         if self._stopping:
             raise ReceiverStopped("the receiver is stopping")
-        items: list[tuple[int, Any, Update | None]] = []
+        items: list[tuple[int, dict[str, Any]]] = []
         seen: set[int] = set()
         for raw in batch:
             uid = update_id_of(raw)
             if uid is None or uid in seen:
                 continue  # without an id nothing can be stored or acknowledged
             seen.add(uid)
-            items.append((uid, raw, _parse(raw, self.app.bot)))
+            items.append((uid, raw))
         if not items:
             return 0
         now = self.clock()
-        decided: list[tuple[int, Update, Verdict]] = []
+        decided: list[tuple[int, dict[str, Any], Verdict]] = []
         try:
             async with self.db.transaction() as tx:
-                old = await inbox.known(tx, [uid for uid, _, _ in items])
+                old = await inbox.known(tx, [uid for uid, _ in items])
                 rows: list[InboxUpdate] = []
                 pending: Counter[int] = Counter()
-                for uid, raw, update in items:
+                for uid, raw in items:
                     if uid in old:
                         continue  # a redelivery: handled, or queued already
-                    if update is None:
-                        rows.append(InboxUpdate(uid, None, None, InboxOutcome.MALFORMED))
-                        continue
-                    chat = chat_key(update)
+                    chat = chat_key(raw)
                     verdict = Verdict.QUEUE
                     if self.flood is not None:
                         waiting = len(self._queues.get(chat, ())) + pending[chat]
-                        verdict = self.flood.decide(chat, update, waiting)
-                    decided.append((chat, update, verdict))
+                        verdict = self.flood.decide(chat, raw, waiting)
+                    decided.append((chat, raw, verdict))
                     if verdict is Verdict.QUEUE:
                         pending[chat] += 1
                         payload = json.dumps(raw, ensure_ascii=False, separators=(",", ":"))
@@ -223,18 +208,26 @@ class Receiver:
                     else:
                         rows.append(InboxUpdate(uid, chat, None, OUTCOMES[verdict]))
                         assert self.flood is not None
-                        await self.flood.record(tx, chat, update, verdict, now)
+                        await self.flood.record(tx, chat, raw, verdict, now)
                 await inbox.store(tx, rows, now)
         except BaseException:
             if self.flood is not None:
-                for chat, update, verdict in decided:
-                    self.flood.withdraw(chat, update, verdict)
+                for chat, raw, verdict in decided:
+                    self.flood.withdraw(chat, raw, verdict)
             raise
-        for chat, update, verdict in decided:
+        # Parsed only now, and only what joins a queue: a flood's kept-out updates never
+        # are, and the transaction is not held while PTB parses.
+        for chat, raw, verdict in decided:
             if verdict is Verdict.QUEUE:
+                update = _parse(raw, self.app.bot)
+                if update is None:
+                    if self.flood is not None:
+                        self.flood.withdraw(chat, raw, verdict)
+                    self._settle_later(raw["update_id"], chat, InboxOutcome.MALFORMED)
+                    continue
                 self._enqueue(chat, update)
             if self.flood is not None:
-                self.flood.carry_out(chat, update, verdict)
+                self.flood.carry_out(chat, raw, verdict)
         return len(rows)
 
     # --- the workers ---------------------------------------------------------------------

@@ -2,8 +2,10 @@
 
 Also drains the outbox: calls recorded in the database by handlers, made in order per chat,
 by per-chat flush tasks started through the bot's
-:class:`~bot.composition.supervisor.Supervisor` (so they are awaited on stop) and by the
-periodic :meth:`Sender.sweep` loop.
+:class:`~bot.composition.supervisor.Supervisor` (so they are awaited on stop), which the
+periodic :meth:`Sender.sweep` starts too. The sweep never waits for a chat's backlog, and
+the rate limiter serves the chats by earliest deadline (replies before bulk calls asked for
+up to ``BULK_SLACK_SECONDS`` earlier), so no chat's backlog delays another chat's sends.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.warnings import PTBUserWarning
 
 from bot.adapters.telegram.ratelimit import RateLimiter
-from bot.core.delivery import CallResult, Failure, Upload
+from bot.core.delivery import CallResult, Failure, Upload, Urgency
 from bot.core.records import OutboxItem
 from bot.usecases.background import Background, TaskSet, wait_for_any
 from bot.usecases.metrics import Metrics
@@ -106,15 +108,25 @@ class Sender:
         self._chat_locks: dict[int, asyncio.Lock] = {}
         self._flush_tasks: dict[int, asyncio.Task[None]] = {}
         self._dirty: set[int] = set()
+        # The urgency of each running flush task: a reply scheduled while the sweep's (bulk)
+        # flush of the chat runs makes the rest of that flush a reply.
+        self._flush_urgency: dict[int, Urgency] = {}
 
-    async def call(self, chat_id: int, method: str, params: dict[str, Any]) -> CallResult:
+    async def call(
+        self,
+        chat_id: int,
+        method: str,
+        params: dict[str, Any],
+        *,
+        urgency: Urgency = Urgency.REPLY,
+    ) -> CallResult:
         """Make one call, paced; wait out 429s and retry transient errors a bounded number
         of times. Never raises for Telegram errors: the result says what happened."""
         params = _with_files(params)
         transient_failures = 0
         rate_limits = 0
         while True:
-            await self.limiter.acquire(chat_id)
+            await self.limiter.acquire(chat_id, urgency)
             try:
                 result = await self._request(method, params)
             except RetryAfter as exc:
@@ -161,7 +173,7 @@ class Sender:
             lock = self._chat_locks[chat_id] = asyncio.Lock()
         return lock
 
-    async def flush_chat(self, chat_id: int) -> None:
+    async def flush_chat(self, chat_id: int, urgency: Urgency = Urgency.REPLY) -> None:
         """Make this chat's pending outbox calls, in order.
 
         One flush per chat at a time (a lock), so two tasks never make the same call twice
@@ -170,18 +182,21 @@ class Sender:
         lock = self._lock_for(chat_id)
         async with lock:
             try:
-                await self._flush_locked(chat_id)
+                await self._flush_locked(chat_id, urgency)
             finally:
                 if not lock._waiters:  # nobody else queued: drop the lock to bound memory
                     self._chat_locks.pop(chat_id, None)
 
-    async def _flush_locked(self, chat_id: int) -> None:
+    async def _flush_locked(self, chat_id: int, urgency: Urgency) -> None:
         async with self.db.read() as tx:
             items = await outbox.pending_for_chat(tx, chat_id)
         for item in items:
             async with self.db.transaction() as tx:
                 await outbox.mark_started(tx, item.id, self.clock())
-            outcome = await self.call(chat_id, item.method, item.params)
+            # A reply scheduled meanwhile upgrades a running flush.
+            if self._flush_urgency.get(chat_id) is Urgency.REPLY:
+                urgency = Urgency.REPLY
+            outcome = await self.call(chat_id, item.method, item.params, urgency=urgency)
             now = self.clock()
             if outcome.ok:
                 async with self.db.transaction() as tx:
@@ -209,7 +224,7 @@ class Sender:
             # Transient: keep order, leave this and later calls for the next flush.
             return
 
-    def schedule_flush(self, chat_id: int) -> None:
+    def schedule_flush(self, chat_id: int, urgency: Urgency = Urgency.REPLY) -> None:
         """Flush this chat's outbox in the background.
 
         Handlers call this instead of awaiting the sends: a chat's pacing (about one message
@@ -219,7 +234,10 @@ class Sender:
         task = self._flush_tasks.get(chat_id)
         if task is not None and not task.done():
             self._dirty.add(chat_id)  # the running task flushes once more before it ends
+            if urgency is Urgency.REPLY:
+                self._flush_urgency[chat_id] = urgency
             return
+        self._flush_urgency[chat_id] = urgency
         self._flush_tasks[chat_id] = self.supervisor.spawn(
             self._flush_until_clean(chat_id), f"flush-{chat_id}"
         )
@@ -229,7 +247,7 @@ class Sender:
             while True:
                 self._dirty.discard(chat_id)
                 try:
-                    await self.flush_chat(chat_id)
+                    await self.flush_chat(chat_id, self._flush_urgency[chat_id])
                 except Exception:
                     # The periodic sweep retries whatever is still pending.
                     log.exception("flushing the outbox of chat %s failed", chat_id)
@@ -239,26 +257,23 @@ class Sender:
         finally:
             if self._flush_tasks.get(chat_id) is asyncio.current_task():
                 del self._flush_tasks[chat_id]
+                del self._flush_urgency[chat_id]
 
     async def flush_all(self) -> None:
-        """Make every pending outbox call (after a restart, and periodically)."""
+        """Start a flush of every chat with pending outbox calls (after a restart, and
+        periodically), as bulk calls. Returns once they are started, not done: waiting would
+        hold every other chat's retries behind the longest backlog (a group's at 20 a
+        minute); a chat whose flush runs already is only told to look again."""
         async with self.db.read() as tx:
             chats = await outbox.pending_chats(tx)
-        # A chat whose flush is running (a long backlog paced at 1/s) is only told to look
-        # again: waiting for it would hold every other chat's retry behind its backlog.
-        idle = []
         for chat_id in chats:
-            task = self._flush_tasks.get(chat_id)
-            if task is not None and not task.done():
-                self._dirty.add(chat_id)
-            else:
-                idle.append(chat_id)
-        await asyncio.gather(*(self.flush_chat(chat_id) for chat_id in idle))
+            self.schedule_flush(chat_id, Urgency.BULK)
 
     async def sweep(self, stop: asyncio.Event, interval: float) -> None:
-        """Flush every pending outbox call every ``interval`` seconds until ``stop``, then
-        once more: calls committed before the stop go out within its grace period (what is
-        left then stays in the outbox for the next start)."""
+        """Start a flush of every pending outbox call every ``interval`` seconds until
+        ``stop``, then once more: calls committed before the stop go out within its grace
+        period, as the supervisor awaits the flushes (what is left then stays in the outbox
+        for the next start)."""
         while True:
             try:
                 await self.flush_all()

@@ -32,12 +32,8 @@ from aiohttp import web
 from telegram.error import TelegramError
 from telegram.ext import Application
 
-from bot.adapters.telegram.receiver import (
-    ALLOWED_UPDATES,
-    Receiver,
-    ReceiverStopped,
-    update_id_of,
-)
+from bot.adapters.telegram.raw import update_id_of
+from bot.adapters.telegram.receiver import ALLOWED_UPDATES, Receiver, ReceiverStopped
 from bot.settings import ReceivingSettings
 from bot.usecases.background import wait_for_any
 
