@@ -1,19 +1,19 @@
-"""Flood limits for one chat's inbound updates (pure: the poller asks, this decides).
+"""Flood limits for one chat's inbound updates (pure: the receiver asks, this decides).
 
 A chat that sends far more than a person types (a script, a stuck client) must delay and
-cost only itself. Each chat's updates wait in its own queue (the poller's); this decides,
+cost only itself. Each chat's updates wait in its own queue (the receiver's); this decides,
 as an update arrives, whether it joins that queue or is dealt with cheaply:
 
 - a **press** joins the queue while the queue holds fewer than ``pending_cap`` updates;
   beyond that, a press on a message that already has a press waiting *collapses* into that
-  one (it is answered at once and dropped: the survey takes one answer per message anyway),
-  and any press beyond twice the cap is *dropped* (answered at once). Below the cap nothing
+  one (it is answered, not handled: the survey takes one answer per message anyway), and
+  any press beyond twice the cap is *dropped* (answered likewise). Below the cap nothing
   is collapsed: a customer toggling drivers presses one message several times on purpose.
   Once the cap is reached the chat is *flooding* until its queue has drained and a minute
   has passed since: meanwhile repeated presses on one message collapse whatever the
   queue's length. Without that, a sustained flood would refill the queue to the cap each
-  time it drains, with presses that each cost a transaction and an answer (and hold the
-  poller's getUpdates window, which cannot pass an update in hand).
+  time it drains, with presses that each cost a transaction and an answer, and delay the
+  chat's own answers behind them.
 - a **text** (a message, a command, an edit) counts against ``texts_per_minute``; beyond the
   budget the first one gets ONE "slow down" reply, the rest are dropped, until a whole
   minute passes with the chat back within its budget (every text counts, dropped or not,

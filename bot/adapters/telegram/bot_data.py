@@ -22,7 +22,7 @@ def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
 
 
 def press_answers(bot_data: MutableMapping[Any, Any]) -> PressAnswers:
-    """The application's record of answered presses (shared by the poller and handlers)."""
+    """The application's record of answered presses (shared by the flood control and handlers)."""
     found = bot_data.setdefault(PRESS_ANSWERS_KEY, PressAnswers())
     assert isinstance(found, PressAnswers)
     return found

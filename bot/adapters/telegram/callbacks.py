@@ -17,7 +17,7 @@ async def answer_query(query: CallbackQuery, text: str | None = None) -> bool:
     """Answer the press; False if Telegram refused or could not be reached.
 
     A press answered too late (a backlog after downtime: "query is too old") only loses the
-    little toast; the press itself was handled. Raising would make the poller retry an
+    little toast; the press itself was handled. Raising would make the receiver retry an
     update that has nothing left to do.
     """
     return await answer_press(query.get_bot(), query.id, text)
@@ -38,7 +38,7 @@ async def answer_press(bot: Bot, query_id: str, text: str | None = None) -> bool
 
 class PressAnswers:
     """The presses answered (or being answered) so far, so each is answered once: the
-    poller answers a press kept waiting behind its chat's backlog "one moment" before
+    flood control answers a press kept waiting behind its chat's backlog "one moment" before
     Telegram's 15 s deadline, and the handler then leaves it be (Telegram would refuse a
     second answer)."""
 

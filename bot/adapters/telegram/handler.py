@@ -85,7 +85,7 @@ async def speaker(
 async def _answer(
     context: ContextTypes.DEFAULT_TYPE, query: CallbackQuery, text: str | None
 ) -> None:
-    """Answer the press unless it was answered already (the poller's "one moment" for a
+    """Answer the press unless it was answered already (the receiver's "one moment" for a
     press kept waiting behind its chat's backlog)."""
     if press_answers(context.application.bot_data).claim(query.id):
         await answer_query(query, text)
