@@ -162,3 +162,17 @@ async def test_acquire_does_not_wait_when_a_slot_is_free(clock: FakeClock) -> No
     limiter = RateLimiter(10.0, clock=clock)
     await limiter.acquire(1)  # would hang a fake-clock test if it slept
     assert limiter.reserve(2) == pytest.approx(0.1)
+
+
+def test_each_process_paces_at_its_share_of_the_global_rate(clock: FakeClock) -> None:
+    limiter = RateLimiter(1000.0, clock=clock)
+    limiter.share(4)
+    assert limiter.configured_rate == 250.0
+    assert limiter.rate == 250.0
+    limiter.pause(0.0)  # a 429 slows this process down ...
+    slowed = limiter.rate
+    limiter.share(2)  # ... and a process leaving keeps the slowdown in proportion
+    assert limiter.configured_rate == 500.0
+    assert limiter.rate == slowed * 2
+    limiter.share(1)
+    assert limiter.total_rate == 1000.0 and limiter.configured_rate == 1000.0
