@@ -32,6 +32,11 @@ from typing import Final
 #: installations in two schemas of one database never wait for each other.
 MIGRATION_LOCK: Final = "7237633, hashtext(current_schema())"
 WRITE_LOCK: Final = "7237634, hashtext(current_schema())"
+#: Held for its whole life by the leading process's lease connection (storage/lease.py).
+LEADER_LOCK: Final = "7237635, hashtext(current_schema())"
+#: The class half of a chat's outbox lock (the object half is the chat): the schema's hash
+#: mixed in, so two installations' chats with one id do not wait for each other.
+CHAT_LOCK_CLASS: Final = "(hashtext(current_schema()) # 7237636)"
 
 
 class Dialect:
@@ -44,6 +49,10 @@ class Dialect:
     begin_read: str
     #: The table that records the schema version on PostgreSQL (none on SQLite).
     version_table: str | None = None
+    #: Ends a SELECT that claims rows inside a write transaction: rows another transaction
+    #: holds are passed over rather than waited for (PostgreSQL's ``FOR UPDATE SKIP
+    #: LOCKED``; nothing on SQLite, whose single writer already excludes everyone else).
+    skip_locked: str = ""
 
     def sql(self, text: str) -> str:
         """The statement as the driver takes it."""
@@ -175,6 +184,7 @@ class _PostgreSQL(Dialect):
     )
     begin_read = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
     version_table = "npsbot_schema"
+    skip_locked = " FOR UPDATE SKIP LOCKED"
     table_columns_sql = (
         "SELECT column_name FROM information_schema.columns "
         "WHERE table_schema = current_schema() AND table_name = ? ORDER BY ordinal_position"

@@ -97,12 +97,17 @@ async def count_pending_for_chat(tx: Tx, chat_id: int) -> int:
     return int(row[0]) if row else 0
 
 
-async def mark_started(tx: Tx, item_id: int, now: datetime) -> None:
-    """Count an attempt before making the call."""
-    await tx.execute(
-        "UPDATE outbox SET attempts = attempts + 1, started_at = ? WHERE id = ?",
+async def mark_started(tx: Tx, item_id: int, now: datetime) -> bool:
+    """Count an attempt before making the call; False if the call is no longer pending (or,
+    on PostgreSQL, another transaction holds its row), and then it must not be made."""
+    changed = await tx.execute(
+        f"""
+        UPDATE outbox SET attempts = attempts + 1, started_at = ?
+        WHERE id IN (SELECT id FROM outbox WHERE id = ? AND {_PENDING}{tx.dialect.skip_locked})
+        """,
         (to_db_time(now), item_id),
     )
+    return changed == 1
 
 
 async def mark_done(tx: Tx, item_id: int, now: datetime) -> None:

@@ -131,11 +131,13 @@ async def count_ever_sent(tx: Tx) -> int:
 
 
 async def mark_send_started(tx: Tx, survey_id: int, now: datetime) -> bool:
-    """Record an attempt *before* calling Telegram; False if the survey is no longer pending."""
+    """Record an attempt *before* calling Telegram; False if the survey is no longer pending
+    (or, on PostgreSQL, another transaction holds its row: that one is sending it)."""
     changed = await tx.execute(
-        """
+        f"""
         UPDATE surveys SET send_attempts = send_attempts + 1, send_started_at = ?
-        WHERE id = ? AND status = 'pending'
+        WHERE id IN (SELECT id FROM surveys WHERE id = ? AND status = 'pending'
+                     {tx.dialect.skip_locked})
         """,
         (to_db_time(now), survey_id),
     )

@@ -31,6 +31,7 @@ from bot.adapters.telegram.sender import Sender
 from bot.adapters.telegram.webhook import WebhookServer
 from bot.adapters.telegram.wiring import FailedUpdates, register_handlers
 from bot.composition.admin_jobs import start_admin
+from bot.composition.leadership import Leadership
 from bot.composition.ops_jobs import start_ops
 from bot.composition.privacy_jobs import start_privacy
 from bot.composition.supervisor import Supervisor
@@ -43,6 +44,7 @@ from bot.usecases.metrics import Metrics
 from bot.usecases.rollups import sync_zone as sync_rollup_zone
 from bot.usecases.services import Services, utc_now
 from storage import Database, inbox
+from storage.lease import open_lease
 
 log = logging.getLogger(__name__)
 
@@ -110,12 +112,20 @@ async def serve(
             loop.add_signal_handler(sig, stop.set)
 
     db = await Database.open(settings.database_path)
+    try:
+        lease = await open_lease(db.target.engine, db.target.location)
+    except BaseException:
+        await db.close()
+        raise
     await sync_rollup_zone(db, settings.timezone.key, clock())
     app: Application = build_application(settings)  # type: ignore[type-arg]
     supervisor = Supervisor(job_queue=app.job_queue)
     limiter = RateLimiter(settings.send_rate_per_second, settings.per_chat_per_second)
+    leadership = Leadership(lease, limiter)
     metrics = Metrics()
-    sender = Sender(app.bot, db, limiter, clock, supervisor=supervisor, metrics=metrics)
+    sender = Sender(
+        app.bot, db, limiter, clock, supervisor=supervisor, metrics=metrics, lease=lease
+    )
     svc = Services(
         settings=settings,
         db=db,
@@ -173,25 +183,25 @@ async def serve(
         try:
             # Started in this order, stopped in reverse: see the module's docstring.
             async with supervisor:
-                supervisor.start_loop(
-                    "outbox", lambda halt: sender.sweep(halt, OUTBOX_SWEEP_SECONDS)
-                )
-                start_webhooks(svc, supervisor)
-                supervisor.start_loop("dispatcher", dispatcher.run)
-                supervisor.every(
-                    _prune_updates, PRUNE_UPDATES_SECONDS, first=60.0, name="prune-updates"
-                )
-                await start_ops(app, svc, supervisor, lambda: front.last_answer)
-                await start_admin(svc, supervisor)
-                start_privacy(svc, supervisor)
-                start_themes(svc, supervisor)
-                # The receiver first queues what the inbox holds unhandled; it stops after
-                # the poller or the webhook endpoint, finishing each chat's update in hand.
-                supervisor.start_loop("receiver", receiver.run)
+                supervisor.start_loop("lease", leadership.watch)
                 if isinstance(front, WebhookServer):
+                    # Every process takes webhook updates and flushes its units' replies
+                    # (a redelivered update is absorbed by the inbox), leader or not.
+                    await lease.set_sending(True)
+                    await leadership.share()
+                    supervisor.start_loop("receiver", receiver.run)
                     await _start_webhook(front, supervisor)
-                else:
-                    supervisor.start_loop("poller", front.run)
+                if await leadership.wait_to_lead(stop, supervisor.failed):
+                    _start_leader_work(svc, supervisor, sender, dispatcher)
+                    await start_ops(app, svc, supervisor, lambda: front.last_answer)
+                    await start_admin(svc, supervisor)
+                    start_privacy(svc, supervisor)
+                    start_themes(svc, supervisor)
+                    if isinstance(front, Poller):
+                        # The receiver first queues what the inbox holds unhandled; it
+                        # stops after the poller, finishing each chat's update in hand.
+                        supervisor.start_loop("receiver", receiver.run)
+                        supervisor.start_loop("poller", front.run)
                 await supervisor.wait(stop)
                 log.info("stopping (at most %.0f s)", supervisor.stop_timeout)
         finally:
@@ -200,5 +210,19 @@ async def serve(
     finally:
         with contextlib.suppress(Exception):
             await app.shutdown()
+        # Closing the lease releases leadership and chat locks at once for a standby.
+        with contextlib.suppress(Exception):
+            await lease.close()
         await db.close()
         log.info("stopped")
+
+
+def _start_leader_work(
+    svc: Services, supervisor: Supervisor, sender: Sender, dispatcher: Dispatcher
+) -> None:
+    """What runs in the leading process only: the outbox sweep, webhook deliveries, the
+    dispatcher and the inbox's pruning."""
+    supervisor.start_loop("outbox", lambda halt: sender.sweep(halt, OUTBOX_SWEEP_SECONDS))
+    start_webhooks(svc, supervisor)
+    supervisor.start_loop("dispatcher", dispatcher.run)
+    supervisor.every(_prune_updates, PRUNE_UPDATES_SECONDS, first=60.0, name="prune-updates")

@@ -111,6 +111,12 @@ class Supervisor:
         assert self._failed is not None, "enter the supervisor first"
         await wait_for_any((stop, self._failed), timeout=None)
 
+    @property
+    def failed(self) -> asyncio.Event:
+        """Set when a loop failed (the scope then stops and re-raises)."""
+        assert self._failed is not None, "enter the supervisor first"
+        return self._failed
+
     # --- starting work -----------------------------------------------------------------
 
     def start_loop(self, name: str, loop: Loop) -> None:

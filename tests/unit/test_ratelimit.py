@@ -313,3 +313,17 @@ def test_a_backlog_of_bulk_calls_past_their_deadline_takes_every_other_slot_at_m
     assert run_until_granted(limiter, clock, [reply])[0] <= 0.2
     assert sum(not t.granted for t in backlog) >= waiting - 2
     run_until_granted(limiter, clock, backlog)  # and the backlog goes on to the end
+
+
+def test_each_process_paces_at_its_share_of_the_global_rate(clock: FakeClock) -> None:
+    limiter = RateLimiter(1000.0, clock=clock)
+    limiter.share(4)
+    assert limiter.configured_rate == 250.0
+    assert limiter.rate == 250.0
+    limiter.pause(0.0)  # a 429 slows this process down ...
+    slowed = limiter.rate
+    limiter.share(2)  # ... and a process leaving keeps the slowdown in proportion
+    assert limiter.configured_rate == 500.0
+    assert limiter.rate == slowed * 2
+    limiter.share(1)
+    assert limiter.total_rate == 1000.0 and limiter.configured_rate == 1000.0

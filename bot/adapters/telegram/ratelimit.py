@@ -71,6 +71,9 @@ class RateLimiter:
         *,
         bulk_slack: float = BULK_SLACK_SECONDS,
     ) -> None:
+        #: The whole installation's rate; this process's share of it is configured_rate.
+        self.total_rate = global_per_second
+        self.processes = 1
         self.configured_rate = global_per_second
         self._rate = global_per_second
         self._chat_interval = 1.0 / per_chat_per_second
@@ -161,6 +164,17 @@ class RateLimiter:
             heapq.heappop(heap)
             self._grant(turn, slot, now)
         return self._next_look()
+
+    def share(self, processes: int) -> None:
+        """Several processes send to Telegram together: pace at the global rate divided
+        among ``processes`` (a slowdown after a 429 is kept, in proportion)."""
+        processes = max(processes, 1)
+        if processes == self.processes:
+            return
+        share = self.total_rate / processes
+        self._rate = max(min(share, self._rate * share / self.configured_rate), 0.001)
+        self.configured_rate = share
+        self.processes = processes
 
     def pause(self, seconds: float) -> None:
         """Telegram said 429: send nothing for ``seconds`` and slow down afterwards."""

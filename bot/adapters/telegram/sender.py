@@ -28,6 +28,7 @@ from bot.core.records import OutboxItem
 from bot.usecases.background import Background, TaskSet, wait_for_any
 from bot.usecases.metrics import Metrics
 from storage import Database, Tx, answers, customers, outbox
+from storage.lease import Lease, SoleLease
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,10 @@ warnings.filterwarnings("ignore", message="Please use 'Bot.", category=PTBUserWa
 MAX_RATE_LIMIT_RETRIES = 8
 MAX_TRANSIENT_RETRIES = 3
 MAX_OUTBOX_ATTEMPTS = 10
+#: While another process makes a chat's calls (several processes on PostgreSQL), look
+#: again this often, this many times; then the leader's sweep takes what is left.
+CHAT_BUSY_RETRY_SECONDS = 0.1
+CHAT_BUSY_RETRIES = 30
 
 
 def retry_after_seconds(exc: RetryAfter) -> float:
@@ -92,8 +97,11 @@ class Sender:
         backoff_base: float = 0.5,
         supervisor: Background | None = None,
         metrics: Metrics | None = None,
+        lease: Lease | None = None,
     ) -> None:
         self.bot = bot
+        # Which process makes a chat's outbox calls (PostgreSQL: one at a time per chat).
+        self.lease: Lease = lease or SoleLease()
         # The running bot's metrics; a sender built without (tests, tools) counts in its own.
         self.metrics = metrics or Metrics()
         # Owns the per-chat flush tasks; a sender built without one (tests, tools) gets
@@ -182,17 +190,33 @@ class Sender:
         lock = self._lock_for(chat_id)
         async with lock:
             try:
-                await self._flush_locked(chat_id, urgency)
+                if await self._take_chat(chat_id):
+                    try:
+                        await self._flush_locked(chat_id, urgency)
+                    finally:
+                        await self.lease.release_chat(chat_id)
             finally:
                 if not lock._waiters:  # nobody else queued: drop the lock to bound memory
                     self._chat_locks.pop(chat_id, None)
+
+    async def _take_chat(self, chat_id: int) -> bool:
+        """The right to make this chat's calls across processes; False if another process
+        kept it throughout (its flush, or the leader's sweep later, makes ours too)."""
+        for attempt in range(CHAT_BUSY_RETRIES):
+            if await self.lease.try_chat(chat_id):
+                return True
+            if attempt + 1 < CHAT_BUSY_RETRIES:
+                await asyncio.sleep(CHAT_BUSY_RETRY_SECONDS)
+        log.info("chat %s: another process is making its calls; leaving them to it", chat_id)
+        return False
 
     async def _flush_locked(self, chat_id: int, urgency: Urgency) -> None:
         async with self.db.read() as tx:
             items = await outbox.pending_for_chat(tx, chat_id)
         for item in items:
             async with self.db.transaction() as tx:
-                await outbox.mark_started(tx, item.id, self.clock())
+                if not await outbox.mark_started(tx, item.id, self.clock()):
+                    continue  # made meanwhile (or given up) by someone else
             # A reply scheduled meanwhile upgrades a running flush.
             if self._flush_urgency.get(chat_id) is Urgency.REPLY:
                 urgency = Urgency.REPLY
