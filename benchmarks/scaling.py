@@ -4,9 +4,11 @@ in one run.
 
 Every configuration gets a fresh stand-in enforcing L messages/s (1/s per chat), a fresh
 database (PostgreSQL: created on the server and dropped afterwards) and its processes in
-webhook mode, the mode in which several processes share the work. The customers are linked
-before the processes start; the surveys are queued in one transaction once every process
-runs and the leader paces at its share, so the figures are the steady state. No update
+webhook mode, the mode in which several processes share the work (``--mode polling``: only
+the leader polls and sends, a standby is idle and takes no share of the rate). The
+customers are linked before the processes start; the surveys are queued in one transaction
+once every process runs and the leader paces at its share, so the figures are the steady
+state. No update
 reaches the bot here (the customers do not answer), so no proxy stands in front of the
 processes: each registers the leader's port as its webhook URL.
 
@@ -15,7 +17,7 @@ twice or not at all, the bot processes' CPU seconds over the dispatch (utime + s
 /proc/<pid>/stat, summed) and the machine's load over the same window (busy share of all
 cores from /proc/stat, the 1-minute load average at its end).
 
-    python -m benchmarks.scaling --surveys 10000 --limit 1000
+    python -m benchmarks.scaling --surveys 10000 --limit 1000 [--mode polling] [--quick]
 """
 
 from __future__ import annotations
@@ -127,14 +129,25 @@ async def queue_surveys(location: str, customer_ids: Sequence[int]) -> None:
         await db.close()
 
 
-async def logged(bot: BotProcess, text: str, timeout: float = 60) -> None:  # noqa: ASYNC109
+async def logged(bot: BotProcess, text: str, timeout: float = 60) -> None:
     """Wait until ``bot`` logged ``text``."""
     await wait_until(lambda: text in bot.log(), timeout, f"{text!r} in the log", child=bot)
 
 
-async def run_one(engine: str, processes: int, n: int, limit: float, scratch: Path) -> dict[str, Any]:
+async def run_one(
+    engine: str, processes: int, n: int, limit: float, mode: str, scratch: Path
+) -> dict[str, Any]:
     """One configuration; its figures."""
     tag = f"{engine}{processes}"
+    ports = [free_port() for _ in range(processes)]
+    receiving = (
+        {
+            "NPSBOT_TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{ports[0]}/telegram",
+            "NPSBOT_TELEGRAM_WEBHOOK_SECRET": HOOK_SECRET,
+        }
+        if mode == "webhook"
+        else {}
+    )
     limits = Limits(global_per_second=limit, per_chat_burst=4, per_chat_per_second=1.0)
     async with stand_in(limits=limits) as server, fresh_database(engine, scratch, tag) as location:
         users = [server.add_user(first_name=f"U{i}") for i in range(n)]
@@ -150,7 +163,6 @@ async def run_one(engine: str, processes: int, n: int, limit: float, scratch: Pa
 
         server.on_bot_message(observe)
         customer_ids = await link_customers(location, [u.id for u in users])
-        ports = [free_port() for _ in range(processes)]
         bots = [
             BotProcess(
                 bot_env(
@@ -160,9 +172,8 @@ async def run_one(engine: str, processes: int, n: int, limit: float, scratch: Pa
                         "NPSBOT_DATABASE": location,
                         "NPSBOT_SEND_RATE": str(limit),
                         "NPSBOT_LOG_LEVEL": "INFO",  # to see who leads; nothing per send
-                        "NPSBOT_TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{ports[0]}/telegram",
-                        "NPSBOT_TELEGRAM_WEBHOOK_SECRET": HOOK_SECRET,
                         "NPSBOT_TELEGRAM_WEBHOOK_PORT": str(port),
+                        **receiving,
                     },
                 ),
                 scratch / f"{tag}-bot{i}.log",
@@ -176,7 +187,7 @@ async def run_one(engine: str, processes: int, n: int, limit: float, scratch: Pa
                 bot.start()
             for bot in bots[1:]:
                 await logged(bot, "standing by")
-            if processes > 1:
+            if processes > 1 and mode == "webhook":
                 # Each process counts the senders every SHARE_SECONDS: the leader's share
                 # is settled once it logs the new count.
                 await logged(bots[0], f"{processes} process(es) send", 15)
@@ -208,6 +219,7 @@ async def run_one(engine: str, processes: int, n: int, limit: float, scratch: Pa
     return {
         "engine": engine,
         "processes": processes,
+        "mode": mode,
         "surveys": n,
         "limit_per_second": limit,
         "achieved_per_second": round(achieved, 1),
@@ -231,6 +243,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--surveys", type=int, default=10_000)
     parser.add_argument("--limit", type=float, default=1000.0, help="stand-in's messages/s (L)")
+    parser.add_argument(
+        "--mode",
+        choices=("webhook", "polling"),
+        default="webhook",
+        help="how the processes receive (polling: standbys neither poll nor send)",
+    )
     parser.add_argument("--quick", action="store_true", help="1,000 surveys: a smoke run")
     args = parser.parse_args(argv)
     n = 1_000 if args.quick else args.surveys
@@ -238,9 +256,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     load_before = load_average()
     with tempfile.TemporaryDirectory(prefix="npsbench-scaling-") as tmp:
         for engine, processes in CONFIGURATIONS:
-            rows.append(asyncio.run(run_one(engine, processes, n, args.limit, Path(tmp))))
+            one = run_one(engine, processes, n, args.limit, args.mode, Path(tmp))
+            rows.append(asyncio.run(one))
     print_table(
-        f"Scaling: {n} surveys, L = {args.limit:g}/s, webhook mode",
+        f"Scaling: {n} surveys, L = {args.limit:g}/s, {args.mode} mode",
         [
             (
                 f"{r['engine']} x{r['processes']}",
@@ -256,11 +275,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     figures = {
         "surveys": n,
         "limit_per_second": args.limit,
-        "mode": "webhook",
+        "mode": args.mode,
         "load_average_1m_before": load_before,
         "configurations": rows,
     }
-    print(f"(written to {write_result('scaling', figures)})")
+    # The recorded configuration writes scaling.json; others a name of their own.
+    name = "scaling"
+    if args.limit != 1000.0:
+        name += f"-L{args.limit:g}"
+    if args.mode != "webhook":
+        name += f"-{args.mode}"
+    print(f"(written to {write_result(name, figures)})")
     return figures
 
 
