@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import argparse
 
-from benchmarks import answers, dispatch, engines, flood, reports, themes
+from benchmarks import answers, dispatch, engines, flood, reports, scaling, themes
 
 
 def main() -> None:
-    """Dispatch, answers, flood, reports, themes, engines: in that order, in one run on one
-    machine."""
+    """Dispatch, answers, flood, reports, themes, engines, scaling: in that order, in one
+    run on one machine."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes, a smoke test")
     args = parser.parse_args()
@@ -24,6 +24,7 @@ def main() -> None:
         reports.main(["--answers", "20000", "--runs", "2"])
         themes.main(["--comments", "5000", "--singles", "200"])
         engines.main(["--operations", "100", "--rounds", "1"])
+        scaling.main(["--quick"])
     else:
         dispatch.main([])
         answers.main([])
@@ -31,6 +32,7 @@ def main() -> None:
         reports.main([])
         themes.main([])
         engines.main([])
+        scaling.main([])
 
 
 if __name__ == "__main__":
