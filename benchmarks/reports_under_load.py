@@ -7,6 +7,7 @@ pace (``--rate`` presses per second) and then type a reason, in alternating phas
 run: calm, export, calm, export (``--phases``). During an export phase the admin sends
 ``/export 366d`` through the stand-in, waits for the CSV and asks again until the phase's
 customers have all pressed, so the customers answer beside a running export all along.
+A warm-up group answers first (not measured), and each phase starts once the bot is idle.
 
 Reports press -> follow-up latency (p50/p99/max) per kind of phase and the p99 ratio
 export / calm (only presses made while an export was in flight count as "export"), each
@@ -50,6 +51,7 @@ from benchmarks.flood import REASON, Chat, Customer, answer, ms, survey_of
 from benchmarks.reports import ADMIN_CHAT, build_rollups, generate
 from bot.adapters.telegram.handlers.admin import MAX_EXPORT_ROWS
 from standin import BotMessage, SimUser
+from standin.botprocess import BotProcess
 from storage import Database, answers
 
 EXPORT_COMMAND = "/export 366d"  # the longest period /export accepts: the whole year
@@ -132,6 +134,25 @@ async def keep_exporting(
             export.rows = int(export.reply.split(" ", 1)[0].replace(",", ""))
 
 
+def customer(user: SimUser, start: float) -> Customer:
+    """A customer who presses a score (fixed by the user id) ``start`` seconds into a phase."""
+    question = user.messages[0]
+    return Customer(user, survey_of(question), question, score=(user.id * 7) % 11, start=start)
+
+
+async def settle(bot: BotProcess, idle_cpu_s: float = 0.05, most_s: float = 60.0) -> None:
+    """Wait until the bot uses less than ``idle_cpu_s`` of CPU in half a second (at most
+    ``most_s``): each phase then starts from an idle bot."""
+    deadline = time.monotonic() + most_s
+    before = cpu_seconds(bot)
+    while time.monotonic() < deadline:
+        await asyncio.sleep(0.5)
+        now = cpu_seconds(bot)
+        if now - before < idle_cpu_s:
+            return
+        before = now
+
+
 def exporting_at(moment: float, exports: list[Export]) -> bool:
     """Whether an export was in flight at ``moment``."""
     return any(e.started <= moment <= e.finished for e in exports)
@@ -159,8 +180,12 @@ async def run(
     timeout = 120.0
     async with stand_in(limits=OPEN_LIMITS) as server:
         admin = server.add_user(first_name="Admin", user_id=ADMIN_CHAT)
-        users = [server.add_user(first_name=f"U{i}") for i in range(per_phase * len(phases))]
-        chats: dict[int, Chat] = {u.id: Chat() for u in [admin, *users]}
+        warm = max(10, per_phase // 4)
+        everyone = [
+            server.add_user(first_name=f"U{i}") for i in range(per_phase * len(phases) + warm)
+        ]
+        warmers, users = everyone[:warm], everyone[warm:]
+        chats: dict[int, Chat] = {u.id: Chat() for u in [admin, *everyone]}
 
         def observe(chat_id: int, message: BotMessage) -> None:
             chat = chats.get(chat_id)
@@ -169,12 +194,12 @@ async def run(
                 chat.changed.set()
 
         server.on_bot_message(observe)
-        for user in [admin, *users]:
+        for user in [admin, *everyone]:
             user.mark_started()
         with tempfile.TemporaryDirectory(prefix="npsbench-") as tmp:
             db_path = Path(tmp) / "year.sqlite3"
             prepared = await database(answers_count, keep, db_path)
-            await prepare(db_path, [u.id for u in users])
+            await prepare(db_path, [u.id for u in everyone])
             env = bot_env(
                 server,
                 db_path,
@@ -191,22 +216,30 @@ async def run(
             exports: list[Export] = []
             try:
                 await wait_until(
-                    lambda: all(u.messages for u in users), len(users) / 50 + 120, "surveys", bot
+                    lambda: all(u.messages for u in everyone),
+                    len(everyone) / 50 + 120,
+                    "surveys",
+                    bot,
                 )
+                # Not measured: the first answers warm the bot's code paths and caches, then
+                # the bot settles (its start-up work on the year done) before the phases.
+                t0 = time.monotonic()
+                await asyncio.gather(
+                    *(
+                        answer(customer(user, i / rate), chats[user.id], t0, timeout)
+                        for i, user in enumerate(warmers)
+                    )
+                )
+                await settle(bot)
                 for index, kind in enumerate(phases):
                     group = [
-                        Customer(
-                            user,
-                            survey_of(user.messages[0]),
-                            user.messages[0],
-                            score=(user.id * 7) % 11,
-                            start=i / rate,
-                        )
+                        customer(user, i / rate)
                         for i, user in enumerate(users[index * per_phase : (index + 1) * per_phase])
                     ]
                     customers.extend(group)
                     phase_exports: list[Export] = []
                     stop = asyncio.Event()
+                    await settle(bot)
                     cpu_before = cpu_seconds(bot)
                     t0 = time.monotonic()
                     admin_task = (
