@@ -8,12 +8,21 @@ from __future__ import annotations
 
 import argparse
 
-from benchmarks import answers, dispatch, engines, flood, reports, scaling, themes
+from benchmarks import (
+    answers,
+    dispatch,
+    engines,
+    flood,
+    reports,
+    reports_under_load,
+    scaling,
+    themes,
+)
 
 
 def main() -> None:
-    """Dispatch, answers, flood, reports, themes, engines, scaling: in that order, in one
-    run on one machine."""
+    """Dispatch, answers, flood, reports, reports under load, themes, engines, scaling: in
+    that order, in one run on one machine."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes, a smoke test")
     args = parser.parse_args()
@@ -22,6 +31,7 @@ def main() -> None:
         answers.main(["--customers", "500"])
         flood.main(["--quick"])
         reports.main(["--answers", "20000", "--runs", "2"])
+        reports_under_load.main(["--quick"])
         themes.main(["--comments", "5000", "--singles", "200"])
         engines.main(["--operations", "100", "--rounds", "1"])
         scaling.main(["--quick"])
@@ -30,6 +40,7 @@ def main() -> None:
         answers.main([])
         flood.main([])
         reports.main([])
+        reports_under_load.main([])
         themes.main([])
         engines.main([])
         scaling.main([])
