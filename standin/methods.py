@@ -214,7 +214,7 @@ class Methods:
                 await self.world.wait_changed(remaining)
             if me.terminated:
                 raise ApiError(409, CONFLICT)
-            return [u.body for u in self.world.updates[:limit]]
+            return self.world.deliver(limit)
         finally:
             if self._poller is me:
                 self._poller = None

@@ -23,7 +23,7 @@ from standin.limits import Clock, Limits, RateLimiter
 from standin.methods import FAULTABLE, REGISTRY, CallContext, Methods
 from standin.models import BotMessage, Stats
 from standin.params import Params, Upload
-from standin.state import Chat, World
+from standin.state import Chat, PendingUpdate, World
 from standin.users import SimGroup, SimUser, wait_until
 
 # Big enough for a 50 MB document plus multipart overhead, so the size checks are ours.
@@ -186,6 +186,15 @@ class StandIn:
         """Call ``listener(chat_id, message)`` whenever the bot sends a new message."""
         self.world.message_listeners.append(listener)
 
+    def on_update_delivered(self, listener: Callable[[PendingUpdate], None]) -> None:
+        """Call ``listener(update)`` when getUpdates first returns an update (its
+        ``created`` and ``delivered`` times: how long it waited to be fetched)."""
+        self.world.delivery_listeners.append(listener)
+
+    def on_call(self, listener: Callable[[str, dict[str, Any], float], None]) -> None:
+        """Call ``listener(method, params, at)`` after every successful Bot API call."""
+        self.world.call_listeners.append(listener)
+
     @property
     def pending_updates(self) -> int:
         """Updates not yet confirmed by a getUpdates offset."""
@@ -261,6 +270,10 @@ class StandIn:
                 raise fault.error()
         except ApiError as error:
             return self._error(error)
+        if self.world.call_listeners:
+            at = self.world.clock()
+            for listener in self.world.call_listeners:
+                listener(name, params.values, at)
         return self._reply({"ok": True, "result": result})
 
     async def _serve_file(self, request: web.Request) -> web.Response:

@@ -113,6 +113,8 @@ class PendingUpdate:
     created: float
     kind: str
     body: dict[str, Any]
+    #: When a getUpdates first returned it (the world's clock); None until then.
+    delivered: float | None = None
 
 
 class World:
@@ -141,6 +143,10 @@ class World:
         # Called with (chat id, message) for every new bot message: lets benchmarks observe
         # thousands of chats without a waiter per chat.
         self.message_listeners: list[Callable[[int, BotMessage], None]] = []
+        # Called with each update the first time getUpdates returns it, and with every
+        # successful call (method, parameters, time): benchmarks time the stages of an answer.
+        self.delivery_listeners: list[Callable[[PendingUpdate], None]] = []
+        self.call_listeners: list[Callable[[str, dict[str, Any], float], None]] = []
 
     # --- change notification -------------------------------------------------------
 
@@ -186,6 +192,16 @@ class World:
             self.updates = [u for u in self.updates if u.update_id >= offset]
         horizon = self.clock() - UPDATE_TTL
         self.updates = [u for u in self.updates if u.created > horizon]
+
+    def deliver(self, limit: int) -> list[dict[str, Any]]:
+        """The first ``limit`` pending updates' bodies, stamping first deliveries."""
+        batch = self.updates[:limit]
+        for update in batch:
+            if update.delivered is None:
+                update.delivered = self.clock()
+                for listener in self.delivery_listeners:
+                    listener(update)
+        return [u.body for u in batch]
 
     def redeliver(self, count: int) -> list[int]:
         """Put the last ``count`` confirmed updates back in the queue, ids unchanged, as
