@@ -136,8 +136,6 @@ def test_csv_files_that_cannot_be_read_at_all(data: bytes, message: str) -> None
         parse_customers_csv(data)
 
 
-
-
 def test_cli_import_imports_good_rows_and_reports_bad_ones(
     cli_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

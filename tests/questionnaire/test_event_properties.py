@@ -94,7 +94,6 @@ def test_the_question_shows_the_property_and_falls_back_without_it() -> None:
     assert "{" not in general and "recent delivery" in general
 
 
-
 def test_cli_event_refuses_a_missing_declared_property(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -190,8 +190,6 @@ async def test_a_new_zone_recounts_the_days_at_start_up(db: Database) -> None:
     assert sorted(rows) == [date(2024, 2, 29), date(2024, 3, 1)]
 
 
-
-
 def test_cli_rebuild_check_fails_on_a_difference_and_rebuild_repairs_it(
     cli_env: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -21,6 +21,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.warnings import PTBUserWarning
 
 from bot.adapters.telegram.ratelimit import RateLimiter
+from bot.adapters.telegram.transport import CONNECTION_ERROR_PREFIX
 from bot.core.delivery import CallResult, Failure, Upload
 from bot.core.records import OutboxItem
 from bot.usecases.background import Background, TaskSet, wait_for_any
@@ -67,9 +68,9 @@ def result_label(exc: TelegramError | None) -> str:
     if isinstance(exc, TimedOut):
         return "network"
     if isinstance(exc, NetworkError):
-        # PTB raises NetworkError both for 5xx answers and for failed connections; httpx's
-        # connection failures carry the exception's name in the message.
-        return "network" if exc.message.startswith("httpx.") else "5xx"
+        # PTB raises NetworkError both for 5xx answers and for failed connections; the
+        # transport's connection failures carry its prefix and the exception's name.
+        return "network" if exc.message.startswith(CONNECTION_ERROR_PREFIX) else "5xx"
     return "4xx"  # the other answers that refuse the call
 
 
