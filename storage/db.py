@@ -22,6 +22,7 @@ from pathlib import Path
 
 import aiosqlite
 
+from storage.connection import InlineConnection, PrefetchingConnection, connect, connect_writer
 from storage.migrations import apply_migrations, check_not_too_new
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,8 @@ BUSY_TIMEOUT_MS = 10_000
 #: Reader connections opened at most (on demand): a long export holds one, while the
 #: sender's and the dispatcher's short reads take the others.
 MAX_READERS = 4
+#: WAL pages after which a commit checkpoints by itself (the bot's checkpoints come first).
+AUTOCHECKPOINT_PAGES = 10_000
 
 
 class Tx:
@@ -44,7 +47,7 @@ class Tx:
 class Database:
     """Owns the connection. Open with :meth:`open`, close with :meth:`close` inside the loop."""
 
-    def __init__(self, conn: aiosqlite.Connection, path: str) -> None:
+    def __init__(self, conn: InlineConnection, path: str) -> None:
         self._conn = conn
         self._lock = asyncio.Lock()
         self.path = path
@@ -53,6 +56,7 @@ class Database:
         self._reader_free = asyncio.Condition()
         self._reader_slots = 0
         self._closed = False
+        self._checkpointer: PrefetchingConnection | None = None
 
     @property
     def separate_readers(self) -> bool:
@@ -69,10 +73,11 @@ class Database:
         path_str = str(path)
         if path_str != ":memory:":
             Path(path_str).parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(path_str, isolation_level=None)
+        # Run in place on the event loop; it waits for another process's lock on a helper
+        # thread with BUSY_TIMEOUT_MS (storage/connection.py).
+        conn = await connect_writer(path_str, BUSY_TIMEOUT_MS)
         try:
             conn.row_factory = aiosqlite.Row
-            await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             # Refuse a newer schema before touching the file (WAL mode is written to it).
             await check_not_too_new(conn)
             await conn.execute("PRAGMA journal_mode = WAL")
@@ -84,6 +89,10 @@ class Database:
             # customer's words and ids do not linger in free space of the file (see
             # storage/privacy.py; the WAL is emptied by checkpoint() after an erasure).
             await conn.execute("PRAGMA secure_delete = ON")
+            # Commits never checkpoint (a checkpoint waits for the disk, and the writer runs
+            # on the event loop): checkpoint_passive() does it on its own thread. The limit
+            # only bounds the log of a process that never calls it (a long CLI import).
+            await conn.execute(f"PRAGMA wal_autocheckpoint = {AUTOCHECKPOINT_PAGES}")
             if migrate:
                 await apply_migrations(conn)
         except BaseException:
@@ -100,11 +109,13 @@ class Database:
             self._reader_free.notify_all()
         for reader in idle:
             await reader.close()
+        if self._checkpointer is not None:
+            await self._checkpointer.close()
         async with self._lock:
             await self._conn.close()
 
     async def _open_reader(self) -> aiosqlite.Connection:
-        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        conn = await connect(self.path)
         try:
             conn.row_factory = aiosqlite.Row
             await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -149,9 +160,31 @@ class Database:
         """Copy the write-ahead log into the database file and truncate the log to zero
         bytes, so old page images (erased data among them) leave the disk. False if a
         reader in another connection kept part of the log (it is overwritten later)."""
-        async with self._lock, self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
+        conn = self._conn
+
+        def truncate() -> object:
+            return conn._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+
+        async with self._lock:
+            # On the helper thread: TRUNCATE waits (up to the busy timeout) for readers.
+            row = await conn.on_helper_thread(truncate)
+        return isinstance(row, tuple | aiosqlite.Row) and int(row[0]) == 0
+
+    async def checkpoint_passive(self) -> tuple[int, int]:
+        """Copy what the write-ahead log holds into the database file, without waiting for
+        anyone and without the write lock (WAL lets a checkpoint run beside the writer), on
+        a connection and thread of its own: the writer's commits never wait for the disk.
+        Returns the log's frames and how many are now in the database file."""
+        if not self.separate_readers:
+            return 0, 0
+        checkpointer = self._checkpointer
+        if checkpointer is None:
+            checkpointer = connect(self.path)
+            await checkpointer
+            self._checkpointer = checkpointer
+        async with checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)") as cur:
             row = await cur.fetchone()
-        return row is not None and int(row[0]) == 0
+        return (int(row[1]), int(row[2])) if row is not None else (0, 0)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:

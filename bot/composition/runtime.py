@@ -35,6 +35,7 @@ from bot.composition.themes_jobs import start_themes
 from bot.composition.webhook_delivery import start_webhooks
 from bot.core.questionnaire.startup import load_catalog, report_missing_translations
 from bot.settings import Settings
+from bot.usecases.background import wait_for_any
 from bot.usecases.dispatching import Dispatcher
 from bot.usecases.metrics import Metrics
 from bot.usecases.rollups import sync_zone as sync_rollup_zone
@@ -45,6 +46,7 @@ log = logging.getLogger(__name__)
 
 OUTBOX_SWEEP_SECONDS = 5.0
 PRUNE_UPDATES_SECONDS = 3600.0
+CHECKPOINT_SECONDS = 1.0
 
 
 class StartupError(RuntimeError):
@@ -56,6 +58,17 @@ async def _prune_updates(context: ContextTypes.DEFAULT_TYPE) -> None:
     async with svc.db.transaction() as tx:
         removed = await updates.prune(tx, svc.clock() - timedelta(hours=48))
     log.info("pruned %d processed update ids", removed)
+
+
+async def _checkpoints(db: Database, stop: asyncio.Event) -> None:
+    """Checkpoint the write-ahead log every second on the checkpoint's own thread, so that
+    no commit of an update waits for the disk (see Database.checkpoint_passive)."""
+    while not stop.is_set():
+        try:
+            await db.checkpoint_passive()
+        except Exception:
+            log.exception("WAL checkpoint failed; retrying")
+        await wait_for_any((stop,), CHECKPOINT_SECONDS)
 
 
 async def serve(
@@ -142,6 +155,7 @@ async def serve(
         try:
             # Started in this order, stopped in reverse: see the module's docstring.
             async with supervisor:
+                supervisor.start_loop("checkpoints", lambda halt: _checkpoints(db, halt))
                 supervisor.start_loop(
                     "outbox", lambda halt: sender.sweep(halt, OUTBOX_SWEEP_SECONDS)
                 )

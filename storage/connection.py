@@ -1,0 +1,192 @@
+"""SQLite connections for the storage layer: the writer's runs on the event loop's thread;
+readers' run a statement and read its first rows in one trip to their thread.
+
+aiosqlite runs every call on the connection's own thread: ``execute`` is one trip there and
+back, each ``fetchone``/``fetchall`` another, and closing the cursor (the end of an
+``async with``) a third. A trip costs more CPU than the small statements of an update
+(queue, thread wake-up, a wake-up of the event loop, the future), and an update runs a
+dozen statements. Here ``execute`` also fetches up to :data:`PREFETCH` rows and closes the
+cursor when they are all there is, in the same trip; the cursor then answers ``fetchone``,
+``fetchall`` and ``close`` from memory. A larger result is read on as before, so
+``fetchone`` of a long result never holds more than :data:`PREFETCH` rows.
+
+The writer (:class:`InlineConnection`) makes no trips at all: an update's unit of work is a
+dozen statements of tens of microseconds on small indexed tables, cheaper to run in place
+than to hand to a thread, and the trips were most of an update's time under the database's
+write lock (so of its latency, and of the updates per second the lock lets through). What
+must not run on the event loop is *waiting*: the writer's own busy timeout is 0, and a
+statement that finds the database locked by another process (the ``npsbot`` command line)
+is run again on a helper thread with the usual busy timeout, the event loop free meanwhile.
+Checkpoints, which wait for the disk, are not run by the writer's commits either (see
+:meth:`storage.db.Database.checkpoint_passive`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections import deque
+from collections.abc import Callable, Generator, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+from aiosqlite.context import contextmanager
+
+#: Rows read in the trip that runs the statement.
+PREFETCH = 64
+#: SQLite's primary result codes for "another connection holds a lock".
+_BUSY_CODES = frozenset({5, 6})  # SQLITE_BUSY, SQLITE_LOCKED
+
+
+class PrefetchedCursor(aiosqlite.Cursor):
+    """A cursor whose first rows came back with the statement."""
+
+    def __init__(
+        self,
+        conn: aiosqlite.Connection,
+        cursor: sqlite3.Cursor,
+        rows: list[Any],
+        exhausted: bool,
+    ) -> None:
+        super().__init__(conn, cursor)
+        self._ahead: deque[Any] = deque(rows)
+        self._exhausted = exhausted  # every row is in _ahead; the sqlite3 cursor is closed
+
+    async def fetchone(self) -> Any:
+        if self._ahead:
+            return self._ahead.popleft()
+        if self._exhausted:
+            return None
+        return await super().fetchone()
+
+    async def fetchmany(self, size: int | None = None) -> Iterable[Any]:
+        wanted = self.iter_chunk_size if size is None else size
+        rows = [self._ahead.popleft() for _ in range(min(wanted, len(self._ahead)))]
+        if len(rows) < wanted and not self._exhausted:
+            rows.extend(await super().fetchmany(wanted - len(rows)))
+        return rows
+
+    async def fetchall(self) -> Iterable[Any]:
+        rows = list(self._ahead)
+        self._ahead.clear()
+        if not self._exhausted:
+            rows.extend(await super().fetchall())
+        return rows
+
+    async def close(self) -> None:
+        if not self._exhausted:
+            await super().close()
+
+
+def _run(conn: sqlite3.Connection, sql: str, parameters: Any) -> tuple[sqlite3.Cursor, list[Any]]:
+    """On the connection's thread: the statement and its first rows."""
+    cursor = conn.execute(sql, parameters)
+    rows = cursor.fetchmany(PREFETCH) if cursor.description is not None else []
+    if len(rows) < PREFETCH:
+        cursor.close()  # rowcount and lastrowid stay readable
+    return cursor, rows
+
+
+class PrefetchingConnection(aiosqlite.Connection):
+    """An aiosqlite connection whose ``execute`` returns a :class:`PrefetchedCursor`."""
+
+    @contextmanager
+    async def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> aiosqlite.Cursor:
+        params = () if parameters is None else parameters
+        # aiosqlite's own trip to its thread (untyped there).
+        cursor, rows = await self._execute(_run, self._conn, sql, params)  # type: ignore[no-untyped-call]
+        return PrefetchedCursor(self, cursor, rows, exhausted=len(rows) < PREFETCH)
+
+
+def connect(path: str | Path) -> PrefetchingConnection:
+    """Like ``aiosqlite.connect(path, isolation_level=None)``: autocommit, transactions
+    begun and ended by the statements the storage layer sends."""
+    location = str(path)
+    return PrefetchingConnection(
+        lambda: sqlite3.connect(location, isolation_level=None), iter_chunk_size=64
+    )
+
+
+class InlineConnection(PrefetchingConnection):
+    """The writer's connection: statements run where they are awaited, on the event loop.
+
+    Safe because every use of the writer is serialised by :class:`storage.db.Database`'s
+    lock (one unit of work at a time), so the connection is never used by two threads at
+    once even when a locked statement waits on the helper thread.
+    """
+
+    def __init__(self, path: str, busy_timeout_ms: int) -> None:
+        super().__init__(
+            lambda: sqlite3.connect(path, isolation_level=None, timeout=0, check_same_thread=False),
+            iter_chunk_size=64,
+        )
+        self._busy_timeout_ms = busy_timeout_ms
+        self._helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-wait")
+
+    def __await__(self) -> Generator[Any, None, InlineConnection]:
+        return self._open().__await__()
+
+    async def _open(self) -> InlineConnection:
+        if self._connection is None:
+            self._connection = self._connector()
+        return self
+
+    async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        if not self._running or self._connection is None:
+            raise ValueError("Connection closed")
+        try:
+            return fn(*args, **kwargs)
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode & 0xFF not in _BUSY_CODES:
+                raise
+        # Locked by another process: nothing was done; wait for the lock off the loop.
+        return await self.on_helper_thread(partial(fn, *args, **kwargs))
+
+    async def on_helper_thread(self, work: Callable[[], Any]) -> Any:
+        """Run ``work`` (which uses this connection) on the helper thread with the busy
+        timeout, the event loop free meanwhile. Not cancellable half-way: the connection
+        must not be used again until ``work`` has returned, so a cancellation is raised
+        once it has."""
+        future = asyncio.get_running_loop().run_in_executor(self._helper, self._waiting, work)
+        cancelled = False
+        while True:
+            try:
+                result = await asyncio.shield(future)
+            except asyncio.CancelledError:
+                if future.done():
+                    raise
+                cancelled = True
+                continue
+            if cancelled:
+                raise asyncio.CancelledError
+            return result
+
+    def _waiting(self, work: Callable[[], Any]) -> Any:
+        conn = self._conn
+        conn.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
+        try:
+            return work()
+        finally:
+            conn.execute("PRAGMA busy_timeout = 0")
+
+    async def close(self) -> None:
+        if self._connection is None:
+            return
+        try:
+            self._connection.close()
+        finally:
+            self._connection = None
+            self._running = False
+            self._helper.shutdown(wait=False)
+
+    def stop(self) -> asyncio.Future[None] | None:
+        self._running = False
+        return None
+
+
+def connect_writer(path: str | Path, busy_timeout_ms: int) -> InlineConnection:
+    """The writer's connection to ``path`` (autocommit; see :class:`InlineConnection`)."""
+    return InlineConnection(str(path), busy_timeout_ms)
