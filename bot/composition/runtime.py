@@ -40,6 +40,7 @@ from bot.usecases.dispatching import Dispatcher
 from bot.usecases.metrics import Metrics
 from bot.usecases.rollups import sync_zone as sync_rollup_zone
 from bot.usecases.services import Services, utc_now
+from bot.usecases.timing import TIMING_LOGGER
 from storage import Database, updates
 
 log = logging.getLogger(__name__)
@@ -97,6 +98,8 @@ async def serve(
         ", ".join(c.value for c in catalog.questionnaire.drivers) or "no category",
     )
     report_missing_translations(catalog)
+    # NPSBOT_TIMING_LOG: the stage timings at any log level (NOTSET: as the root logger).
+    logging.getLogger(TIMING_LOGGER).setLevel(logging.DEBUG if settings.timing_log else 0)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):

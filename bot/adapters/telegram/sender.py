@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 import warnings
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -26,6 +27,7 @@ from bot.core.delivery import CallResult, Failure, Upload
 from bot.core.records import OutboxItem
 from bot.usecases.background import Background, TaskSet, wait_for_any
 from bot.usecases.metrics import Metrics
+from bot.usecases.timing import log_call, timing_on
 from storage import Database, Tx, answers, customers, outbox
 
 log = logging.getLogger(__name__)
@@ -182,7 +184,10 @@ class Sender:
         for item in items:
             async with self.db.transaction() as tx:
                 await outbox.mark_started(tx, item.id, self.clock())
+            started = time.monotonic()
             outcome = await self.call(chat_id, item.method, item.params)
+            if timing_on():
+                log_call(item.id, chat_id, item.method, started, time.monotonic() - started)
             now = self.clock()
             if outcome.ok:
                 async with self.db.transaction() as tx:
