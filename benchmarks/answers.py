@@ -439,10 +439,7 @@ def breakdown(obs: Observer, users: Sequence[SimUser], log: str) -> dict[str, di
     for (chat, created), delivered in fetched.items():
         by_chat_created.setdefault(chat, []).append((created, delivered))
     result: dict[str, dict[str, float]] = {}
-    for step, begin, end, index in (
-        ("press", "pressed", "followup", 0),
-        ("reason", "reasoned", "thanks", 1),
-    ):
+    for step, end, index in (("press", "followup", 0), ("reason", "thanks", 1)):
         stages: dict[str, list[float]] = {name: [] for name, _ in STAGES}
         for chat in chats:
             stamps = obs.stamps[chat]
@@ -462,7 +459,6 @@ def breakdown(obs: Observer, users: Sequence[SimUser], log: str) -> dict[str, di
             stages["commit"].append(timing["commit"] / 1000)
             stages["to_send"].append(call_start - committed)
             stages["call"].append(getattr(stamps, end) - call_start)
-            del begin
         for name, values in stages.items():
             if values:
                 result[f"{step}:{name}"] = {
