@@ -336,8 +336,12 @@ async def run_npsbot_timed(n_paced: int, rate: float, in_flight: int) -> dict[st
         return figures
 
 
-async def run_inmemory(n_cpu: int, n_paced: int, rate: float, in_flight: int) -> dict[str, Any]:
-    """The in-memory bot: warm-up, CPU at ``in_flight``, paced latency."""
+async def run_inmemory(
+    n_cpu: int, n_paced: int, rate: float, in_flight: int, transport: str = "ptb"
+) -> dict[str, Any]:
+    """The in-memory bot: warm-up, CPU at ``in_flight``, paced latency. ``transport``:
+    PTB's own (the reference, prefix ``mem``) or npsbot's aiohttp one (``memaio``)."""
+    prefix = "mem" if transport == "ptb" else "memaio"
     async with stand_in(limits=OPEN_LIMITS) as server:
         sizes = [WARM_UP, n_cpu, n_paced]
         users = [server.add_user(first_name=f"U{i}") for i in range(sum(sizes))]
@@ -351,7 +355,11 @@ async def run_inmemory(n_cpu: int, n_paced: int, rate: float, in_flight: int) ->
             env = bot_env(
                 server,
                 Path(tmp) / "unused.sqlite3",
-                {"BENCH_CHATS": str(chats), "BENCH_CONCURRENCY": str(in_flight)},
+                {
+                    "BENCH_CHATS": str(chats),
+                    "BENCH_CONCURRENCY": str(in_flight),
+                    "BENCH_TRANSPORT": transport,
+                },
             )
             child = start_child(["-m", "benchmarks.inmemory_bot"], env, Path(tmp) / "mem.log")
             try:
@@ -359,9 +367,9 @@ async def run_inmemory(n_cpu: int, n_paced: int, rate: float, in_flight: int) ->
                 await wait_until(lambda: len(obs.question) >= n, n / 100 + 120, "questions", child)
                 await closed_loop(obs, warm, in_flight)
                 obs.calls.clear()
-                figures: dict[str, Any] = await cpu_phase(obs, cpu, in_flight, child, "mem")
-                figures["mem_calls_per_conversation"] = calls_per_conversation(obs, len(cpu))
-                figures.update(await paced_phase(obs, pace, rate, child, "mem"))
+                figures: dict[str, Any] = await cpu_phase(obs, cpu, in_flight, child, prefix)
+                figures[f"{prefix}_calls_per_conversation"] = calls_per_conversation(obs, len(cpu))
+                figures.update(await paced_phase(obs, pace, rate, child, prefix))
             except Exception:
                 print(child.tail())
                 raise
@@ -375,12 +383,14 @@ def answered_count(server: StandIn) -> int:
     return sum(len(v) for v in server.world.callback_answers.values())
 
 
-async def run_bare(n: int) -> dict[str, Any]:
-    """The bare PTB app: N presses, each only answered."""
+async def run_bare(n: int, transport: str = "ptb") -> dict[str, Any]:
+    """The bare PTB app: N presses, each only answered (``transport`` as for
+    :func:`run_inmemory`; prefix ``bare`` or ``bareaio``)."""
+    prefix = "bare" if transport == "ptb" else "bareaio"
     async with stand_in(limits=OPEN_LIMITS) as server:
         users = [server.add_user(first_name=f"U{i}") for i in range(n)]
         with tempfile.TemporaryDirectory(prefix="npsbench-") as tmp:
-            env = bot_env(server, Path(tmp) / "unused.sqlite3")
+            env = bot_env(server, Path(tmp) / "unused.sqlite3", {"BENCH_TRANSPORT": transport})
             app = start_child(["-m", "benchmarks.bare_app"], env, Path(tmp) / "bare.log")
             try:
                 await wait_until(
@@ -393,7 +403,7 @@ async def run_bare(n: int) -> dict[str, Any]:
                 elapsed = time.monotonic() - start
             finally:
                 await app.stop_async()
-        return {"bare_presses_per_s": round(n / elapsed, 1), "bare_elapsed_s": round(elapsed, 2)}
+        return {f"{prefix}_presses_per_s": round(n / elapsed, 1)}
 
 
 # --- the breakdown --------------------------------------------------------------------------
@@ -488,7 +498,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--no-timed", action="store_true", help="skip the breakdown run")
     args = parser.parse_args(argv)
     bare = asyncio.run(run_bare(args.customers))
+    bareaio = asyncio.run(run_bare(args.customers, "aiohttp"))
     mem = asyncio.run(run_inmemory(args.cpu_customers, args.paced, args.rate, args.in_flight))
+    memaio = asyncio.run(
+        run_inmemory(args.cpu_customers, args.paced, args.rate, args.in_flight, "aiohttp")
+    )
     bot = asyncio.run(
         run_npsbot(args.customers, args.cpu_customers, args.paced, args.rate, args.in_flight)
     )
@@ -497,9 +511,21 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         if args.no_timed
         else asyncio.run(run_npsbot_timed(args.paced, args.rate, args.in_flight))
     )
-    figures: dict[str, Any] = {**bare, **mem, **bot, **timed, "in_flight": args.in_flight}
+    figures: dict[str, Any] = {
+        **bare,
+        **bareaio,
+        **mem,
+        **memaio,
+        **bot,
+        **timed,
+        "in_flight": args.in_flight,
+    }
     figures["bot_over_bare"] = ratio(bot["bot_updates_per_s"], bare["bare_presses_per_s"])
+    figures["bot_over_bareaio"] = ratio(bot["bot_updates_per_s"], bareaio["bareaio_presses_per_s"])
     figures["cpu_bot_over_mem"] = ratio(bot["bot_cpu_ms_per_update"], mem["mem_cpu_ms_per_update"])
+    figures["cpu_bot_over_memaio"] = ratio(
+        bot["bot_cpu_ms_per_update"], memaio["memaio_cpu_ms_per_update"]
+    )
     same_calls = bot["bot_calls_per_conversation"] == mem["mem_calls_per_conversation"]
     figures["same_calls"] = same_calls
     calls = ", ".join(f"{k} {v:g}" for k, v in bot["bot_calls_per_conversation"].items())
@@ -507,8 +533,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         f"Answers: throughput ({args.customers} customers, press then reason, all at once)",
         [
             ("bare PTB app, presses/s", f"{bare['bare_presses_per_s']:.0f}", "reference"),
+            (
+                "bare app on npsbot's transport, presses/s",
+                f"{bareaio['bareaio_presses_per_s']:.0f}",
+                "",
+            ),
             ("npsbot, updates handled/s", f"{bot['bot_updates_per_s']:.0f}", ""),
             ("npsbot / bare", f"{figures['bot_over_bare']:.2f}", ">= 1.0"),
+            ("npsbot / bare on the same transport", f"{figures['bot_over_bareaio']:.2f}", ""),
             ("npsbot peak memory", f"{bot['bot_peak_rss_mb'] or 0:.0f} MB", "< 200 MB"),
         ],
     )
@@ -517,14 +549,29 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         f"({args.cpu_customers} customers)",
         [
             ("in-memory PTB bot", f"{mem['mem_cpu_ms_per_update']:.2f} ms", "reference"),
+            (
+                "in-memory bot on npsbot's transport",
+                f"{memaio['memaio_cpu_ms_per_update']:.2f} ms",
+                "",
+            ),
             ("npsbot", f"{bot['bot_cpu_ms_per_update']:.2f} ms", ""),
             ("npsbot / in-memory", f"{figures['cpu_bot_over_mem']:.2f}", "<= 1.1"),
+            (
+                "npsbot / in-memory on the same transport",
+                f"{figures['cpu_bot_over_memaio']:.2f}",
+                "",
+            ),
             ("calls per conversation", calls, "same" if same_calls else "DIFFERENT"),
         ],
     )
     rows = []
     for step, label in (("press", "press -> follow-up"), ("reason", "reason -> thank-you")):
-        for who, prefix in (("in-memory", "mem"), ("npsbot", "bot"), ("npsbot timed", "timed")):
+        for who, prefix in (
+            ("in-memory", "mem"),
+            ("in-memory, npsbot's transport", "memaio"),
+            ("npsbot", "bot"),
+            ("npsbot timed", "timed"),
+        ):
             key = f"{prefix}_{step}"
             if f"{key}_p50_ms" not in figures:
                 continue

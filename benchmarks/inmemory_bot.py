@@ -13,6 +13,9 @@ catalog:
 - the reason (a text while a follow-up is waiting): ``sendMessage`` (the thank-you).
 
 PTB's own Updater polls; ``BENCH_CONCURRENCY`` sets PTB's concurrent updates (default 8).
+``BENCH_TRANSPORT=aiohttp`` swaps PTB's httpx transport for npsbot's
+(:mod:`bot.adapters.telegram.transport`): the same bot with the same transport, to tell what
+npsbot's database costs from what its cheaper transport saves.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.adapters.telegram.transport import AiohttpRequest
 from bot.core.callback_data import SCORE
 from bot.core.keyboards import score_keyboard
 from bot.core.nps import Category, categorize
@@ -134,15 +138,18 @@ def main() -> None:
     """Send the questions, then poll until SIGTERM."""
     chats = [int(line) for line in Path(os.environ["BENCH_CHATS"]).read_text().split()]
     catalog = builtin_catalog(os.environ.get("NPSBOT_COMPANY_NAME", "Bench Co"))
-    app = (
+    builder = (
         Application.builder()
         .token(os.environ["NPSBOT_TOKEN"])
         .base_url(os.environ["NPSBOT_API_BASE_URL"])
         .concurrent_updates(int(os.environ.get("BENCH_CONCURRENCY", "8")))
-        .connection_pool_size(64)
         .post_init(send_questions)
-        .build()
     )
+    if os.environ.get("BENCH_TRANSPORT") == "aiohttp":
+        builder = builder.request(AiohttpRequest(64)).get_updates_request(AiohttpRequest(2))
+    else:
+        builder = builder.connection_pool_size(64)
+    app = builder.build()
     app.bot_data["memory"] = Memory(catalog, chats)
     app.add_handler(CallbackQueryHandler(on_press, pattern=SCORE.pattern))
     app.add_handler(MessageHandler(filters.ChatType.PRIVATE & filters.TEXT, on_text))
