@@ -14,9 +14,16 @@ The writer (:class:`InlineConnection`) makes no trips at all: an update's unit o
 dozen statements of tens of microseconds on small indexed tables, cheaper to run in place
 than to hand to a thread, and the trips were most of an update's time under the database's
 write lock (so of its latency, and of the updates per second the lock lets through). What
-must not run on the event loop is *waiting*: the writer's own busy timeout is 0, and a
-statement that finds the database locked by another process (the ``npsbot`` command line)
-is run again on a helper thread with the usual busy timeout, the event loop free meanwhile.
+must not run on the event loop is *waiting*, or long work:
+
+- the writer's own busy timeout is 0, and a statement that finds the database locked by
+  another process (the ``npsbot`` command line) is run again on a helper thread with the
+  usual busy timeout, the event loop free meanwhile;
+- bulk work (an import, an expiry or retention batch) shows itself by a slow statement or a
+  unit of work that has spent :data:`UNIT_BUDGET` in place: the writer's statements then go
+  to the helper thread, the event loop free between them, until :data:`OFFLOAD_SECONDS`
+  have passed without such work. One statement in place is the longest the event loop
+  waits for the database.
 Checkpoints, which wait for the disk, are not run by the writer's commits either (see
 :meth:`storage.db.Database.checkpoint_passive`).
 """
@@ -25,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections import deque
 from collections.abc import Callable, Generator, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -39,6 +47,11 @@ from aiosqlite.context import contextmanager
 PREFETCH = 64
 #: SQLite's primary result codes for "another connection holds a lock".
 _BUSY_CODES = frozenset({5, 6})  # SQLITE_BUSY, SQLITE_LOCKED
+#: In place, a statement this slow, or a unit of work (from its BEGIN) this long, is bulk
+#: work: the writer's statements then run on the helper thread for OFFLOAD_SECONDS.
+SLOW_STATEMENT = 0.005
+UNIT_BUDGET = 0.010
+OFFLOAD_SECONDS = 1.0
 
 
 class PrefetchedCursor(aiosqlite.Cursor):
@@ -125,6 +138,8 @@ class InlineConnection(PrefetchingConnection):
         )
         self._busy_timeout_ms = busy_timeout_ms
         self._helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-wait")
+        self._unit_spent = 0.0  # seconds in place since the unit's BEGIN
+        self._offload_until = 0.0  # monotonic time until which statements go to the helper
 
     def __await__(self) -> Generator[Any, None, InlineConnection]:
         return self._open().__await__()
@@ -134,16 +149,30 @@ class InlineConnection(PrefetchingConnection):
             self._connection = self._connector()
         return self
 
+    @contextmanager
+    async def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> aiosqlite.Cursor:
+        if sql.startswith("BEGIN"):
+            self._unit_spent = 0.0
+        return await super().execute(sql, parameters)
+
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         if not self._running or self._connection is None:
             raise ValueError("Connection closed")
+        started = time.monotonic()
+        if started < self._offload_until:
+            return await self.on_helper_thread(partial(fn, *args, **kwargs))
         try:
-            return fn(*args, **kwargs)
+            result = fn(*args, **kwargs)
         except sqlite3.OperationalError as exc:
             if exc.sqlite_errorcode & 0xFF not in _BUSY_CODES:
                 raise
-        # Locked by another process: nothing was done; wait for the lock off the loop.
-        return await self.on_helper_thread(partial(fn, *args, **kwargs))
+            # Locked by another process: nothing was done; wait for the lock off the loop.
+            return await self.on_helper_thread(partial(fn, *args, **kwargs))
+        took = time.monotonic() - started
+        self._unit_spent += took
+        if took > SLOW_STATEMENT or self._unit_spent > UNIT_BUDGET:
+            self._offload_until = started + took + OFFLOAD_SECONDS
+        return result
 
     async def on_helper_thread(self, work: Callable[[], Any]) -> Any:
         """Run ``work`` (which uses this connection) on the helper thread with the busy

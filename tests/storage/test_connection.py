@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from storage import Database
+from storage import Database, connection
 from storage.connection import PREFETCH, PrefetchingConnection, connect
 
 
@@ -110,4 +111,65 @@ async def test_the_checkpointer_copies_the_whole_log_beside_an_idle_writer(
         frames, copied = await db.checkpoint_passive()
         assert frames > 0 and copied == frames
     finally:
+        await db.close()
+
+
+async def test_bulk_work_on_the_writer_leaves_the_event_loop_free_between_statements(
+    tmp_path: Path,
+) -> None:
+    db = await Database.open(tmp_path / "db.sqlite3")
+    # A statement as slow as a scan of a large table (white-box: the writer's sqlite3
+    # connection, to give it a function that takes 20 ms).
+    db._conn._conn.create_function("slow", 0, lambda: time.sleep(0.02))
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    ticking = asyncio.create_task(ticker())
+    await asyncio.sleep(0)
+    try:
+        async with db.transaction() as tx:
+            await tx.conn.execute("SELECT slow()")  # in place: the loop waits this once
+            before = ticks
+            for _ in range(5):
+                await tx.conn.execute("SELECT slow()")  # bulk work: on the helper thread
+            during = ticks - before
+        assert during >= 5  # the loop ran between (and while) the later statements
+    finally:
+        ticking.cancel()
+        await db.close()
+
+
+async def test_short_units_of_work_run_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Budgets no scheduling hiccup of a busy machine reaches: this is about the trips.
+    monkeypatch.setattr(connection, "SLOW_STATEMENT", 60.0)
+    monkeypatch.setattr(connection, "UNIT_BUDGET", 60.0)
+    db = await Database.open(tmp_path / "db.sqlite3")
+    await scratch_table(db)
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0)
+
+    ticking = asyncio.create_task(ticker())
+    await asyncio.sleep(0)
+    try:
+        before = ticks
+        for i in range(20):
+            async with db.transaction() as tx:
+                await tx.conn.execute("INSERT INTO scratch VALUES (?)", (i,))
+                async with tx.conn.execute("SELECT COUNT(*) FROM scratch") as cur:
+                    assert (await cur.fetchone())[0] == i + 1
+        assert ticks == before  # no statement left the loop: no trip to another thread
+    finally:
+        ticking.cancel()
         await db.close()
