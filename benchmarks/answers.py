@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import re
 import tempfile
 import time
@@ -497,6 +498,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--rate", type=float, default=50.0, help="paced phase's presses/s")
     parser.add_argument("--no-timed", action="store_true", help="skip the breakdown run")
     args = parser.parse_args(argv)
+    load_before = os.getloadavg()[0]
     bare = asyncio.run(run_bare(args.customers))
     bareaio = asyncio.run(run_bare(args.customers, "aiohttp"))
     mem = asyncio.run(run_inmemory(args.cpu_customers, args.paced, args.rate, args.in_flight))
@@ -519,6 +521,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         **bot,
         **timed,
         "in_flight": args.in_flight,
+        # Other work on the machine: wall-time figures (latency, rates) move with it.
+        "load_1min_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }
     figures["bot_over_bare"] = ratio(bot["bot_updates_per_s"], bare["bare_presses_per_s"])
     figures["bot_over_bareaio"] = ratio(bot["bot_updates_per_s"], bareaio["bareaio_presses_per_s"])
@@ -602,6 +606,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                         )
                     )
         print_table("npsbot's paced latency by stage (p50 / p99 / max)", stage_rows)
+    before, after = figures["load_1min_before_after"]
+    print(f"machine load (1-minute average) before / after: {before:.2f} / {after:.2f}")
     print(f"(written to {write_result('answers', figures)})")
     return figures
 
