@@ -24,6 +24,8 @@ must not run on the event loop is *waiting*, or long work:
   to the helper thread, the event loop free between them, until :data:`OFFLOAD_SECONDS`
   have passed without such work. One statement in place is the longest the event loop
   waits for the database.
+``COMMIT``, the statement that writes to the file, runs on the helper thread too: a
+write() can wait for the filesystem now and then (its journal, other processes' syncs).
 Checkpoints, which wait for the disk, are not run by the writer's commits either (see
 :meth:`storage.db.Database.checkpoint_passive`).
 """
@@ -35,7 +37,6 @@ import sqlite3
 import time
 from collections import deque
 from collections.abc import Callable, Generator, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -128,7 +129,8 @@ class InlineConnection(PrefetchingConnection):
 
     Safe because every use of the writer is serialised by :class:`storage.db.Database`'s
     lock (one unit of work at a time), so the connection is never used by two threads at
-    once even when a locked statement waits on the helper thread.
+    once even when a statement runs on the helper thread (aiosqlite's own worker thread of
+    this connection, whose trips are the cheapest: a queue and a wake-up of the loop).
     """
 
     def __init__(self, path: str, busy_timeout_ms: int) -> None:
@@ -137,11 +139,11 @@ class InlineConnection(PrefetchingConnection):
             iter_chunk_size=64,
         )
         self._busy_timeout_ms = busy_timeout_ms
-        self._helper = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-wait")
         self._unit_spent = 0.0  # seconds in place since the unit's BEGIN
         self._offload_until = 0.0  # monotonic time until which statements go to the helper
 
     def __await__(self) -> Generator[Any, None, InlineConnection]:
+        self._thread.start()  # the helper thread, idle until a statement is sent there
         return self._open().__await__()
 
     async def _open(self) -> InlineConnection:
@@ -153,6 +155,12 @@ class InlineConnection(PrefetchingConnection):
     async def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> aiosqlite.Cursor:
         if sql.startswith("BEGIN"):
             self._unit_spent = 0.0
+        elif sql == "COMMIT":
+            # The one statement that writes to the file: a write() can wait for the
+            # filesystem (its journal, other processes' syncs; 5 to 30 ms now and then on
+            # the development machine), which must not stall the event loop.
+            cursor, rows = await self._off_loop(partial(_run, self._conn, sql, ()), busy=False)
+            return PrefetchedCursor(self, cursor, rows, exhausted=True)
         return await super().execute(sql, parameters)
 
     async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
@@ -179,7 +187,12 @@ class InlineConnection(PrefetchingConnection):
         timeout, the event loop free meanwhile. Not cancellable half-way: the connection
         must not be used again until ``work`` has returned, so a cancellation is raised
         once it has."""
-        future = asyncio.get_running_loop().run_in_executor(self._helper, self._waiting, work)
+        return await self._off_loop(work, busy=True)
+
+    async def _off_loop(self, work: Callable[[], Any], *, busy: bool) -> Any:
+        run = partial(self._waiting, work) if busy else work
+        future = asyncio.get_running_loop().create_future()
+        self._tx.put_nowait((future, run))  # aiosqlite's queue to this connection's thread
         cancelled = False
         while True:
             try:
@@ -194,6 +207,7 @@ class InlineConnection(PrefetchingConnection):
             return result
 
     def _waiting(self, work: Callable[[], Any]) -> Any:
+        """``work`` with the busy timeout (the writer's is 0 on the event loop)."""
         conn = self._conn
         conn.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
         try:
@@ -208,12 +222,9 @@ class InlineConnection(PrefetchingConnection):
             self._connection.close()
         finally:
             self._connection = None
-            self._running = False
-            self._helper.shutdown(wait=False)
-
-    def stop(self) -> asyncio.Future[None] | None:
-        self._running = False
-        return None
+            stopped = self.stop()  # aiosqlite's: the helper thread ends after its queue
+            if stopped is not None:
+                await stopped
 
 
 def connect_writer(path: str | Path, busy_timeout_ms: int) -> InlineConnection:

@@ -7,6 +7,7 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -144,7 +145,7 @@ async def test_bulk_work_on_the_writer_leaves_the_event_loop_free_between_statem
         await db.close()
 
 
-async def test_short_units_of_work_run_in_place(
+async def test_a_short_unit_of_work_leaves_the_event_loop_once_for_its_commit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Budgets no scheduling hiccup of a busy machine reaches: this is about the trips.
@@ -152,24 +153,20 @@ async def test_short_units_of_work_run_in_place(
     monkeypatch.setattr(connection, "UNIT_BUDGET", 60.0)
     db = await Database.open(tmp_path / "db.sqlite3")
     await scratch_table(db)
-    ticks = 0
+    trips: list[bool] = []
+    off_loop = connection.InlineConnection._off_loop
 
-    async def ticker() -> None:
-        nonlocal ticks
-        while True:
-            ticks += 1
-            await asyncio.sleep(0)
+    async def counted(self: connection.InlineConnection, work: Any, *, busy: bool) -> Any:
+        trips.append(busy)
+        return await off_loop(self, work, busy=busy)
 
-    ticking = asyncio.create_task(ticker())
-    await asyncio.sleep(0)
+    monkeypatch.setattr(connection.InlineConnection, "_off_loop", counted)
     try:
-        before = ticks
         for i in range(20):
             async with db.transaction() as tx:
                 await tx.conn.execute("INSERT INTO scratch VALUES (?)", (i,))
                 async with tx.conn.execute("SELECT COUNT(*) FROM scratch") as cur:
                     assert (await cur.fetchone())[0] == i + 1
-        assert ticks == before  # no statement left the loop: no trip to another thread
+        assert trips == [False] * 20  # each COMMIT, nothing else, never a wait for a lock
     finally:
-        ticking.cancel()
         await db.close()
