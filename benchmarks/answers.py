@@ -8,6 +8,11 @@ are the programs', not Telegram's pacing):
   Bot API calls and texts, no database;
 - the bare app (:mod:`benchmarks.bare_app`): answers presses, nothing else.
 
+The two references run twice: on PTB's own transport (httpx; the references the targets
+are judged against) and on npsbot's (aiohttp), which tells what npsbot's database costs
+apart from what its transport saves. The Bot API calls per conversation are counted on the
+stand-in for npsbot and the in-memory bot and shown side by side (they must be the same).
+
 Phases, in one run:
 
 a. **throughput**: every customer's press queued at once, then every reason; npsbot's
@@ -27,7 +32,7 @@ c. **paced latency**: 300 customers press at a steady 50 presses/s, then type th
    write and commit, waiting to send, and the call.
 
     python -m benchmarks.answers                  # the recorded figures
-    python -m benchmarks.answers --customers 500 --cpu-customers 200   # a smoke run
+    python -m benchmarks.answers --customers 500 --cpu-customers 200 --paced 100  # smoke
 """
 
 from __future__ import annotations
