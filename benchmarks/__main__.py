@@ -19,7 +19,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         dispatch.main(["--surveys", "500", "--limit", "100"])
-        answers.main(["--customers", "500"])
+        answers.main(["--customers", "500", "--cpu-customers", "200", "--paced", "100"])
         flood.main(["--quick"])
         reports.main(["--answers", "20000", "--runs", "2"])
         themes.main(["--comments", "5000", "--singles", "200"])
