@@ -28,7 +28,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         dispatch.main(["--surveys", "500", "--limit", "100"])
-        answers.main(["--customers", "500"])
+        answers.main(["--customers", "500", "--cpu-customers", "200", "--paced", "100"])
         flood.main(["--quick"])
         reports.main(["--answers", "20000", "--runs", "2"])
         reports_under_load.main(["--quick"])

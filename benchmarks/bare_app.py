@@ -2,6 +2,7 @@
 
 The framework's ceiling for the answers benchmark: PTB's own Updater polling the same
 stand-in, concurrent updates on, one ``answerCallbackQuery`` per press, nothing else.
+``BENCH_TRANSPORT=aiohttp``: with npsbot's transport instead of PTB's httpx.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import os
 
 from telegram import Update
 from telegram.ext import Application, CallbackQueryHandler, ContextTypes
+
+from bot.adapters.telegram.transport import AiohttpRequest
 
 
 async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -20,14 +23,17 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def main() -> None:
     """Poll until SIGTERM."""
-    app = (
+    builder = (
         Application.builder()
         .token(os.environ["NPSBOT_TOKEN"])
         .base_url(os.environ["NPSBOT_API_BASE_URL"])
         .concurrent_updates(True)
-        .connection_pool_size(64)
-        .build()
     )
+    if os.environ.get("BENCH_TRANSPORT") == "aiohttp":
+        builder = builder.request(AiohttpRequest(64)).get_updates_request(AiohttpRequest(2))
+    else:
+        builder = builder.connection_pool_size(64)
+    app = builder.build()
     app.add_handler(CallbackQueryHandler(on_press))
     app.run_polling(poll_interval=0.0, timeout=1, allowed_updates=["callback_query"])
 

@@ -68,12 +68,14 @@ async def stand_in(**kwargs: Any) -> AsyncIterator[StandIn]:
         yield server
 
 
-def cpu_seconds(child: BotProcess) -> float:
-    """User plus system CPU seconds the child has used so far, from /proc/<pid>/stat."""
-    assert child.proc is not None
-    fields = Path(f"/proc/{child.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-    # After the command name: state is field 3, utime and stime fields 14 and 15 (in ticks).
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) the process ``pid`` has used so far, from the kernel's
+    /proc/<pid>/stat (fields 14 and 15, in clock ticks)."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    # The command name (field 2) is in parentheses and may contain spaces: split after it.
+    fields = stat[stat.rindex(")") + 2 :].split()
+    utime, stime = int(fields[11]), int(fields[12])
+    return (utime + stime) / os.sysconf("SC_CLK_TCK")
 
 
 def percentile(values: Sequence[float], pct: float) -> float:

@@ -196,7 +196,8 @@ async def run(n: int, presses: int, texts: int, spread: float, seed: int) -> dic
                     for user in users
                 ]
                 flood_mark = flooder.last_message_id
-                cpu_before = cpu_seconds(bot)
+                assert bot.proc is not None
+                cpu_before = cpu_seconds(bot.proc.pid)
                 t0 = time.monotonic()
                 flooding = asyncio.create_task(
                     flood(
@@ -217,7 +218,7 @@ async def run(n: int, presses: int, texts: int, spread: float, seed: int) -> dic
                     if await outbox_empty(db_path):
                         break
                     await asyncio.sleep(0.5)
-                cpu_used = cpu_seconds(bot) - cpu_before
+                cpu_used = cpu_seconds(bot.proc.pid) - cpu_before
                 settled_s = time.monotonic() - t0
             except Exception:
                 print(bot.tail())

@@ -265,10 +265,7 @@ class Methods:
                 await self.world.wait_changed(remaining)
             if me.terminated:
                 raise ApiError(409, WEBHOOK_ACTIVE if self.pusher.webhook else CONFLICT)
-            batch = [u.body for u in self.world.updates[:limit]]
-            for listener in self.world.delivery_listeners:
-                listener(batch)
-            return batch
+            return self.world.deliver(self.world.updates[:limit])
         finally:
             if self._poller is me:
                 self._poller = None

@@ -24,7 +24,7 @@ from standin.limits import Clock, Limits, RateLimiter
 from standin.methods import FAULTABLE, REGISTRY, CallContext, Methods
 from standin.models import BotMessage, Stats
 from standin.params import Params, Upload
-from standin.state import Chat, World
+from standin.state import Chat, PendingUpdate, World
 from standin.users import SimGroup, SimUser, wait_until
 from standin.webhook import Pusher
 
@@ -197,6 +197,15 @@ class StandIn:
         POST, one update) hands the bot."""
         self.world.delivery_listeners.append(listener)
 
+    def on_update_delivered(self, listener: Callable[[PendingUpdate], None]) -> None:
+        """Call ``listener(update)`` when getUpdates (or a webhook POST) first hands the bot
+        an update (its ``created`` and ``delivered`` times: how long it waited)."""
+        self.world.first_delivery_listeners.append(listener)
+
+    def on_call(self, listener: Callable[[str, dict[str, Any], float], None]) -> None:
+        """Call ``listener(method, params, at)`` after every successful Bot API call."""
+        self.world.call_listeners.append(listener)
+
     @property
     def pending_updates(self) -> int:
         """Updates not yet confirmed by a getUpdates offset."""
@@ -286,6 +295,10 @@ class StandIn:
                 raise fault.error()
         except ApiError as error:
             return self._error(error)
+        if self.world.call_listeners:
+            at = self.world.clock()
+            for listener in self.world.call_listeners:
+                listener(name, params.values, at)
         return self._reply({"ok": True, "result": result})
 
     async def _serve_file(self, request: web.Request) -> web.Response:

@@ -113,6 +113,8 @@ class PendingUpdate:
     created: float
     kind: str
     body: dict[str, Any]
+    #: When a getUpdates first returned it (the world's clock); None until then.
+    delivered: float | None = None
 
 
 class World:
@@ -144,6 +146,10 @@ class World:
         # Called with the bodies of the updates each getUpdates answer or webhook POST carries
         # (redelivered ones again): lets benchmarks time when the bot first saw an update.
         self.delivery_listeners: list[Callable[[list[dict[str, Any]]], None]] = []
+        # Called with each update the first time it is handed to the bot, and with every
+        # successful call (method, parameters, time): benchmarks time the stages of an answer.
+        self.first_delivery_listeners: list[Callable[[PendingUpdate], None]] = []
+        self.call_listeners: list[Callable[[str, dict[str, Any], float], None]] = []
 
     # --- change notification -------------------------------------------------------
 
@@ -189,6 +195,19 @@ class World:
             self.updates = [u for u in self.updates if u.update_id >= offset]
         horizon = self.clock() - UPDATE_TTL
         self.updates = [u for u in self.updates if u.created > horizon]
+
+    def deliver(self, batch: list[PendingUpdate]) -> list[dict[str, Any]]:
+        """The bodies of ``batch`` (a getUpdates answer or a webhook POST), telling the
+        listeners and stamping first deliveries."""
+        for update in batch:
+            if update.delivered is None:
+                update.delivered = self.clock()
+                for first in self.first_delivery_listeners:
+                    first(update)
+        bodies = [u.body for u in batch]
+        for listener in self.delivery_listeners:
+            listener(bodies)
+        return bodies
 
     def redeliver(self, count: int) -> list[int]:
         """Put the last ``count`` confirmed updates back in the queue, ids unchanged, as

@@ -144,8 +144,7 @@ class Pusher:
         headers = {SECRET_HEADER: hook.secret_token} if hook.secret_token else {}
         error: str | None = None
         self.stats.posts += 1
-        for listener in self.world.delivery_listeners:
-            listener([update.body])
+        self.world.deliver([update])
         try:
             assert self._session is not None
             async with self._session.post(hook.url, json=update.body, headers=headers) as resp:

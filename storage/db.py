@@ -52,6 +52,8 @@ class _Engine(Protocol):
 
     async def checkpoint(self) -> bool: ...
 
+    async def checkpoint_passive(self) -> tuple[int, int]: ...
+
     async def close(self) -> None: ...
 
 
@@ -99,6 +101,12 @@ class Database:
         """SQLite: copy the write-ahead log into the file and truncate it, so erased data
         leaves the disk (False if a reader kept part of it). PostgreSQL: nothing to do."""
         return await self._engine.checkpoint()
+
+    async def checkpoint_passive(self) -> tuple[int, int]:
+        """SQLite: copy the write-ahead log into the file beside the writer, waiting for
+        no one (the bot runs it every second: commits never checkpoint), and return the
+        log's frames and how many are copied. PostgreSQL: nothing to do, (0, 0)."""
+        return await self._engine.checkpoint_passive()
 
     async def close(self) -> None:
         """Close the connections; must run inside the event loop or the process may hang."""

@@ -2,14 +2,20 @@
 transaction scopes.
 
 All writes go through :meth:`SqliteDatabase.transaction`, which serialises units of work on
-the single writer connection. aiosqlite shares one connection between tasks, so without the
-lock one task's ``COMMIT`` would commit another task's half-done work.
+the single writer connection. One connection is shared between tasks, so without the lock
+one task's ``COMMIT`` would commit another task's half-done work. The writer's statements
+run in place on the event loop (no thread trip per statement); bulk work and waits for
+another process's lock go to its helper thread (:mod:`storage.connection`).
 
 Reads go through :meth:`SqliteDatabase.read`, on separate connections that refuse writes
 (``PRAGMA query_only``). Under WAL a reader sees one committed snapshot and neither waits for
 the writer nor holds it up, so a long report (an export of a year of answers) never delays
 the customers' updates. A database in memory has no second connection to the same data:
 there, reads share the writer's connection and lock.
+
+Commits never checkpoint the write-ahead log (a checkpoint waits for the disk, and the
+writer runs on the event loop): :meth:`SqliteDatabase.checkpoint_passive`, which the bot
+runs every second, copies it into the file on a connection and thread of its own.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from typing import cast
 
 import aiosqlite
 
+from storage.connection import InlineConnection, PrefetchingConnection, connect, connect_writer
 from storage.dialect import SQLITE, Dialect
 from storage.migrations import apply_migrations, check_not_too_new
 from storage.tx import MAX_READERS, Params, Row, Target, Tx
@@ -30,6 +37,8 @@ from storage.tx import MAX_READERS, Params, Row, Target, Tx
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_MS = 10_000
+#: WAL pages after which a commit checkpoints by itself (the bot's checkpoints come first).
+AUTOCHECKPOINT_PAGES = 10_000
 
 
 class _SqliteTx(Tx):
@@ -65,7 +74,7 @@ class SqliteDatabase:
 
     dialect: Dialect = SQLITE
 
-    def __init__(self, conn: aiosqlite.Connection, path: str) -> None:
+    def __init__(self, conn: InlineConnection, path: str) -> None:
         self._conn = conn
         self._lock = asyncio.Lock()
         self.path = path
@@ -75,6 +84,7 @@ class SqliteDatabase:
         self._reader_free = asyncio.Condition()
         self._reader_slots = 0
         self._closed = False
+        self._checkpointer: PrefetchingConnection | None = None
 
     @property
     def separate_readers(self) -> bool:
@@ -86,10 +96,11 @@ class SqliteDatabase:
         """Open (creating if needed) the file and bring its schema up to date."""
         if path_str != ":memory:":
             Path(path_str).parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(path_str, isolation_level=None)
+        # Run in place on the event loop; it waits for another process's lock on a helper
+        # thread with BUSY_TIMEOUT_MS (storage/connection.py).
+        conn = await connect_writer(path_str, BUSY_TIMEOUT_MS)
         try:
             conn.row_factory = aiosqlite.Row
-            await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             tx = _SqliteTx(conn)
             # Refuse a newer schema before touching the file (WAL mode is written to it).
             await check_not_too_new(tx)
@@ -102,6 +113,9 @@ class SqliteDatabase:
             # customer's words and ids do not linger in free space of the file (see
             # storage/privacy.py; the WAL is emptied by checkpoint() after an erasure).
             await conn.execute("PRAGMA secure_delete = ON")
+            # Commits never checkpoint (see the module docstring); the limit only bounds the
+            # log of a process that never calls checkpoint_passive (a long CLI import).
+            await conn.execute(f"PRAGMA wal_autocheckpoint = {AUTOCHECKPOINT_PAGES}")
             if migrate:
                 await apply_migrations(tx, _sqlite_scope(conn))
         except BaseException:
@@ -118,11 +132,13 @@ class SqliteDatabase:
             self._reader_free.notify_all()
         for reader in idle:
             await reader.close()
+        if self._checkpointer is not None:
+            await self._checkpointer.close()
         async with self._lock:
             await self._conn.close()
 
     async def _open_reader(self) -> aiosqlite.Connection:
-        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        conn = await connect(self.path)
         try:
             conn.row_factory = aiosqlite.Row
             await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -167,9 +183,31 @@ class SqliteDatabase:
         """Copy the write-ahead log into the database file and truncate the log to zero
         bytes, so old page images (erased data among them) leave the disk. False if a
         reader in another connection kept part of the log (it is overwritten later)."""
-        async with self._lock, self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
+        conn = self._conn
+
+        def truncate() -> object:
+            return conn._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+
+        async with self._lock:
+            # On the helper thread: TRUNCATE waits (up to the busy timeout) for readers.
+            row = await conn.on_helper_thread(truncate)
+        return isinstance(row, tuple | aiosqlite.Row) and int(row[0]) == 0
+
+    async def checkpoint_passive(self) -> tuple[int, int]:
+        """Copy what the write-ahead log holds into the database file, without waiting for
+        anyone and without the write lock (WAL lets a checkpoint run beside the writer), on
+        a connection and thread of its own: the writer's commits never wait for the disk.
+        Returns the log's frames and how many are now in the database file."""
+        if not self.separate_readers:
+            return 0, 0
+        checkpointer = self._checkpointer
+        if checkpointer is None:
+            checkpointer = connect(self.path)
+            await checkpointer
+            self._checkpointer = checkpointer
+        async with checkpointer.execute("PRAGMA wal_checkpoint(PASSIVE)") as cur:
             row = await cur.fetchone()
-        return row is not None and int(row[0]) == 0
+        return (int(row[1]), int(row[2])) if row is not None else (0, 0)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:

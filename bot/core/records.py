@@ -158,13 +158,21 @@ def to_db_time(value: datetime) -> str:
     """Fixed-width UTC text, so that SQL string comparison orders times correctly."""
     if value.tzinfo is None:
         raise ValueError("naive datetime given to storage; pass an aware UTC datetime")
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat is a tenth of strftime's cost; its UTC offset becomes the Z.
+    return value.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+_DB_TIME_WIDTH = len("2024-01-01T00:00:00.000000Z")
 
 
 def from_db_time(value: str | None) -> datetime | None:
-    """Inverse of :func:`to_db_time` (``None`` stays ``None``)."""
+    """Inverse of :func:`to_db_time` (``None`` stays ``None``); ValueError for other text."""
     if value is None:
         return None
+    if len(value) == _DB_TIME_WIDTH and value[10] == "T" and value[-1] == "Z":
+        # What to_db_time writes; fromisoformat reads it (Z as UTC) at a tenth of
+        # strptime's cost, and every row read carries a few of these.
+        return datetime.fromisoformat(value)
     return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 

@@ -32,6 +32,7 @@ from bot.settings.parsing import (
     database_location,
     http_url,
     int_range,
+    on_off,
     parsed,
     positive_float,
     read_env_file,
@@ -220,6 +221,9 @@ class Settings(BaseSettings):
     log_format: Annotated[str, parsed(_log_format)] = Field(
         "text", validation_alias=var("LOG_FORMAT")
     )
+    # One DEBUG line per update and per outbox call with the time of each stage (logger
+    # bot.timing): what the answers benchmark's breakdown reads; off in production.
+    timing_log: Annotated[bool, parsed(on_off)] = Field(False, validation_alias=var("TIMING_LOG"))
     # The questionnaire file (None: the built-in one, English and Chinese, no drivers), the
     # customers' language when no file says otherwise, and the admin side's language.
     questionnaire_path: str | None = Field(None, validation_alias=var("QUESTIONNAIRE"))

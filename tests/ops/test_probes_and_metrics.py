@@ -148,5 +148,5 @@ def test_bot_api_results_are_labelled_by_their_class() -> None:
     assert result_label(Forbidden("blocked")) == "4xx"
     assert result_label(BadRequest("chat not found")) == "4xx"
     assert result_label(NetworkError("Bad Gateway")) == "5xx"
-    assert result_label(NetworkError("httpx.ConnectError: refused")) == "network"
+    assert result_label(NetworkError("aiohttp.ClientConnectorError: refused")) == "network"
     assert result_label(TimedOut()) == "network"

@@ -8,9 +8,9 @@ import time
 import aiohttp
 import pytest
 from telegram import Bot, Update
-from telegram.error import Conflict
+from telegram.error import BadRequest, Conflict
 
-from standin import StandIn
+from standin import FakeClock, StandIn
 from tests.standin.conftest import TOKEN, api
 
 
@@ -159,3 +159,33 @@ async def test_stop_ends_pending_poll(clock: object) -> None:
         assert time.monotonic() - started < 1.5
     finally:
         await session.close()
+
+
+async def test_an_update_is_stamped_delivered_once_when_first_fetched(
+    server: StandIn, bot: Bot, clock: FakeClock
+) -> None:
+    ann = server.add_user("Ann")
+    delivered: list[tuple[int, float, float | None]] = []
+    server.on_update_delivered(lambda u: delivered.append((u.update_id, u.created, u.delivered)))
+    await ann.send_text("hello")
+    clock.advance(2.5)
+    await bot.get_updates()
+    clock.advance(1.0)
+    await bot.get_updates()  # fetched again, unconfirmed: not a first delivery
+    assert len(delivered) == 1
+    update_id, created, at = delivered[0]
+    assert update_id == 500_000
+    assert at is not None and at - created == pytest.approx(2.5)
+
+
+async def test_call_listeners_see_each_successful_call_with_its_parameters(
+    server: StandIn, bot: Bot
+) -> None:
+    ann = server.add_user("Ann")
+    ann.mark_started()
+    calls: list[tuple[str, object]] = []
+    server.on_call(lambda method, params, at: calls.append((method, params.get("chat_id"))))
+    await bot.send_message(ann.id, "hi")
+    with pytest.raises(BadRequest):
+        await bot.send_message(ann.id, "")  # refused: not a call the listener sees
+    assert calls == [("sendMessage", str(ann.id))]

@@ -137,6 +137,31 @@ async def test_a_refused_delivery_is_retried_until_accepted_and_holds_up_only_it
     assert info.last_error_message == "Wrong response from the webhook: 503 Service Unavailable"
 
 
+async def test_every_post_is_a_delivery_but_only_the_first_is_stamped_as_first(
+    server: StandIn, bot: Bot, hook: Receiver
+) -> None:
+    refusals = [1]
+
+    def status(body: dict[str, Any]) -> int:
+        if refusals[0]:
+            refusals[0] -= 1
+            return 503
+        return 200
+
+    hook.status = status
+    posted: list[list[int]] = []
+    firsts: list[int] = []
+    server.on_delivery(lambda bodies: posted.append([b["update_id"] for b in bodies]))
+    server.on_update_delivered(lambda update: firsts.append(update.update_id))
+    await bot.set_webhook(hook.url)
+    ann = server.add_user("Ann")
+    await ann.send_text("hello")
+    await hook.until(lambda: len(hook.accepted) == 1)
+    update_id = hook.accepted[0]
+    assert posted == [[update_id], [update_id]]  # refused once, then accepted
+    assert firsts == [update_id]
+
+
 async def test_an_unreachable_webhook_loses_nothing(
     server: StandIn, bot: Bot, hook: Receiver
 ) -> None:

@@ -41,6 +41,22 @@ def test_db_time_is_fixed_width_utc_and_round_trips() -> None:
     assert to_db_time(berlin) == "2024-05-01T12:00:00.123456Z"
     assert from_db_time(to_db_time(berlin)) == berlin
     assert from_db_time(None) is None
+    assert from_db_time(to_db_time(berlin)).tzinfo is UTC  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2024-13-01T00:00:00.000000Z",
+        "2024-05-01 12:00:00.000000Z",
+        "2024-05-01T12:00:00.000000+",
+        "2024-05-01T12:00:00Z",
+        "2024-05-01",
+    ],
+)
+def test_db_time_other_than_the_stored_form_is_refused(text: str) -> None:
+    with pytest.raises(ValueError):
+        from_db_time(text)
 
 
 def test_naive_datetime_is_refused() -> None:

@@ -37,6 +37,7 @@ from bot.core.callback_data import Kind
 from bot.core.records import Customer
 from bot.usecases.log_context import log_context
 from bot.usecases.services import Services
+from bot.usecases.timing import log_update, timing_on
 from bot.usecases.unit_of_work import Replies, run_unit
 from storage import Tx, customers
 
@@ -239,10 +240,14 @@ def handler(
                 return "refused"
         user = update.effective_user
         args = list(context.args or [])
+        # Stage times for NPSBOT_TIMING_LOG: entered, body began and ended, committed.
+        stamps = [time.monotonic()] if timing_on() else None
 
         async def unit(
             tx: Tx, replies: Replies, now: datetime
         ) -> tuple[str | None, list[Callable[[], Awaitable[None]]]]:
+            if stamps is not None:
+                stamps.append(time.monotonic())
             if admin:
                 customer, lang = None, svc.settings.admin_language
             else:
@@ -262,15 +267,32 @@ def handler(
                 customer,
                 lang,
             )
-            return await work(turn), turn._after
+            outcome = await work(turn), turn._after
+            if stamps is not None:
+                stamps.append(time.monotonic())
+            return outcome
 
         fresh, result = await run_unit(svc, update.update_id, chat_id, unit)
         if not fresh or result is None:
             return "redelivered"  # its first handling answered it
         answer, after = result
+        if stamps is not None:
+            stamps.append(time.monotonic())
         if query is not None:
             # Answered in every case: Telegram shows a spinner until the press is answered.
             await _answer(context, query, answer)
+        if stamps is not None and len(stamps) == 4:
+            start, body, done, committed = stamps
+            log_update(
+                update.update_id,
+                chat_id,
+                update_kind(update, kind),
+                start,
+                body - start,
+                done - body,
+                committed - done,
+                time.monotonic() - committed,
+            )
         for step in after:
             await step()
         return "handled"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 import warnings
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -23,10 +24,12 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 from telegram.warnings import PTBUserWarning
 
 from bot.adapters.telegram.ratelimit import RateLimiter
+from bot.adapters.telegram.transport import CONNECTION_ERROR_PREFIX
 from bot.core.delivery import CallResult, Failure, Upload, Urgency
 from bot.core.records import OutboxItem
 from bot.usecases.background import Background, TaskSet, wait_for_any
 from bot.usecases.metrics import Metrics
+from bot.usecases.timing import log_call, timing_on
 from storage import Database, Tx, answers, customers, outbox
 from storage.lease import Lease, SoleLease
 
@@ -74,9 +77,9 @@ def result_label(exc: TelegramError | None) -> str:
     if isinstance(exc, TimedOut):
         return "network"
     if isinstance(exc, NetworkError):
-        # PTB raises NetworkError both for 5xx answers and for failed connections; httpx's
-        # connection failures carry the exception's name in the message.
-        return "network" if exc.message.startswith("httpx.") else "5xx"
+        # PTB raises NetworkError both for 5xx answers and for failed connections; the
+        # transport's connection failures carry its prefix and the exception's name.
+        return "network" if exc.message.startswith(CONNECTION_ERROR_PREFIX) else "5xx"
     return "4xx"  # the other answers that refuse the call
 
 
@@ -211,21 +214,27 @@ class Sender:
         return False
 
     async def _flush_locked(self, chat_id: int, urgency: Urgency) -> None:
-        async with self.db.read() as tx:
+        # An attempt is counted before its call, in the transaction that read the calls
+        # or that recorded the outcome of the call before it: one commit per call, not two,
+        # and no separate read (a few statements on the writer, in place).
+        async with self.db.transaction() as tx:
             items = await outbox.pending_for_chat(tx, chat_id)
-        for item in items:
-            async with self.db.transaction() as tx:
-                if not await outbox.mark_started(tx, item.id, self.clock()):
-                    continue  # made meanwhile (or given up) by someone else
+            index = await _start_next(tx, items, 0, self.clock())
+        while index is not None:
+            item = items[index]
             # A reply scheduled meanwhile upgrades a running flush.
             if self._flush_urgency.get(chat_id) is Urgency.REPLY:
                 urgency = Urgency.REPLY
+            started = time.monotonic()
             outcome = await self.call(chat_id, item.method, item.params, urgency=urgency)
+            if timing_on():
+                log_call(item.id, chat_id, item.method, started, time.monotonic() - started)
             now = self.clock()
             if outcome.ok:
                 async with self.db.transaction() as tx:
                     await outbox.mark_done(tx, item.id, now)
                     await _note_drivers_message(tx, item, outcome.result)
+                    index = await _start_next(tx, items, index + 1, now)
                 continue
             log.warning(
                 "outbox call %s %s to chat %s failed (%s): %s",
@@ -243,6 +252,7 @@ class Sender:
                     return
                 if outcome.failure is Failure.REJECTED or item.attempts + 1 >= MAX_OUTBOX_ATTEMPTS:
                     await outbox.mark_failed(tx, item.id, outcome.description, now)
+                    index = await _start_next(tx, items, index + 1, now)
                     continue
                 await outbox.record_error(tx, item.id, outcome.description)
             # Transient: keep order, leave this and later calls for the next flush.
@@ -306,6 +316,18 @@ class Sender:
             if stop.is_set():
                 return
             await wait_for_any((stop,), interval)
+
+
+async def _start_next(
+    tx: Tx, items: list[OutboxItem], start: int, now: datetime
+) -> int | None:
+    """Count the attempt of the first of ``items[start:]`` still pending, in ``tx``, and
+    return its index (None: none left). A call another process made meanwhile, or gave up
+    on, is skipped: it must not be made twice."""
+    for index in range(start, len(items)):
+        if await outbox.mark_started(tx, items[index].id, now):
+            return index
+    return None
 
 
 async def _note_drivers_message(tx: Tx, item: OutboxItem, result: Any) -> None:
