@@ -142,14 +142,20 @@ def customer(user: SimUser, start: float) -> Customer:
     return Customer(user, survey_of(question), question, score=(user.id * 7) % 11, start=start)
 
 
+def bot_cpu(bot: BotProcess) -> float:
+    """CPU seconds the running bot process has used so far."""
+    assert bot.proc is not None, "the bot is running"
+    return cpu_seconds(bot.proc.pid)
+
+
 async def settle(bot: BotProcess, idle_cpu_s: float = 0.05, most_s: float = 60.0) -> None:
     """Wait until the bot uses less than ``idle_cpu_s`` of CPU in half a second (at most
     ``most_s``): each phase then starts from an idle bot."""
     deadline = time.monotonic() + most_s
-    before = cpu_seconds(bot)
+    before = bot_cpu(bot)
     while time.monotonic() < deadline:
         await asyncio.sleep(0.5)
-        now = cpu_seconds(bot)
+        now = bot_cpu(bot)
         if now - before < idle_cpu_s:
             return
         before = now
@@ -245,7 +251,7 @@ async def run(
                     phase_exports: list[Export] = []
                     stop = asyncio.Event()
                     await settle(bot)
-                    cpu_before = cpu_seconds(bot)
+                    cpu_before = bot_cpu(bot)
                     t0 = time.monotonic()
                     admin_task = (
                         asyncio.create_task(
@@ -268,7 +274,7 @@ async def run(
                         {
                             "phase": kind,
                             "seconds": round(time.monotonic() - t0, 2),
-                            "bot_cpu_s": round(cpu_seconds(bot) - cpu_before, 2),
+                            "bot_cpu_s": round(bot_cpu(bot) - cpu_before, 2),
                             "exports": len(phase_exports),
                             **latency_figures(group),
                         }

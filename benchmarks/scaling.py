@@ -36,7 +36,14 @@ from typing import Any
 
 import psycopg
 
-from benchmarks.common import bot_env, print_table, stand_in, wait_until, write_result
+from benchmarks.common import (
+    bot_env,
+    cpu_seconds,
+    print_table,
+    stand_in,
+    wait_until,
+    write_result,
+)
 from bot.core.records import SurveyKind
 from standin import BotMessage, Limits
 from standin.botprocess import BotProcess
@@ -51,7 +58,6 @@ CONFIGURATIONS: tuple[tuple[str, int], ...] = (
     ("postgresql", 2),
     ("postgresql", 4),
 )
-TICK = os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -59,12 +65,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def cpu_seconds(pid: int) -> float:
-    """utime + stime of a process, from /proc (the fields after the command's parenthesis)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
 
 
 def machine_jiffies() -> tuple[int, int]:
