@@ -21,21 +21,11 @@ from tests.e2e.harness import BOT_USERNAME, TOKEN, Harness, receive_survey, surv
 pytestmark = pytest.mark.timeout(120)
 
 
-async def inbox_row(h: Harness, update_id: int) -> tuple[object, ...] | None:
-    async with h.db() as db, db.read() as tx:
-        row = await tx.fetchone(
-            "SELECT payload IS NOT NULL, handled_at IS NOT NULL, outcome FROM inbox "
-            "WHERE update_id = ?",
-            (update_id,),
-        )
-    return tuple(row) if row is not None else None
-
-
 async def wait_for_row(h: Harness, update_id: int, expected: tuple[object, ...]) -> None:
     """Wait until the update's inbox row reads ``expected`` (payload kept?, handled?,
     outcome); fail with the bot's log."""
     deadline = asyncio.get_running_loop().time() + 15
-    while (row := await inbox_row(h, update_id)) != expected:
+    while (row := await h.inbox_row(update_id)) != expected:
         assert asyncio.get_running_loop().time() < deadline, f"{row}; log:\n{h.bot.log()}"
         await asyncio.sleep(0.05)
 
@@ -80,7 +70,7 @@ async def test_killed_between_the_inbox_commit_and_handling_it_is_handled_once_a
     assert sum("Thank you for telling us" in t for t in after) == 1, after
     _, answer = await survey_state(h, survey_id)
     assert (answer.score, answer.reason, answer.reason_message_id) == (3, "The box was wet", reason)
-    assert await inbox_row(h, reason_update) == (0, 1, "handled")
+    assert await h.inbox_row(reason_update) == (0, 1, "handled")
 
 
 async def test_killed_before_getupdates_confirmed_a_handled_update_the_redelivery_changes_nothing(

@@ -115,6 +115,16 @@ class Harness:
         finally:
             await db.close()
 
+    async def inbox_row(self, update_id: int) -> tuple[object, ...] | None:
+        """The update's inbox row: (JSON kept?, handled?, outcome), or None if not stored."""
+        async with self.db() as db, db.read() as tx:
+            row = await tx.fetchone(
+                "SELECT payload IS NOT NULL, handled_at IS NOT NULL, outcome FROM inbox "
+                "WHERE update_id = ?",
+                (update_id,),
+            )
+        return tuple(row) if row is not None else None
+
     async def linked_user(self, customer_id: str, **user_kwargs: Any) -> SimUser:
         """A simulated user who opened the customer's signed deep link."""
         user = self.server.add_user(**user_kwargs)

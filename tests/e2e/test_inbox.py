@@ -10,19 +10,9 @@ from pathlib import Path
 from standin import StandIn
 from storage import inbox
 from tests.conftest import HarnessFactory
-from tests.e2e.harness import BOT_USERNAME, QUICK_CHATS, TOKEN, Harness, receive_survey
+from tests.e2e.harness import BOT_USERNAME, QUICK_CHATS, TOKEN, receive_survey
 
 BACKLOG = 200
-
-
-async def inbox_row(h: Harness, update_id: int) -> tuple[object, ...] | None:
-    async with h.db() as db, db.read() as tx:
-        row = await tx.fetchone(
-            "SELECT payload IS NOT NULL, handled_at IS NOT NULL, outcome FROM inbox "
-            "WHERE update_id = ?",
-            (update_id,),
-        )
-    return tuple(row) if row is not None else None
 
 
 async def test_a_redelivered_update_changes_nothing(
@@ -56,7 +46,7 @@ async def test_a_redelivered_update_changes_nothing(
             assert later[: len(seen)] == seen and len(later) == len(seen) + 1
             assert len(user.callback_answers) == answers
             for update_id in replayed:
-                assert await inbox_row(h, update_id) == (0, 1, "handled")
+                assert await h.inbox_row(update_id) == (0, 1, "handled")
         finally:
             await h.bot.stop_async()
 
