@@ -9,14 +9,16 @@ import os
 import platform
 import resource
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from standin import StandIn
+from bot.core.records import Answer
+from standin import BotMessage, StandIn
 from standin.botprocess import BotProcess, offline_env
+from storage import Database, answers
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -110,3 +112,29 @@ def write_result(name: str, figures: Mapping[str, Any]) -> Path:
     }
     path.write_text(json.dumps(payload, indent=2), encoding="utf-8")
     return path
+
+
+async def stored_answers(
+    location: str | Path, survey_ids: Iterable[int]
+) -> dict[int, Answer | None]:
+    """Each survey's answer as the bot stored it (None where there is none)."""
+    db = await Database.open(location, migrate=False)
+    try:
+        async with db.read() as tx:
+            return {sid: await answers.get_for_survey(tx, sid) for sid in survey_ids}
+    finally:
+        await db.close()
+
+
+class QuestionArrivals:
+    """Counts survey questions (messages with buttons) as the stand-in delivers them: when
+    each arrived, and how many each chat got."""
+
+    def __init__(self) -> None:
+        self.times: list[float] = []
+        self.per_chat: dict[int, int] = {}
+
+    def __call__(self, chat_id: int, message: BotMessage) -> None:
+        if message.reply_markup:
+            self.times.append(time.monotonic())
+            self.per_chat[chat_id] = self.per_chat.get(chat_id, 0) + 1

@@ -11,13 +11,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import bot_env, print_table, stand_in, start_child, wait_until, write_result
+from benchmarks.common import (
+    QuestionArrivals,
+    bot_env,
+    print_table,
+    stand_in,
+    start_child,
+    wait_until,
+    write_result,
+)
 from bot.core.records import SurveyKind
-from standin import BotMessage, Limits
+from standin import Limits
 from storage import Database, customers, surveys
 
 
@@ -43,15 +50,9 @@ async def run(n: int, limit: float) -> dict[str, Any]:
         users = [server.add_user(first_name=f"U{i}") for i in range(n)]
         for user in users:
             user.mark_started()
-        arrivals: list[float] = []
-        questions: dict[int, int] = {}
-
-        def observe(chat_id: int, message: BotMessage) -> None:
-            if message.reply_markup:
-                arrivals.append(time.monotonic())
-                questions[chat_id] = questions.get(chat_id, 0) + 1
-
-        server.on_bot_message(observe)
+        seen = QuestionArrivals()
+        arrivals, questions = seen.times, seen.per_chat
+        server.on_bot_message(seen)
         with tempfile.TemporaryDirectory(prefix="npsbench-") as tmp:
             db_path = Path(tmp) / "bench.sqlite3"
             await prepare(db_path, [u.id for u in users])

@@ -37,12 +37,13 @@ from benchmarks.common import (
     print_table,
     stand_in,
     start_child,
+    stored_answers,
     wait_until,
     write_result,
 )
 from benchmarks.dispatch import prepare
 from standin import BotMessage, Limits, SimUser
-from storage import Database, answers, outbox
+from storage import Database, outbox
 
 REASON = "Courier {i} was friendly and on time"
 
@@ -225,15 +226,7 @@ async def run(n: int, presses: int, texts: int, spread: float, seed: int) -> dic
                 raise
             finally:
                 await bot.stop_async()
-            db = await Database.open(db_path, migrate=False)
-            try:
-                async with db.read() as tx:
-                    stored = {
-                        c.survey_id: await answers.get_for_survey(tx, c.survey_id)
-                        for c in customers
-                    }
-            finally:
-                await db.close()
+            stored = await stored_answers(db_path, [c.survey_id for c in customers])
     for c in customers:
         c.press_seen = seen.get(c.query_id, float("nan"))
     lost = [

@@ -45,6 +45,7 @@ from benchmarks.common import (
     print_table,
     stand_in,
     start_child,
+    stored_answers,
     wait_until,
     write_result,
 )
@@ -54,7 +55,6 @@ from benchmarks.reports import ADMIN_CHAT, build_rollups, generate
 from bot.adapters.telegram.handlers.admin import MAX_EXPORT_ROWS
 from standin import BotMessage, SimUser
 from standin.botprocess import BotProcess
-from storage import Database, answers
 
 EXPORT_COMMAND = "/export 366d"  # the longest period /export accepts: the whole year
 
@@ -284,15 +284,7 @@ async def run(
                 raise
             finally:
                 await bot.stop_async()
-            db = await Database.open(db_path, migrate=False)
-            try:
-                async with db.read() as tx:
-                    stored = {
-                        c.survey_id: await answers.get_for_survey(tx, c.survey_id)
-                        for c in customers
-                    }
-            finally:
-                await db.close()
+            stored = await stored_answers(db_path, [c.survey_id for c in customers])
     lost = [
         c
         for c in customers

@@ -27,7 +27,6 @@ import asyncio
 import os
 import socket
 import tempfile
-import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -37,6 +36,7 @@ from typing import Any
 import psycopg
 
 from benchmarks.common import (
+    QuestionArrivals,
     bot_env,
     cpu_seconds,
     print_table,
@@ -45,7 +45,7 @@ from benchmarks.common import (
     write_result,
 )
 from bot.core.records import SurveyKind
-from standin import BotMessage, Limits
+from standin import Limits
 from standin.botprocess import BotProcess
 from storage import Database, customers, surveys
 
@@ -153,15 +153,9 @@ async def run_one(
         users = [server.add_user(first_name=f"U{i}") for i in range(n)]
         for user in users:
             user.mark_started()
-        arrivals: list[float] = []
-        questions: dict[int, int] = {}
-
-        def observe(chat_id: int, message: BotMessage) -> None:
-            if message.reply_markup:
-                arrivals.append(time.monotonic())
-                questions[chat_id] = questions.get(chat_id, 0) + 1
-
-        server.on_bot_message(observe)
+        seen = QuestionArrivals()
+        arrivals, questions = seen.times, seen.per_chat
+        server.on_bot_message(seen)
         customer_ids = await link_customers(location, [u.id for u in users])
         bots = [
             BotProcess(
