@@ -138,3 +138,16 @@ class QuestionArrivals:
         if message.reply_markup:
             self.times.append(time.monotonic())
             self.per_chat[chat_id] = self.per_chat.get(chat_id, 0) + 1
+
+    def rate(self) -> float:
+        """Questions per second between the first arrival and the last."""
+        span = self.times[-1] - self.times[0] if len(self.times) > 1 else float("nan")
+        return (len(self.times) - 1) / span if span else float("nan")
+
+    def delivered_twice(self) -> int:
+        """Chats that got more than one question."""
+        return sum(1 for count in self.per_chat.values() if count > 1)
+
+    def not_delivered(self, chat_ids: Iterable[int]) -> int:
+        """Chats of ``chat_ids`` that got no question."""
+        return sum(1 for chat in chat_ids if self.per_chat.get(chat, 0) == 0)

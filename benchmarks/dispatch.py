@@ -51,7 +51,7 @@ async def run(n: int, limit: float) -> dict[str, Any]:
         for user in users:
             user.mark_started()
         seen = QuestionArrivals()
-        arrivals, questions = seen.times, seen.per_chat
+        arrivals = seen.times
         server.on_bot_message(seen)
         with tempfile.TemporaryDirectory(prefix="npsbench-") as tmp:
             db_path = Path(tmp) / "bench.sqlite3"
@@ -73,16 +73,15 @@ async def run(n: int, limit: float) -> dict[str, Any]:
                 peak = bot.peak_rss_mb()
             finally:
                 await bot.stop_async()
-    span = arrivals[-1] - arrivals[0] if len(arrivals) > 1 else float("nan")
-    achieved = (len(arrivals) - 1) / span if span else float("nan")
+    achieved = seen.rate()
     return {
         "surveys": n,
         "limit_per_second": limit,
         "achieved_per_second": round(achieved, 2),
         "achieved_over_limit": round(achieved / limit, 3),
         "http_429": server.stats.rate_limited,
-        "delivered_twice": sum(1 for c in questions.values() if c > 1),
-        "not_delivered": sum(1 for u in users if questions.get(u.id, 0) == 0),
+        "delivered_twice": seen.delivered_twice(),
+        "not_delivered": seen.not_delivered(u.id for u in users),
         "bot_peak_rss_mb": peak,
     }
 

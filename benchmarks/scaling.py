@@ -154,7 +154,7 @@ async def run_one(
         for user in users:
             user.mark_started()
         seen = QuestionArrivals()
-        arrivals, questions = seen.times, seen.per_chat
+        arrivals = seen.times
         server.on_bot_message(seen)
         customer_ids = await link_customers(location, [u.id for u in users])
         bots = [
@@ -207,8 +207,7 @@ async def run_one(
             peak = max((b.peak_rss_mb() or 0.0) for b in bots)
         finally:
             await asyncio.gather(*(b.stop_async() for b in bots))
-    span = arrivals[-1] - arrivals[0] if len(arrivals) > 1 else float("nan")
-    achieved = (len(arrivals) - 1) / span if span else float("nan")
+    achieved = seen.rate()
     per_process = [round(a - b, 2) for a, b in zip(cpu_after, cpu_before, strict=True)]
     return {
         "engine": engine,
@@ -219,8 +218,8 @@ async def run_one(
         "achieved_per_second": round(achieved, 1),
         "achieved_over_limit": round(achieved / limit, 3),
         "http_429": server.stats.rate_limited,
-        "delivered_twice": sum(1 for c in questions.values() if c > 1),
-        "not_delivered": sum(1 for u in users if questions.get(u.id, 0) == 0),
+        "delivered_twice": seen.delivered_twice(),
+        "not_delivered": seen.not_delivered(u.id for u in users),
         "bot_cpu_seconds": round(sum(per_process), 2),
         "bot_cpu_seconds_per_process": per_process,
         "bench_process_cpu_seconds": round(self_cpu, 2),
