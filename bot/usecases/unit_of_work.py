@@ -28,10 +28,13 @@ T = TypeVar("T")
 @dataclass
 class Receipt:
     """Whether a unit of work marked the update being handled (set by the receiver around
-    each update's handling): one that ran no unit is marked handled by the receiver."""
+    each update's handling): one that ran no unit is marked handled by the receiver.
+    ``on_marked`` runs once the unit has committed (the receiver frees the update's handling
+    slot then: what follows, answering a press, needs no database)."""
 
     update_id: int
     marked: bool = False
+    on_marked: Callable[[], None] | None = None
 
 
 #: The receipt of the update the current task is handling, if a receiver set one.
@@ -134,5 +137,7 @@ async def run_unit(
     receipt = current_receipt.get()
     if receipt is not None and receipt.update_id == update_id:
         receipt.marked = True
+        if receipt.on_marked is not None:
+            receipt.on_marked()
     svc.sender.schedule_flush(chat_id)
     return fresh, result

@@ -202,7 +202,7 @@ async def test_a_press_handled_in_time_gets_no_one_moment(db: Database) -> None:
     assert rig.admit(CHAT, update, pending=0)
     assert [delay for delay, _, _ in rig.timers.started] == [5.0]  # the default
     assert press_answers(rig.bot_data).claim("q1")  # the handler answers it
-    rig.flood.done(CHAT, rig.parsed(update))
+    rig.flood.done(CHAT, update["update_id"], rig.parsed(update))
     rig.timers.fire()
     await rig.settle()
     assert rig.bot.answers == []

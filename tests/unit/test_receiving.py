@@ -76,7 +76,8 @@ class NullSender:
 class FakeApp:
     """Handles each update in a unit of work (like every @handler), except texts "pass"
     (no handler takes it) and "fail" (raises every time); holds update ``hold`` until
-    ``release`` is set; records the order."""
+    ``release`` is set (``hold_after``: the same, after its unit committed, as a handler
+    answering a press); records the order."""
 
     def __init__(self, bot: FakeBot, svc: Services, failures: FailedUpdates) -> None:
         self.bot = bot
@@ -84,12 +85,16 @@ class FakeApp:
         self.failures = failures
         self.release = asyncio.Event()
         self.hold: int | None = None
+        self.hold_after: int | None = None
+        self.held: int | None = None  # the held update, once its hold began
         self.handled: list[int] = []
         self.units: list[int] = []  # updates whose unit ran the first time
 
     async def process_update(self, update: Update) -> None:
         uid = update.update_id
         if uid == self.hold:
+            self.held = uid
+            self.bot.changed.set()
             await self.release.wait()
         text = update.effective_message.text if update.effective_message else None
         if text == "fail":
@@ -100,6 +105,9 @@ class FakeApp:
                 self.units.append(uid)
 
             await run_unit(self.svc, uid, update.effective_chat.id, work)  # type: ignore[union-attr]
+            if uid == self.hold_after:
+                self.bot.changed.set()
+                await self.release.wait()
         self.handled.append(uid)
         self.bot.changed.set()
 
@@ -334,3 +342,62 @@ async def test_receiving_pauses_while_too_many_updates_wait_in_memory(
     await receiver.drain()
     assert sorted(app.handled) == [1, 2, 3]
     assert app.handled.index(1) < app.handled.index(3)  # received only once 1 made room
+
+
+async def test_beyond_the_parsed_ahead_updates_wait_as_text_and_are_handled_in_order(
+    svc: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.adapters.telegram import receiver as receiver_module
+
+    monkeypatch.setattr(receiver_module, "PARSED_AHEAD", 1)
+    receiver, app = receiver_for(FakeBot([]), svc)
+    app.hold = 1
+    await receiver.resume()
+    broken = {"update_id": 3, "message": {"chat": "not a chat"}}
+    batch = [_message(1, 1, "parsed"), _message(2, 1, "text"), broken, _message(4, 2, "text")]
+    assert await receiver.receive(batch) == 4
+    # Only the first is held parsed; the rest wait as their JSON text.
+    waiting = [item.update for queue in receiver._queues.values() for item in queue]
+    assert [type(u).__name__ for u in waiting] == ["Update", "str", "str", "str"]
+    app.release.set()
+    await receiver.drain()
+    assert app.handled.index(1) < app.handled.index(2)
+    assert sorted(app.handled) == [1, 2, 4]
+    # The unparseable one is found out in its turn and marked like any malformed update.
+    assert (await inbox_rows(svc.db))[3] == (False, "malformed")
+
+
+async def test_at_most_max_handling_updates_are_handled_at_once_up_to_their_commit(
+    svc: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.adapters.telegram import receiver as receiver_module
+
+    monkeypatch.setattr(receiver_module, "MAX_HANDLING", 1)
+    bot = FakeBot([])
+    receiver, app = receiver_for(bot, svc)
+    app.hold = 1  # held before its unit: it keeps the only slot
+    await receiver.resume()
+    await receiver.receive([_message(1, 1, "first"), _message(2, 2, "other chat")])
+    await _until(lambda: app.held == 1, bot.changed)
+    assert receiver._handling.locked()  # chat 2's worker waits for the slot
+    app.release.set()
+    await receiver.drain()
+    assert app.handled == [1, 2]
+
+
+async def test_a_handling_slot_is_freed_once_the_unit_commits(
+    svc: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.adapters.telegram import receiver as receiver_module
+
+    monkeypatch.setattr(receiver_module, "MAX_HANDLING", 1)
+    bot = FakeBot([])
+    receiver, app = receiver_for(bot, svc)
+    app.hold_after = 1  # committed, then held (as while answering its press)
+    await receiver.resume()
+    await receiver.receive([_message(1, 1, "first"), _message(2, 2, "other chat")])
+    await _until(lambda: app.handled == [2], bot.changed)
+    assert app.units == [1, 2]
+    app.release.set()
+    await receiver.drain()
+    assert app.handled == [2, 1]

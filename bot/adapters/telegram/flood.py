@@ -188,11 +188,14 @@ class FloodControl:
             self.gate.admit_press(chat, press.message_id, 0, self.monotonic())
             self._start_timer(raw["update_id"], press)
 
-    def done(self, chat: int, update: Update) -> None:
-        """A queued update is handled (or given up on)."""
-        query = update.callback_query
+    def done(self, chat: int, update_id: int, update: Update | None, raw: Any = None) -> None:
+        """A queued update is handled, given up on, or found malformed in its turn (``raw``:
+        its JSON object when it waited unparsed)."""
+        query = update.callback_query if update is not None else None
         if query is not None and query.message is not None:
-            self._forget(chat, update.update_id, query.message.message_id, query.id)
+            self._forget(chat, update_id, query.message.message_id, query.id)
+        elif isinstance(raw, Mapping) and (press := press_of(raw)) is not None:
+            self._forget(chat, update_id, press.message_id, press.query_id)
 
     def idle(self, chat: int) -> None:
         """The chat's queue is empty."""

@@ -8,10 +8,15 @@ hand each chat's updates to its worker.
    out of its chat's queue is stored already handled with its outcome, its "slow down"
    reply written in the same transaction, and is never parsed. The others are parsed once
    the transaction has committed; one PTB cannot parse is marked malformed a moment later.
+   A parsed press takes about nine times the memory of its JSON text (the question's
+   keyboard comes with it), so beyond :data:`PARSED_AHEAD` updates waiting, updates wait as
+   their text and the worker parses them when their turn comes: a press is still parsed
+   once on arrival, so that one PTB refuses never holds a place in the flood limits.
 2. Only once :meth:`Receiver.receive` has returned may the caller acknowledge the batch
    (the next ``getUpdates`` offset, the webhook's 200): a crash after that loses nothing.
 3. Each chat has a queue and a worker task: a chat's updates are handled in order, chats in
-   parallel, so a chat's backlog delays only itself. The handler's unit of work marks the
+   parallel (at most :data:`MAX_HANDLING` at once, one per chat, in turn), so a chat's
+   backlog delays only itself. The handler's unit of work marks the
    update handled in its own transaction (:func:`bot.usecases.unit_of_work.run_unit`); one
    that ran no unit (a refusal, an invalid press, an update no handler takes) or whose
    handler gave up is marked a moment later, several in one transaction.
@@ -28,12 +33,12 @@ import logging
 from collections import Counter, deque
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from telegram import Bot, Update
 from telegram.ext import Application
 
-from bot.adapters.telegram.flood import OUTCOMES, FloodControl
+from bot.adapters.telegram.flood import OUTCOMES, FloodControl, press_of
 from bot.adapters.telegram.raw import chat_key, update_id_of
 from bot.adapters.telegram.wiring import FailedUpdates
 from bot.core.flood import Verdict
@@ -49,10 +54,40 @@ HANDLER_ATTEMPTS = 3
 #: Updates waiting in memory (every chat together) beyond which receiving pauses: the
 #: caller does not acknowledge more until the workers catch up (Telegram keeps them).
 MAX_WAITING = 10_000
+#: Updates handled at once up to their unit's commit (every chat together; one per chat).
+#: More would only wait for the database's write lock, each holding its update, its
+#: handler's frames and its context; what follows the commit (answering a press) runs
+#: outside this bound.
+MAX_HANDLING = 64
+#: Updates waiting (every chat together) that are kept parsed; beyond that they wait as
+#: their JSON text (memory: about 1 KB instead of 9 for a press).
+PARSED_AHEAD = 256
 #: How long marks of updates that ran no unit collect before one transaction writes them.
 SETTLE_SECONDS = 0.2
 
 Spawn = Callable[[Coroutine[Any, Any, None], str], object]
+
+
+class Waiting(NamedTuple):
+    """An update in its chat's queue: parsed already, or its JSON text, parsed when its turn
+    comes."""
+
+    update_id: int
+    update: Update | str
+
+
+class _Slot:
+    """One update's place among those handled at once, released once."""
+
+    __slots__ = ("_semaphore",)
+
+    def __init__(self, semaphore: asyncio.Semaphore) -> None:
+        self._semaphore: asyncio.Semaphore | None = semaphore
+
+    def release(self) -> None:
+        if self._semaphore is not None:
+            self._semaphore.release()
+            self._semaphore = None
 
 
 class ReceiverStopped(RuntimeError):
@@ -92,9 +127,10 @@ class Receiver:
         self.db = db
         self.failures = failures
         self.clock = clock
-        self._queues: dict[int, deque[Update]] = {}
+        self._queues: dict[int, deque[Waiting]] = {}
         self._workers: dict[int, asyncio.Task[None]] = {}
         self._waiting = 0  # queued in memory, every chat together
+        self._handling = asyncio.Semaphore(MAX_HANDLING)
         self.pauses = 0  # receives that waited for room (MAX_WAITING)
         self._room = asyncio.Event()
         self._room.set()
@@ -126,14 +162,13 @@ class Receiver:
             self._resumed.set()
         for row in pending:
             raw = _loads(row.payload)
-            update = _parse(raw, self.app.bot)
-            if update is None:
+            if row.payload is None or not isinstance(raw, dict):
                 self._settle_later(row.update_id, row.chat_id, InboxOutcome.MALFORMED)
                 continue
             chat = chat_key(raw)
             if self.flood is not None:
                 self.flood.resume(chat, raw)
-            self._enqueue(chat, update)
+            self._enqueue(chat, Waiting(row.update_id, row.payload))  # parsed in its turn
         if pending:
             log.info("resuming %d updates received before the start", len(pending))
         return len(pending)
@@ -187,6 +222,7 @@ class Receiver:
             return 0
         now = self.clock()
         decided: list[tuple[int, dict[str, Any], Verdict]] = []
+        payloads: dict[int, str] = {}
         try:
             async with self.db.transaction() as tx:
                 old = await inbox.known(tx, [uid for uid, _ in items])
@@ -204,6 +240,7 @@ class Receiver:
                     if verdict is Verdict.QUEUE:
                         pending[chat] += 1
                         payload = json.dumps(raw, ensure_ascii=False, separators=(",", ":"))
+                        payloads[uid] = payload
                         rows.append(InboxUpdate(uid, chat, payload))
                     else:
                         rows.append(InboxUpdate(uid, chat, None, OUTCOMES[verdict]))
@@ -219,20 +256,26 @@ class Receiver:
         # are, and the transaction is not held while PTB parses.
         for chat, raw, verdict in decided:
             if verdict is Verdict.QUEUE:
-                update = _parse(raw, self.app.bot)
-                if update is None:
-                    if self.flood is not None:
-                        self.flood.withdraw(chat, raw, verdict)
-                    self._settle_later(raw["update_id"], chat, InboxOutcome.MALFORMED)
-                    continue
-                self._enqueue(chat, update)
+                uid = raw["update_id"]
+                keep = self._waiting < PARSED_AHEAD
+                # A press is parsed here however many wait (the module docstring), a text
+                # only if it is kept parsed.
+                update = None
+                if keep or press_of(raw) is not None:
+                    update = _parse(raw, self.app.bot)
+                    if update is None:
+                        if self.flood is not None:
+                            self.flood.withdraw(chat, raw, verdict)
+                        self._settle_later(uid, chat, InboxOutcome.MALFORMED)
+                        continue
+                self._enqueue(chat, Waiting(uid, update if keep and update else payloads[uid]))
             if self.flood is not None:
                 self.flood.carry_out(chat, raw, verdict)
         return len(rows)
 
     # --- the workers ---------------------------------------------------------------------
 
-    def _enqueue(self, chat: int, update: Update) -> None:
+    def _enqueue(self, chat: int, update: Waiting) -> None:
         queue = self._queues.setdefault(chat, deque())
         if not queue or queue[-1].update_id < update.update_id:
             queue.append(update)
@@ -251,16 +294,14 @@ class Receiver:
         queue = self._queues[chat]
         try:
             while queue and not self._stopping:
-                update = queue[0]
+                await self._handling.acquire()
+                slot = _Slot(self._handling)
                 try:
-                    await self._handle(chat, update)
+                    if self._stopping:
+                        break  # not in hand yet: it stays in the inbox for the next start
+                    await self._turn(chat, queue, slot)
                 finally:
-                    queue.popleft()
-                    self._waiting -= 1
-                    if self._waiting < MAX_WAITING:
-                        self._room.set()
-                    if self.flood is not None:
-                        self.flood.done(chat, update)
+                    slot.release()
         finally:
             del self._workers[chat]
             if not queue:
@@ -268,9 +309,34 @@ class Receiver:
                 if self.flood is not None:
                     self.flood.idle(chat)
 
-    async def _handle(self, chat: int, update: Update) -> None:
+    async def _turn(self, chat: int, queue: deque[Waiting], slot: _Slot) -> None:
+        """Handle the update at the head of the chat's queue, then take it off."""
+        waiting = queue[0]
+        update, raw = self._parsed(waiting)
+        try:
+            if update is None:
+                self._settle_later(waiting.update_id, chat, InboxOutcome.MALFORMED)
+            else:
+                await self._handle(chat, update, slot)
+        finally:
+            queue.popleft()
+            self._waiting -= 1
+            if self._waiting < MAX_WAITING:
+                self._room.set()
+            if self.flood is not None:
+                self.flood.done(chat, waiting.update_id, update, raw)
+
+    def _parsed(self, waiting: Waiting) -> tuple[Update | None, Any]:
+        """The update in its turn, or None if PTB refuses it; and its raw JSON object if
+        it waited as text."""
+        if isinstance(waiting.update, Update):
+            return waiting.update, None
+        raw = _loads(waiting.update)
+        return _parse(raw, self.app.bot), raw
+
+    async def _handle(self, chat: int, update: Update, slot: _Slot) -> None:
         uid = update.update_id
-        receipt = Receipt(uid)
+        receipt = Receipt(uid, on_marked=slot.release)
         token = current_receipt.set(receipt)
         try:
             for attempt in range(1, HANDLER_ATTEMPTS + 1):
