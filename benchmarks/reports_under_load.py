@@ -52,7 +52,7 @@ from benchmarks.common import (
 from benchmarks.dispatch import prepare
 from benchmarks.flood import REASON, Chat, Customer, answer, ms, survey_of
 from benchmarks.reports import ADMIN_CHAT, build_rollups, generate
-from bot.adapters.telegram.handlers.admin import MAX_EXPORT_ROWS
+from bot.usecases.exporting import MAX_EXPORT_ROWS
 from standin import BotMessage, SimUser
 from standin.botprocess import BotProcess
 
