@@ -132,9 +132,7 @@ def gate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 @pytest.fixture
-async def gated(
-    gate: Path, tmp_path: Path, inprocess_bots: HarnessFactory
-) -> AsyncIterator[Gated]:
+async def gated(gate: Path, tmp_path: Path, inprocess_bots: HarnessFactory) -> AsyncIterator[Gated]:
     async with admin_bot(inprocess_bots, tmp_path / "bot", {}) as world:
         yield Gated(world, gate)
 

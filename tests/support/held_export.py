@@ -48,7 +48,8 @@ async def _held(request: ExportRequest, gate: Path) -> ExportFile:
     async with read_only_snapshot(request.target) as tx:
         records, found = await read_export(tx, request)
         (gate / "reading").write_text(str(os.getpid()))
-        # Waiting for the test's positive signal, the snapshot open meanwhile.
-        while not (gate / "release").exists():
+        # Waiting for the test's positive signal, the snapshot open meanwhile (a file:
+        # the test is another process, which no asyncio.Event reaches).
+        while not (gate / "release").exists():  # noqa: ASYNC110
             await asyncio.sleep(0.01)
     return write_export(request, records, found)
