@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.composition.exports import ChildExports
+from bot.composition.exports import NICENESS, ChildExports
 from bot.usecases.exporting import ExportFailed, ExportRequest, InlineExports
 from storage import Database
 from storage.reports import AnswerFilter
@@ -91,7 +91,7 @@ async def test_a_missing_sqlite_file_fails_the_export_with_a_loggable_reason(
     assert not (tmp_path / "bot.sqlite3").exists(), "read-only: no new empty database"
 
 
-async def test_close_ends_a_running_export_at_once_and_the_next_build_is_refused(
+async def test_the_child_runs_behind_the_bot_and_close_ends_it_at_once_then_refuses_more(
     db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     gate = tmp_path / "gate"
@@ -106,6 +106,8 @@ async def test_close_ends_a_running_export_at_once_and_the_next_build_is_refused
         assert loop.time() < deadline and not running.done(), "the child never read"
         await asyncio.sleep(0.02)
     child = int((gate / "reading").read_text())
+    # Behind the bot for the CPU.
+    assert os.getpriority(os.PRIO_PROCESS, child) == os.getpriority(os.PRIO_PROCESS, 0) + NICENESS
     started = loop.time()
     await exports.close()
     with pytest.raises(ExportFailed) as failed:
