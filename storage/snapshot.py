@@ -28,12 +28,13 @@ CONNECT_TIMEOUT_S = 10
 
 
 @asynccontextmanager
-async def read_only_snapshot(target: Target) -> AsyncIterator[Tx]:
+async def read_only_snapshot(target: Target, name: str = "npsbot-snapshot") -> AsyncIterator[Tx]:
     """A read-only transaction over one committed snapshot of ``target``; the connection is
-    closed when the scope ends. DatabaseUnavailableError (the password never in it) when
+    closed when the scope ends. ``name`` is the PostgreSQL ``application_name`` (what
+    ``pg_stat_activity`` shows). DatabaseUnavailableError (the password never in it) when
     the database cannot be opened."""
     if target.engine == "postgresql":
-        async with _postgres_snapshot(target) as tx:
+        async with _postgres_snapshot(target, name) as tx:
             yield tx
     else:
         async with _sqlite_snapshot(target.location) as tx:
@@ -71,7 +72,7 @@ async def _sqlite_snapshot(location: str) -> AsyncIterator[Tx]:
 
 
 @asynccontextmanager
-async def _postgres_snapshot(target: Target) -> AsyncIterator[Tx]:
+async def _postgres_snapshot(target: Target, name: str) -> AsyncIterator[Tx]:
     # Imported here: a SQLite installation never loads the PostgreSQL driver.
     import psycopg
 
@@ -79,7 +80,10 @@ async def _postgres_snapshot(target: Target) -> AsyncIterator[Tx]:
 
     try:
         conn = await psycopg.AsyncConnection.connect(
-            target.location, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S
+            target.location,
+            autocommit=True,
+            connect_timeout=CONNECT_TIMEOUT_S,
+            application_name=name,
         )
     except psycopg.OperationalError as exc:
         reason = " ".join(str(exc).split()) or type(exc).__name__

@@ -147,7 +147,7 @@ def build_in_this_process(request: ExportRequest) -> ExportFile:
 
 
 async def _read_and_write(request: ExportRequest) -> ExportFile:
-    async with read_only_snapshot(request.target) as tx:
+    async with read_only_snapshot(request.target, "npsbot-export") as tx:
         records, found = await read_export(tx, request)
     return write_export(request, records, found)
 
