@@ -202,16 +202,19 @@ async def run(
     phases: list[str],
     keep: Path | None,
     modes: list[str],
+    rounds: int = 1,
 ) -> dict[str, Any]:
-    """The year (generated once), then the phases with a fresh bot for each mode."""
+    """The year (generated once), then the phases with a fresh bot for each mode, the modes
+    taking turns ``rounds`` times (other work on the machine then weighs on each alike)."""
     with tempfile.TemporaryDirectory(prefix="npsbench-year-") as tmp:
         year = keep or Path(tmp) / "year.sqlite3"
         prepared = await database(answers_count, year, Path(tmp) / "unused.sqlite3")
-        by_mode = {
-            mode: await run_mode(answers_count, per_phase, rate, phases, year, mode)
+        runs = [
+            await run_mode(answers_count, per_phase, rate, phases, year, mode)
+            for _ in range(rounds)
             for mode in modes
-        }
-    return {"modes": by_mode, **prepared}
+        ]
+    return {"runs": runs, **prepared}
 
 
 async def run_mode(
@@ -453,6 +456,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         default="inline,process",
         help="comma-separated: inline (the export in the bot's process), process (a child)",
     )
+    parser.add_argument("--rounds", type=int, default=1, help="times the modes take turns")
     parser.add_argument("--keep", type=Path, default=None, help="reuse/keep the year here")
     parser.add_argument(
         "--quick", action="store_true", help="100,000 answers, 100 customers per phase"
@@ -467,12 +471,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     if not modes or not set(modes) <= set(MODES):
         parser.error("--modes takes inline and process only")
     figures = asyncio.run(
-        run(args.answers, args.per_phase, args.rate, phases, args.keep, modes)
+        run(args.answers, args.per_phase, args.rate, phases, args.keep, modes, args.rounds)
     )
-    for mode, by_mode in figures["modes"].items():
+    for number, by_mode in enumerate(figures["runs"], 1):
         print_table(
-            f"Reports under load ({mode}): {args.answers:,} answers; customers press at "
-            f"{args.rate:g}/s while an admin runs {EXPORT_COMMAND} ({' / '.join(phases)})",
+            f"Reports under load, run {number} ({by_mode['mode']}): {args.answers:,} answers; "
+            f"customers press at {args.rate:g}/s while an admin runs {EXPORT_COMMAND} "
+            f"({' / '.join(phases)})",
             _mode_rows(by_mode),
         )
     print(f"(written to {write_result('reports_under_load', figures)})")

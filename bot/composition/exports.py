@@ -5,7 +5,7 @@ One :class:`~concurrent.futures.ProcessPoolExecutor`, made on the first export: 
 at most (exports queue), started with ``spawn`` (a fresh interpreter: the bot's process has
 threads and an event loop, which a ``fork`` would copy in whatever state they are), and a
 fresh worker for each export (``max_tasks_per_child=1``: an export's memory goes back to the
-system with its process). The worker opens the database itself, read-only
+system with its process; the pool starts the next, idle, worker as one ends). The worker opens the database itself, read-only
 (:func:`bot.usecases.exporting.build_in_this_process`); only the request and the file cross
 the boundary.
 
