@@ -5,16 +5,15 @@ One :class:`~concurrent.futures.ProcessPoolExecutor`, made on the first export: 
 at most (exports queue), started with ``spawn`` (a fresh interpreter: the bot's process has
 threads and an event loop, which a ``fork`` would copy in whatever state they are), and a
 fresh worker for each export (``max_tasks_per_child=1``: an export's memory goes back to the
-system with its process; the pool starts the next, idle, worker as one ends). The worker opens the database itself, read-only
-(:func:`bot.usecases.exporting.build_in_this_process`); only the request and the file cross
-the boundary.
+system with its process; the pool starts the next, idle, worker as one ends). The worker
+opens the database itself, read-only (:func:`bot.usecases.exporting.build_in_this_process`);
+only the request and the file cross the boundary.
 
-The worker runs at a lower priority (nice :data:`NICENESS`), and ignores SIGINT and
-SIGTERM (a Ctrl-C or a stop sent to the whole process group reaches it too): the bot
-decides when it ends. :meth:`ChildExports.close`, at the orderly
-stop, cancels the exports still queued and kills the running one, whose admin is told it was
-interrupted; a crash of the worker (killed, out of memory) fails that export only, and the
-next one gets a new pool.
+The worker runs at a lower priority (nice :data:`NICENESS`) and ignores SIGINT and SIGTERM
+(a Ctrl-C or a stop sent to the whole process group reaches it too): the bot decides when
+it ends. :meth:`ChildExports.close`, at the orderly stop, cancels the exports still queued
+and kills the running one, whose admin is told it was interrupted; a crash of the worker
+(killed, out of memory) fails that export only, and the next one gets a new pool.
 """
 
 from __future__ import annotations
