@@ -7,8 +7,9 @@ from :func:`refuse_non_admin`. A command answers bad arguments with the usage li
 the update there (``ApplicationHandlerStop``) so the customers' handlers never see it. Text
 replies go through the outbox with the update's claim; the digest's chart and the CSV are
 files, sent by a background task right after the claim commits (a crash in between loses
-that one answer, never duplicates it; the admin can ask again). The reports (/nps, /export,
-the digest) read on a reader connection after the claim, never inside the write transaction.
+that one answer, never duplicates it; the admin can ask again). The reports (/nps, the
+digest) read on a reader connection after the claim, never inside the write transaction;
+/export's file is built outside this process (``Services.exports``), which only uploads it.
 """
 
 from __future__ import annotations
