@@ -11,6 +11,7 @@ import argparse
 from benchmarks import (
     answers,
     dispatch,
+    document_upload,
     engines,
     flood,
     reports,
@@ -21,8 +22,8 @@ from benchmarks import (
 
 
 def main() -> None:
-    """Dispatch, answers, flood, reports, reports under load, themes, engines, scaling: in
-    that order, in one run on one machine."""
+    """Dispatch, answers, flood, reports, reports under load, document upload, themes,
+    engines, scaling: in that order, in one run on one machine."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="small sizes, a smoke test")
     args = parser.parse_args()
@@ -32,6 +33,7 @@ def main() -> None:
         flood.main(["--quick"])
         reports.main(["--answers", "20000", "--runs", "2"])
         reports_under_load.main(["--quick"])
+        document_upload.main(["-n", "2"])
         themes.main(["--comments", "5000", "--singles", "200"])
         engines.main(["--operations", "100", "--rounds", "1"])
         scaling.main(["--quick"])
@@ -41,6 +43,7 @@ def main() -> None:
         flood.main([])
         reports.main([])
         reports_under_load.main([])
+        document_upload.main([])
         themes.main([])
         engines.main([])
         scaling.main([])

@@ -80,6 +80,15 @@ def cpu_seconds(pid: int) -> float:
     return (utime + stime) / os.sysconf("SC_CLK_TCK")
 
 
+def children_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) of the children of ``pid`` that it has waited for (an
+    export's worker process, once reaped), from /proc/<pid>/stat (fields 16 and 17)."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat[stat.rindex(")") + 2 :].split()
+    cutime, cstime = int(fields[13]), int(fields[14])
+    return (cutime + cstime) / os.sysconf("SC_CLK_TCK")
+
+
 def percentile(values: Sequence[float], pct: float) -> float:
     """Nearest-rank percentile (values need not be sorted)."""
     if not values:

@@ -21,9 +21,17 @@ work on the machine shows there).
 The bot caps ``/export`` at ``MAX_EXPORT_ROWS`` (100,000) rows: a year of 1,000,000 answers
 exports its oldest 100,000, after reading 100,001 rows in the period's order.
 
+Before and after, side by side: ``--modes`` runs the whole sequence of phases once per way
+of building the export, each with a fresh bot on a fresh copy of the same year, one after
+the other in one invocation: ``inline`` (``NPSBOT_EXPORT_PROCESS=off``: read, rows and file
+in the bot's process, as before) and ``process`` (the default: a child process). The bot's
+CPU per phase counts the bot's process only; its children's (the export's worker, once
+reaped) are reported beside it.
+
     python -m benchmarks.reports_under_load                 # 1,000,000 answers
     python -m benchmarks.reports_under_load --quick         # 100,000 answers, short phases
     python -m benchmarks.reports_under_load --keep /tmp/year.sqlite3   # reuse the year
+    python -m benchmarks.reports_under_load --modes process # the child process only
 """
 
 from __future__ import annotations
@@ -41,6 +49,7 @@ from typing import Any
 from benchmarks.answers import OPEN_LIMITS
 from benchmarks.common import (
     bot_env,
+    children_cpu_seconds,
     cpu_seconds,
     print_table,
     stand_in,
@@ -52,11 +61,13 @@ from benchmarks.common import (
 from benchmarks.dispatch import prepare
 from benchmarks.flood import REASON, Chat, Customer, answer, ms, survey_of
 from benchmarks.reports import ADMIN_CHAT, build_rollups, generate
-from bot.adapters.telegram.handlers.admin import MAX_EXPORT_ROWS
+from bot.usecases.exporting import MAX_EXPORT_ROWS
 from standin import BotMessage, SimUser
 from standin.botprocess import BotProcess
 
 EXPORT_COMMAND = "/export 366d"  # the longest period /export accepts: the whole year
+#: How each mode builds the export: NPSBOT_EXPORT_PROCESS.
+MODES = {"inline": "off", "process": "on"}
 
 
 @dataclass
@@ -75,16 +86,14 @@ class Export:
         return self.finished - self.started
 
 
-async def database(answers_count: int, keep: Path | None, into: Path) -> dict[str, float]:
-    """The year of answers at ``into``: generated there, or copied from ``keep`` (generated
-    there first when missing), since the run adds customers to it."""
+async def database(answers_count: int, year: Path, into: Path) -> dict[str, float]:
+    """The year of answers at ``year`` (generated there when missing), copied to ``into``
+    for a run, since a run adds customers to it."""
     figures = {"generate_s": 0.0, "rollups_rebuild_s": 0.0}
-    target = keep or into
-    if not target.exists():
-        figures["generate_s"] = round(await generate(target, answers_count), 1)
-        figures["rollups_rebuild_s"] = round(await build_rollups(target), 1)
-    if keep is not None:
-        await asyncio.to_thread(_copy_database, keep, into)
+    if not await asyncio.to_thread(year.exists):
+        figures["generate_s"] = round(await generate(year, answers_count), 1)
+        figures["rollups_rebuild_s"] = round(await build_rollups(year), 1)
+    await asyncio.to_thread(_copy_database, year, into)
     return figures
 
 
@@ -148,6 +157,12 @@ def bot_cpu(bot: BotProcess) -> float:
     return cpu_seconds(bot.proc.pid)
 
 
+def children_cpu(bot: BotProcess) -> float:
+    """CPU seconds of the bot's children it has reaped so far (the export's workers)."""
+    assert bot.proc is not None, "the bot is running"
+    return children_cpu_seconds(bot.proc.pid)
+
+
 async def settle(bot: BotProcess, idle_cpu_s: float = 0.05, most_s: float = 60.0) -> None:
     """Wait until the bot uses less than ``idle_cpu_s`` of CPU in half a second (at most
     ``most_s``): each phase then starts from an idle bot."""
@@ -181,9 +196,32 @@ def latency_figures(customers: list[Customer]) -> dict[str, Any]:
 
 
 async def run(
-    answers_count: int, per_phase: int, rate: float, phases: list[str], keep: Path | None
+    answers_count: int,
+    per_phase: int,
+    rate: float,
+    phases: list[str],
+    keep: Path | None,
+    modes: list[str],
+    rounds: int = 1,
 ) -> dict[str, Any]:
-    """Prepare the year and the customers, then the phases in order, in one bot process."""
+    """The year (generated once), then the phases with a fresh bot for each mode, the modes
+    taking turns ``rounds`` times (other work on the machine then weighs on each alike)."""
+    with tempfile.TemporaryDirectory(prefix="npsbench-year-") as tmp:
+        year = keep or Path(tmp) / "year.sqlite3"
+        prepared = await database(answers_count, year, Path(tmp) / "unused.sqlite3")
+        runs = [
+            await run_mode(answers_count, per_phase, rate, phases, year, mode)
+            for _ in range(rounds)
+            for mode in modes
+        ]
+    return {"runs": runs, **prepared}
+
+
+async def run_mode(
+    answers_count: int, per_phase: int, rate: float, phases: list[str], year: Path, mode: str
+) -> dict[str, Any]:
+    """Copy the year, prepare the customers, then the phases in order, in one bot process
+    that builds exports the ``mode`` way."""
     load_before = os.getloadavg()
     timeout = 120.0
     async with stand_in(limits=OPEN_LIMITS) as server:
@@ -206,7 +244,7 @@ async def run(
             user.mark_started()
         with tempfile.TemporaryDirectory(prefix="npsbench-") as tmp:
             db_path = Path(tmp) / "year.sqlite3"
-            prepared = await database(answers_count, keep, db_path)
+            await database(answers_count, year, db_path)
             await prepare(db_path, [u.id for u in everyone])
             env = bot_env(
                 server,
@@ -219,6 +257,7 @@ async def run(
                     # A generated year is a backlog of comments never themed: theming it
                     # keeps the bot busy for minutes (a one-off a live bot never has).
                     "NPSBOT_THEMES": "off",
+                    "NPSBOT_EXPORT_PROCESS": MODES[mode],
                 },
             )
             bot = start_child(["-m", "bot", "run"], env, Path(tmp) / "bot.log")
@@ -251,7 +290,7 @@ async def run(
                     phase_exports: list[Export] = []
                     stop = asyncio.Event()
                     await settle(bot)
-                    cpu_before = bot_cpu(bot)
+                    cpu_before, children_before = bot_cpu(bot), children_cpu(bot)
                     t0 = time.monotonic()
                     admin_task = (
                         asyncio.create_task(
@@ -275,6 +314,7 @@ async def run(
                             "phase": kind,
                             "seconds": round(time.monotonic() - t0, 2),
                             "bot_cpu_s": round(bot_cpu(bot) - cpu_before, 2),
+                            "children_cpu_s": round(children_cpu(bot) - children_before, 2),
                             "exports": len(phase_exports),
                             **latency_figures(group),
                         }
@@ -299,7 +339,9 @@ async def run(
     beside = [c for c in export_group if exporting_at(c.pressed, exports)]
     calm, loaded = latency_figures(calm_group), latency_figures(beside)
     finished = [e for e in exports if e.finished == e.finished]
+    export_phases = [p for p in results if p["phase"] == "export"]
     return {
+        "mode": mode,
         "answers": answers_count,
         "presses_per_s": rate,
         "customers_per_phase": per_phase,
@@ -322,14 +364,86 @@ async def run(
         "export_replies": sorted({e.reply for e in exports}),
         "export_row_cap": MAX_EXPORT_ROWS,
         "answers_lost_or_altered": len(lost),
+        "export_phases_s": round(sum(p["seconds"] for p in export_phases), 2),
+        "export_phases_bot_cpu_s": round(sum(p["bot_cpu_s"] for p in export_phases), 2),
+        "export_phases_children_cpu_s": round(
+            sum(p["children_cpu_s"] for p in export_phases), 2
+        ),
         "load_before": [round(v, 2) for v in load_before],
         "load_after": [round(v, 2) for v in os.getloadavg()],
-        **prepared,
     }
 
 
+def _mode_rows(figures: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """One mode's measures, as table rows."""
+    c, e = figures["calm"], figures["export"]
+    durations = figures["export_s"]
+    return [
+        (
+            "press → follow-up p50, calm / export",
+            f"{c['press_to_followup_p50_ms']:.0f} / {e['press_to_followup_p50_ms']:.0f} ms",
+            "",
+        ),
+        (
+            "press → follow-up p99, calm / export",
+            f"{c['press_to_followup_p99_ms']:.0f} / {e['press_to_followup_p99_ms']:.0f} ms",
+            "export < 1000 ms",
+        ),
+        (
+            "press → follow-up max, calm / export",
+            f"{c['press_to_followup_max_ms']:.0f} / {e['press_to_followup_max_ms']:.0f} ms",
+            "",
+        ),
+        ("p99 ratio export / calm", str(figures["p99_ratio_export_over_calm"]), "2-3"),
+        ("presses counted, calm / export", f"{c['presses']} / {e['presses']}", ""),
+        (
+            "exports completed / asked",
+            f"{figures['exports_completed']} / {figures['exports']}",
+            "all",
+        ),
+        (
+            "export duration min / max",
+            f"{min(durations):.1f} / {max(durations):.1f} s" if durations else "-",
+            "",
+        ),
+        (
+            "export rows (cap) / bytes",
+            f"{max(figures['export_rows'], default=0):,} ({MAX_EXPORT_ROWS:,}) / "
+            f"{max(figures['export_bytes'], default=0):,}",
+            "",
+        ),
+        ("answers lost or altered", str(figures["answers_lost_or_altered"]), "0"),
+        (
+            "customers without a reply, calm / export phases",
+            f"{c['customers_without_reply']} / {figures['export_phase_customers_without_reply']}",
+            "0",
+        ),
+        (
+            "bot process CPU s per phase",
+            " / ".join(f"{p['bot_cpu_s']:.1f}" for p in figures["phases"]),
+            "",
+        ),
+        (
+            "its children's CPU s per phase (export workers)",
+            " / ".join(f"{p['children_cpu_s']:.1f}" for p in figures["phases"]),
+            "",
+        ),
+        (
+            "export phases: seconds / bot CPU s / children CPU s",
+            f"{figures['export_phases_s']:.1f} / {figures['export_phases_bot_cpu_s']:.1f} / "
+            f"{figures['export_phases_children_cpu_s']:.1f}",
+            "",
+        ),
+        (
+            "load average (1 min) before / after",
+            f"{figures['load_before'][0]:.2f} / {figures['load_after'][0]:.2f}",
+            "",
+        ),
+    ]
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    """Command-line entry point: calm and export phases interleaved, in one run."""
+    """Command-line entry point: calm and export phases interleaved, once per mode."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--answers", type=int, default=1_000_000)
     parser.add_argument("--rate", type=float, default=20.0, help="presses per second")
@@ -337,6 +451,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument(
         "--phases", default="calm,export,calm,export", help="comma-separated calm/export"
     )
+    parser.add_argument(
+        "--modes",
+        default="inline,process",
+        help="comma-separated: inline (the export in the bot's process), process (a child)",
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="times the modes take turns")
     parser.add_argument("--keep", type=Path, default=None, help="reuse/keep the year here")
     parser.add_argument(
         "--quick", action="store_true", help="100,000 answers, 100 customers per phase"
@@ -347,64 +467,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     phases = [p.strip() for p in args.phases.split(",") if p.strip()]
     if not set(phases) <= {"calm", "export"}:
         parser.error("--phases takes calm and export only")
-    figures = asyncio.run(run(args.answers, args.per_phase, args.rate, phases, args.keep))
-    c, e = figures["calm"], figures["export"]
-    durations = figures["export_s"]
-    print_table(
-        f"Reports under load: {args.answers:,} answers; customers press at {args.rate:g}/s "
-        f"while an admin runs {EXPORT_COMMAND} ({' / '.join(phases)})",
-        [
-            (
-                "press → follow-up p50, calm / export",
-                f"{c['press_to_followup_p50_ms']:.0f} / {e['press_to_followup_p50_ms']:.0f} ms",
-                "",
-            ),
-            (
-                "press → follow-up p99, calm / export",
-                f"{c['press_to_followup_p99_ms']:.0f} / {e['press_to_followup_p99_ms']:.0f} ms",
-                "",
-            ),
-            (
-                "press → follow-up max, calm / export",
-                f"{c['press_to_followup_max_ms']:.0f} / {e['press_to_followup_max_ms']:.0f} ms",
-                "",
-            ),
-            ("p99 ratio export / calm", str(figures["p99_ratio_export_over_calm"]), ""),
-            ("presses counted, calm / export", f"{c['presses']} / {e['presses']}", ""),
-            (
-                "exports completed / asked",
-                f"{figures['exports_completed']} / {figures['exports']}",
-                "all",
-            ),
-            (
-                "export duration min / max",
-                f"{min(durations):.1f} / {max(durations):.1f} s" if durations else "-",
-                "",
-            ),
-            (
-                "export rows (cap)",
-                f"{max(figures['export_rows'], default=0):,} ({MAX_EXPORT_ROWS:,})",
-                "",
-            ),
-            ("answers lost or altered", str(figures["answers_lost_or_altered"]), "0"),
-            (
-                "customers without a reply, calm / export phases",
-                f"{c['customers_without_reply']} / "
-                f"{figures['export_phase_customers_without_reply']}",
-                "0",
-            ),
-            (
-                "bot CPU s per phase",
-                " / ".join(f"{p['bot_cpu_s']:.1f}" for p in figures["phases"]),
-                "",
-            ),
-            (
-                "load average (1 min) before / after",
-                f"{figures['load_before'][0]:.2f} / {figures['load_after'][0]:.2f}",
-                "",
-            ),
-        ],
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    if not modes or not set(modes) <= set(MODES):
+        parser.error("--modes takes inline and process only")
+    figures = asyncio.run(
+        run(args.answers, args.per_phase, args.rate, phases, args.keep, modes, args.rounds)
     )
+    for number, by_mode in enumerate(figures["runs"], 1):
+        print_table(
+            f"Reports under load, run {number} ({by_mode['mode']}): {args.answers:,} answers; "
+            f"customers press at {args.rate:g}/s while an admin runs {EXPORT_COMMAND} "
+            f"({' / '.join(phases)})",
+            _mode_rows(by_mode),
+        )
     print(f"(written to {write_result('reports_under_load', figures)})")
     return figures
 

@@ -32,6 +32,7 @@ from bot.adapters.telegram.sender import Sender
 from bot.adapters.telegram.webhook import WebhookServer
 from bot.adapters.telegram.wiring import FailedUpdates, register_handlers
 from bot.composition.admin_jobs import start_admin
+from bot.composition.exports import ChildExports
 from bot.composition.leadership import Leadership
 from bot.composition.ops_jobs import start_ops
 from bot.composition.privacy_jobs import start_privacy
@@ -42,6 +43,7 @@ from bot.core.questionnaire.startup import load_catalog, report_missing_translat
 from bot.settings import Settings
 from bot.usecases.background import wait_for_any
 from bot.usecases.dispatching import Dispatcher
+from bot.usecases.exporting import InlineExports
 from bot.usecases.metrics import Metrics
 from bot.usecases.rollups import sync_zone as sync_rollup_zone
 from bot.usecases.services import Services, utc_now
@@ -143,6 +145,8 @@ async def serve(
     sender = Sender(
         app.bot, db, limiter, clock, supervisor=supervisor, metrics=metrics, lease=lease
     )
+    # A database in memory cannot be opened by another process: its exports stay inline.
+    exports = ChildExports() if settings.admin.export_process and db.separate_readers else None
     svc = Services(
         settings=settings,
         db=db,
@@ -152,6 +156,7 @@ async def serve(
         catalog=catalog,
         supervisor=supervisor,
         metrics=metrics,
+        exports=exports or InlineExports(db),
     )
     app.bot_data[SERVICES_KEY] = svc
     failures = FailedUpdates()
@@ -208,6 +213,7 @@ async def serve(
                     # (a redelivered update is absorbed by the inbox), leader or not.
                     await lease.set_sending(True)
                     await leadership.share()
+                    _stop_exports_after_receiver(supervisor, exports)
                     supervisor.start_loop("receiver", receiver.run)
                     await _start_webhook(front, supervisor)
                 if await leadership.wait_to_lead(stop, supervisor.failed):
@@ -219,6 +225,7 @@ async def serve(
                     if isinstance(front, Poller):
                         # The receiver first queues what the inbox holds unhandled; it
                         # stops after the poller, finishing each chat's update in hand.
+                        _stop_exports_after_receiver(supervisor, exports)
                         supervisor.start_loop("receiver", receiver.run)
                         supervisor.start_loop("poller", front.run)
                 # What start-up built (modules, the catalog, the application) lives as long
@@ -236,6 +243,9 @@ async def serve(
             if app.running:
                 await app.stop()
     finally:
+        if exports is not None:
+            # Again, if the stop's deadline came first: no child outlives the bot.
+            await exports.close()
         with contextlib.suppress(Exception):
             await app.shutdown()
         # Closing the lease releases leadership and chat locks at once for a standby.
@@ -243,6 +253,13 @@ async def serve(
             await lease.close()
         await db.close()
         log.info("stopped")
+
+
+def _stop_exports_after_receiver(supervisor: Supervisor, exports: ChildExports | None) -> None:
+    """Registered just before the receiver starts, so it stops right after the receiver:
+    no /export comes in any more, and the one in progress ends (its admin is told)."""
+    if exports is not None:
+        supervisor.on_stop("exports", exports.close)
 
 
 def _start_leader_work(

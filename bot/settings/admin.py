@@ -69,6 +69,8 @@ class AdminSettings(BaseModel):
     ``min_sample``: reports show a score from fewer answers without an interval.
     ``export_bom``: ``/export``'s CSV starts with a UTF-8 byte-order mark (Excel needs it to
     read the file as UTF-8).
+    ``export_process``: ``/export`` builds its file in a child process (off: in the bot's
+    process, where customers' answers wait while it runs).
     ``themes_*``: the comment themes job (on/off, how often new comments are themed, how
     often the model is retrained).
     """
@@ -113,6 +115,9 @@ class AdminSettings(BaseModel):
         DEFAULT_MIN_SAMPLE, validation_alias=var("MIN_SAMPLE")
     )
     export_bom: Annotated[bool, parsed(on_off)] = Field(True, validation_alias=var("EXPORT_BOM"))
+    export_process: Annotated[bool, parsed(on_off)] = Field(
+        True, validation_alias=var("EXPORT_PROCESS")
+    )
 
     @model_validator(mode="after")
     def _passives_below_promoters(self) -> AdminSettings:

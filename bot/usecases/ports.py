@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.core.delivery import CallResult, Urgency
+
+if TYPE_CHECKING:
+    from bot.usecases.exporting import ExportFile, ExportRequest
 
 
 class Pacing(Protocol):
@@ -49,4 +52,16 @@ class Outbound(Protocol):
 
     def schedule_flush(self, chat_id: int, urgency: Urgency = Urgency.REPLY) -> None:
         """Flush ``chat_id`` in the background."""
+        ...
+
+
+class ExportBuilder(Protocol):
+    """Builds ``/export``'s file: the composition root's child process
+    (:class:`~bot.composition.exports.ChildExports`), or in the bot's process
+    (:class:`~bot.usecases.exporting.InlineExports`)."""
+
+    async def build(self, request: ExportRequest) -> ExportFile:
+        """The file of ``request``; raises
+        :class:`~bot.usecases.exporting.ExportFailed` (a reason safe to log) when it could
+        not be built."""
         ...

@@ -17,8 +17,9 @@ from bot.core.questionnaire.catalog import Catalog
 from bot.core.questionnaire.startup import builtin_catalog
 from bot.core.texts import AdminTexts, admin_texts
 from bot.usecases.background import Background, TaskSet
+from bot.usecases.exporting import InlineExports
 from bot.usecases.metrics import Metrics
-from bot.usecases.ports import Outbound
+from bot.usecases.ports import ExportBuilder, Outbound
 from storage import Database
 
 
@@ -48,8 +49,13 @@ class Services:
     metrics: Metrics = field(default_factory=Metrics)
     # What the per-chat flood limits dropped or collapsed since start-up (/stats, the log).
     flood: FloodCounters = field(default_factory=FloodCounters)
+    # Builds /export's files: the running bot's in a child process (bot.composition.exports);
+    # left out (tests, tools) in this process, on the bot's reader connection.
+    exports: ExportBuilder = None  # type: ignore[assignment]
 
     def __post_init__(self) -> None:
+        if self.exports is None:
+            self.exports = InlineExports(self.db)
         if self.catalog is None:
             self.catalog = builtin_catalog(
                 self.settings.company_name, self.settings.default_language

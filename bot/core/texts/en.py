@@ -256,6 +256,10 @@ ADMIN: dict[str, str] = {
     "no_answers_export": "No answers in {period}{filters}: nothing to export.",
     "export_caption": "{rows:,} answers · {period}{filters}",
     "export_truncated": " · only the first {rows:,}: choose a shorter period",
+    "export_failed": "Sorry, the export could not be built. The error was logged; try again.",
+    "export_interrupted": (
+        "The export was interrupted: the bot is restarting. Send /export again in a minute."
+    ),
     "digest_failed": "Sorry, the digest could not be sent. The error was logged.",
     "digest_one_day": "Give one day.",
     # Report arguments (periods and filters), as the admin typed them.

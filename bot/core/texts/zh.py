@@ -202,6 +202,8 @@ ADMIN: dict[str, str] = {
     "no_answers_export": "{period}{filters}没有回答：没有可导出的内容。",
     "export_caption": "{rows:,} 条回答 · {period}{filters}",
     "export_truncated": " · 仅前 {rows:,} 条：请选择更短的时间段",
+    "export_failed": "抱歉，无法生成导出文件。错误已记入日志，请重试。",
+    "export_interrupted": "导出被中断：机器人正在重启。请一分钟后再次发送 /export。",
     "digest_failed": "抱歉，无法发送日报。错误已记入日志。",
     "digest_one_day": "请只指定一天。",
     # 报告参数（时间段与筛选）。

@@ -7,15 +7,15 @@ from :func:`refuse_non_admin`. A command answers bad arguments with the usage li
 the update there (``ApplicationHandlerStop``) so the customers' handlers never see it. Text
 replies go through the outbox with the update's claim; the digest's chart and the CSV are
 files, sent by a background task right after the claim commits (a crash in between loses
-that one answer, never duplicates it; the admin can ask again). The reports (/nps, /export,
-the digest) read on a reader connection after the claim, never inside the write transaction.
+that one answer, never duplicates it; the admin can ask again). The reports (/nps, the
+digest) read on a reader connection after the claim, never inside the write transaction;
+/export's file is built outside this process (``Services.exports``), which only uploads it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
-import json
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
@@ -25,7 +25,6 @@ from telegram import InputFile
 
 from bot.adapters.telegram.handler import Handler, Turn, handler
 from bot.core.delivery import Upload
-from bot.core.nps import categorize
 from bot.core.periods import (
     ReportArgumentError,
     ReportFilter,
@@ -36,13 +35,13 @@ from bot.core.periods import (
     previous_period,
 )
 from bot.core.records import SurveyKind, SurveyStatus
-from bot.reports.csv_export import ExportRow, export_csv
 from bot.reports.nps_report import compose_nps_report
 from bot.reports.stats_text import stats_text
 from bot.reports.telegram_text import MESSAGE_LIMIT, esc, split_message
 from bot.reports.theme_report import ThemeChartLabels, ThemeRow, theme_lines
 from bot.reports.trend import TREND_UNITS
 from bot.usecases.digests import build_digest, gather_nps_report, send_digest
+from bot.usecases.exporting import EXPORT_FORMATS, MAX_EXPORT_ROWS, ExportFailed, ExportRequest
 from bot.usecases.privacy import privacy_stats_line
 from bot.usecases.services import Services
 from bot.usecases.themes import period_rows
@@ -50,15 +49,12 @@ from bot.usecases.trend import build_trend
 from bot.usecases.unit_of_work import Replies
 from bot.usecases.webhook_health import endpoint_health
 from bot.usecases.webhook_health import stats_line as webhook_stats_line
-from storage import Tx, alerts, customers, digests, outbox, reports, surveys, themes
+from storage import Tx, alerts, customers, digests, outbox, reports, surveys
 from storage.reports import AnswerFilter
 
 log = logging.getLogger(__name__)
 
 
-MAX_EXPORT_ROWS = 100_000
-#: ``/export``'s file formats (the first argument, optional; CSV by default).
-EXPORT_FORMATS = ("csv", "xlsx")
 MAX_NOTE_CHARS = 500
 LINK_REFUSALS_DAYS = 7  # /stats counts refused link attempts over this many days
 ADMIN_SURVEY_EVENT_TYPE = "admin_request"
@@ -89,36 +85,6 @@ async def _nps_work(svc: Services, tx: Tx, args: list[str], now: datetime) -> li
     return compose_nps_report(data, settings.admin_language)
 
 
-def _export_rows(
-    records: list[reports.ExportRecord], svc: Services, found: dict[int, list[str]]
-) -> tuple[list[ExportRow], list[str]]:
-    keys: dict[str, None] = {}
-    rows = []
-    for record in records:
-        attributes = {}
-        for key, value in record.attributes.items():
-            keys.setdefault(str(key), None)
-            # Text as it is; numbers, booleans and nested values as JSON.
-            attributes[str(key)] = value if isinstance(value, str) else json.dumps(value)
-        rows.append(
-            ExportRow(
-                survey_id=record.survey_id,
-                answered_at=record.scored_at,
-                customer_id=record.customer_ref,
-                kind=record.kind,
-                score=record.score,
-                category=categorize(record.score, svc.settings.admin.cutoffs),
-                event_type=record.event_type,
-                event_id=record.event_id,
-                reason=record.reason,
-                attributes=attributes,
-                drivers=record.drivers,
-                themes=found.get(record.survey_id, ()),
-            )
-        )
-    return rows, sorted(keys)
-
-
 def _export_format(args: list[str]) -> tuple[str, list[str]]:
     """The file format (``/export xlsx 7d``) and the remaining report arguments."""
     if args and args[0].lower() in EXPORT_FORMATS:
@@ -126,77 +92,65 @@ def _export_format(args: list[str]) -> tuple[str, list[str]]:
     return "csv", args
 
 
-def _export_file(
-    fmt: str, rows: list[ExportRow], keys: list[str], svc: Services
-) -> tuple[bytes, str]:
-    """The file's bytes and its extension."""
-    if fmt == "xlsx":
-        # Imported here: openpyxl is only needed when someone asks for a workbook.
-        from bot.reports.xlsx_export import export_xlsx
-
-        return export_xlsx(rows, keys), "xlsx"
-    return export_csv(rows, keys, bom=svc.settings.admin.export_bom), "csv"
-
-
-def _build_export(
-    fmt: str, records: list[reports.ExportRecord], svc: Services, found: dict[int, list[str]]
-) -> tuple[list[ExportRow], bytes, str]:
-    """The rows and the file (bytes, extension); run in a thread, so a large export never
-    stalls the loop that handles the customers' updates."""
-    rows, keys = _export_rows(records, svc, found)
-    data, extension = _export_file(fmt, rows, keys, svc)
-    return rows, data, extension
-
-
 async def _send_export(svc: Services, chat_id: int, args: list[str], now: datetime) -> None:
     fmt, args = _export_format(args)
     tz = svc.settings.timezone
     period, flt = parse_report_args(args, local_today(now, tz), "30d")
-    storage_filter = _answer_filter(flt)
     start, end = period.utc_bounds(tz)
-    async with svc.db.read() as tx:
-        records = await reports.export_records(tx, start, end, storage_filter, MAX_EXPORT_ROWS + 1)
-        found = await themes.themes_of(tx, [r.survey_id for r in records[:MAX_EXPORT_ROWS]])
-    filters = f" · {esc(flt.label)}" if flt.label else ""
-    if not records:
-        await svc.sender.call(
-            chat_id,
-            "sendMessage",
-            {
-                "chat_id": chat_id,
-                "text": svc.admin_texts.render(
-                    "no_answers_export",
-                    period=esc(period_label(period, svc.admin_texts)),
-                    filters=filters,
-                ),
-                "parse_mode": "HTML",
-            },
-        )
-        return
-    truncated = len(records) > MAX_EXPORT_ROWS
-    records = records[:MAX_EXPORT_ROWS]
-    rows, data, extension = await asyncio.to_thread(_build_export, fmt, records, svc, found)
-    caption = svc.admin_texts.render(
-        "export_caption",
-        rows=len(rows),
-        period=esc(period_label(period, svc.admin_texts)),
-        filters=filters,
+    request = ExportRequest(
+        target=svc.db.target,
+        start=start,
+        end=end,
+        answer_filter=_answer_filter(flt),
+        fmt=fmt,
+        cutoffs=svc.settings.admin.cutoffs,
+        bom=svc.settings.admin.export_bom,
+        limit=MAX_EXPORT_ROWS,
     )
-    if truncated:
+    filters = f" · {esc(flt.label)}" if flt.label else ""
+    label = esc(period_label(period, svc.admin_texts))
+    try:
+        # Read, rows and file: in a child process (bot.composition.exports), so the
+        # customers' updates never wait for this process's loop or GIL meanwhile.
+        export = await svc.exports.build(request)
+    except ExportFailed as exc:
+        log.error("export for chat %s failed: %s", chat_id, exc)
+        key = "export_interrupted" if exc.interrupted else "export_failed"
+        await _send_text(svc, chat_id, svc.admin_texts.render(key))
+        return
+    if not export.rows:
+        text = svc.admin_texts.render("no_answers_export", period=label, filters=filters)
+        await _send_text(svc, chat_id, text)
+        log.info("export of 0 answers to chat %s, built in process %d", chat_id, export.pid)
+        return
+    caption = svc.admin_texts.render(
+        "export_caption", rows=export.rows, period=label, filters=filters
+    )
+    if export.truncated:
         caption += svc.admin_texts.render("export_truncated", rows=MAX_EXPORT_ROWS)
-    name = f"nps-answers-{period.start.isoformat()}-{period.end.isoformat()}.{extension}"
+    name = f"nps-answers-{period.start.isoformat()}-{period.end.isoformat()}.{export.extension}"
     result = await svc.sender.call(
         chat_id,
         "sendDocument",
         {
             "chat_id": chat_id,
-            "document": InputFile(data, filename=name),
+            "document": InputFile(export.data, filename=name),
             "caption": caption,
             "parse_mode": "HTML",
         },
     )
     log.info(
-        "export of %d answers to chat %s: %s", len(rows), chat_id, "ok" if result.ok else result
+        "export of %d answers to chat %s, built in process %d: %s",
+        export.rows,
+        chat_id,
+        export.pid,
+        "ok" if result.ok else result,
+    )
+
+
+async def _send_text(svc: Services, chat_id: int, text: str) -> None:
+    await svc.sender.call(
+        chat_id, "sendMessage", {"chat_id": chat_id, "text": text, "parse_mode": "HTML"}
     )
 
 
