@@ -3,10 +3,14 @@
 Every background piece starts through one :class:`~bot.composition.supervisor.Supervisor`,
 in an order whose reverse is the orderly stop on SIGTERM/SIGINT: the poller stops fetching
 (and confirms what it stored), the receiver lets each chat finish the update in hand (the
-rest wait in the inbox for the next start), the ops API closes, jobs stop, the dispatcher
+rest wait in the inbox for the next start), jobs stop, the ops API closes, the dispatcher
 finishes the sends in hand and records them, the webhook deliverer likewise, the outbox
-sweep flushes what is committed, and the remaining background work is awaited, all within
-``STOP_TIMEOUT_SECONDS``.
+sweep flushes what is committed, the webhook endpoint stops, and the remaining background
+work is awaited, all within ``STOP_TIMEOUT_SECONDS``.
+
+With several processes on PostgreSQL (:mod:`bot.composition.leadership`), every process
+dispatches, sweeps, delivers webhooks, serves the ops API and, in webhook mode, takes
+updates; the leader alone polls (polling mode) and runs the scheduled jobs.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from bot.adapters.telegram.webhook import WebhookServer
 from bot.adapters.telegram.wiring import FailedUpdates, register_handlers
 from bot.composition.admin_jobs import start_admin
 from bot.composition.leadership import Leadership
-from bot.composition.ops_jobs import start_ops
+from bot.composition.ops_jobs import start_ops_api, start_ops_jobs
 from bot.composition.privacy_jobs import start_privacy
 from bot.composition.supervisor import Supervisor
 from bot.composition.themes_jobs import start_themes
@@ -164,6 +168,7 @@ async def serve(
         rules=settings.ops.contact_rules(settings.timezone),
         catalog=catalog,
         webhooks=settings.webhooks,
+        lease=lease,
     )
     svc.dispatcher = dispatcher
     receiver = Receiver(
@@ -203,19 +208,25 @@ async def serve(
                 if db.target.engine == "sqlite":
                     supervisor.start_loop("checkpoints", lambda halt: _checkpoints(db, halt))
                 supervisor.start_loop("lease", leadership.watch)
+                # Every process sends (its dispatcher, its units' replies): counted among
+                # the senders, it paces at its share of the global rate.
+                await lease.set_sending(True)
+                await leadership.share()
                 if isinstance(front, WebhookServer):
-                    # Every process takes webhook updates and flushes its units' replies
-                    # (a redelivered update is absorbed by the inbox), leader or not.
-                    await lease.set_sending(True)
-                    await leadership.share()
+                    # Every process takes webhook updates (a redelivered update is
+                    # absorbed by the inbox), leader or not.
                     supervisor.start_loop("receiver", receiver.run)
                     await _start_webhook(front, supervisor)
+                _start_shared_work(svc, supervisor, sender, dispatcher)
+                await start_ops_api(app, svc, supervisor, lambda: front.last_answer)
                 if await leadership.wait_to_lead(stop, supervisor.failed):
-                    _start_leader_work(svc, supervisor, sender, dispatcher)
-                    await start_ops(app, svc, supervisor, lambda: front.last_answer)
+                    start_ops_jobs(svc, supervisor)
                     await start_admin(svc, supervisor)
                     start_privacy(svc, supervisor)
                     start_themes(svc, supervisor)
+                    supervisor.every(
+                        _prune_updates, PRUNE_UPDATES_SECONDS, first=60.0, name="prune-updates"
+                    )
                     if isinstance(front, Poller):
                         # The receiver first queues what the inbox holds unhandled; it
                         # stops after the poller, finishing each chat's update in hand.
@@ -245,12 +256,12 @@ async def serve(
         log.info("stopped")
 
 
-def _start_leader_work(
+def _start_shared_work(
     svc: Services, supervisor: Supervisor, sender: Sender, dispatcher: Dispatcher
 ) -> None:
-    """What runs in the leading process only: the outbox sweep, webhook deliveries, the
-    dispatcher and the inbox's pruning."""
+    """What every process runs, leader or not: the outbox sweep (a chat's calls are made by
+    one process at a time), webhook deliveries (claimed per delivery) and the dispatcher
+    (a survey sent by the process holding its chat)."""
     supervisor.start_loop("outbox", lambda halt: sender.sweep(halt, OUTBOX_SWEEP_SECONDS))
     start_webhooks(svc, supervisor)
     supervisor.start_loop("dispatcher", dispatcher.run)
-    supervisor.every(_prune_updates, PRUNE_UPDATES_SECONDS, first=60.0, name="prune-updates")
