@@ -199,6 +199,17 @@ class WriteGate:
         self._scoped = 0
         self._exclusive = False
         self._exclusive_waiting = 0
+        self._scoped_waiting = 0
+
+    @property
+    def exclusive_waiting(self) -> int:
+        """Exclusive writers waiting to enter."""
+        return self._exclusive_waiting
+
+    @property
+    def scoped_waiting(self) -> int:
+        """Chat-scoped writers waiting to enter."""
+        return self._scoped_waiting
 
     @asynccontextmanager
     async def exclusive(self) -> AsyncIterator[None]:
@@ -223,9 +234,13 @@ class WriteGate:
     async def scoped(self) -> AsyncIterator[None]:
         """Held beside other scoped writers, never beside an exclusive one."""
         async with self._changed:
-            await self._changed.wait_for(
-                lambda: not self._exclusive and self._exclusive_waiting == 0
-            )
+            self._scoped_waiting += 1
+            try:
+                await self._changed.wait_for(
+                    lambda: not self._exclusive and self._exclusive_waiting == 0
+                )
+            finally:
+                self._scoped_waiting -= 1
             self._scoped += 1
         try:
             yield
