@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import psycopg
@@ -56,6 +56,15 @@ async def until_waiting(url: str, count: int = 1) -> None:
     deadline = loop.time() + HANDSHAKE_SECONDS
     while await lock_waiters(url) < count:
         assert loop.time() < deadline, "no transaction came to wait for the lock"
+        await asyncio.sleep(0.01)
+
+
+async def until(condition: Callable[[], object]) -> None:
+    """Return once ``condition()`` holds (another task makes it so)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + HANDSHAKE_SECONDS
+    while not condition():
+        assert loop.time() < deadline, "the awaited state never came"
         await asyncio.sleep(0.01)
 
 
@@ -107,8 +116,7 @@ async def test_one_chats_transactions_take_turns_across_processes(
             order.append("second in")
 
     held = asyncio.create_task(holder())
-    while not order:
-        await asyncio.sleep(0.01)
+    await until(lambda: order)
     waiting = asyncio.create_task(waiter())
     await until_waiting(url)
     assert order == ["first in"]  # the second is at the chat's lock, not inside
@@ -137,8 +145,7 @@ async def test_one_chats_transactions_take_turns_within_one_process(
             order.append("b in")
 
     held = asyncio.create_task(holder())
-    while not order:
-        await asyncio.sleep(0.01)
+    await until(lambda: order)
     waiting = asyncio.create_task(waiter())
     await until_waiting(url)
     assert order == ["a in"]
@@ -174,14 +181,12 @@ async def test_an_exclusive_transaction_waits_for_chat_scoped_ones_and_they_for_
             order.append("later scoped in")
 
     a = asyncio.create_task(scoped())
-    while not order:
-        await asyncio.sleep(0.01)
+    await until(lambda: order)
     b = asyncio.create_task(exclusive())
     await until_waiting(url)  # the exclusive writer waits for the scoped one
     assert order == ["scoped in"]
     release_scoped.set()
-    while "exclusive in" not in order:
-        await asyncio.sleep(0.01)
+    await until(lambda: "exclusive in" in order)
     c = asyncio.create_task(later_scoped())
     await until_waiting(url)  # a scoped writer (another chat) waits for the exclusive one
     assert order == ["scoped in", "scoped out", "exclusive in"]
@@ -210,15 +215,12 @@ async def test_in_one_process_an_exclusive_writer_waits_for_scoped_ones_and_hold
             order.append("exclusive in")
 
     a = asyncio.create_task(scoped(1, "early", True))
-    while not order:
-        await asyncio.sleep(0.01)
+    await until(lambda: order)
     b = asyncio.create_task(exclusive())
     gate = first._engine._gate  # type: ignore[attr-defined]
-    while not gate.exclusive_waiting:
-        await asyncio.sleep(0.01)
+    await until(lambda: gate.exclusive_waiting)
     c = asyncio.create_task(scoped(2, "late", False))
-    while not gate.scoped_waiting:
-        await asyncio.sleep(0.01)
+    await until(lambda: gate.scoped_waiting)
     assert order == ["early in"]  # neither the exclusive writer nor the later one entered
     release.set()
     await asyncio.gather(a, b, c)
@@ -246,7 +248,9 @@ async def test_a_storm_of_scoped_and_exclusive_transactions_from_two_processes_n
         await tx.execute("CREATE TABLE storm_total (id INT PRIMARY KEY, n BIGINT NOT NULL)")
         await tx.execute("INSERT INTO storm_total VALUES (1, 0)")
     rng = random.Random(7)
-    plan = [(rng.choice((first, second)), rng.randrange(12), rng.random() < 0.1) for _ in range(300)]
+    plan = [
+        (rng.choice((first, second)), rng.randrange(12), rng.random() < 0.1) for _ in range(300)
+    ]
 
     async def one(db: Database, chat: int, exclusive: bool) -> None:
         async with db.transaction(chat=None if exclusive else chat) as tx:
@@ -284,14 +288,12 @@ async def test_on_sqlite_a_chat_scope_is_an_exclusive_transaction(tmp_path: Path
                 entered.append("second")
 
         a = asyncio.create_task(first())
-        while not entered:
-            await asyncio.sleep(0.01)
+        await until(lambda: entered)
         b = asyncio.create_task(second())
         # The second cannot enter while the first holds SQLite's one writer: it is queued
         # at the writer's lock, which the first releases below.
         lock = db._engine._lock  # type: ignore[attr-defined]
-        while not lock._waiters:
-            await asyncio.sleep(0.01)
+        await until(lambda: lock._waiters)
         assert entered == ["first"]
         release.set()
         await asyncio.gather(a, b)
