@@ -48,7 +48,7 @@ IDLE_SECONDS = 1.0
 MAX_ANSWER_BYTES = 4096  # of a receiver's answer; the rest is never read
 #: A claim outlasts the request timeout by this much: a pass whose POSTs wait for the
 #: concurrency limit still records them before anyone else may take them.
-CLAIM_MARGIN_SECONDS = 60.0
+CLAIM_MARGIN_SECONDS = 30.0
 
 
 def backoff(attempts: int) -> timedelta:
