@@ -119,8 +119,10 @@ class Dispatcher:
                 await wait_for_any((self._wake, stop), IDLE_POLL_SECONDS)
 
     async def run_once(self, stop: asyncio.Event | None = None) -> int:
-        """Send one batch of due surveys; return how many were looked at. Once ``stop`` is
-        set, surveys not yet started are left pending for the next start."""
+        """Send one batch of due surveys; return how many were looked at (not counting those
+        passed over because another process held their chat: a batch of only those waits
+        for the next poll rather than asking again at once). Once ``stop`` is set, surveys
+        not yet started are left pending for the next start."""
         part = await self.lease.partition()
         async with self.db.read() as tx:
             batch = await surveys.due(tx, self.clock(), BATCH, part=part)
@@ -136,12 +138,14 @@ class Dispatcher:
         for survey in batch:
             by_customer.setdefault(survey.customer_id, []).append(survey)
         semaphore = asyncio.Semaphore(self._concurrency)
+        busy = 0
 
         async def send_all(customer_id: int, items: list[Survey]) -> None:
+            nonlocal busy
             async with semaphore:
                 chat = chats.get(customer_id)
                 if chat is not None and not await self.lease.try_chat(chat):
-                    self.chat_busy += len(items)  # another process sends to this chat now
+                    busy += len(items)  # another process sends to this chat now
                     return
                 try:
                     for survey in items:
@@ -153,7 +157,8 @@ class Dispatcher:
                         await self.lease.release_chat(chat)
 
         await asyncio.gather(*(send_all(c, items) for c, items in by_customer.items()))
-        return len(batch)
+        self.chat_busy += busy
+        return len(batch) - busy
 
     async def send(self, survey: Survey, chat: int | None = None) -> SurveyStatus:
         """Send one survey's question, or close it with the reason it cannot be sent.
