@@ -51,7 +51,7 @@ from bot.usecases.rollups import sync_zone as sync_rollup_zone
 from bot.usecases.services import Services, utc_now
 from bot.usecases.timing import TIMING_LOGGER
 from storage import Database, inbox
-from storage.lease import open_lease
+from storage.lease import Lease, open_lease
 
 log = logging.getLogger(__name__)
 
@@ -218,6 +218,14 @@ async def serve(
                     supervisor.start_loop("receiver", receiver.run)
                     await _start_webhook(front, supervisor)
                 _start_shared_work(svc, supervisor, sender, dispatcher)
+                if isinstance(front, Poller):
+                    poller = front
+                    supervisor.start_loop(
+                        "standby check",
+                        lambda halt: _check_bot_api_while_standing_by(
+                            app, poller, lease, clock, halt
+                        ),
+                    )
                 await start_ops_api(app, svc, supervisor, lambda: front.last_answer)
                 if await leadership.wait_to_lead(stop, supervisor.failed):
                     start_ops_jobs(svc, supervisor)
@@ -254,6 +262,27 @@ async def serve(
             await lease.close()
         await db.close()
         log.info("stopped")
+
+
+async def _check_bot_api_while_standing_by(
+    app: Application,  # type: ignore[type-arg]
+    poller: Poller,
+    lease: Lease,
+    clock: Callable[[], datetime],
+    halt: asyncio.Event,
+) -> None:
+    """A polling-mode standby does not poll, yet serves /readyz: it asks the Bot API
+    (getMe) every poll timeout, so readiness says whether Telegram answers this process.
+    Idle once the process leads (its getUpdates answers then)."""
+    interval = float(max(poller.timeout, 1))
+    while not halt.is_set():
+        if not lease.leader:
+            try:
+                await app.bot.get_me()
+                poller.last_answer = clock()
+            except TelegramError as exc:
+                log.warning("standby: the Bot API did not answer getMe (%s)", exc.message)
+        await wait_for_any((halt,), interval)
 
 
 def _start_shared_work(
