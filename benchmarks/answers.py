@@ -31,8 +31,14 @@ c. **paced latency**: 300 customers press at a steady 50 presses/s, then type th
    (the stand-in's stamps), fetched -> handler, the handler's database lock, body, outbox
    write and commit, waiting to send, and the call.
 
+npsbot runs on SQLite (the default) or, with ``--database postgresql``, on a PostgreSQL
+database created for the run and dropped after it (``NPSBOT_BENCH_POSTGRES``, as in
+:mod:`benchmarks.scaling`); ``--database both`` runs npsbot on each, one after the other in
+the same run, beside the same references (the PostgreSQL figures are the ``pg_`` ones).
+
     python -m benchmarks.answers                  # the recorded figures
     python -m benchmarks.answers --customers 500 --cpu-customers 200 --paced 100  # smoke
+    python -m benchmarks.answers --database both  # SQLite and PostgreSQL side by side
 """
 
 from __future__ import annotations
@@ -60,6 +66,7 @@ from benchmarks.common import (
     write_result,
 )
 from benchmarks.dispatch import prepare
+from benchmarks.scaling import fresh_database
 from standin import BotMessage, Limits, SimUser, StandIn
 from standin.botprocess import BotProcess
 from standin.state import PendingUpdate
@@ -256,9 +263,14 @@ def calls_per_conversation(obs: Observer, conversations: int) -> dict[str, float
 
 
 async def run_npsbot(
-    n_throughput: int, n_cpu: int, n_paced: int, rate: float, in_flight: int
+    n_throughput: int,
+    n_cpu: int,
+    n_paced: int,
+    rate: float,
+    in_flight: int,
+    engine: str = "sqlite",
 ) -> dict[str, Any]:
-    """npsbot: warm-up, CPU at ``in_flight``, paced latency, then throughput."""
+    """npsbot on ``engine``: warm-up, CPU at ``in_flight``, paced latency, then throughput."""
     async with stand_in(limits=OPEN_LIMITS) as server:
         sizes = [WARM_UP, n_cpu, n_paced, n_throughput]
         users = [server.add_user(first_name=f"U{i}") for i in range(sum(sizes))]
@@ -267,25 +279,29 @@ async def run_npsbot(
         warm, cpu, pace, bulk = split(users, sizes)
         obs = Observer(server)
         with tempfile.TemporaryDirectory(prefix="npsbench-") as tmp:
-            db_path = Path(tmp) / "bench.sqlite3"
-            await prepare(db_path, [u.id for u in users])
-            env = bot_env(server, db_path, {"NPSBOT_SEND_RATE": "100000"})
-            bot = start_child(["-m", "bot", "run"], env, Path(tmp) / "bot.log")
-            try:
-                n = len(users)
-                await wait_until(lambda: len(obs.question) >= n, n / 100 + 120, "surveys", bot)
-                await closed_loop(obs, warm, in_flight)
-                obs.calls.clear()
-                figures: dict[str, Any] = await cpu_phase(obs, cpu, in_flight, bot, "bot")
-                figures["bot_calls_per_conversation"] = calls_per_conversation(obs, len(cpu))
-                figures.update(await paced_phase(obs, pace, rate, bot, "bot"))
-                figures.update(await throughput(obs, bulk, bot))
-                figures["bot_peak_rss_mb"] = bot.peak_rss_mb()
-            except Exception:
-                print(bot.tail())
-                raise
-            finally:
-                await bot.stop_async()
+            async with fresh_database(engine, Path(tmp), "answers") as location:
+                await prepare(location, [u.id for u in users])
+                env = bot_env(
+                    server,
+                    Path(tmp) / "unused.sqlite3",
+                    {"NPSBOT_SEND_RATE": "100000", "NPSBOT_DATABASE": location},
+                )
+                bot = start_child(["-m", "bot", "run"], env, Path(tmp) / "bot.log")
+                try:
+                    n = len(users)
+                    await wait_until(lambda: len(obs.question) >= n, n / 100 + 120, "surveys", bot)
+                    await closed_loop(obs, warm, in_flight)
+                    obs.calls.clear()
+                    figures: dict[str, Any] = await cpu_phase(obs, cpu, in_flight, bot, "bot")
+                    figures["bot_calls_per_conversation"] = calls_per_conversation(obs, len(cpu))
+                    figures.update(await paced_phase(obs, pace, rate, bot, "bot"))
+                    figures.update(await throughput(obs, bulk, bot))
+                    figures["bot_peak_rss_mb"] = bot.peak_rss_mb()
+                except Exception:
+                    print(bot.tail())
+                    raise
+                finally:
+                    await bot.stop_async()
         figures["http_429"] = server.stats.rate_limited
         return figures
 
@@ -311,7 +327,9 @@ async def throughput(obs: Observer, users: Sequence[SimUser], child: BotProcess)
     }
 
 
-async def run_npsbot_timed(n_paced: int, rate: float, in_flight: int) -> dict[str, Any]:
+async def run_npsbot_timed(
+    n_paced: int, rate: float, in_flight: int, engine: str = "sqlite"
+) -> dict[str, Any]:
     """npsbot with its timing log: the paced phase again, broken down by stage."""
     async with stand_in(limits=OPEN_LIMITS) as server:
         users = [server.add_user(first_name=f"U{i}") for i in range(WARM_UP + n_paced)]
@@ -320,25 +338,29 @@ async def run_npsbot_timed(n_paced: int, rate: float, in_flight: int) -> dict[st
         warm, pace = split(users, [WARM_UP, n_paced])
         obs = Observer(server)
         with tempfile.TemporaryDirectory(prefix="npsbench-") as tmp:
-            db_path = Path(tmp) / "bench.sqlite3"
-            await prepare(db_path, [u.id for u in users])
-            env = bot_env(
-                server,
-                db_path,
-                {"NPSBOT_SEND_RATE": "100000", "NPSBOT_TIMING_LOG": "on"},
-            )
-            bot = start_child(["-m", "bot", "run"], env, Path(tmp) / "bot.log")
-            try:
-                n = len(users)
-                await wait_until(lambda: len(obs.question) >= n, n / 100 + 120, "surveys", bot)
-                await closed_loop(obs, warm, in_flight)
-                figures: dict[str, Any] = await paced_phase(obs, pace, rate, bot, "timed")
-            except Exception:
-                print(bot.tail())
-                raise
-            finally:
-                await bot.stop_async()
-            figures["breakdown"] = breakdown(obs, pace, bot.log())
+            async with fresh_database(engine, Path(tmp), "timed") as location:
+                await prepare(location, [u.id for u in users])
+                env = bot_env(
+                    server,
+                    Path(tmp) / "unused.sqlite3",
+                    {
+                        "NPSBOT_SEND_RATE": "100000",
+                        "NPSBOT_TIMING_LOG": "on",
+                        "NPSBOT_DATABASE": location,
+                    },
+                )
+                bot = start_child(["-m", "bot", "run"], env, Path(tmp) / "bot.log")
+                try:
+                    n = len(users)
+                    await wait_until(lambda: len(obs.question) >= n, n / 100 + 120, "surveys", bot)
+                    await closed_loop(obs, warm, in_flight)
+                    figures: dict[str, Any] = await paced_phase(obs, pace, rate, bot, "timed")
+                except Exception:
+                    print(bot.tail())
+                    raise
+                finally:
+                    await bot.stop_async()
+                figures["breakdown"] = breakdown(obs, pace, bot.log())
         return figures
 
 
@@ -502,7 +524,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--paced", type=int, default=300, help="paced phase's customers")
     parser.add_argument("--rate", type=float, default=50.0, help="paced phase's presses/s")
     parser.add_argument("--no-timed", action="store_true", help="skip the breakdown run")
+    parser.add_argument(
+        "--database",
+        choices=("sqlite", "postgresql", "both"),
+        default="sqlite",
+        help="npsbot's engine (both: each in turn, in this run)",
+    )
     args = parser.parse_args(argv)
+    engines = ("sqlite", "postgresql") if args.database == "both" else (args.database,)
     load_before = os.getloadavg()[0]
     bare = asyncio.run(run_bare(args.customers))
     bareaio = asyncio.run(run_bare(args.customers, "aiohttp"))
@@ -510,14 +539,30 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     memaio = asyncio.run(
         run_inmemory(args.cpu_customers, args.paced, args.rate, args.in_flight, "aiohttp")
     )
-    bot = asyncio.run(
-        run_npsbot(args.customers, args.cpu_customers, args.paced, args.rate, args.in_flight)
-    )
-    timed = (
-        {}
-        if args.no_timed
-        else asyncio.run(run_npsbot_timed(args.paced, args.rate, args.in_flight))
-    )
+    runs: dict[str, dict[str, Any]] = {}
+    for engine in engines:
+        one = asyncio.run(
+            run_npsbot(
+                args.customers, args.cpu_customers, args.paced, args.rate, args.in_flight, engine
+            )
+        )
+        if not args.no_timed:
+            one.update(asyncio.run(run_npsbot_timed(args.paced, args.rate, args.in_flight, engine)))
+        runs[engine] = one
+    first = runs[engines[0]]
+    timed_keys = ("breakdown", *(k for k in first if k.startswith("timed_")))
+    timed = {k: first[k] for k in timed_keys if k in first}
+    bot = {k: v for k, v in first.items() if k not in timed}
+    # A second engine's figures carry the prefix pg (npsbot) and pgtimed (its breakdown run).
+    others: dict[str, Any] = {}
+    for engine in engines[1:]:
+        for key, value in runs[engine].items():
+            if key.startswith("bot_"):
+                others["pg_" + key[4:]] = value
+            elif key.startswith("timed_"):
+                others["pgtimed_" + key[6:]] = value
+            else:
+                others[f"pg_{key}"] = value
     figures: dict[str, Any] = {
         **bare,
         **bareaio,
@@ -525,10 +570,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         **memaio,
         **bot,
         **timed,
+        **others,
+        "database": engines[0],
         "in_flight": args.in_flight,
         # Other work on the machine: wall-time figures (latency, rates) move with it.
         "load_1min_before_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }
+    if others:
+        figures["pg_over_sqlite_updates_per_s"] = ratio(
+            others["pg_updates_per_s"], bot["bot_updates_per_s"]
+        )
+        figures["pg_over_sqlite_cpu_per_update"] = ratio(
+            others["pg_cpu_ms_per_update"], bot["bot_cpu_ms_per_update"]
+        )
     figures["bot_over_bare"] = ratio(bot["bot_updates_per_s"], bare["bare_presses_per_s"])
     figures["bot_over_bareaio"] = ratio(bot["bot_updates_per_s"], bareaio["bareaio_presses_per_s"])
     figures["cpu_bot_over_mem"] = ratio(bot["bot_cpu_ms_per_update"], mem["mem_cpu_ms_per_update"])
@@ -551,6 +605,22 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             ("npsbot / bare", f"{figures['bot_over_bare']:.2f}", ">= 1.0"),
             ("npsbot / bare on the same transport", f"{figures['bot_over_bareaio']:.2f}", ""),
             ("npsbot peak memory", f"{bot['bot_peak_rss_mb'] or 0:.0f} MB", "< 200 MB"),
+            *(
+                [
+                    (
+                        "npsbot on PostgreSQL, updates handled/s",
+                        f"{others['pg_updates_per_s']:.0f}",
+                        "",
+                    ),
+                    (
+                        "PostgreSQL / SQLite",
+                        f"{figures['pg_over_sqlite_updates_per_s']:.2f}",
+                        "",
+                    ),
+                ]
+                if others
+                else []
+            ),
         ],
     )
     print_table(
@@ -563,7 +633,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                 f"{memaio['memaio_cpu_ms_per_update']:.2f} ms",
                 "",
             ),
-            ("npsbot", f"{bot['bot_cpu_ms_per_update']:.2f} ms", ""),
+            (f"npsbot ({engines[0]})", f"{bot['bot_cpu_ms_per_update']:.2f} ms", ""),
+            *(
+                [("npsbot on PostgreSQL", f"{others['pg_cpu_ms_per_update']:.2f} ms", "")]
+                if others
+                else []
+            ),
             ("npsbot / in-memory", f"{figures['cpu_bot_over_mem']:.2f}", "<= 1.1"),
             (
                 "npsbot / in-memory on the same transport",
@@ -580,6 +655,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             ("in-memory, npsbot's transport", "memaio"),
             ("npsbot", "bot"),
             ("npsbot timed", "timed"),
+            ("npsbot on PostgreSQL", "pg"),
+            ("npsbot on PostgreSQL timed", "pgtimed"),
         ):
             key = f"{prefix}_{step}"
             if f"{key}_p50_ms" not in figures:
@@ -596,11 +673,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         f"Answers: paced latency, {args.paced} customers at {args.rate:g}/s (p50 / p99 / max)",
         rows,
     )
-    if timed:
+    for label, found_breakdown in (
+        (engines[0], timed.get("breakdown")),
+        ("postgresql", others.get("pg_breakdown")),
+    ):
+        if not found_breakdown:
+            continue
         stage_rows = []
         for step in ("press", "reason"):
             for name, meaning in STAGES:
-                found = timed["breakdown"].get(f"{step}:{name}")
+                found = found_breakdown.get(f"{step}:{name}")
                 if found:
                     stage_rows.append(
                         (
@@ -610,10 +692,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                             meaning,
                         )
                     )
-        print_table("npsbot's paced latency by stage (p50 / p99 / max)", stage_rows)
+        print_table(f"npsbot's paced latency by stage on {label} (p50 / p99 / max)", stage_rows)
     before, after = figures["load_1min_before_after"]
     print(f"machine load (1-minute average) before / after: {before:.2f} / {after:.2f}")
-    print(f"(written to {write_result('answers', figures)})")
+    name = "answers" if args.database == "sqlite" else f"answers-{args.database}"
+    print(f"(written to {write_result(name, figures)})")
     return figures
 
 

@@ -28,7 +28,7 @@ from standin import Limits
 from storage import Database, customers, surveys
 
 
-async def prepare(db_path: Path, chat_ids: list[int]) -> None:
+async def prepare(db_path: Path | str, chat_ids: list[int]) -> None:
     """Linked customers and one queued survey each, written in bulk before the bot starts."""
     now = __import__("datetime").datetime.now(__import__("datetime").UTC)
     db = await Database.open(db_path)

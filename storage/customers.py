@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -77,6 +77,18 @@ async def upsert(
     customer = await get_by_external_id(tx, external_id)
     assert customer is not None
     return customer
+
+
+async def chats_of(tx: Tx, customer_ids: Sequence[int]) -> dict[int, int | None]:
+    """Each customer's chat (None: not linked), for customers that exist."""
+    found: dict[int, int | None] = {}
+    ids = sorted(set(customer_ids))
+    for start in range(0, len(ids), 500):  # stay under SQLite's variable limit
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" for _ in chunk)
+        rows = await tx.fetchall(f"SELECT id, chat_id FROM customers WHERE id IN ({marks})", chunk)
+        found.update((int(r[0]), r[1]) for r in rows)
+    return found
 
 
 async def link_chat(

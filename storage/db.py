@@ -46,7 +46,7 @@ class _Engine(Protocol):
     @property
     def separate_readers(self) -> bool: ...
 
-    def transaction(self) -> AbstractAsyncContextManager[Tx]: ...
+    def transaction(self, *, chat: int | None = None) -> AbstractAsyncContextManager[Tx]: ...
 
     def read(self) -> AbstractAsyncContextManager[Tx]: ...
 
@@ -88,10 +88,16 @@ class Database:
         """True if reads run on their own connections (not a SQLite ``:memory:``)."""
         return self._engine.separate_readers
 
-    def transaction(self) -> AbstractAsyncContextManager[Tx]:
-        """A write transaction: committed on success, rolled back on error; writers run one
-        at a time (SQLite ``BEGIN IMMEDIATE``; PostgreSQL an advisory lock)."""
-        return self._engine.transaction()
+    def transaction(self, *, chat: int | None = None) -> AbstractAsyncContextManager[Tx]:
+        """A write transaction: committed on success, rolled back on error.
+
+        Without ``chat`` it is exclusive: no other writer runs meanwhile (SQLite ``BEGIN
+        IMMEDIATE``; PostgreSQL an advisory lock across processes). With ``chat`` it is
+        scoped to that chat: on PostgreSQL it runs beside other chats' scoped transactions
+        (never beside an exclusive one, nor another of the same chat), so it may only run
+        statements that are safe beside them (see :mod:`storage.postgres`); on SQLite it is
+        the same as exclusive (one writer)."""
+        return self._engine.transaction(chat=chat)
 
     def read(self) -> AbstractAsyncContextManager[Tx]:
         """A read-only scope over one committed snapshot that never waits for the writer."""

@@ -14,7 +14,8 @@ be written alike comes from the transaction's :class:`Dialect` (``tx.dialect``):
   ``1``, ``2.0`` stays ``2.0``): PostgreSQL calls ``npsbot_json_text`` (schema v009), so a
   rollup's ``attr_value`` and a filter compare the same text on either engine;
 * the catalog (which tables and columns exist), transaction starts (SQLite's ``BEGIN
-  IMMEDIATE``; PostgreSQL's transaction-scoped advisory lock that serialises writers), and
+  IMMEDIATE``; PostgreSQL's transaction-scoped advisory locks: the write lock exclusive for
+  a writer that excludes all others, shared plus one chat's lock for a chat-scoped one), and
   the schema version (``PRAGMA user_version`` / the ``npsbot_schema`` table).
 
 Dates need no dialect: times are stored as ISO-8601 UTC text (``to_db_time``), compared as
@@ -37,6 +38,10 @@ LEADER_LOCK: Final = "7237635, hashtext(current_schema())"
 #: The class half of a chat's outbox lock (the object half is the chat): the schema's hash
 #: mixed in, so two installations' chats with one id do not wait for each other.
 CHAT_LOCK_CLASS: Final = "(hashtext(current_schema()) # 7237636)"
+#: The class half of a chat-scoped write transaction's lock (storage/postgres.py). Not the
+#: outbox's class: that one is a session lock held by the lease connection for a whole
+#: flush, and a transaction of the same process on a pooled connection would wait for it.
+CHAT_TX_LOCK_CLASS: Final = "(hashtext(current_schema()) # 7237637)"
 
 
 class Dialect:
@@ -57,6 +62,12 @@ class Dialect:
     def sql(self, text: str) -> str:
         """The statement as the driver takes it."""
         return text
+
+    def begin_chat_write(self, chat_key: int) -> str:
+        """Starts a write transaction scoped to one chat (``chat_key``: the chat folded to
+        32 bits): on PostgreSQL it excludes exclusive writers and that chat's other scoped
+        writers only; on SQLite it is :attr:`begin_write` (one writer)."""
+        return self.begin_write
 
     def json_member_text(self, column: str) -> str:
         """A top-level member of the JSON object in ``column`` as text (SQLite's
@@ -184,6 +195,16 @@ class _PostgreSQL(Dialect):
     )
     begin_read = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
     version_table = "npsbot_schema"
+
+    def begin_chat_write(self, chat_key: int) -> str:
+        # The write lock shared, then the chat's: always in this order, and one chat per
+        # transaction, so two scoped writers cannot wait for each other in a cycle.
+        return (
+            "BEGIN ISOLATION LEVEL READ COMMITTED; "
+            f"SELECT pg_advisory_xact_lock_shared({WRITE_LOCK}); "
+            f"SELECT pg_advisory_xact_lock({CHAT_TX_LOCK_CLASS}, {int(chat_key)})"
+        )
+
     skip_locked = " FOR UPDATE SKIP LOCKED"
     table_columns_sql = (
         "SELECT column_name FROM information_schema.columns "

@@ -8,13 +8,16 @@ locks, all of them released by the server the moment that connection dies (a SIG
 process's socket closes, its backend ends):
 
 * leadership: ``pg_try_advisory_lock`` on :data:`storage.dialect.LEADER_LOCK` (per schema);
-* a chat's outbox: ``pg_try_advisory_lock`` on :data:`storage.dialect.CHAT_LOCK_CLASS` and
+* a chat's sends: ``pg_try_advisory_lock`` on :data:`storage.dialect.CHAT_LOCK_CLASS` and
   the chat id (a 32-bit fold of it: two chats sharing a fold only wait for each other),
-  held while one process makes that chat's calls, so two processes never make the same
-  call nor reorder a chat's calls;
+  held while one process makes that chat's outbox calls or sends it a survey question
+  (claim, call, record), so two processes never make the same call, never send one survey
+  at once, nor reorder a chat's calls;
 * live processes: the connection's ``application_name`` says whether the process sends
   (``npsbot/send/<schema>``) or stands by idle (``npsbot/idle/<schema>``), and
-  ``pg_stat_activity`` counts the senders: each paces at the global rate divided by them.
+  ``pg_stat_activity`` counts the senders: each paces at the global rate divided by them,
+  and looks first at its part of the due surveys (:meth:`Lease.partition`, by backend
+  order).
 """
 
 from __future__ import annotations
@@ -58,6 +61,11 @@ class Lease(Protocol):
         """How many live processes send (at least 1: this one)."""
         ...
 
+    async def partition(self) -> tuple[int, int]:
+        """(this process's place among the live senders, how many there are): the share of
+        the due surveys it looks at first. (0, 1) when it is not counted yet."""
+        ...
+
     async def try_chat(self, chat_id: int) -> bool:
         """Take the right to make ``chat_id``'s outbox calls; False if another process
         holds it now."""
@@ -86,6 +94,9 @@ class SoleLease:
 
     async def senders(self) -> int:
         return 1
+
+    async def partition(self) -> tuple[int, int]:
+        return 0, 1
 
     async def try_chat(self, chat_id: int) -> bool:
         return True
@@ -131,9 +142,13 @@ class PgLease:
 
     async def _value(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
         async with self._io:
-            cur = await self._conn.execute(sql, params or None)
-            row = await cur.fetchone()
-            return None if row is None else row[0]
+            return await self._value_held(sql, params)
+
+    async def _value_held(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
+        """:meth:`_value` with ``_io`` already held."""
+        cur = await self._conn.execute(sql, params or None)
+        row = await cur.fetchone()
+        return None if row is None else row[0]
 
     async def try_lead(self) -> bool:
         if not self.leader:
@@ -161,29 +176,52 @@ class PgLease:
         )
         return max(int(count or 0), 1)
 
-    async def try_chat(self, chat_id: int) -> bool:
-        if self._chats.get(chat_id):
-            self._chats[chat_id] += 1
-            return True
-        got = bool(
-            await self._value(
-                f"SELECT pg_try_advisory_lock({CHAT_LOCK_CLASS}, %s)", (chat_key(chat_id),)
-            )
+    async def partition(self) -> tuple[int, int]:
+        row = await self._row(
+            "SELECT COUNT(*), COALESCE(SUM(CASE WHEN pid < pg_backend_pid() THEN 1 END), 0), "
+            "COALESCE(SUM(CASE WHEN pid = pg_backend_pid() THEN 1 END), 0) "
+            "FROM pg_stat_activity "
+            "WHERE datname = current_database() AND application_name = %s",
+            ((SENDING + self._schema)[:63],),
         )
-        if got:
-            self._chats[chat_id] = 1
-        return got
+        count, before, counted = (int(v) for v in row) if row else (0, 0, 0)
+        if not counted or count < 1:
+            return 0, 1
+        return before, count
+
+    async def _row(self, sql: str, params: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        async with self._io:
+            cur = await self._conn.execute(sql, params)
+            row = await cur.fetchone()
+            return None if row is None else tuple(row)
+
+    async def try_chat(self, chat_id: int) -> bool:
+        # Checked and taken under one hold of the connection: two tasks of this process
+        # asking for one chat at once count it twice rather than lock it twice.
+        async with self._io:
+            if self._chats.get(chat_id):
+                self._chats[chat_id] += 1
+                return True
+            got = bool(
+                await self._value_held(
+                    f"SELECT pg_try_advisory_lock({CHAT_LOCK_CLASS}, %s)", (chat_key(chat_id),)
+                )
+            )
+            if got:
+                self._chats[chat_id] = 1
+            return got
 
     async def release_chat(self, chat_id: int) -> None:
-        held = self._chats.get(chat_id, 0)
-        if held > 1:
-            self._chats[chat_id] = held - 1
-            return
-        if held == 1:
-            del self._chats[chat_id]
-            await self._value(
-                f"SELECT pg_advisory_unlock({CHAT_LOCK_CLASS}, %s)", (chat_key(chat_id),)
-            )
+        async with self._io:
+            held = self._chats.get(chat_id, 0)
+            if held > 1:
+                self._chats[chat_id] = held - 1
+                return
+            if held == 1:
+                del self._chats[chat_id]
+                await self._value_held(
+                    f"SELECT pg_advisory_unlock({CHAT_LOCK_CLASS}, %s)", (chat_key(chat_id),)
+                )
 
     async def close(self) -> None:
         # Closing the connection releases every lock it holds.

@@ -1,11 +1,58 @@
 """The PostgreSQL engine behind :class:`storage.db.Database`: psycopg 3 and a psycopg_pool
 connection pool, the same interface as :class:`storage.sqlite.SqliteDatabase`.
 
-* Write transactions (:meth:`PostgresDatabase.transaction`) run one at a time in the process
-  (an asyncio lock, as on SQLite) and one at a time across processes: each starts with
-  ``pg_advisory_xact_lock`` (:data:`storage.dialect.WRITE_LOCK`), released by its commit or
-  rollback. Every read-then-write unit of the repositories therefore sees what committed
-  before it and nobody else's half, as under SQLite's ``BEGIN IMMEDIATE``.
+* Write transactions come in two scopes, both ``READ COMMITTED``:
+
+  - **exclusive** (:meth:`PostgresDatabase.transaction` without a chat, the default): one
+    at a time across every process, as under SQLite's ``BEGIN IMMEDIATE``. It takes
+    ``pg_advisory_xact_lock`` on :data:`storage.dialect.WRITE_LOCK` (and, in the process,
+    the write gate exclusively), so a read-then-write unit sees what committed before it
+    and nobody else's half;
+  - **chat-scoped** (``transaction(chat=chat_id)``): the write lock *shared*
+    (``pg_advisory_xact_lock_shared``) and then that chat's own lock
+    (:data:`storage.dialect.CHAT_TX_LOCK_CLASS`, the chat folded as
+    :func:`storage.lease.chat_key` does). Scoped transactions of different chats run at
+    once, in one process (up to :data:`MAX_SCOPED_WRITERS` pooled connections) and across
+    processes; two of one chat take turns; an exclusive one waits for every scoped one to
+    end and holds new ones back until it has run.
+
+  Lock order is always the write lock, then one chat: no transaction takes two chats'
+  locks, so scoped writers never wait for each other in a cycle
+  (``tests/storage/test_scoped_transactions.py``).
+
+  Which work runs in which scope, and why a chat-scoped one is safe beside other chats'
+  (each statement touches the chat's own rows, or is one atomic statement: guarded
+  ``UPDATE ... WHERE status = ...``, ``INSERT ... ON CONFLICT`` on a unique key, rollup
+  upserts ``SET n = n + excluded.n``; PostgreSQL re-checks an UPDATE's condition on the
+  row's latest version after waiting for its lock):
+
+  ===================================================  ===========  =========================
+  work                                                 scope        why
+  ===================================================  ===========  =========================
+  a customer's update (run_unit: score, drivers,       chat         the chat's customer,
+  reason, edit, /language, /stop, /help, relay)                     surveys, answers, inbox
+                                                                    row and outbox; rollups,
+                                                                    alerts, webhook rows and
+                                                                    an admin chat's relayed
+                                                                    message are atomic
+                                                                    upserts and inserts
+  the sender's outbox flush of one chat                chat         that chat's outbox rows
+                                                                    (claimed by a guarded
+                                                                    UPDATE), its drivers
+                                                                    message, its customers
+  one survey's send (claim, sent, postpone, close,     chat         guarded UPDATEs of one
+  blocked)                                                          survey and its customer
+  an inbox batch of one chat (a webhook POST)          chat         INSERT ... ON CONFLICT DO
+                                                                    NOTHING; the flood limits
+                                                                    count this process's
+                                                                    queue, not the table
+  /start (linking), erasure, admin commands, polling   exclusive    they read across
+  batches of many chats, contact rules when                         customers or chats and
+  queueing, digests, alerts, retention, rollup                      then write
+  rebuilds, reminders, expiry, migrations, the ops
+  API's writes, webhook deliveries' claims
+  ===================================================  ===========  =========================
+
 * Read scopes (:meth:`PostgresDatabase.read`) are ``REPEATABLE READ READ ONLY``
   transactions on their own pooled connections: one snapshot, writes refused, never
   waiting for the writer.
@@ -32,6 +79,7 @@ from psycopg.adapt import Buffer, Loader
 from psycopg_pool import AsyncConnectionPool
 
 from storage.dialect import MIGRATION_LOCK, POSTGRESQL
+from storage.lease import chat_key
 from storage.migrations import apply_migrations, check_not_too_new
 from storage.tx import MAX_READERS, DatabaseUnavailableError, Params, Row, Target, Tx
 
@@ -39,6 +87,9 @@ log = logging.getLogger(__name__)
 
 #: Seconds to wait for the server at start-up, and for a free pooled connection.
 CONNECT_TIMEOUT = 10.0
+#: Chat-scoped write transactions open at once in one process (each holds a pooled
+#: connection); more wait in the process rather than at the server.
+MAX_SCOPED_WRITERS = 8
 
 Connection = psycopg.AsyncConnection[Any]
 
@@ -137,6 +188,69 @@ class _PgTx(Tx):
                 yield list(rows)
 
 
+class WriteGate:
+    """The process's side of the write scopes: any number of chat-scoped writers (the
+    server orders those of one chat) or one exclusive writer. An exclusive writer that
+    waits holds back scoped writers that come after it, so a stream of them cannot starve
+    it."""
+
+    def __init__(self) -> None:
+        self._changed = asyncio.Condition()
+        self._scoped = 0
+        self._exclusive = False
+        self._exclusive_waiting = 0
+        self._scoped_waiting = 0
+
+    @property
+    def exclusive_waiting(self) -> int:
+        """Exclusive writers waiting to enter."""
+        return self._exclusive_waiting
+
+    @property
+    def scoped_waiting(self) -> int:
+        """Chat-scoped writers waiting to enter."""
+        return self._scoped_waiting
+
+    @asynccontextmanager
+    async def exclusive(self) -> AsyncIterator[None]:
+        """Held alone: no other writer of this process runs meanwhile."""
+        async with self._changed:
+            self._exclusive_waiting += 1
+            try:
+                await self._changed.wait_for(lambda: not self._exclusive and self._scoped == 0)
+            finally:
+                self._exclusive_waiting -= 1
+                # A cancelled wait may have been what held scoped writers back.
+                self._changed.notify_all()
+            self._exclusive = True
+        try:
+            yield
+        finally:
+            async with self._changed:
+                self._exclusive = False
+                self._changed.notify_all()
+
+    @asynccontextmanager
+    async def scoped(self) -> AsyncIterator[None]:
+        """Held beside other scoped writers, never beside an exclusive one."""
+        async with self._changed:
+            self._scoped_waiting += 1
+            try:
+                await self._changed.wait_for(
+                    lambda: not self._exclusive and self._exclusive_waiting == 0
+                )
+            finally:
+                self._scoped_waiting -= 1
+            self._scoped += 1
+        try:
+            yield
+        finally:
+            async with self._changed:
+                self._scoped -= 1
+                if self._scoped == 0:
+                    self._changed.notify_all()
+
+
 class PostgresDatabase:
     """The PostgreSQL engine (see the module docstring)."""
 
@@ -144,7 +258,8 @@ class PostgresDatabase:
 
     def __init__(self, pool: AsyncConnectionPool[Connection], target: Target) -> None:
         self._pool = pool
-        self._lock = asyncio.Lock()
+        self._gate = WriteGate()
+        self._scoped_slots = asyncio.Semaphore(MAX_SCOPED_WRITERS)
         # Reads take at most MAX_READERS of the pool's connections: the writer's is never
         # held up behind a burst of reports.
         self._read_slots = asyncio.Semaphore(MAX_READERS)
@@ -187,10 +302,10 @@ class PostgresDatabase:
             await conn.close()
         pool: AsyncConnectionPool[Connection] = AsyncConnectionPool(
             target.location,
-            # The writer and the readers of this process; more would only queue at the
-            # write lock or compete with the bot's other processes for the server.
+            # The writers and the readers of this process; more would only queue at the
+            # locks or compete with the bot's other processes for the server.
             min_size=1,
-            max_size=MAX_READERS + 1,
+            max_size=MAX_READERS + MAX_SCOPED_WRITERS,
             kwargs={"autocommit": True},
             configure=_configure,
             timeout=CONNECT_TIMEOUT,
@@ -207,7 +322,7 @@ class PostgresDatabase:
     async def close(self) -> None:
         """Close the pool (waits for connections in use to come back)."""
         self._closed = True
-        async with self._lock:
+        async with self._gate.exclusive():
             await self._pool.close()
 
     async def checkpoint(self) -> bool:
@@ -219,19 +334,32 @@ class PostgresDatabase:
         """Nothing to copy: the server writes its own log to its files."""
         return 0, 0
 
+    def transaction(self, *, chat: int | None = None) -> AbstractAsyncContextManager[Tx]:
+        """A write transaction, committed on success, rolled back on error: exclusive, or
+        scoped to ``chat`` (module docstring)."""
+        if chat is None:
+            return self._exclusive()
+        return self._scoped(chat)
+
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Tx]:
-        """A write transaction, serialised in the process and across processes (module
-        docstring), committed on success, rolled back on error."""
-        async with self._lock, self._pool.connection() as conn:
-            await conn.execute(POSTGRESQL.begin_write)
-            try:
-                yield _PgTx(conn)
-            except BaseException:
-                await _rollback(conn)
-                raise
-            else:
-                await conn.execute("COMMIT")
+    async def _exclusive(self) -> AsyncIterator[Tx]:
+        async with (
+            self._gate.exclusive(),
+            self._pool.connection() as conn,
+            _write(conn, POSTGRESQL.begin_write) as tx,
+        ):
+            yield tx
+
+    @asynccontextmanager
+    async def _scoped(self, chat: int) -> AsyncIterator[Tx]:
+        begin = POSTGRESQL.begin_chat_write(chat_key(chat))
+        async with (
+            self._scoped_slots,
+            self._gate.scoped(),
+            self._pool.connection() as conn,
+            _write(conn, begin) as tx,
+        ):
+            yield tx
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Tx]:
@@ -244,6 +372,18 @@ class PostgresDatabase:
                 yield _PgTx(conn)
             finally:
                 await _rollback(conn)
+
+
+@asynccontextmanager
+async def _write(conn: Connection, begin: str) -> AsyncIterator[Tx]:
+    await conn.execute(begin)
+    try:
+        yield _PgTx(conn)
+    except BaseException:
+        await _rollback(conn)
+        raise
+    else:
+        await conn.execute("COMMIT")
 
 
 async def _rollback(conn: Connection) -> None:

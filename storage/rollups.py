@@ -18,6 +18,11 @@ contributions are added), inside the transaction of the change. The writers are
 :mod:`storage.privacy`. :func:`differences` recomputes everything from the answers and
 compares (``npsbot rollups rebuild --check``); :func:`rebuild` replaces the rollups, which
 :func:`ensure_zone` does at start-up when the configured zone changed.
+
+Beside other chats' transactions (chat-scoped on PostgreSQL) the upkeep stays exact: each
+change is one ``INSERT ... ON CONFLICT DO UPDATE SET n = n + excluded.n`` (the server
+applies it to the row's latest version), and its rows are taken in key order, so two
+transactions that share rows lock them in the same order and never wait in a cycle.
 """
 
 from __future__ import annotations
@@ -117,6 +122,7 @@ async def _change(tx: Tx, survey_ids: Iterable[int], sign: int, *, scores: bool)
                 SELECT attr_key, day, attr_value, kind, event_type, score, ? * COUNT(*)
                 FROM ({_answer_contributions(tx.dialect, source)}) AS c
                 GROUP BY attr_key, day, attr_value, kind, event_type, score
+                ORDER BY attr_key, day, attr_value, kind, event_type, score
                 ON CONFLICT (attr_key, day, attr_value, kind, event_type, score)
                 DO UPDATE SET n = answer_rollups.n + excluded.n
                 """,
@@ -129,6 +135,7 @@ async def _change(tx: Tx, survey_ids: Iterable[int], sign: int, *, scores: bool)
             SELECT day, category, driver, ? * COUNT(*)
             FROM ({_driver_contributions(tx.dialect, driver_source)}) AS c
             GROUP BY day, category, driver
+            ORDER BY day, category, driver
             ON CONFLICT (day, category, driver) DO UPDATE SET n = driver_rollups.n + excluded.n
             """,
             [*params, sign],

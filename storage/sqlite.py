@@ -210,11 +210,12 @@ class SqliteDatabase:
         return (int(row[1]), int(row[2])) if row is not None else (0, 0)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Tx]:
+    async def transaction(self, *, chat: int | None = None) -> AsyncIterator[Tx]:
         """A write transaction (``BEGIN IMMEDIATE``), committed on success, rolled back on error.
 
         IMMEDIATE takes the write lock up front, so a read-then-write unit never fails with
         "database is locked" when the CLI writes from another process at the same time.
+        ``chat`` changes nothing: SQLite has one writer, so every scope is exclusive.
         """
         async with self._lock:
             await self._conn.execute(SQLITE.begin_write)

@@ -96,15 +96,19 @@ async def get_by_event_id(tx: Tx, event_id: str) -> Survey | None:
     return _survey(row) if row else None
 
 
-async def due(tx: Tx, now: datetime, limit: int) -> list[Survey]:
-    """Pending surveys whose send time has come, oldest first."""
+async def due(tx: Tx, now: datetime, limit: int, *, part: tuple[int, int] = (0, 1)) -> list[Survey]:
+    """Pending surveys whose send time has come, oldest first. ``part`` = (i, n): only
+    those of customers whose id is i modulo n (one process's share of the work)."""
+    index, parts = part
+    share = "AND MOD(s.customer_id, ?) = ?" if parts > 1 else ""
+    args: tuple[object, ...] = (parts, index) if parts > 1 else ()
     rows = await tx.fetchall(
         f"""
         SELECT {_COLUMNS} FROM surveys s
-        WHERE s.status = 'pending' AND s.send_at <= ?
+        WHERE s.status = 'pending' AND s.send_at <= ? {share}
         ORDER BY s.send_at, s.id LIMIT ?
         """,
-        (to_db_time(now), limit),
+        (to_db_time(now), *args, limit),
     )
     return [_survey(r) for r in rows]
 
@@ -130,16 +134,24 @@ async def count_ever_sent(tx: Tx) -> int:
     return int(row[0]) if row else 0
 
 
-async def mark_send_started(tx: Tx, survey_id: int, now: datetime) -> bool:
+async def mark_send_started(
+    tx: Tx, survey_id: int, now: datetime, *, attempts: int | None = None
+) -> bool:
     """Record an attempt *before* calling Telegram; False if the survey is no longer pending
-    (or, on PostgreSQL, another transaction holds its row: that one is sending it)."""
+    (or, on PostgreSQL, another transaction holds its row: that one is sending it).
+
+    ``attempts``: the count read with the survey. Then the claim also needs the count
+    unchanged and the send time come, so a survey read before another process claimed,
+    postponed or deferred it is not sent on that stale read."""
+    guard = "AND send_attempts = ? AND send_at <= ?" if attempts is not None else ""
+    args: tuple[object, ...] = (attempts, to_db_time(now)) if attempts is not None else ()
     changed = await tx.execute(
         f"""
         UPDATE surveys SET send_attempts = send_attempts + 1, send_started_at = ?
-        WHERE id IN (SELECT id FROM surveys WHERE id = ? AND status = 'pending'
+        WHERE id IN (SELECT id FROM surveys WHERE id = ? AND status = 'pending' {guard}
                      {tx.dialect.skip_locked})
         """,
-        (to_db_time(now), survey_id),
+        (to_db_time(now), survey_id, *args),
     )
     return changed == 1
 

@@ -106,6 +106,37 @@ async def due(tx: Tx, now: datetime, limit: int) -> list[WebhookDelivery]:
     ]
 
 
+async def claim_due(
+    tx: Tx, now: datetime, limit: int, hold_until: datetime
+) -> list[WebhookDelivery]:
+    """Take the deliveries whose next attempt has come, oldest first, for one attempt:
+    their next attempt moves to ``hold_until``, so no other process (nor a later pass of
+    this one) takes them while the attempt runs; the attempt's outcome sets it again. Rows
+    another transaction holds are passed over (PostgreSQL's ``SKIP LOCKED``)."""
+    rows = await tx.fetchall(
+        f"""
+        UPDATE webhook_deliveries SET next_attempt_at = ?
+        WHERE id IN (SELECT id FROM webhook_deliveries
+                     WHERE delivered_at IS NULL AND failed_at IS NULL AND next_attempt_at <= ?
+                     ORDER BY next_attempt_at, id LIMIT ?{tx.dialect.skip_locked})
+        RETURNING *
+        """,
+        (to_db_time(hold_until), to_db_time(now), limit),
+    )
+    taken = [_delivery(r) for r in rows]
+    return sorted(taken, key=lambda d: (d.created_at, d.id))
+
+
+async def release(tx: Tx, delivery_ids: Sequence[int], now: datetime) -> None:
+    """Give back claimed deliveries that were not attempted (a stop came first): due now."""
+    for delivery_id in delivery_ids:
+        await tx.execute(
+            "UPDATE webhook_deliveries SET next_attempt_at = ? "
+            "WHERE id = ? AND delivered_at IS NULL AND failed_at IS NULL",
+            (to_db_time(now), delivery_id),
+        )
+
+
 async def next_due_time(tx: Tx) -> datetime | None:
     """When the earliest pending delivery falls due."""
     row = await tx.fetchone(

@@ -2,11 +2,14 @@
 of the send rate.
 
 The leader (a session advisory lock on its lease connection, :mod:`storage.lease`) is the
-only process that polls (polling mode), dispatches due surveys, sweeps the outbox, delivers
-webhooks and runs the scheduled jobs. A standby tries for the lock every
-:data:`LEAD_RETRY_SECONDS` and takes over within that time of the leader's connection
-dying. A leader whose own lease connection fails stops (an error from its supervisor: the
-process exits and its restart stands by), since another process may lead by then. On SQLite
+only process that polls (polling mode) and runs the scheduled jobs (digests, alerts,
+retention, reminders and expiry, the relationship cycle, themes, the inbox's pruning), so
+each runs once. Every process, leader or standby, dispatches due surveys, sweeps the outbox,
+delivers webhooks and serves the ops API (see :mod:`bot.composition.runtime`). A standby
+tries for the lock every :data:`LEAD_RETRY_SECONDS` and takes over within that time of the
+leader's connection dying. A leader whose own lease connection fails stops (an error from
+its supervisor: the process exits and its restart stands by), since another process may
+lead by then. On SQLite
 the lease is :class:`storage.lease.SoleLease`: the one process leads from the start.
 
 Every :data:`SHARE_SECONDS` each process counts the live senders and paces at

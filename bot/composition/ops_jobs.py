@@ -89,14 +89,9 @@ def _bot_api_reached(
     return max(known) if known else None
 
 
-async def start_ops(
-    app: Application,  # type: ignore[type-arg]
-    svc: Services,
-    supervisor: Supervisor,
-    updates_answered: Callable[[], datetime | None],
-) -> None:
-    """Start the ops side (after the Application started): its jobs, and the API, which
-    stops with the supervisor (before the jobs: it takes in new work)."""
+def start_ops_jobs(svc: Services, supervisor: Supervisor) -> None:
+    """The ops side's scheduled jobs (reminders, expiry, the relationship cycle): in the
+    leading process only, so each runs once across processes."""
     ops = svc.settings.ops
     supervisor.every(
         _maintenance_job, ops.maintenance_interval_seconds, first=1.0, name="ops-maintenance"
@@ -105,6 +100,18 @@ async def start_ops(
         supervisor.every(
             _relationship_job, RELATIONSHIP_INTERVAL_SECONDS, first=5.0, name="ops-relationship"
         )
+
+
+async def start_ops_api(
+    app: Application,  # type: ignore[type-arg]
+    svc: Services,
+    supervisor: Supervisor,
+    updates_answered: Callable[[], datetime | None],
+) -> None:
+    """Serve the ops API (after the Application started), in every process: its writes are
+    exclusive transactions, so a load balancer may send a request to any of them. It stops
+    with the supervisor."""
+    ops = svc.settings.ops
     if not ops.api_enabled:
         log.info("ops API off: set NPSBOT_API_TOKENS to serve it")
         return

@@ -3,10 +3,14 @@
 Every background piece starts through one :class:`~bot.composition.supervisor.Supervisor`,
 in an order whose reverse is the orderly stop on SIGTERM/SIGINT: the poller stops fetching
 (and confirms what it stored), the receiver lets each chat finish the update in hand (the
-rest wait in the inbox for the next start), the ops API closes, jobs stop, the dispatcher
+rest wait in the inbox for the next start), jobs stop, the ops API closes, the dispatcher
 finishes the sends in hand and records them, the webhook deliverer likewise, the outbox
-sweep flushes what is committed, and the remaining background work is awaited, all within
-``STOP_TIMEOUT_SECONDS``.
+sweep flushes what is committed, the webhook endpoint stops, and the remaining background
+work is awaited, all within ``STOP_TIMEOUT_SECONDS``.
+
+With several processes on PostgreSQL (:mod:`bot.composition.leadership`), every process
+dispatches, sweeps, delivers webhooks, serves the ops API and, in webhook mode, takes
+updates; the leader alone polls (polling mode) and runs the scheduled jobs.
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ from bot.adapters.telegram.wiring import FailedUpdates, register_handlers
 from bot.composition.admin_jobs import start_admin
 from bot.composition.exports import ChildExports
 from bot.composition.leadership import Leadership
-from bot.composition.ops_jobs import start_ops
+from bot.composition.ops_jobs import start_ops_api, start_ops_jobs
 from bot.composition.privacy_jobs import start_privacy
 from bot.composition.supervisor import Supervisor
 from bot.composition.themes_jobs import start_themes
@@ -49,7 +53,7 @@ from bot.usecases.rollups import sync_zone as sync_rollup_zone
 from bot.usecases.services import Services, utc_now
 from bot.usecases.timing import TIMING_LOGGER
 from storage import Database, inbox
-from storage.lease import open_lease
+from storage.lease import Lease, open_lease
 
 log = logging.getLogger(__name__)
 
@@ -169,6 +173,7 @@ async def serve(
         rules=settings.ops.contact_rules(settings.timezone),
         catalog=catalog,
         webhooks=settings.webhooks,
+        lease=lease,
     )
     svc.dispatcher = dispatcher
     receiver = Receiver(
@@ -208,20 +213,34 @@ async def serve(
                 if db.target.engine == "sqlite":
                     supervisor.start_loop("checkpoints", lambda halt: _checkpoints(db, halt))
                 supervisor.start_loop("lease", leadership.watch)
+                # Every process sends (its dispatcher, its units' replies): counted among
+                # the senders, it paces at its share of the global rate.
+                await lease.set_sending(True)
+                await leadership.share()
                 if isinstance(front, WebhookServer):
-                    # Every process takes webhook updates and flushes its units' replies
-                    # (a redelivered update is absorbed by the inbox), leader or not.
-                    await lease.set_sending(True)
-                    await leadership.share()
+                    # Every process takes webhook updates (a redelivered update is
+                    # absorbed by the inbox), leader or not.
                     _stop_exports_after_receiver(supervisor, exports)
                     supervisor.start_loop("receiver", receiver.run)
                     await _start_webhook(front, supervisor)
+                _start_shared_work(svc, supervisor, sender, dispatcher)
+                if isinstance(front, Poller):
+                    poller = front
+                    supervisor.start_loop(
+                        "standby check",
+                        lambda halt: _check_bot_api_while_standing_by(
+                            app, poller, lease, clock, halt
+                        ),
+                    )
+                await start_ops_api(app, svc, supervisor, lambda: front.last_answer)
                 if await leadership.wait_to_lead(stop, supervisor.failed):
-                    _start_leader_work(svc, supervisor, sender, dispatcher)
-                    await start_ops(app, svc, supervisor, lambda: front.last_answer)
+                    start_ops_jobs(svc, supervisor)
                     await start_admin(svc, supervisor)
                     start_privacy(svc, supervisor)
                     start_themes(svc, supervisor)
+                    supervisor.every(
+                        _prune_updates, PRUNE_UPDATES_SECONDS, first=60.0, name="prune-updates"
+                    )
                     if isinstance(front, Poller):
                         # The receiver first queues what the inbox holds unhandled; it
                         # stops after the poller, finishing each chat's update in hand.
@@ -262,12 +281,33 @@ def _stop_exports_after_receiver(supervisor: Supervisor, exports: ChildExports |
         supervisor.on_stop("exports", exports.close)
 
 
-def _start_leader_work(
+async def _check_bot_api_while_standing_by(
+    app: Application,  # type: ignore[type-arg]
+    poller: Poller,
+    lease: Lease,
+    clock: Callable[[], datetime],
+    halt: asyncio.Event,
+) -> None:
+    """A polling-mode standby does not poll, yet serves /readyz: it asks the Bot API
+    (getMe) every poll timeout, so readiness says whether Telegram answers this process.
+    Idle once the process leads (its getUpdates answers then)."""
+    interval = float(max(poller.timeout, 1))
+    while not halt.is_set():
+        if not lease.leader:
+            try:
+                await app.bot.get_me()
+                poller.last_answer = clock()
+            except TelegramError as exc:
+                log.warning("standby: the Bot API did not answer getMe (%s)", exc.message)
+        await wait_for_any((halt,), interval)
+
+
+def _start_shared_work(
     svc: Services, supervisor: Supervisor, sender: Sender, dispatcher: Dispatcher
 ) -> None:
-    """What runs in the leading process only: the outbox sweep, webhook deliveries, the
-    dispatcher and the inbox's pruning."""
+    """What every process runs, leader or not: the outbox sweep (a chat's calls are made by
+    one process at a time), webhook deliveries (claimed per delivery) and the dispatcher
+    (a survey sent by the process holding its chat)."""
     supervisor.start_loop("outbox", lambda halt: sender.sweep(halt, OUTBOX_SWEEP_SECONDS))
     start_webhooks(svc, supervisor)
     supervisor.start_loop("dispatcher", dispatcher.run)
-    supervisor.every(_prune_updates, PRUNE_UPDATES_SECONDS, first=60.0, name="prune-updates")

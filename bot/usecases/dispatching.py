@@ -1,7 +1,12 @@
 """The dispatcher: sends queued surveys when they fall due.
 
 Queued surveys live in the database (status ``pending``), so they survive any restart. One
-task sends them (SQLite has no ``SKIP LOCKED``), paced by the Sender's rate limiter. What a
+task per process sends them, paced by the Sender's rate limiter. With several processes on
+PostgreSQL each looks first at its part of the due surveys (:meth:`Lease.partition`), and
+a survey is sent only by the process that holds its chat (the lease's per-chat lock, held
+from the claim to the record of the outcome) and whose claim finds it as it was read
+(``mark_send_started`` with the attempts read): two processes never send one survey at once,
+and a survey another process postponed, deferred or sent meanwhile is left alone. What a
 crash at each step can and cannot do is written down in ``docs/delivery-guarantees.md``; in
 short: ``mark_send_started`` commits before the Bot API call and ``mark_sent`` after it, so
 a survey is never dropped, and is sent twice only if the process dies between Telegram
@@ -33,6 +38,7 @@ from bot.usecases.log_context import log_context
 from bot.usecases.ports import Outbound
 from bot.usecases.webhook_events import notify
 from storage import Database, customers, surveys
+from storage.lease import Lease, SoleLease
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +67,7 @@ def retry_delay(attempt: int) -> timedelta:
 
 
 class Dispatcher:
-    """Runs as one task (SQLite has no SKIP LOCKED, so one sender claims work)."""
+    """Runs as one task per process (module docstring)."""
 
     def __init__(
         self,
@@ -74,8 +80,11 @@ class Dispatcher:
         rules: ContactRules | None = None,
         catalog: Catalog | None = None,
         webhooks: WebhookSettings | None = None,
+        lease: Lease | None = None,
     ) -> None:
         self.db = db
+        # Which chats this process may send to now, and its share of the due surveys.
+        self.lease: Lease = lease or SoleLease()
         self.webhooks = webhooks or WebhookSettings()
         self.sender = sender
         self.company = company
@@ -89,6 +98,8 @@ class Dispatcher:
         self._wake = asyncio.Event()
         self.sent = 0
         self.possible_duplicates = 0
+        # Surveys passed over because another process held their chat (several processes).
+        self.chat_busy = 0
 
     def wake(self) -> None:
         """Something was queued: look now instead of at the next poll."""
@@ -108,10 +119,18 @@ class Dispatcher:
                 await wait_for_any((self._wake, stop), IDLE_POLL_SECONDS)
 
     async def run_once(self, stop: asyncio.Event | None = None) -> int:
-        """Send one batch of due surveys; return how many were looked at. Once ``stop`` is
-        set, surveys not yet started are left pending for the next start."""
+        """Send one batch of due surveys; return how many were looked at (not counting those
+        passed over because another process held their chat: a batch of only those waits
+        for the next poll rather than asking again at once). Once ``stop`` is set, surveys
+        not yet started are left pending for the next start."""
+        part = await self.lease.partition()
         async with self.db.read() as tx:
-            batch = await surveys.due(tx, self.clock(), BATCH)
+            batch = await surveys.due(tx, self.clock(), BATCH, part=part)
+            if not batch and part[1] > 1:
+                # Our part is done: help with the others' (the chat locks and the claims
+                # keep two processes off one survey).
+                batch = await surveys.due(tx, self.clock(), BATCH)
+            chats = await customers.chats_of(tx, [s.customer_id for s in batch])
         if not batch:
             return 0
         # Surveys to the same chat go one after another; different chats in parallel.
@@ -119,27 +138,47 @@ class Dispatcher:
         for survey in batch:
             by_customer.setdefault(survey.customer_id, []).append(survey)
         semaphore = asyncio.Semaphore(self._concurrency)
+        busy = 0
 
-        async def send_all(items: list[Survey]) -> None:
+        async def send_all(customer_id: int, items: list[Survey]) -> None:
+            nonlocal busy
             async with semaphore:
-                for survey in items:
-                    if stop is not None and stop.is_set():
-                        return
-                    await self.send(survey)
+                chat = chats.get(customer_id)
+                if chat is not None and not await self.lease.try_chat(chat):
+                    busy += len(items)  # another process sends to this chat now
+                    return
+                try:
+                    for survey in items:
+                        if stop is not None and stop.is_set():
+                            return
+                        await self.send(survey, chat)
+                finally:
+                    if chat is not None:
+                        await self.lease.release_chat(chat)
 
-        await asyncio.gather(*(send_all(items) for items in by_customer.values()))
-        return len(batch)
+        await asyncio.gather(*(send_all(c, items) for c, items in by_customer.items()))
+        self.chat_busy += busy
+        return len(batch) - busy
 
-    async def send(self, survey: Survey) -> SurveyStatus:
-        """Send one survey's question, or close it with the reason it cannot be sent."""
+    async def send(self, survey: Survey, chat: int | None = None) -> SurveyStatus:
+        """Send one survey's question, or close it with the reason it cannot be sent.
+
+        ``chat``: the customer's chat as read with the survey (the caller holds the lease's
+        lock on it); the transactions are scoped to it. None: an exclusive transaction."""
         with log_context(survey_id=survey.id):  # JSON log lines carry the survey's id
-            return await self._send(survey)
+            return await self._send(survey, chat)
 
-    async def _send(self, survey: Survey) -> SurveyStatus:
+    async def _send(self, survey: Survey, chat: int | None) -> SurveyStatus:
         now = self.clock()
-        async with self.db.transaction() as tx:
+        # Chat-scoped: every statement below changes this survey or its customer, each a
+        # guarded UPDATE (storage/postgres.py lists why that is safe beside other chats).
+        async with self.db.transaction(chat=chat) as tx:
             customer = await customers.get(tx, survey.customer_id)
             assert customer is not None
+            if customer.chat_id != chat and chat is not None:
+                # Relinked since the survey was read: the next pass sends it under the
+                # new chat's lock.
+                return survey.status
             reason = skip_reason(customer)
             if reason is not None:
                 await surveys.close(tx, survey.id, SurveyStatus.SKIPPED, reason, now)
@@ -152,7 +191,9 @@ class Dispatcher:
                     await surveys.defer(tx, survey.id, allowed)
                     log.info("survey %s deferred to %s (quiet hours)", survey.id, allowed)
                     return SurveyStatus.PENDING
-            if not await surveys.mark_send_started(tx, survey.id, now):
+            if not await surveys.mark_send_started(
+                tx, survey.id, now, attempts=survey.send_attempts
+            ):
                 return survey.status
         if survey.send_started_at is not None:
             self.possible_duplicates += 1
@@ -176,7 +217,7 @@ class Dispatcher:
             customer.chat_id, "sendMessage", params, urgency=Urgency.BULK
         )
         now = self.clock()
-        async with self.db.transaction() as tx:
+        async with self.db.transaction(chat=chat) as tx:
             if outcome.ok:
                 await surveys.mark_sent(
                     tx, survey.id, customer.chat_id, int(outcome.result["message_id"]), now

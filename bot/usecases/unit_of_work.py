@@ -102,12 +102,19 @@ async def run_unit(
     update_id: int,
     chat_id: int,
     work: Callable[[Tx, Replies, datetime], Awaitable[T]],
+    *,
+    chat_scoped: bool = False,
 ) -> tuple[bool, T | None]:
     """Run ``work`` for the update ``update_id`` exactly once; returns (first time?, work's
-    result)."""
+    result).
+
+    ``chat_scoped``: the transaction is scoped to ``chat_id`` (beside other chats' on
+    PostgreSQL), for work that changes only this chat's rows or runs atomic statements
+    (storage/postgres.py says which); the default is exclusive. Claiming the inbox row and
+    the outbox cap are per chat either way."""
     now = svc.clock()
     result: T | None = None
-    async with svc.db.transaction() as tx:
+    async with svc.db.transaction(chat=chat_id if chat_scoped else None) as tx:
         fresh = await inbox.claim(tx, update_id, chat_id, now)
         if fresh:
             replies = Replies(chat_id)

@@ -4,7 +4,9 @@ proxy that the stand-in pushes updates to; the leader is SIGKILLed mid-run.
 Specification: every answer is recorded, a survey reaches its customer twice only inside
 the documented crash window (its send started by the killed leader, not recorded), the
 processes together stay under the stand-in's global limit (no 429), and a standby leads
-after the kill.
+after the kill. Every process dispatches and delivers webhooks: each answer's
+``answer.scored`` event reaches the endpoint, posted twice only if the killed process had
+taken it (at most one claim batch), the rest once.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import socket
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -20,6 +23,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from bot.adapters.webhooks.deliverer import BATCH as WEBHOOK_BATCH
 from bot.core.linking import make_payload
 from bot.usecases.dispatching import CONCURRENCY
 from standin import StandIn
@@ -35,6 +39,30 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
 
 CUSTOMERS = 200
 HOOK_SECRET = "multi-process-secret"
+ENDPOINT_SECRET = "whsec-multi-0123456789abcdef0123456789"
+
+
+@asynccontextmanager
+async def event_endpoint() -> AsyncIterator[tuple[str, Counter[str]]]:
+    """A webhook endpoint counting the posts of each ``answer.scored`` event id."""
+    posts: Counter[str] = Counter()
+
+    async def receive(request: web.Request) -> web.Response:
+        event = await request.json()
+        if event.get("type") == "answer.scored":
+            posts[event["id"]] += 1
+        return web.Response(status=204)
+
+    app = web.Application()
+    app.router.add_post("/events", receive)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield f"http://127.0.0.1:{port}/events", posts
+    finally:
+        await runner.cleanup()
 
 
 def free_port() -> int:
@@ -104,7 +132,7 @@ async def test_three_processes_lose_nothing_when_the_leader_is_killed(
     try:
         async with StandIn(token=TOKEN, bot_username=BOT_USERNAME, limits=limits) as server:
             ports = [free_port() for _ in range(3)]
-            async with round_robin(ports) as proxy:
+            async with round_robin(ports) as proxy, event_endpoint() as (endpoint, posts):
                 for i, port in enumerate(ports):
                     env = bot_env(
                         server,
@@ -115,6 +143,11 @@ async def test_three_processes_lose_nothing_when_the_leader_is_killed(
                             "NPSBOT_TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{proxy}/telegram",
                             "NPSBOT_TELEGRAM_WEBHOOK_SECRET": HOOK_SECRET,
                             "NPSBOT_TELEGRAM_WEBHOOK_PORT": str(port),
+                            "NPSBOT_WEBHOOK_1_URL": endpoint,
+                            "NPSBOT_WEBHOOK_1_SECRET": ENDPOINT_SECRET,
+                            "NPSBOT_WEBHOOK_1_EVENTS": "answer.scored",
+                            # Short requests: the killed process's claims lapse soon.
+                            "NPSBOT_WEBHOOK_TIMEOUT": "1",
                         },
                     )
                     bots.append(BotProcess(env, tmp_path / f"bot{i}.log"))
@@ -184,8 +217,21 @@ async def test_three_processes_lose_nothing_when_the_leader_is_killed(
                         )
                         await asyncio.sleep(0.2)
                     resent = await count("SELECT COUNT(*) FROM surveys WHERE send_attempts > 1")
+                    # The killed process's claimed deliveries lapse (timeout x rounds +
+                    # margin, under a minute here) and another process posts them.
+                    deadline = asyncio.get_running_loop().time() + 150
+                    while len(posts) < CUSTOMERS or await count(
+                        "SELECT COUNT(*) FROM webhook_deliveries WHERE delivered_at IS NULL"
+                    ):
+                        assert asyncio.get_running_loop().time() < deadline, (
+                            f"{len(posts)} of {CUSTOMERS} events delivered"
+                        )
+                        await asyncio.sleep(0.5)
                 finally:
                     await db.close()
+                twice = sum(1 for n in posts.values() if n > 1)
+                assert max(posts.values()) <= 2
+                assert twice <= WEBHOOK_BATCH
                 questions = sum(
                     1
                     for u in users

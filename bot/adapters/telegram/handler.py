@@ -163,7 +163,11 @@ def _press_invalid(svc: Services, lang: str) -> str:
 
 @overload
 def handler(
-    kind: None = None, *, admin: bool = False, guard: Guard[None] | None = None
+    kind: None = None,
+    *,
+    admin: bool = False,
+    guard: Guard[None] | None = None,
+    chat_scoped: bool = False,
 ) -> Callable[[Work[None]], Handler]: ...
 
 
@@ -174,6 +178,7 @@ def handler(
     admin: bool = False,
     guard: Guard[P] | None = None,
     invalid: Invalid = _press_invalid,
+    chat_scoped: bool = False,
 ) -> Callable[[Work[P]], Handler]: ...
 
 
@@ -183,12 +188,17 @@ def handler(
     admin: bool = False,
     guard: Guard[Any] | None = None,
     invalid: Invalid = _press_invalid,
+    chat_scoped: bool = False,
 ) -> Callable[[Work[Any]], Handler]:
     """Turn ``work(turn)`` into a PTB handler for presses of ``kind`` (or, without a kind,
     for commands and messages). ``work`` returns the press's answer (None for commands).
 
     ``admin``: spoken to in the admin language, no customer looked up, and the update
     stops here (the wiring's admin filter, or ``guard``, decides who gets this far).
+    ``chat_scoped``: the update's transaction is scoped to its chat (runs beside other
+    chats' on PostgreSQL); only for bodies checked to change nothing but the chat's own
+    rows and atomic upserts and inserts (the table in storage/postgres.py). The default
+    is an exclusive transaction.
     """
 
     def decorate(work: Work[Any]) -> Handler:
@@ -272,7 +282,9 @@ def handler(
                 stamps.append(time.monotonic())
             return outcome
 
-        fresh, result = await run_unit(svc, update.update_id, chat_id, unit)
+        fresh, result = await run_unit(
+            svc, update.update_id, chat_id, unit, chat_scoped=chat_scoped
+        )
         if not fresh or result is None:
             return "redelivered"  # its first handling answered it
         answer, after = result

@@ -223,8 +223,13 @@ class Receiver:
         now = self.clock()
         decided: list[tuple[int, dict[str, Any], Verdict]] = []
         payloads: dict[int, str] = {}
+        # A batch of one chat (a webhook POST) is stored in a transaction scoped to it: its
+        # statements are inserts that skip known ids and that chat's "slow down" reply.
+        # A batch of several chats (getUpdates) is exclusive: one chat per scope.
+        chats = {chat_key(raw) for _, raw in items}
+        scope = next(iter(chats)) if len(chats) == 1 and 0 not in chats else None
         try:
-            async with self.db.transaction() as tx:
+            async with self.db.transaction(chat=scope) as tx:
                 old = await inbox.known(tx, [uid for uid, _ in items])
                 rows: list[InboxUpdate] = []
                 pending: Counter[int] = Counter()

@@ -42,8 +42,8 @@ warnings.filterwarnings("ignore", message="Please use 'Bot.", category=PTBUserWa
 MAX_RATE_LIMIT_RETRIES = 8
 MAX_TRANSIENT_RETRIES = 3
 MAX_OUTBOX_ATTEMPTS = 10
-#: While another process makes a chat's calls (several processes on PostgreSQL), look
-#: again this often, this many times; then the leader's sweep takes what is left.
+#: While another process makes a chat's calls (several processes on PostgreSQL), a reply's
+#: flush looks again this often, this many times; then a sweep takes what is left.
 CHAT_BUSY_RETRY_SECONDS = 0.1
 CHAT_BUSY_RETRIES = 30
 
@@ -193,7 +193,7 @@ class Sender:
         lock = self._lock_for(chat_id)
         async with lock:
             try:
-                if await self._take_chat(chat_id):
+                if await self._take_chat(chat_id, urgency):
                     try:
                         await self._flush_locked(chat_id, urgency)
                     finally:
@@ -202,13 +202,15 @@ class Sender:
                 if not lock._waiters:  # nobody else queued: drop the lock to bound memory
                     self._chat_locks.pop(chat_id, None)
 
-    async def _take_chat(self, chat_id: int) -> bool:
+    async def _take_chat(self, chat_id: int, urgency: Urgency) -> bool:
         """The right to make this chat's calls across processes; False if another process
-        kept it throughout (its flush, or the leader's sweep later, makes ours too)."""
-        for attempt in range(CHAT_BUSY_RETRIES):
+        kept it throughout (its flush, or a sweep later, makes ours too). A sweep's flush
+        (bulk) asks once: the holder is making the calls already."""
+        tries = CHAT_BUSY_RETRIES if urgency is Urgency.REPLY else 1
+        for attempt in range(tries):
             if await self.lease.try_chat(chat_id):
                 return True
-            if attempt + 1 < CHAT_BUSY_RETRIES:
+            if attempt + 1 < tries:
                 await asyncio.sleep(CHAT_BUSY_RETRY_SECONDS)
         log.info("chat %s: another process is making its calls; leaving them to it", chat_id)
         return False
@@ -216,8 +218,9 @@ class Sender:
     async def _flush_locked(self, chat_id: int, urgency: Urgency) -> None:
         # An attempt is counted before its call, in the transaction that read the calls
         # or that recorded the outcome of the call before it: one commit per call, not two,
-        # and no separate read (a few statements on the writer, in place).
-        async with self.db.transaction() as tx:
+        # and no separate read (a few statements on the writer, in place). Chat-scoped:
+        # they change this chat's outbox rows, its drivers message and its customers only.
+        async with self.db.transaction(chat=chat_id) as tx:
             items = await outbox.pending_for_chat(tx, chat_id)
             index = await _start_next(tx, items, 0, self.clock())
         while index is not None:
@@ -231,7 +234,7 @@ class Sender:
                 log_call(item.id, chat_id, item.method, started, time.monotonic() - started)
             now = self.clock()
             if outcome.ok:
-                async with self.db.transaction() as tx:
+                async with self.db.transaction(chat=chat_id) as tx:
                     await outbox.mark_done(tx, item.id, now)
                     await _note_drivers_message(tx, item, outcome.result)
                     index = await _start_next(tx, items, index + 1, now)
@@ -244,7 +247,7 @@ class Sender:
                 outcome.failure,
                 outcome.description,
             )
-            async with self.db.transaction() as tx:
+            async with self.db.transaction(chat=chat_id) as tx:
                 if outcome.failure is Failure.BLOCKED:
                     await customers.mark_blocked_by_chat(tx, chat_id, now)
                     for rest in await outbox.pending_for_chat(tx, chat_id):
@@ -318,9 +321,7 @@ class Sender:
             await wait_for_any((stop,), interval)
 
 
-async def _start_next(
-    tx: Tx, items: list[OutboxItem], start: int, now: datetime
-) -> int | None:
+async def _start_next(tx: Tx, items: list[OutboxItem], start: int, now: datetime) -> int | None:
     """Count the attempt of the first of ``items[start:]`` still pending, in ``tx``, and
     return its index (None: none left). A call another process made meanwhile, or gave up
     on, is skipped: it must not be made twice."""

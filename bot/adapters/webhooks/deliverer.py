@@ -6,7 +6,15 @@ other than 429 means the receiver refused this delivery, and retrying would not 
 3xx is not followed (the receiver is the configured URL, not wherever it points) and fails
 the same way. Only the first few KB of an answer are read.
 Deliveries live in the database, so a restart resumes them; on an orderly stop, POSTs in
-flight finish and are recorded, and no new one starts.
+flight finish and are recorded, and no new one starts (the ones taken but not started are
+given back).
+
+Every process runs a deliverer. A pass *claims* its deliveries (:func:`storage.webhooks.
+claim_due`: their next attempt moves :data:`CLAIM_MARGIN_SECONDS` past the request
+timeout, rows held by another claimer skipped), so two processes never post one delivery
+at once. A process killed mid-attempt leaves its claims to be taken again once that time
+has passed: the delivery is posted again then, as after any crash between the POST and its
+record (receivers deduplicate by the event id).
 """
 
 from __future__ import annotations
@@ -38,6 +46,9 @@ BATCH = 50
 CONCURRENCY = 8
 IDLE_SECONDS = 1.0
 MAX_ANSWER_BYTES = 4096  # of a receiver's answer; the rest is never read
+#: A claim outlasts the request timeout by this much: a pass whose POSTs wait for the
+#: concurrency limit still records them before anyone else may take them.
+CLAIM_MARGIN_SECONDS = 30.0
 
 
 def backoff(attempts: int) -> timedelta:
@@ -86,20 +97,32 @@ class WebhookDeliverer:
                 self._session = None
 
     async def run_once(self, stop: asyncio.Event | None = None) -> int:
-        """Attempt every due delivery once (none after ``stop`` is set); return how many
-        were due."""
-        async with self.db.read() as tx:
-            batch = await webhooks.due(tx, self.clock(), BATCH)
+        """Attempt every due delivery once (none after ``stop`` is set: those are given
+        back); return how many were due."""
+        now = self.clock()
+        # Time for every POST of the batch at the concurrency limit, and a margin.
+        rounds = -(-BATCH // CONCURRENCY)
+        hold = timedelta(seconds=rounds * self.settings.timeout_seconds + CLAIM_MARGIN_SECONDS)
+        async with self.db.transaction() as tx:
+            batch = await webhooks.claim_due(tx, now, BATCH, now + hold)
         if not batch:
             return 0
         semaphore = asyncio.Semaphore(CONCURRENCY)
+        unstarted: list[int] = []
 
         async def attempt(delivery: WebhookDelivery) -> None:
             async with semaphore:
                 if stop is None or not stop.is_set():
                     await self.deliver(delivery)
+                else:
+                    unstarted.append(delivery.id)
 
-        await asyncio.gather(*(attempt(d) for d in batch))
+        try:
+            await asyncio.gather(*(attempt(d) for d in batch))
+        finally:
+            if unstarted:
+                async with self.db.transaction() as tx:
+                    await webhooks.release(tx, unstarted, self.clock())
         return len(batch)
 
     async def deliver(self, delivery: WebhookDelivery) -> None:

@@ -60,7 +60,7 @@ def _pressed_step(survey: Survey) -> Step:
     return Step.CLOSED
 
 
-@handler(SCORE)
+@handler(SCORE, chat_scoped=True)
 async def on_score_press(turn: Turn[ScorePress]) -> str:
     """A press on a 0–10 button. The survey named in the data must belong to this chat."""
     press, chat_id = turn.press, turn.chat_id
@@ -96,7 +96,7 @@ async def on_score_press(turn: Turn[ScorePress]) -> str:
     return turn.text("press_recorded", score=press.score)
 
 
-@handler(DRIVER)
+@handler(DRIVER, chat_scoped=True)
 async def on_driver_press(turn: Turn[DriverPress]) -> str | None:
     """A press on the drivers keyboard: toggle a driver, or Done.
 
@@ -198,7 +198,7 @@ def _incoming(message: Message, edited: bool) -> Incoming:
     return MediaIn(kind=kind)
 
 
-@handler()
+@handler(chat_scoped=True)
 async def on_message(turn: Turn[None]) -> None:
     """Any message in a private chat that no command took: a new one, or an edit (which
     updates the stored reason if that message was the reason)."""

@@ -34,7 +34,7 @@ def language_keyboard(catalog: Catalog) -> dict[str, Any]:
     return {"inline_keyboard": [buttons[i : i + 2] for i in range(0, len(buttons), 2)]}
 
 
-@handler()
+@handler(chat_scoped=True)
 async def on_language(turn: Turn[None]) -> None:
     """/language: offer the questionnaire's languages."""
     if turn.customer is None:
@@ -58,7 +58,7 @@ def _language_invalid(svc: Services, lang: str) -> str:
     return svc.catalog.render("language_invalid", lang)
 
 
-@handler(LANGUAGE, guard=_offered, invalid=_language_invalid)
+@handler(LANGUAGE, guard=_offered, invalid=_language_invalid, chat_scoped=True)
 async def on_language_press(turn: Turn[LanguagePress]) -> str:
     """A press on the /language keyboard: store the choice and confirm in that language."""
     customer, chosen = turn.customer, turn.press.code

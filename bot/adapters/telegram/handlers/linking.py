@@ -98,7 +98,7 @@ async def _refusal(tx: Tx, customer: Customer, link_key: str) -> str | None:
     return None
 
 
-@handler()
+@handler(chat_scoped=True)
 async def on_stop(cmd: Turn[None]) -> None:
     """Opt out of all surveys, and confirm."""
     customer = cmd.customer
@@ -113,7 +113,7 @@ async def on_stop(cmd: Turn[None]) -> None:
     cmd.say("stopped")
 
 
-@handler()
+@handler(chat_scoped=True)
 async def on_help(cmd: Turn[None]) -> None:
     """/help and unknown commands: explain what the bot is for."""
     cmd.say("no_open_survey" if cmd.customer is not None else "greeting")
