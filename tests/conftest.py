@@ -29,16 +29,71 @@ from tests.support.postgres import PostgresServer, unreachable_reason, url_for
 HarnessFactory = Callable[[StandIn, Path, Mapping[str, str] | None], Harness]
 
 
-@pytest.fixture(scope="session")
-def inprocess_bots() -> HarnessFactory:
-    """Harnesses whose bot runs in the test's event loop, on a clock the test can move."""
-    return lambda server, tmp, extra=None: Harness(server, tmp, extra, in_process=True)
+#: The engines every bot harness test runs on, in this order (the test ids' ``[sqlite]``,
+#: ``[postgresql]``).
+ENGINES = ("sqlite", "postgresql")
 
 
-@pytest.fixture(scope="session")
-def subprocess_bots() -> HarnessFactory:
-    """Harnesses whose bot runs as a child process (``python -m bot run``)."""
-    return lambda server, tmp, extra=None: Harness(server, tmp, extra)
+@pytest.fixture(scope="module", params=ENGINES)
+def bot_engine(request: pytest.FixtureRequest) -> str:
+    """The engine the bots of a module's test store in. A test or module overrides it with
+    :func:`tests.support.engines.sqlite_only` (or ``postgresql_only``), saying why."""
+    return str(request.param)
+
+
+class BotDatabases:
+    """Where the harnesses of one factory store: on SQLite the harness's own file in its
+    directory; on PostgreSQL a database acquired from the session's server, one per harness
+    directory (a harness made again in the same directory, like a restart in SQLite, finds
+    the same data), released when the factory's fixture ends."""
+
+    def __init__(self, engine: str, request: pytest.FixtureRequest) -> None:
+        self.engine = engine
+        self._names: dict[Path, str] = {}
+        # A SQLite run needs no server (and does not skip without one).
+        self._server: PostgresServer | None = (
+            request.getfixturevalue("postgres") if engine == "postgresql" else None
+        )
+
+    def env(self, tmp: Path, extra: Mapping[str, str] | None) -> Mapping[str, str] | None:
+        """``extra`` with the engine's ``NPSBOT_DATABASE`` (one the test names itself wins)."""
+        if self._server is None or "NPSBOT_DATABASE" in (extra or {}):
+            return extra
+        name = self._names.get(tmp)
+        if name is None:
+            name = self._names[tmp] = self._server.acquire()
+        return {**(extra or {}), "NPSBOT_DATABASE": url_for(name)}
+
+    def release(self) -> None:
+        """Hand every acquired database back (emptied for the next module)."""
+        if self._server is not None:
+            for name in self._names.values():
+                self._server.release(name)
+        self._names.clear()
+
+
+@pytest.fixture(scope="module")
+def inprocess_bots(bot_engine: str, request: pytest.FixtureRequest) -> Iterator[HarnessFactory]:
+    """Harnesses whose bot runs in the test's event loop, on a clock the test can move,
+    storing in ``bot_engine``."""
+    databases = BotDatabases(bot_engine, request)
+    try:
+        yield lambda server, tmp, extra=None: Harness(
+            server, tmp, databases.env(tmp, extra), in_process=True
+        )
+    finally:
+        databases.release()
+
+
+@pytest.fixture(scope="module")
+def subprocess_bots(bot_engine: str, request: pytest.FixtureRequest) -> Iterator[HarnessFactory]:
+    """Harnesses whose bot runs as a child process (``python -m bot run``), storing in
+    ``bot_engine``."""
+    databases = BotDatabases(bot_engine, request)
+    try:
+        yield lambda server, tmp, extra=None: Harness(server, tmp, databases.env(tmp, extra))
+    finally:
+        databases.release()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

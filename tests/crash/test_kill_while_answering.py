@@ -40,10 +40,10 @@ WINDOW_SECONDS = 1.5
 AFTER_KILL_SECONDS = 0.5
 
 
-async def seed(db_path: Path, server: StandIn) -> dict[int, tuple[int, SimUser]]:
+async def seed(database: str | Path, server: StandIn) -> dict[int, tuple[int, SimUser]]:
     """Started users, linked customers, one queued survey each: {survey id: (chat, user)}."""
     now = datetime.now(UTC)
-    db = await Database.open(db_path)
+    db = await Database.open(database)
     out: dict[int, tuple[int, SimUser]] = {}
     try:
         async with db.transaction() as tx:
@@ -67,7 +67,7 @@ async def sent_twice(tx: Tx, chat_id: int, content: str) -> bool:
         return row is not None and int(row[0]) >= 2
     row = await tx.fetchone(
         "SELECT COUNT(*) FROM outbox WHERE chat_id = ? AND attempts >= 2 "
-        "AND json_extract(params, '$.text') = ?",
+        f"AND {tx.dialect.json_path_text('params', 'text')} = ?",
         (chat_id, content),
     )
     return row is not None and int(row[0]) >= 1
@@ -113,7 +113,7 @@ async def run_with_kills(bots: HarnessFactory, tmp_path: Path, faults: bool) -> 
     limits = Limits(global_per_second=400.0, per_chat_burst=4, per_chat_per_second=1.0)
     async with StandIn(token=TOKEN, bot_username=BOT_USERNAME, limits=limits) as server:
         h = bots(server, tmp_path, {"NPSBOT_SEND_RATE": "350"})
-        plan = await seed(h.db_path, server)
+        plan = await seed(h.database, server)
         observer = Observer()
         server.on_bot_message(observer)
         if faults:
@@ -154,7 +154,7 @@ async def run_with_kills(bots: HarnessFactory, tmp_path: Path, faults: bool) -> 
                 )
                 repeats.append((chat_id, content))
     # Every answer stored exactly once, as given, and every conversation finished.
-    db = await Database.open(h.db_path, migrate=False)
+    db = await Database.open(h.database, migrate=False)
     try:
         async with db.read() as tx:
             # A repeat is a send made again because its first attempt was never recorded:
