@@ -9,6 +9,27 @@ another fixture) gives its tier, so a new test lands in the right one without a 
 its own. Modules that start processes some other way, or whose in-process tests spend tens
 of seconds on Telegram's real pacing, say ``pytest.mark.slow`` themselves.
 ``pytest -m "not slow"`` is the fast tier; plain ``pytest`` runs everything.
+
+Engines. Storage tests take ``db`` and every bot harness test takes one of the factories,
+both parametrised over SQLite and PostgreSQL (``[sqlite]``, ``[postgresql]`` in the test
+id): the same test body runs on each, the PostgreSQL run in a migrated database of its own
+(``postgres``, tests/support/postgres.py), which skips without a reachable server. A test
+that is about one engine, or whose second run buys nothing for its cost, says so with
+``sqlite_only``/``postgresql_only`` (tests/support/engines.py) and the reason.
+
+The slow (child-process) tests run on both engines where what they guard is stored state
+across a kill, a stop or a restart: the inbox kill windows (tests/crash/
+test_kill_around_the_inbox.py), SIGKILL while customers answer (tests/crash/
+test_kill_while_answering.py, random moments), SIGKILL mid-dispatch and the ops API driving
+a process (tests/ops/test_process.py), the orderly stop with unsent work
+(tests/e2e/test_orderly_stop.py), restarts (tests/e2e/test_restart.py, the questionnaire's
+restart between presses, the digest's catch-up never twice across a restart in
+tests/admin/test_e2e_schedule.py) and the child-process smoke test. The slow in-process admin
+alerts and the flood test run on both like every in-process test. On SQLite only: the
+429/5xx kill storm (it adds the sender's retries, engine-independent, at four times the
+random-kill test's cost) and the hostile-input fuzz (the handlers refuse junk before storing
+anything). tests/scaling runs three processes on one PostgreSQL database by nature; the demo
+and the start-up failures of a bad questionnaire store nothing of a test's.
 """
 
 from __future__ import annotations

@@ -151,7 +151,13 @@ async def run_with_kills(bots: HarnessFactory, tmp_path: Path, faults: bool) -> 
                 )
                 assert near_kill, (
                     f"chat {chat_id} got {content[:40]!r} twice ({later - first:.2f} s apart) "
-                    f"outside the crash window"
+                    f"outside the crash window; first copy at kill {[first - k for k in kills]}"
+                    f" s; the bot on survey {survey_id}: "
+                    + "; ".join(
+                        line
+                        for line in h.bot.log().splitlines()
+                        if f"survey {survey_id}" in line or "started" in line
+                    )
                 )
                 repeats.append((chat_id, content))
     # Every answer stored exactly once, as given, and every conversation finished.
