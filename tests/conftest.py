@@ -9,6 +9,27 @@ another fixture) gives its tier, so a new test lands in the right one without a 
 its own. Modules that start processes some other way, or whose in-process tests spend tens
 of seconds on Telegram's real pacing, say ``pytest.mark.slow`` themselves.
 ``pytest -m "not slow"`` is the fast tier; plain ``pytest`` runs everything.
+
+Engines. Storage tests take ``db`` and every bot harness test takes one of the factories,
+both parametrised over SQLite and PostgreSQL (``[sqlite]``, ``[postgresql]`` in the test
+id): the same test body runs on each, the PostgreSQL run in a migrated database of its own
+(``postgres``, tests/support/postgres.py), which skips without a reachable server. A test
+that is about one engine, or whose second run buys nothing for its cost, says so with
+``sqlite_only``/``postgresql_only`` (tests/support/engines.py) and the reason.
+
+The slow (child-process) tests run on both engines where what they guard is stored state
+across a kill, a stop or a restart: the inbox kill windows (tests/crash/
+test_kill_around_the_inbox.py), SIGKILL while customers answer (tests/crash/
+test_kill_while_answering.py, random moments), SIGKILL mid-dispatch and the ops API driving
+a process (tests/ops/test_process.py), the orderly stop with unsent work
+(tests/e2e/test_orderly_stop.py), restarts (tests/e2e/test_restart.py, the questionnaire's
+restart between presses, the digest's catch-up never twice across a restart in
+tests/admin/test_e2e_schedule.py) and the child-process smoke test. The slow in-process admin
+alerts and the flood test run on both like every in-process test. On SQLite only: the
+429/5xx kill storm (it adds the sender's retries, engine-independent, at four times the
+random-kill test's cost) and the hostile-input fuzz (the handlers refuse junk before storing
+anything). tests/scaling runs three processes on one PostgreSQL database by nature; the demo
+and the start-up failures of a bad questionnaire store nothing of a test's.
 """
 
 from __future__ import annotations
@@ -29,16 +50,71 @@ from tests.support.postgres import PostgresServer, unreachable_reason, url_for
 HarnessFactory = Callable[[StandIn, Path, Mapping[str, str] | None], Harness]
 
 
-@pytest.fixture(scope="session")
-def inprocess_bots() -> HarnessFactory:
-    """Harnesses whose bot runs in the test's event loop, on a clock the test can move."""
-    return lambda server, tmp, extra=None: Harness(server, tmp, extra, in_process=True)
+#: The engines every bot harness test runs on, in this order (the test ids' ``[sqlite]``,
+#: ``[postgresql]``).
+ENGINES = ("sqlite", "postgresql")
 
 
-@pytest.fixture(scope="session")
-def subprocess_bots() -> HarnessFactory:
-    """Harnesses whose bot runs as a child process (``python -m bot run``)."""
-    return lambda server, tmp, extra=None: Harness(server, tmp, extra)
+@pytest.fixture(scope="module", params=ENGINES)
+def bot_engine(request: pytest.FixtureRequest) -> str:
+    """The engine the bots of a module's test store in. A test or module overrides it with
+    :func:`tests.support.engines.sqlite_only` (or ``postgresql_only``), saying why."""
+    return str(request.param)
+
+
+class BotDatabases:
+    """Where the harnesses of one factory store: on SQLite the harness's own file in its
+    directory; on PostgreSQL a database acquired from the session's server, one per harness
+    directory (a harness made again in the same directory, like a restart in SQLite, finds
+    the same data), released when the factory's fixture ends."""
+
+    def __init__(self, engine: str, request: pytest.FixtureRequest) -> None:
+        self.engine = engine
+        self._names: dict[Path, str] = {}
+        # A SQLite run needs no server (and does not skip without one).
+        self._server: PostgresServer | None = (
+            request.getfixturevalue("postgres") if engine == "postgresql" else None
+        )
+
+    def env(self, tmp: Path, extra: Mapping[str, str] | None) -> Mapping[str, str] | None:
+        """``extra`` with the engine's ``NPSBOT_DATABASE`` (one the test names itself wins)."""
+        if self._server is None or "NPSBOT_DATABASE" in (extra or {}):
+            return extra
+        name = self._names.get(tmp)
+        if name is None:
+            name = self._names[tmp] = self._server.acquire()
+        return {**(extra or {}), "NPSBOT_DATABASE": url_for(name)}
+
+    def release(self) -> None:
+        """Hand every acquired database back (emptied for the next module)."""
+        if self._server is not None:
+            for name in self._names.values():
+                self._server.release(name)
+        self._names.clear()
+
+
+@pytest.fixture(scope="module")
+def inprocess_bots(bot_engine: str, request: pytest.FixtureRequest) -> Iterator[HarnessFactory]:
+    """Harnesses whose bot runs in the test's event loop, on a clock the test can move,
+    storing in ``bot_engine``."""
+    databases = BotDatabases(bot_engine, request)
+    try:
+        yield lambda server, tmp, extra=None: Harness(
+            server, tmp, databases.env(tmp, extra), in_process=True
+        )
+    finally:
+        databases.release()
+
+
+@pytest.fixture(scope="module")
+def subprocess_bots(bot_engine: str, request: pytest.FixtureRequest) -> Iterator[HarnessFactory]:
+    """Harnesses whose bot runs as a child process (``python -m bot run``), storing in
+    ``bot_engine``."""
+    databases = BotDatabases(bot_engine, request)
+    try:
+        yield lambda server, tmp, extra=None: Harness(server, tmp, databases.env(tmp, extra))
+    finally:
+        databases.release()
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

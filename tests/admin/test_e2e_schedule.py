@@ -53,7 +53,7 @@ async def test_catch_up_on_time_and_never_twice_across_a_restart(
             },
         )
         # The record says the last digest sent was three days ago: the bot was down since.
-        db = await Database.open(h.db_path)
+        db = await Database.open(h.database)
         try:
             async with db.transaction() as tx:
                 three_days_ago = today - timedelta(days=3)
@@ -101,7 +101,7 @@ async def test_catch_up_on_time_and_never_twice_across_a_restart(
             assert len(photos()) == 2, photos()
         finally:
             await h.bot.stop_async()
-        db = await Database.open(h.db_path, migrate=False)
+        db = await Database.open(h.database, migrate=False)
         try:
             async with db.read() as tx:
                 assert await digests.status_of(tx, today - timedelta(days=1)) == "sent"

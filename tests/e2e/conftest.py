@@ -21,7 +21,6 @@ import pytest_asyncio
 from standin import StandIn
 from tests.conftest import HarnessFactory
 from tests.e2e.harness import BOT_USERNAME, QUICK_CHATS, TOKEN, Harness
-from tests.support.postgres import PostgresServer, url_for
 
 
 @pytest.fixture
@@ -36,29 +35,16 @@ async def harness(tmp_path: Path, subprocess_bots: HarnessFactory) -> AsyncItera
             await h.bot.stop_async()
 
 
-@pytest_asyncio.fixture(loop_scope="module", scope="module", params=["sqlite", "postgresql"])
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def shared_harness(
-    request: pytest.FixtureRequest,
-    tmp_path_factory: pytest.TempPathFactory,
-    inprocess_bots: HarnessFactory,
+    tmp_path_factory: pytest.TempPathFactory, inprocess_bots: HarnessFactory
 ) -> AsyncIterator[Harness]:
-    """One stand-in and in-process bot for every test of a module, storing in SQLite, then
-    in a PostgreSQL database of its own (the module's tests run on both engines)."""
-    extra: dict[str, str] | None = None
-    server_pg: PostgresServer | None = None
-    name = ""
-    if request.param == "postgresql":
-        server_pg = request.getfixturevalue("postgres")
-        name = server_pg.acquire()
-        extra = {"NPSBOT_DATABASE": url_for(name)}
-    try:
-        async with StandIn(token=TOKEN, bot_username=BOT_USERNAME, limits=QUICK_CHATS) as server:
-            h = inprocess_bots(server, tmp_path_factory.mktemp("bot"), extra)
-            await h.start_bot()
-            try:
-                yield h
-            finally:
-                await h.bot.stop_async()
-    finally:
-        if server_pg is not None:
-            server_pg.release(name)
+    """One stand-in and in-process bot for every test of a module (on each engine, as every
+    harness: tests/conftest.py)."""
+    async with StandIn(token=TOKEN, bot_username=BOT_USERNAME, limits=QUICK_CHATS) as server:
+        h = inprocess_bots(server, tmp_path_factory.mktemp("bot"), None)
+        await h.start_bot()
+        try:
+            yield h
+        finally:
+            await h.bot.stop_async()

@@ -23,6 +23,7 @@ from standin import BotMessage, StandIn
 from standin.methods import REGISTRY, CallContext, Methods
 from standin.params import Params
 from storage import Database, customers, surveys
+from tests.conftest import HarnessFactory
 from tests.e2e.harness import BOT_USERNAME, TOKEN, Harness
 
 CUSTOMERS = 300
@@ -35,10 +36,10 @@ STOP_AFTER = 60  # questions delivered before SIGTERM
 EXIT_MARGIN_SECONDS = 3.0
 
 
-async def seed(db_path: Path, server: StandIn) -> dict[int, int]:
+async def seed(database: str | Path, server: StandIn) -> dict[int, int]:
     """Started users, linked customers, one queued survey each: {chat id: survey id}."""
     now = datetime.now(UTC)
-    db = await Database.open(db_path)
+    db = await Database.open(database)
     queued: dict[int, int] = {}
     try:
         async with db.transaction() as tx:
@@ -60,10 +61,9 @@ async def statuses(harness: Harness, survey_ids: list[int]) -> Counter[SurveySta
     return Counter(s.status for s in found if s is not None)
 
 
-@pytest.mark.slow
 @pytest.mark.timeout(180)
 async def test_sigterm_while_dispatching_sends_every_survey_exactly_once(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, subprocess_bots: HarnessFactory
 ) -> None:
     name, send_message = REGISTRY["sendmessage"]
 
@@ -81,8 +81,8 @@ async def test_sigterm_while_dispatching_sends_every_survey_exactly_once(
 
     async with StandIn(token=TOKEN, bot_username=BOT_USERNAME) as server:
         server.on_bot_message(observe)
-        harness = Harness(server, tmp_path, {"NPSBOT_SEND_RATE": str(SEND_RATE)})
-        queued = await seed(harness.db_path, server)
+        harness = subprocess_bots(server, tmp_path, {"NPSBOT_SEND_RATE": str(SEND_RATE)})
+        queued = await seed(harness.database, server)
         survey_ids = list(queued.values())
         await harness.start_bot()
         try:

@@ -12,27 +12,24 @@ from standin import StandIn
 from storage import answers, reports, surveys
 from tests.conftest import HarnessFactory
 from tests.e2e.harness import BOT_USERNAME, QUICK_CHATS, TOKEN, Harness
-from tests.support.postgres import PostgresServer, url_for
+from tests.support.engines import postgresql_only
 
 
 @pytest.fixture
-async def pg_harness(
-    tmp_path: Path, inprocess_bots: HarnessFactory, postgres: PostgresServer
-) -> AsyncIterator[Harness]:
+async def pg_harness(tmp_path: Path, inprocess_bots: HarnessFactory) -> AsyncIterator[Harness]:
     """An in-process bot storing in a PostgreSQL database of its own."""
-    name = postgres.acquire()
-    try:
-        async with StandIn(token=TOKEN, bot_username=BOT_USERNAME, limits=QUICK_CHATS) as server:
-            h = inprocess_bots(server, tmp_path, {"NPSBOT_DATABASE": url_for(name)})
-            await h.start_bot()
-            try:
-                yield h
-            finally:
-                await h.bot.stop_async()
-    finally:
-        postgres.release(name)
+    async with StandIn(token=TOKEN, bot_username=BOT_USERNAME, limits=QUICK_CHATS) as server:
+        h = inprocess_bots(server, tmp_path, None)
+        await h.start_bot()
+        try:
+            yield h
+        finally:
+            await h.bot.stop_async()
 
 
+# Every bot test runs on PostgreSQL too; this one is about what only PostgreSQL can show:
+# the URL alone moves all storage off the SQLite file.
+@postgresql_only("asserts that no SQLite file is written")
 async def test_a_customer_answers_a_survey_stored_in_postgresql(pg_harness: Harness) -> None:
     h = pg_harness
     user = await h.linked_user("pg-cust-1")

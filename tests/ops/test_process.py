@@ -82,11 +82,11 @@ async def test_an_ops_system_drives_a_survey_through_the_api(
             assert await h.bot.stop_async() == 0
 
 
-async def seed(db_path: Path, server: StandIn) -> dict[int, int]:
+async def seed(database: str | Path, server: StandIn) -> dict[int, int]:
     """1,000 started users, linked customers and one queued survey each: {survey: chat}."""
     now = datetime.now(UTC)
     chat_of: dict[int, int] = {}
-    db = await Database.open(db_path)
+    db = await Database.open(database)
     try:
         async with db.transaction() as tx:
             for i in range(SURVEYS):
@@ -126,7 +126,7 @@ async def test_sigkill_mid_dispatch_of_1000_surveys_loses_none_and_repeats_only_
     async with StandIn(token=TOKEN, bot_username=BOT_USERNAME, limits=limits) as server:
         env = {"NPSBOT_SEND_RATE": "400", "NPSBOT_LOG_LEVEL": "WARNING"}
         h = subprocess_bots(server, tmp_path, env)
-        chat_of = await seed(h.db_path, server)
+        chat_of = await seed(h.database, server)
         await h.start_bot()
         await h.wait_for(lambda: server.stats.total_deliveries >= 300, 30, "300 deliveries")
         h.bot.kill()

@@ -211,7 +211,11 @@ async def dump(db: Database) -> dict[str, list[dict[str, Any]]]:
     async with db.read() as tx:
         for table in await privacy.user_tables(tx):
             rows = await tx.fetchall(f"SELECT * FROM {table}")
-            out[table] = [dict(zip(r.keys(), tuple(r), strict=True)) for r in rows]
+            # In a stable order, the same on both engines: by the columns left to right (the
+            # id first), a NULL before any value. PostgreSQL returns rows without ORDER BY in
+            # no particular order (an updated row moves), SQLite happens to in rowid order.
+            ordered = sorted(rows, key=lambda r: [(v is not None, v) for v in tuple(r)])
+            out[table] = [dict(zip(r.keys(), tuple(r), strict=True)) for r in ordered]
     return out
 
 

@@ -65,7 +65,7 @@ async def rig(
             },
         )
         # Old data, written before the bot starts: its first retention check finds it.
-        db = await Database.open(h.db_path)
+        db = await Database.open(h.database)
         try:
             old = await seed(db, person("olga", 990001), now=OLD)
             async with db.transaction() as tx:  # delivered long ago
