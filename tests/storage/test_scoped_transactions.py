@@ -96,28 +96,27 @@ async def test_two_chats_transactions_overlap_within_one_process(
     await overlap(first, 1001, first, 1002)
 
 
-async def test_one_chats_transactions_take_turns_across_processes(
-    two: tuple[Database, Database, str],
-) -> None:
-    first, second, url = two
+async def take_turns(holder: Database, waiter: Database, chat: int, url: str) -> None:
+    """The waiter's transaction of ``chat`` waits at the chat's lock while the holder's is
+    inside, and enters once it is out."""
     order: list[str] = []
     release = asyncio.Event()
 
-    async def holder() -> None:
-        async with first.transaction(chat=77) as tx:
+    async def hold() -> None:
+        async with holder.transaction(chat=chat) as tx:
             await tx.execute("SELECT 1")
             order.append("first in")
             await asyncio.wait_for(release.wait(), HANDSHAKE_SECONDS)
             order.append("first out")
 
-    async def waiter() -> None:
-        async with second.transaction(chat=77) as tx:
+    async def wait() -> None:
+        async with waiter.transaction(chat=chat) as tx:
             await tx.execute("SELECT 1")
             order.append("second in")
 
-    held = asyncio.create_task(holder())
+    held = asyncio.create_task(hold())
     await until(lambda: order)
-    waiting = asyncio.create_task(waiter())
+    waiting = asyncio.create_task(wait())
     await until_waiting(url)
     assert order == ["first in"]  # the second is at the chat's lock, not inside
     release.set()
@@ -125,33 +124,18 @@ async def test_one_chats_transactions_take_turns_across_processes(
     assert order == ["first in", "first out", "second in"]
 
 
+async def test_one_chats_transactions_take_turns_across_processes(
+    two: tuple[Database, Database, str],
+) -> None:
+    first, second, url = two
+    await take_turns(first, second, 77, url)
+
+
 async def test_one_chats_transactions_take_turns_within_one_process(
     two: tuple[Database, Database, str],
 ) -> None:
     first, _, url = two
-    order: list[str] = []
-    release = asyncio.Event()
-
-    async def holder() -> None:
-        async with first.transaction(chat=78) as tx:
-            await tx.execute("SELECT 1")
-            order.append("a in")
-            await asyncio.wait_for(release.wait(), HANDSHAKE_SECONDS)
-            order.append("a out")
-
-    async def waiter() -> None:
-        async with first.transaction(chat=78) as tx:
-            await tx.execute("SELECT 1")
-            order.append("b in")
-
-    held = asyncio.create_task(holder())
-    await until(lambda: order)
-    waiting = asyncio.create_task(waiter())
-    await until_waiting(url)
-    assert order == ["a in"]
-    release.set()
-    await asyncio.gather(held, waiting)
-    assert order == ["a in", "a out", "b in"]
+    await take_turns(first, first, 78, url)
 
 
 async def test_an_exclusive_transaction_waits_for_chat_scoped_ones_and_they_for_it(
