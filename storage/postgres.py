@@ -139,12 +139,12 @@ class _WholeNumericLoader(Loader):
         return float(value)
 
 
-async def _configure(conn: Connection) -> None:
+async def configure_connection(conn: Connection) -> None:
     conn.adapters.register_loader("numeric", _WholeNumericLoader)
     conn.row_factory = _row_factory
 
 
-class _PgTx(Tx):
+class PgTx(Tx):
     __slots__ = ("_conn",)
 
     def __init__(self, conn: Connection) -> None:
@@ -289,8 +289,8 @@ class PostgresDatabase:
                 f"cannot connect to {target.describe()}: {reason}"
             ) from None
         try:
-            await _configure(conn)
-            tx = _PgTx(conn)
+            await configure_connection(conn)
+            tx = PgTx(conn)
             await check_not_too_new(tx)
             if migrate:
                 await conn.execute(f"SELECT pg_advisory_lock({MIGRATION_LOCK})")
@@ -307,7 +307,7 @@ class PostgresDatabase:
             min_size=1,
             max_size=MAX_READERS + MAX_SCOPED_WRITERS,
             kwargs={"autocommit": True},
-            configure=_configure,
+            configure=configure_connection,
             timeout=CONNECT_TIMEOUT,
             open=False,
             name="npsbot",
@@ -369,7 +369,7 @@ class PostgresDatabase:
         async with self._read_slots, self._pool.connection() as conn:
             await conn.execute(POSTGRESQL.begin_read)
             try:
-                yield _PgTx(conn)
+                yield PgTx(conn)
             finally:
                 await _rollback(conn)
 
@@ -378,7 +378,7 @@ class PostgresDatabase:
 async def _write(conn: Connection, begin: str) -> AsyncIterator[Tx]:
     await conn.execute(begin)
     try:
-        yield _PgTx(conn)
+        yield PgTx(conn)
     except BaseException:
         await _rollback(conn)
         raise
@@ -404,7 +404,7 @@ def _migration_scope(conn: Connection) -> Callable[[], AbstractAsyncContextManag
     async def scope() -> AsyncIterator[Tx]:
         await conn.execute("BEGIN")
         try:
-            yield _PgTx(conn)
+            yield PgTx(conn)
         except BaseException:
             await _rollback(conn)
             raise

@@ -47,7 +47,7 @@ async def _sqlite_snapshot(location: str) -> AsyncIterator[Tx]:
 
     import aiosqlite
 
-    from storage.sqlite import _SqliteTx
+    from storage.sqlite import SqliteTx
 
     if location == ":memory:":
         raise DatabaseUnavailableError("a database in memory has no snapshot for another process")
@@ -64,7 +64,7 @@ async def _sqlite_snapshot(location: str) -> AsyncIterator[Tx]:
         await conn.execute("PRAGMA query_only = ON")
         await conn.execute(SQLITE.begin_read)
         try:
-            yield _SqliteTx(conn)
+            yield SqliteTx(conn)
         finally:
             await conn.execute("ROLLBACK")
     finally:
@@ -76,7 +76,7 @@ async def _postgres_snapshot(target: Target, name: str) -> AsyncIterator[Tx]:
     # Imported here: a SQLite installation never loads the PostgreSQL driver.
     import psycopg
 
-    from storage.postgres import _configure, _PgTx
+    from storage.postgres import PgTx, configure_connection
 
     try:
         conn = await psycopg.AsyncConnection.connect(
@@ -89,10 +89,10 @@ async def _postgres_snapshot(target: Target, name: str) -> AsyncIterator[Tx]:
         reason = " ".join(str(exc).split()) or type(exc).__name__
         raise DatabaseUnavailableError(f"cannot connect to {target.describe()}: {reason}") from None
     try:
-        await _configure(conn)
+        await configure_connection(conn)
         await conn.execute(POSTGRESQL.begin_read)
         try:
-            yield _PgTx(conn)
+            yield PgTx(conn)
         finally:
             if not conn.closed:
                 await conn.execute("ROLLBACK")

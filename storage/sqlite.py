@@ -41,7 +41,7 @@ BUSY_TIMEOUT_MS = 10_000
 AUTOCHECKPOINT_PAGES = 10_000
 
 
-class _SqliteTx(Tx):
+class SqliteTx(Tx):
     __slots__ = ("_conn",)
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
@@ -101,7 +101,7 @@ class SqliteDatabase:
         conn = await connect_writer(path_str, BUSY_TIMEOUT_MS)
         try:
             conn.row_factory = aiosqlite.Row
-            tx = _SqliteTx(conn)
+            tx = SqliteTx(conn)
             # Refuse a newer schema before touching the file (WAL mode is written to it).
             await check_not_too_new(tx)
             await conn.execute("PRAGMA journal_mode = WAL")
@@ -220,7 +220,7 @@ class SqliteDatabase:
         async with self._lock:
             await self._conn.execute(SQLITE.begin_write)
             try:
-                yield _SqliteTx(self._conn)
+                yield SqliteTx(self._conn)
             except BaseException:
                 await self._conn.execute("ROLLBACK")
                 raise
@@ -235,7 +235,7 @@ class SqliteDatabase:
             async with self._lock:
                 await self._conn.execute(SQLITE.begin_read)
                 try:
-                    yield _SqliteTx(self._conn)
+                    yield SqliteTx(self._conn)
                 finally:
                     await self._conn.execute("ROLLBACK")
             return
@@ -243,7 +243,7 @@ class SqliteDatabase:
         try:
             await conn.execute(SQLITE.begin_read)
             try:
-                yield _SqliteTx(conn)
+                yield SqliteTx(conn)
             finally:
                 await conn.execute("ROLLBACK")
         except BaseException:
@@ -271,7 +271,7 @@ def _sqlite_scope(conn: aiosqlite.Connection) -> Callable[[], AbstractAsyncConte
     async def scope() -> AsyncIterator[Tx]:
         await conn.execute(SQLITE.begin_write)
         try:
-            yield _SqliteTx(conn)
+            yield SqliteTx(conn)
         except BaseException:
             await conn.execute("ROLLBACK")
             raise

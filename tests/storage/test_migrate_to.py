@@ -15,7 +15,7 @@ import pytest
 
 from bot.core.records import SurveyKind
 from storage import Database, copy, customers, privacy, surveys, themes
-from storage.postgres import _PgTx
+from storage.postgres import PgTx
 from tests.privacy.conftest import T0, dump, person, seed
 from tests.storage.test_same_figures_on_both_engines import store_answers
 from tests.support.cli import run_cli
@@ -133,15 +133,15 @@ def test_a_copy_that_fails_leaves_the_target_empty_and_can_run_again(
     cli_env: Path, target: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     fill(cli_env)
-    real = _PgTx.executemany
+    real = PgTx.executemany
 
-    async def failing(self: _PgTx, sql: str, seq: Any) -> None:
+    async def failing(self: PgTx, sql: str, seq: Any) -> None:
         if "INSERT INTO answers" in sql:
             raise RuntimeError("the connection broke")
         await real(self, sql, seq)
 
     with monkeypatch.context() as m:
-        m.setattr(_PgTx, "executemany", failing)
+        m.setattr(PgTx, "executemany", failing)
         with pytest.raises(RuntimeError, match="the connection broke"):
             run_cli("migrate-to", target)
     assert all(not rows for t, rows in everything(target).items() if t != "rollup_state")
